@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from daisy.accounts.models import User
+
+
+@admin.register(User)
+class DaisyUserAdmin(UserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
+    list_filter = ("role", "is_active", "is_staff")
+    fieldsets = (*UserAdmin.fieldsets, ("Daisy", {"fields": ("role",)}))
+    add_fieldsets = (*UserAdmin.add_fieldsets, ("Daisy", {"fields": ("role",)}))

@@ -1,0 +1,259 @@
+"""The clinic: locations and the resources that appointments use (specialists, rooms, devices),
+with their weekly hours, date overrides, time off and closures."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from daisy.lib.models import PublicModel
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            _("%(value)s is not an IANA time zone such as Europe/London."), params={"value": value}
+        ) from exc
+
+
+class Location(PublicModel):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(unique=True)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postcode = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, default="GB", help_text=_("ISO 3166 code"))
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_time_zone]
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def address(self) -> str:
+        parts = [self.address_line1, self.address_line2, self.city, self.postcode]
+        return ", ".join(p for p in parts if p)
+
+
+class Skill(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoomKind(models.TextChoices):
+    TREATMENT = "treatment", _("Treatment room")
+    CONSULTATION = "consultation", _("Consultation room")
+    LASER = "laser", _("Laser suite")
+
+
+class DeviceKind(models.TextChoices):
+    MICRONEEDLING_PEN = "microneedling_pen", _("Micro-needling pen")
+    HAIR_REMOVAL_LASER = "hair_removal_laser", _("Hair-removal laser")
+    LED_PANEL = "led_panel", _("LED light panel")
+
+
+class ResourceKind(models.TextChoices):
+    SPECIALIST = "specialist", _("Specialist")
+    ROOM = "room", _("Room")
+    DEVICE = "device", _("Device")
+
+
+class Resource(PublicModel):
+    """Anything an appointment occupies. Allocations point here, so one database constraint
+    covers specialists, rooms and devices alike."""
+
+    kind = models.CharField(max_length=16, choices=ResourceKind.choices, editable=False)
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Specialist(Resource):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="specialist"
+    )
+    title = models.CharField(max_length=120, blank=True, help_text=_("e.g. Skin specialist"))
+    bio = models.TextField(blank=True)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="specialists")
+    locations = models.ManyToManyField(Location, related_name="specialists")
+
+    class Meta:
+        ordering = ["name"]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.kind = ResourceKind.SPECIALIST
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Room(Resource):
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
+    room_kind = models.CharField(max_length=32, choices=RoomKind.choices)
+
+    class Meta:
+        ordering = ["name"]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.kind = ResourceKind.ROOM
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class DeviceStatus(models.TextChoices):
+    IN_SERVICE = "in_service", _("In service")
+    MAINTENANCE = "maintenance", _("In maintenance")
+    RETIRED = "retired", _("Retired")
+
+
+class Device(Resource):
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="devices")
+    device_kind = models.CharField(max_length=32, choices=DeviceKind.choices)
+    model_name = models.CharField(max_length=120, blank=True)
+    serial = models.CharField(max_length=80, unique=True)
+    status = models.CharField(
+        max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.IN_SERVICE
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.kind = ResourceKind.DEVICE
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Weekday(models.IntegerChoices):
+    # date.weekday() numbering (DESIGN.md 7)
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WeeklyHours(models.Model):
+    """Opening hours of a location (resource empty) or working hours of one resource at a
+    location. A resource with no hours of its own follows the location's hours."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="weekly_hours")
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="weekly_hours"
+    )
+    weekday = models.IntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        ordering = ["location", "resource", "weekday", "opens_at"]
+        verbose_name_plural = "weekly hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="weeklyhours_closes_after_opens"
+            )
+        ]
+
+    def __str__(self) -> str:
+        who = self.resource.name if self.resource_id else self.location.name
+        return f"{who}: {self.get_weekday_display()} {self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+
+class DateOverride(models.Model):
+    """Different hours on one date. Rows with is_closed mark the whole day closed; several open
+    rows on the same date make a split day."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="date_overrides")
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="date_overrides"
+    )
+    on = models.DateField()
+    is_closed = models.BooleanField(default=False)
+    opens_at = models.TimeField(null=True, blank=True)
+    closes_at = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["on", "opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_closed=True)
+                | Q(opens_at__isnull=False, closes_at__isnull=False, closes_at__gt=models.F("opens_at")),
+                name="dateoverride_open_hours_valid",
+            )
+        ]
+
+    def clean(self) -> None:
+        if not self.is_closed and (
+            self.opens_at is None or self.closes_at is None or self.closes_at <= self.opens_at
+        ):
+            raise ValidationError(_("Give opening and closing times (closing after opening), or tick closed."))
+
+    def __str__(self) -> str:
+        return f"{self.on}: {'closed' if self.is_closed else f'{self.opens_at}-{self.closes_at}'}"
+
+
+class TimeOff(models.Model):
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="time_off")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="timeoff_ends_after_starts"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource}: {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class Closure(models.Model):
+    """A day the clinic is closed (public holiday). No location means every location."""
+
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, null=True, blank=True, related_name="closures"
+    )
+    on = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["on"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "on"], name="closure_unique_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.on}: {self.name}"

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from django.db.models import Prefetch
+
+from daisy.clinic.models import Location, Weekday, WeeklyHours
+
+
+@dataclass(frozen=True)
+class DayOpening:
+    weekday: int
+    label: str
+    spans: list[tuple[time, time]]
+
+
+@dataclass(frozen=True)
+class LocationHours:
+    location: Location
+    days: list[DayOpening]
+
+
+def location_list_with_hours() -> list[LocationHours]:
+    """Active locations with their weekly opening hours, Monday first."""
+    locations = Location.objects.filter(is_active=True).prefetch_related(
+        Prefetch(
+            "weekly_hours",
+            queryset=WeeklyHours.objects.filter(resource__isnull=True).order_by("weekday", "opens_at"),
+            to_attr="opening_hours",
+        )
+    )
+    out = []
+    for loc in locations:
+        by_day: dict[int, list[tuple[time, time]]] = {d: [] for d in range(7)}
+        for row in loc.opening_hours:  # type: ignore[attr-defined]
+            by_day[row.weekday].append((row.opens_at, row.closes_at))
+        days = [DayOpening(d, str(Weekday(d).label), by_day[d]) for d in range(7)]
+        out.append(LocationHours(loc, days))
+    return out

@@ -1,0 +1,78 @@
+"""Domain errors: what a service raises when a request cannot be honoured.
+
+Each carries a stable machine `code`, a `message` a receptionist understands, optional per-field
+messages, and the HTTP status the API maps it to. Views show the message on the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "invalid"
+    http_status = 422
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.fields = fields or {}
+        self.extra = extra or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    http_status = 403
+
+
+class SlotUnavailable(DomainError):
+    """The time cannot be booked now (taken meanwhile, closed, or outside the booking rules)."""
+
+    code = "slot_unavailable"
+    http_status = 409
+
+    def __init__(self, message: str, *, alternatives: list[Any] | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.alternatives = alternatives or []
+
+
+class InvalidTime(DomainError):
+    code = "invalid_time"
+
+
+class PolicyViolation(DomainError):
+    """A rule of the clinic (cancellation window, status transition) forbids the action."""
+
+    code = "policy_violation"
+    http_status = 409
+
+
+class IdempotencyConflict(DomainError):
+    """Same idempotency key with another request body (422), or the first is still running (409)."""
+
+    code = "idempotency_key_reused"
+
+
+class ClientContraindicated(DomainError):
+    code = "contraindicated"
+    http_status = 409

@@ -1,0 +1,113 @@
+"""Appointments and the allocations of resource time they hold.
+
+The allocation table is what "no double booking" is about: an active allocation of a resource
+never overlaps another active allocation of the same resource. The booking service guarantees
+it by locking and re-checking; the database guarantees it again (PostgreSQL exclusion
+constraint, SQLite triggers; see migrations/0002) so admin saves, bulk_create and raw SQL
+cannot break it either."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from daisy.clients.models import Client
+from daisy.clinic.models import Device, Location, Resource, Room, Specialist
+from daisy.lib.models import PublicModel
+from daisy.treatments.models import Treatment
+
+
+class Status(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CHECKED_IN = "checked_in", _("Checked in")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+
+
+# Statuses that hold resource time. A no-show still held the room, but once it is marked the
+# time is in the past, so releasing it changes nothing bookable.
+ACTIVE_STATUSES = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED})
+
+
+class Appointment(PublicModel):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    specialist = models.ForeignKey(
+        Specialist, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField(help_text=_("When the client leaves (clean-down excluded)."))
+    busy_until = models.DateTimeField(help_text=_("When the resources are free again."))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOOKED)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    notes = models.TextField(blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    is_late_cancellation = models.BooleanField(default=False)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("Clinician who overrode an active contraindication."),
+    )
+    override_reason = models.TextField(blank=True)
+    # Scoped by the booker ("<user id>:<key>") so two integrations cannot collide.
+    idempotency_key = models.CharField(max_length=300, null=True, blank=True, unique=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")) & Q(busy_until__gte=F("ends_at")),
+                name="appointment_times_ordered",
+            )
+        ]
+        indexes = [models.Index(fields=["client", "starts_at"], name="appt_client_start")]
+
+    def __str__(self) -> str:
+        return f"{self.treatment} for {self.client} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+class Allocation(models.Model):
+    """One resource held for one contiguous stretch of an appointment's phases."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="allocations"
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
+    role = models.CharField(max_length=16)
+    phases = models.CharField(max_length=200, help_text=_("Phase names covered, in order."))
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="allocation_positive_length"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["starts_at", "ends_at"],
+                condition=Q(is_active=True),
+                name="alloc_active_window",
+            ),
+            models.Index(fields=["resource", "starts_at"], name="alloc_resource_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M} ({self.phases})"

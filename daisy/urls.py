@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Daisy back-office"
+admin.site.site_title = "Daisy"
+admin.site.index_title = "Clinic administration"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("daisy.site.urls")),
+]
