@@ -11,7 +11,10 @@ from daisy.lib.models import PublicModel
 
 class Client(PublicModel):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="client",
     )
     first_name = models.CharField(max_length=80)
@@ -52,7 +55,9 @@ class Contraindication(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contraindications")
     condition = models.CharField(max_length=200)
     tier = models.CharField(max_length=20, choices=Tier.choices)
-    domain_row = models.CharField(max_length=20, blank=True, help_text=_("e.g. DOMAIN.md 2.2 row 8"))
+    domain_row = models.CharField(
+        max_length=20, blank=True, help_text=_("e.g. DOMAIN.md 2.2 row 8")
+    )
     until_on = models.DateField(
         null=True, blank=True, help_text=_("For deferrals: eligible again from this date.")
     )

@@ -178,7 +178,8 @@ class WeeklyHours(models.Model):
         verbose_name_plural = "weekly hours"
         constraints = [
             models.CheckConstraint(
-                condition=Q(closes_at__gt=models.F("opens_at")), name="weeklyhours_closes_after_opens"
+                condition=Q(closes_at__gt=models.F("opens_at")),
+                name="weeklyhours_closes_after_opens",
             )
         ]
 
@@ -206,7 +207,11 @@ class DateOverride(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_closed=True)
-                | Q(opens_at__isnull=False, closes_at__isnull=False, closes_at__gt=models.F("opens_at")),
+                | Q(
+                    opens_at__isnull=False,
+                    closes_at__isnull=False,
+                    closes_at__gt=models.F("opens_at"),
+                ),
                 name="dateoverride_open_hours_valid",
             )
         ]
@@ -215,7 +220,9 @@ class DateOverride(models.Model):
         if not self.is_closed and (
             self.opens_at is None or self.closes_at is None or self.closes_at <= self.opens_at
         ):
-            raise ValidationError(_("Give opening and closing times (closing after opening), or tick closed."))
+            raise ValidationError(
+                _("Give opening and closing times (closing after opening), or tick closed.")
+            )
 
     def __str__(self) -> str:
         return f"{self.on}: {'closed' if self.is_closed else f'{self.opens_at}-{self.closes_at}'}"

@@ -26,7 +26,9 @@ def location_list_with_hours() -> list[LocationHours]:
     locations = Location.objects.filter(is_active=True).prefetch_related(
         Prefetch(
             "weekly_hours",
-            queryset=WeeklyHours.objects.filter(resource__isnull=True).order_by("weekday", "opens_at"),
+            queryset=WeeklyHours.objects.filter(resource__isnull=True).order_by(
+                "weekday", "opens_at"
+            ),
             to_attr="opening_hours",
         )
     )

@@ -39,7 +39,9 @@ class Appointment(PublicModel):
     specialist = models.ForeignKey(
         Specialist, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     device = models.ForeignKey(
         Device, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -58,7 +60,11 @@ class Appointment(PublicModel):
     cancel_reason = models.CharField(max_length=300, blank=True)
     is_late_cancellation = models.BooleanField(default=False)
     override_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text=_("Clinician who overrode an active contraindication."),
     )
     override_reason = models.TextField(blank=True)
@@ -110,4 +116,6 @@ class Allocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.resource} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M} ({self.phases})"
+        return (
+            f"{self.resource} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M} ({self.phases})"
+        )

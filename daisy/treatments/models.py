@@ -26,13 +26,24 @@ class Treatment(PublicModel):
         default=120, help_text=_("Earliest a client may book, counted from now.")
     )
     max_advance_days = models.PositiveIntegerField(
-        default=180, validators=[MinValueValidator(1)], help_text=_("Latest a client may book ahead.")
+        default=180,
+        validators=[MinValueValidator(1)],
+        help_text=_("Latest a client may book ahead."),
     )
     cancellation_window_hours = models.PositiveIntegerField(
         default=48, help_text=_("Cancelling or moving later than this before the start is late.")
     )
     step_minutes = models.PositiveIntegerField(
-        default=15, validators=[MinValueValidator(5)], help_text=_("Start times offered every N minutes.")
+        default=15,
+        validators=[MinValueValidator(5)],
+        help_text=_("Start times offered every N minutes."),
+    )
+    requires_screening = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Blocked by active contraindications unless a clinician overrides. "
+            "Off for consultations, which is where screening happens."
+        ),
     )
     display_order = models.PositiveIntegerField(default=100)
 
@@ -62,7 +73,10 @@ class Phase(models.Model):
     duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     needs_specialist = models.BooleanField(default=False)
     specialist_skill = models.ForeignKey(
-        Skill, on_delete=models.PROTECT, null=True, blank=True,
+        Skill,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         help_text=_("Skill the specialist needs for this phase."),
     )
     room_kind = models.CharField(max_length=32, choices=RoomKind.choices, blank=True)

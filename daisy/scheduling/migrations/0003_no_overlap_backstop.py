@@ -44,7 +44,7 @@ def _run(statements_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduling", "0001_initial")]
+    dependencies = [("scheduling", "0002_initial")]
 
     operations = [
         migrations.RunPython(

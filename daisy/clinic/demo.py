@@ -1,0 +1,246 @@
+"""The demo clinic: "Daisy Laser & Skin Care Clinic", seeded once and deterministically relative
+to the day it is seeded, so every demo looks lived-in (4 weeks of history, 8 weeks ahead)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+
+from daisy.accounts.models import Role, User
+from daisy.accounts.services import staff_user_create
+from daisy.clients.models import Client
+from daisy.clinic.models import (
+    Closure,
+    Device,
+    DeviceKind,
+    Location,
+    Room,
+    RoomKind,
+    Skill,
+    Specialist,
+    WeeklyHours,
+)
+from daisy.lib.errors import DomainError
+from daisy.scheduling import selectors, services
+from daisy.scheduling.models import Status
+from daisy.treatments.models import Treatment
+from daisy.treatments.services import treatment_presets_install
+
+DEMO_PASSWORD = "daisy-demo"
+STAFF_USERS = ("manager", "reception", "specialist1", "specialist2", "specialist3")
+CLINIC_SLUG = "daisy-clinic"
+
+# England and Wales bank holidays (gov.uk) around the demo's window.
+BANK_HOLIDAYS = {
+    date(2026, 12, 25): "Christmas Day",
+    date(2026, 12, 28): "Boxing Day (substitute day)",
+    date(2027, 1, 1): "New Year's Day",
+    date(2027, 3, 26): "Good Friday",
+    date(2027, 3, 29): "Easter Monday",
+    date(2027, 5, 3): "Early May bank holiday",
+    date(2027, 5, 31): "Spring bank holiday",
+    date(2027, 8, 30): "Summer bank holiday",
+    date(2027, 12, 27): "Christmas Day (substitute day)",
+    date(2027, 12, 28): "Boxing Day (substitute day)",
+}
+
+FIRST_NAMES = [
+    "Amelia", "Olivia", "Isla", "Ava", "Mia", "Sophia", "Grace", "Lily", "Freya", "Emily",
+    "Ivy", "Ella", "Rosie", "Evie", "Florence", "Poppy", "Charlotte", "Willow", "Aisha", "Priya",
+    "Noah", "Oliver", "George", "Arthur", "Leo", "Harry", "Oscar", "Archie", "Henry", "Theo",
+    "Zara", "Maya", "Chloe", "Hannah", "Sienna", "Layla", "Nadia", "Yasmin", "Ruby", "Eleanor",
+]
+LAST_NAMES = [
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
+    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
+    "Wood", "Jackson", "Clarke", "Khan", "Lewis", "Hughes", "Edwards", "Hill", "Moore", "Clark",
+    "Harrison", "Scott", "Young", "Morris", "Hussain", "Ward", "Turner", "Carter", "Phillips",
+    "Mitchell", "Cooper", "Chowdhury",
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    created: bool
+    clients: int
+    appointments: int
+
+
+def demo_exists() -> bool:
+    return Location.objects.filter(slug=CLINIC_SLUG).exists()
+
+
+def demo_seed(*, now: datetime, seed: int = 2026) -> DemoSummary:
+    """Seed the demo clinic unless it exists. `now` anchors the 12 weeks of appointments."""
+    if demo_exists():
+        return DemoSummary(False, Client.objects.count(), 0)
+    rng = random.Random(seed)
+    with transaction.atomic():
+        treatment_presets_install()
+        location = _clinic()
+        specialists = _staff(location)
+        _rooms_and_devices(location)
+        clients = _clients(rng)
+    booked = _appointments(rng, now=now, location=location, clients=clients, specialists=specialists)
+    return DemoSummary(True, len(clients), booked)
+
+
+def _clinic() -> Location:
+    location = Location.objects.create(
+        name="Daisy Laser & Skin Care Clinic",
+        slug=CLINIC_SLUG,
+        address_line1="12 Primrose Street",
+        city="London",
+        postcode="N1 7GU",
+        country="GB",
+        phone="+44 20 7946 0321",
+        email="hello@daisy.example",
+        time_zone="Europe/London",
+    )
+    for weekday in range(5):
+        WeeklyHours.objects.create(
+            location=location, weekday=weekday, opens_at=time(9), closes_at=time(19)
+        )
+    WeeklyHours.objects.create(location=location, weekday=5, opens_at=time(9), closes_at=time(17))
+    for day, name in BANK_HOLIDAYS.items():
+        Closure.objects.create(location=None, on=day, name=name)
+    return location
+
+
+def _staff(location: Location) -> list[Specialist]:
+    staff_user_create(
+        username="manager", role=Role.MANAGER, password=DEMO_PASSWORD,
+        first_name="Dana", last_name="Whitfield", email="manager@daisy.example",
+    )
+    staff_user_create(
+        username="reception", role=Role.RECEPTION, password=DEMO_PASSWORD,
+        first_name="Ben", last_name="Okafor", email="reception@daisy.example",
+    )
+    skills = {s.slug: s for s in Skill.objects.all()}
+    people = [
+        ("Sofia", "Marin", "Lead skin specialist", list(skills)),
+        ("Hannah", "Cole", "Skin specialist", ["consultation", "microneedling", "chemical-peel",
+                                               "led-therapy"]),
+        ("Ravi", "Mehta", "Laser and skin specialist", ["consultation", "microneedling",
+                                                        "laser-hair-removal", "led-therapy"]),
+    ]
+    # Each specialist works a different week, so availability differs by person.
+    hours = [
+        {0: (9, 17), 1: (9, 17), 2: (9, 17), 3: (11, 19), 4: (9, 17)},
+        {1: (10, 19), 2: (10, 19), 3: (9, 17), 4: (10, 19), 5: (9, 17)},
+        {0: (11, 19), 2: (9, 17), 3: (9, 17), 4: (9, 15), 5: (9, 17)},
+    ]
+    out = []
+    for n, (first, last, title, skill_slugs) in enumerate(people, start=1):
+        user = staff_user_create(
+            username=f"specialist{n}", role=Role.SPECIALIST, password=DEMO_PASSWORD,
+            first_name=first, last_name=last, email=f"specialist{n}@daisy.example",
+        )
+        specialist = Specialist.objects.create(
+            user=user, name=f"{first} {last}", title=title,
+            bio=f"{first} has specialised in collagen-induction treatments and skin health.",
+        )
+        specialist.skills.set([skills[s] for s in skill_slugs])
+        specialist.locations.add(location)
+        for weekday, (start, end) in hours[n - 1].items():
+            WeeklyHours.objects.create(
+                location=location, resource=specialist, weekday=weekday,
+                opens_at=time(start), closes_at=time(end),
+            )
+        out.append(specialist)
+    return out
+
+
+def _rooms_and_devices(location: Location) -> None:
+    Room.objects.create(location=location, name="Treatment room 1", room_kind=RoomKind.TREATMENT)
+    Room.objects.create(location=location, name="Treatment room 2", room_kind=RoomKind.TREATMENT)
+    Room.objects.create(location=location, name="Laser suite", room_kind=RoomKind.LASER)
+    for n in (1, 2):
+        Device.objects.create(
+            location=location, name=f"Needling pen {n}", device_kind=DeviceKind.MICRONEEDLING_PEN,
+            model_name="Motorised micro-needling pen", serial=f"MNP-2026-{n:04d}",
+        )
+    Device.objects.create(
+        location=location, name="Diode laser", device_kind=DeviceKind.HAIR_REMOVAL_LASER,
+        model_name="810 nm diode laser", serial="DL-2025-0007",
+    )
+    Device.objects.create(
+        location=location, name="LED panel", device_kind=DeviceKind.LED_PANEL,
+        model_name="Red/near-infrared LED panel", serial="LED-2024-0112",
+    )
+
+
+def _clients(rng: random.Random) -> list[Client]:
+    clients = []
+    for i in range(40):
+        first, last = FIRST_NAMES[i], LAST_NAMES[i]
+        dob = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 38))
+        clients.append(
+            Client(
+                first_name=first,
+                last_name=last,
+                email=f"{first.lower()}.{last.lower()}@example.com",
+                phone=f"+4477009{i:05d}",
+                date_of_birth=dob,
+            )
+        )
+    Client.objects.bulk_create(clients)
+    return clients
+
+
+def _appointments(
+    rng: random.Random, *, now: datetime, location: Location, clients: list[Client],
+    specialists: list[Specialist],
+) -> int:
+    reception = User.objects.get(username="reception")
+    weights = {"microneedling": 6, "consultation": 3, "chemical-peel": 2,
+               "laser-hair-removal": 2, "led-therapy": 1}
+    treatments = {t.slug: t for t in Treatment.objects.prefetch_related("phases")}
+    slugs = [s for s in weights if s in treatments]
+    today = now.astimezone(location.tz).date()
+    booked = 0
+    for offset in range(-28, 57):
+        day = today + timedelta(days=offset)
+        day_start = datetime.combine(day, time(0), tzinfo=location.tz)
+        for _ in range(rng.choice((3, 4, 5))):
+            slug = rng.choices(slugs, weights=[weights[s] for s in slugs])[0]
+            treatment = treatments[slug]
+            # Book as if on a day before, so history is made through the same rules.
+            book_now = min(now, day_start - timedelta(days=1))
+            found = selectors.availability_list(
+                treatment=treatment, location=location, window_start=day_start,
+                window_end=day_start + timedelta(days=1), now=book_now, for_staff=True,
+            )
+            if not found:
+                continue
+            pick = rng.choice(found)
+            client = rng.choice(clients)
+            try:
+                result = services.appointment_book(
+                    client=client, treatment=treatment, starts_at=pick.slot.start,
+                    booked_by=reception, now=book_now, location=location,
+                )
+            except DomainError:
+                continue
+            booked += 1
+            appt = result.appointment
+            if appt.starts_at < now:
+                after = appt.ends_at + timedelta(minutes=5)
+                roll = rng.random()
+                if roll < 0.08:
+                    services.appointment_cancel(
+                        appointment=appt, by=reception, now=appt.starts_at - timedelta(days=2),
+                        reason="Client asked to cancel",
+                    )
+                elif roll < 0.13:
+                    services.appointment_set_status(
+                        appointment=appt, status=Status.NO_SHOW, by=reception, now=after
+                    )
+                else:
+                    services.appointment_set_status(
+                        appointment=appt, status=Status.COMPLETED, by=reception, now=after
+                    )
+    return booked

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from daisy.clinic.demo import DEMO_PASSWORD, STAFF_USERS
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the demo clinic once, then run the web server and the worker together."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="Set up only; do not serve.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("seed_demo")
+        if options["no_serve"]:
+            return
+        port = os.environ.get("PORT", "8000")
+        daisy = [sys.executable, "-m", "daisy"]
+        procs = [
+            subprocess.Popen([*daisy, "serve", "--port", port]),
+            subprocess.Popen([*daisy, "worker"]),
+        ]
+        base = f"http://127.0.0.1:{port}"
+        self.stdout.write(
+            "\nDaisy is running (web server and worker). Ctrl-C stops both.\n"
+            f"  Clinic site:   {base}/\n"
+            f"  Back-office:   {base}/admin/\n"
+            f"  API docs:      {base}/api/v1/docs\n"
+            f"  Staff logins:  {', '.join(STAFF_USERS)} (password: {DEMO_PASSWORD})\n"
+        )
+        try:
+            while all(p.poll() is None for p in procs):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        code = max((p.returncode or 0) for p in procs)
+        if code not in (0, -signal.SIGTERM, -signal.SIGINT):
+            sys.exit(code)

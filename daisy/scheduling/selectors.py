@@ -1,0 +1,399 @@
+"""Reads for scheduling: availability and appointment lists.
+
+Availability costs a constant number of queries whatever the number of resources, days or
+appointments (a test counts them): eligible resources, hours, overrides, closures, time off and
+the window's allocations, then the pure core does the rest over whole free sets."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from daisy.clinic.models import (
+    Closure,
+    DateOverride,
+    Device,
+    DeviceStatus,
+    Location,
+    Room,
+    Specialist,
+    TimeOff,
+    WeeklyHours,
+)
+from daisy.core import calendars, intervals, slots
+from daisy.core.intervals import Interval
+from daisy.lib.errors import InvalidTime, NotFound, ValidationFailed
+from daisy.scheduling.models import Allocation, Appointment
+from daisy.treatments.models import Treatment
+
+ROLE_SPECIALIST = "specialist"
+ROLE_ROOM = "room"
+ROLE_DEVICE = "device"
+
+
+def treatment_template(treatment: Treatment) -> slots.Template:
+    phases = []
+    for phase in treatment.phases.all():
+        roles = set()
+        if phase.needs_specialist:
+            roles.add(ROLE_SPECIALIST)
+        if phase.room_kind:
+            roles.add(ROLE_ROOM)
+        if phase.device_kind:
+            roles.add(ROLE_DEVICE)
+        phases.append(
+            slots.PhaseTemplate(
+                name=phase.name,
+                duration=phase.duration,
+                roles=frozenset(roles),
+                is_buffer=phase.is_buffer,
+            )
+        )
+    if not phases:
+        raise ValidationFailed(
+            f"{treatment.name} has no phases set up yet, so it cannot be booked."
+        )
+    return slots.Template(phases=tuple(phases))
+
+
+def treatment_rules(treatment: Treatment, *, for_staff: bool = False) -> slots.Rules:
+    # Minimum notice protects the clinic from last-minute online bookings; the front desk may
+    # book a walk-in for right now.
+    return slots.Rules(
+        min_notice=timedelta(0) if for_staff else treatment.min_notice,
+        max_advance=treatment.max_advance if not for_staff else timedelta(days=730),
+        step_minutes=treatment.step_minutes,
+    )
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    id: str
+    role: str
+    name: str
+
+
+@dataclass
+class BookingContext:
+    """Everything the core needs to answer one availability or booking question at one
+    location, loaded with a fixed number of queries."""
+
+    treatment: Treatment
+    location: Location
+    tz: zoneinfo.ZoneInfo
+    template: slots.Template
+    candidates: list[slots.Candidate]
+    resources: dict[str, ResourceInfo] = field(default_factory=dict)
+
+
+def _required(treatment: Treatment) -> tuple[set[int], str, str]:
+    skills: set[int] = set()
+    room_kinds = {p.room_kind for p in treatment.phases.all() if p.room_kind}
+    device_kinds = {p.device_kind for p in treatment.phases.all() if p.device_kind}
+    for phase in treatment.phases.all():
+        if phase.specialist_skill_id:
+            skills.add(phase.specialist_skill_id)
+    if len(room_kinds) > 1 or len(device_kinds) > 1:
+        raise ValidationFailed(
+            f"{treatment.name} asks for more than one kind of room or device; "
+            "one appointment uses one room and one device."
+        )
+    return skills, next(iter(room_kinds), ""), next(iter(device_kinds), "")
+
+
+def eligible_resources(
+    treatment: Treatment, location: Location, *, specialist_id: Any = None
+) -> dict[str, list[ResourceInfo]]:
+    template = treatment_template(treatment)
+    skills, room_kind, device_kind = _required(treatment)
+    out: dict[str, list[ResourceInfo]] = {}
+    if ROLE_SPECIALIST in template.roles:
+        qs = Specialist.objects.filter(is_active=True, locations=location)
+        for skill_id in skills:
+            qs = qs.filter(skills__id=skill_id)
+        if specialist_id is not None:
+            qs = qs.filter(pk=specialist_id)
+        out[ROLE_SPECIALIST] = [
+            ResourceInfo(_rid(pk), ROLE_SPECIALIST, name)
+            for pk, name in qs.distinct().values_list("pk", "name")
+        ]
+    if ROLE_ROOM in template.roles:
+        rooms = Room.objects.filter(is_active=True, location=location, room_kind=room_kind)
+        out[ROLE_ROOM] = [
+            ResourceInfo(_rid(pk), ROLE_ROOM, name) for pk, name in rooms.values_list("pk", "name")
+        ]
+    if ROLE_DEVICE in template.roles:
+        devices = Device.objects.filter(
+            is_active=True,
+            location=location,
+            device_kind=device_kind,
+            status=DeviceStatus.IN_SERVICE,
+        )
+        out[ROLE_DEVICE] = [
+            ResourceInfo(_rid(pk), ROLE_DEVICE, name)
+            for pk, name in devices.values_list("pk", "name")
+        ]
+    return out
+
+
+def _rid(value: Any) -> str:
+    """Resource ids as the core sees them: 32 hex digits, whichever database answered."""
+    if isinstance(value, str):
+        return value.replace("-", "")
+    return str(value.hex)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def busy_rows(
+    resource_ids: Sequence[str], start: datetime, end: datetime
+) -> list[tuple[str, datetime, datetime]]:
+    """The window's active allocations of these resources: the single indexed query that is the
+    physical floor of every availability answer (bench: availability_floor_ms)."""
+    if not resource_ids:
+        return []
+    rows = Allocation.objects.filter(
+        is_active=True,
+        starts_at__lt=end,
+        ends_at__gt=start,
+        resource_id__in=list(resource_ids),
+    ).values_list("resource_id", "starts_at", "ends_at")
+    return [(_rid(r), s, e) for r, s, e in rows]
+
+
+def _day_hours(rows: Iterable[Any]) -> dict[int, list[calendars.DayHours]]:
+    out: dict[int, list[calendars.DayHours]] = defaultdict(list)
+    for row in rows:
+        out[row.weekday].append(calendars.DayHours(row.opens_at, row.closes_at))
+    return out
+
+
+def _overrides(rows: Iterable[Any]) -> dict[date, list[calendars.DayHours]]:
+    out: dict[date, list[calendars.DayHours]] = defaultdict(list)
+    for row in rows:
+        day = out[row.on]  # touching the key marks the day as overridden, even when closed
+        if not row.is_closed and row.opens_at and row.closes_at:
+            day.append(calendars.DayHours(row.opens_at, row.closes_at))
+    # A closed row beside open rows: closed wins.
+    for row in rows:
+        if row.is_closed:
+            out[row.on] = []
+    return out
+
+
+def booking_context(
+    *,
+    treatment: Treatment,
+    location: Location,
+    window_start: datetime,
+    window_end: datetime,
+    specialist_id: Any = None,
+    exclude_appointment_id: Any = None,
+) -> BookingContext:
+    tz = location.tz
+    template = treatment_template(treatment)
+    by_role = eligible_resources(treatment, location, specialist_id=specialist_id)
+    infos = {info.id: info for infos in by_role.values() for info in infos}
+    ids = list(infos)
+
+    first_day = _utc(window_start).astimezone(tz).date() - timedelta(days=1)
+    last_day = (_utc(window_end) + template.total_duration).astimezone(tz).date() + timedelta(
+        days=1
+    )
+
+    hours = list(
+        WeeklyHours.objects.filter(location=location).filter(
+            Q(resource__isnull=True) | Q(resource_id__in=ids)
+        )
+    )
+    overrides = list(
+        DateOverride.objects.filter(location=location, on__gte=first_day, on__lte=last_day).filter(
+            Q(resource__isnull=True) | Q(resource_id__in=ids)
+        )
+    )
+    closed_on = set(
+        Closure.objects.filter(on__gte=first_day, on__lte=last_day)
+        .filter(Q(location=location) | Q(location__isnull=True))
+        .values_list("on", flat=True)
+    )
+    time_off: dict[str, list[Interval[datetime]]] = defaultdict(list)
+    for rid, s, e in TimeOff.objects.filter(
+        resource_id__in=ids,
+        starts_at__lt=window_end + template.total_duration,
+        ends_at__gt=window_start,
+    ).values_list("resource_id", "starts_at", "ends_at"):
+        time_off[_rid(rid)].append(Interval(_utc(s), _utc(e)))
+
+    busy: dict[str, list[Interval[datetime]]] = defaultdict(list)
+    load_end = window_end + template.total_duration
+    if exclude_appointment_id is None:
+        rows = busy_rows(ids, window_start - template.total_duration, load_end)
+    else:
+        rows = [
+            (_rid(r), s, e)
+            for r, s, e in Allocation.objects.filter(
+                is_active=True,
+                starts_at__lt=load_end,
+                ends_at__gt=window_start - template.total_duration,
+                resource_id__in=ids,
+            )
+            .exclude(appointment_id=exclude_appointment_id)
+            .values_list("resource_id", "starts_at", "ends_at")
+        ]
+    for rid, s, e in rows:
+        busy[rid].append(Interval(_utc(s), _utc(e)))
+
+    loc_weekly = _day_hours(h for h in hours if h.resource_id is None)
+    loc_overrides = _overrides([o for o in overrides if o.resource_id is None])
+    location_open = calendars.open_intervals(
+        tz=tz,
+        start_on=first_day,
+        end_on=last_day,
+        weekly=loc_weekly,
+        overrides=loc_overrides,
+        closed_on=closed_on,
+    )
+    own_hours: dict[str, list[Any]] = defaultdict(list)
+    for h in hours:
+        if h.resource_id is not None:
+            own_hours[_rid(h.resource_id)].append(h)
+    own_overrides: dict[str, list[Any]] = defaultdict(list)
+    for o in overrides:
+        if o.resource_id is not None:
+            own_overrides[_rid(o.resource_id)].append(o)
+
+    candidates = []
+    for info in infos.values():
+        if info.id in own_hours or info.id in own_overrides:
+            own = calendars.open_intervals(
+                tz=tz,
+                start_on=first_day,
+                end_on=last_day,
+                weekly=_day_hours(own_hours[info.id]) if info.id in own_hours else loc_weekly,
+                overrides=_overrides(own_overrides[info.id]),
+                closed_on=closed_on,
+            )
+            open_ = intervals.intersect(own, location_open)
+        else:
+            open_ = location_open
+        if info.id in time_off:
+            open_ = intervals.subtract(open_, intervals.normalize(time_off[info.id]))
+        candidates.append(
+            slots.Candidate(
+                resource_id=info.id,
+                role=info.role,
+                open=open_,
+                busy=intervals.normalize(busy.get(info.id, [])),
+            )
+        )
+    return BookingContext(
+        treatment=treatment,
+        location=location,
+        tz=tz,
+        template=template,
+        candidates=candidates,
+        resources=infos,
+    )
+
+
+def check_window(window_start: datetime, window_end: datetime) -> None:
+    if window_start.tzinfo is None or window_end.tzinfo is None:
+        raise InvalidTime("Times must include a UTC offset or time zone.")
+    if window_end <= window_start:
+        raise ValidationFailed(
+            "The end of the period must be after its start.", fields={"end": "before start"}
+        )
+    if window_end - window_start > timedelta(days=settings.DAISY_MAX_WINDOW_DAYS):
+        raise ValidationFailed(
+            f"Ask for at most {settings.DAISY_MAX_WINDOW_DAYS} days at a time.",
+            fields={"end": "window too long"},
+        )
+
+
+@dataclass(frozen=True)
+class LocatedSlot:
+    slot: slots.Slot
+    context: BookingContext
+
+    def resource(self, role: str) -> ResourceInfo | None:
+        rid = self.slot.resources.get(role)
+        return self.context.resources.get(rid) if rid else None
+
+
+def availability_list(
+    *,
+    treatment: Treatment,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    location: Location | None = None,
+    specialist_id: Any = None,
+    group_by_specialist: bool = False,
+    for_staff: bool = False,
+) -> list[LocatedSlot]:
+    """Bookable slots for the treatment: one per start time (resources chosen by the core's
+    tie-break), or one per start and specialist when grouping or filtering by specialist."""
+    check_window(window_start, window_end)
+    locations = [location] if location is not None else list(locations_offering(treatment))
+    out: list[LocatedSlot] = []
+    rules = treatment_rules(treatment, for_staff=for_staff)
+    group_by = ROLE_SPECIALIST if (group_by_specialist or specialist_id is not None) else None
+    for loc in locations:
+        ctx = booking_context(
+            treatment=treatment,
+            location=loc,
+            window_start=window_start,
+            window_end=window_end,
+            specialist_id=specialist_id,
+        )
+        if group_by and group_by not in ctx.template.roles:
+            group_by = None
+        try:
+            found = slots.find_slots(
+                template=ctx.template,
+                candidates=ctx.candidates,
+                window_start=_utc(window_start),
+                window_end=_utc(window_end),
+                tz=ctx.tz,
+                now=now,
+                rules=rules,
+                group_by=group_by,
+            )
+        except slots.SlotProblem as problem:
+            if problem.code == "no_candidates":
+                continue
+            raise ValidationFailed(problem.message, code=problem.code) from problem
+        out.extend(LocatedSlot(s, ctx) for s in found)
+    out.sort(key=lambda ls: ls.slot.start)
+    return out
+
+
+def locations_offering(treatment: Treatment) -> QuerySet[Location]:
+    return Location.objects.filter(is_active=True).order_by("name")
+
+
+def location_get(location_id: Any) -> Location:
+    loc = Location.objects.filter(pk=location_id, is_active=True).first()
+    if loc is None:
+        raise NotFound("That location does not exist.", fields={"location": "unknown"})
+    return loc
+
+
+def appointment_get(appointment_id: Any) -> Appointment:
+    appt = (
+        Appointment.objects.select_related("client", "treatment", "location", "specialist")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appt is None:
+        raise NotFound("That appointment does not exist.")
+    return appt

@@ -1,0 +1,541 @@
+"""Writes for scheduling: book, reschedule, cancel and move through the statuses.
+
+Every write races with itself (DESIGN.md 4): one durable transaction locks the candidate
+resources in id order, re-reads their busy time, runs the same `check_slot` that listing uses,
+and inserts the appointment, its allocations and an audit entry. The database's own no-overlap
+guarantee (PostgreSQL exclusion constraint, SQLite trigger) is the backstop: if it fires, the
+request gets the same SlotUnavailable as a lost race."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from daisy.audit.services import audit_record
+from daisy.clients.models import BLOCKING_TIERS, Client, Tier
+from daisy.clinic.models import Location, Resource, Specialist
+from daisy.core import slots
+from daisy.lib.errors import (
+    ClientContraindicated,
+    IdempotencyConflict,
+    InvalidTime,
+    PermissionDenied,
+    PolicyViolation,
+    SlotUnavailable,
+    ValidationFailed,
+)
+from daisy.scheduling import selectors
+from daisy.scheduling.models import Allocation, Appointment, Status
+from daisy.treatments.models import Treatment
+
+ALTERNATIVES_SEARCH = timedelta(days=7)
+
+
+def _is_staff(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_clinic_staff", False))
+
+
+def _fingerprint(**parts: Any) -> str:
+    raw = json.dumps({k: str(v) for k, v in sorted(parts.items())}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _scoped_key(actor: Any, key: str) -> str:
+    owner = str(actor.pk) if getattr(actor, "pk", None) else "anonymous"
+    return f"{owner}:{key}"
+
+
+def _resolve_location(
+    treatment: Treatment, location: Location | None, specialist: Specialist | None
+) -> Location:
+    if location is not None:
+        if not location.is_active:
+            raise ValidationFailed(
+                "That location is closed for bookings.", fields={"location": "inactive"}
+            )
+        return location
+    options = list(selectors.locations_offering(treatment))
+    if specialist is not None:
+        theirs = set(specialist.locations.values_list("pk", flat=True))
+        options = [loc for loc in options if loc.pk in theirs]
+    if len(options) == 1:
+        return options[0]
+    if not options:
+        raise ValidationFailed(
+            f"No location offers {treatment.name} at the moment.", fields={"location": "none"}
+        )
+    raise ValidationFailed("Choose a location for this booking.", fields={"location": "required"})
+
+
+def _check_contraindications(
+    *,
+    client: Client,
+    treatment: Treatment,
+    starts_at: datetime,
+    tz: Any,
+    booked_by: Any,
+    override_reason: str,
+) -> bool:
+    """Return True when a clinician override is being used (and so must be recorded)."""
+    if not treatment.requires_screening:
+        return False
+    local_day = starts_at.astimezone(tz).date()
+    blocking = []
+    for c in client.contraindications.filter(resolved_at__isnull=True, tier__in=BLOCKING_TIERS):
+        if c.tier == Tier.DEFER and c.until_on is not None and c.until_on <= local_day:
+            continue
+        blocking.append(c)
+    if not blocking:
+        return False
+    hard = [c for c in blocking if c.tier == Tier.HARD_STOP]
+    if hard:
+        # DOMAIN.md 2.1: a hard stop has no in-app override; the condition must resolve first.
+        raise ClientContraindicated(
+            f"{client.full_name} cannot be booked for {treatment.name}: "
+            f"{hard[0].condition}. Offer a consultation instead, and book once a clinician has "
+            "recorded that it has resolved."
+        )
+    if not override_reason.strip():
+        reason = blocking[0]
+        raise ClientContraindicated(
+            f"{client.full_name} has an open screening finding ({reason.condition}). "
+            "A clinician must review it and record an override reason before booking.",
+            fields={"override_reason": "required"},
+        )
+    if not getattr(booked_by, "is_clinician", False):
+        raise PermissionDenied(
+            "Only a specialist or the clinic manager can override a screening finding."
+        )
+    return True
+
+
+def _lock_resources(resource_ids: list[str]) -> None:
+    # Sorted, so that two bookings that need the same specialist and room never deadlock.
+    # SQLite needs nothing here: IMMEDIATE transactions already serialise writers.
+    if connection.vendor == "postgresql" and resource_ids:
+        list(
+            Resource.objects.select_for_update()
+            .filter(pk__in=sorted(resource_ids))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def _candidate_ids(
+    treatment: Treatment, location: Location, specialist: Specialist | None
+) -> list[str]:
+    by_role = selectors.eligible_resources(
+        treatment, location, specialist_id=specialist.pk if specialist else None
+    )
+    return [info.id for infos in by_role.values() for info in infos]
+
+
+def _allocations_for(appointment: Appointment, slot: slots.Slot) -> list[Allocation]:
+    """One row per resource per contiguous run of phases (fewer rows, same guarantee)."""
+    rows: list[Allocation] = []
+    open_runs: dict[str, Allocation] = {}
+    for phase in slot.phases:
+        for role, rid in phase.resources.items():
+            run = open_runs.get(rid)
+            if run is not None and run.ends_at == phase.start:
+                run.ends_at = phase.end
+                run.phases = f"{run.phases}, {phase.name}"
+                continue
+            run = Allocation(
+                appointment=appointment,
+                resource_id=rid,
+                role=role,
+                phases=phase.name,
+                starts_at=phase.start,
+                ends_at=phase.end,
+            )
+            open_runs[rid] = run
+            rows.append(run)
+    return rows
+
+
+def _assign_resources(appointment: Appointment, slot: slots.Slot) -> None:
+    appointment.specialist_id = slot.resources.get(selectors.ROLE_SPECIALIST)
+    appointment.room_id = slot.resources.get(selectors.ROLE_ROOM)
+    appointment.device_id = slot.resources.get(selectors.ROLE_DEVICE)
+
+
+def _check(
+    ctx: selectors.BookingContext, starts_at: datetime, now: datetime, for_staff: bool
+) -> slots.Slot:
+    try:
+        return slots.check_slot(
+            template=ctx.template,
+            start=starts_at,
+            candidates=ctx.candidates,
+            tz=ctx.tz,
+            now=now,
+            rules=selectors.treatment_rules(ctx.treatment, for_staff=for_staff),
+        )
+    except slots.SlotProblem as problem:
+        if problem.code == "naive_datetime":
+            raise InvalidTime(problem.message, fields={"start": "naive"}) from problem
+        if problem.code in {"in_past", "min_notice", "max_advance"}:
+            raise InvalidTime(
+                problem.message, code=problem.code, fields={"start": problem.code}
+            ) from problem
+        raise SlotUnavailable(
+            problem.message, code="slot_unavailable", extra={"reason": problem.code}
+        ) from problem
+
+
+def nearest_alternatives(
+    *,
+    treatment: Treatment,
+    location: Location,
+    starts_at: datetime,
+    now: datetime,
+    specialist: Specialist | None = None,
+    for_staff: bool = False,
+    limit: int = 3,
+) -> list[selectors.LocatedSlot]:
+    found = selectors.availability_list(
+        treatment=treatment,
+        location=location,
+        window_start=max(starts_at - ALTERNATIVES_SEARCH, now),
+        window_end=max(starts_at, now) + ALTERNATIVES_SEARCH,
+        now=now,
+        specialist_id=specialist.pk if specialist else None,
+        for_staff=for_staff,
+    )
+    found.sort(key=lambda ls: (abs((ls.slot.start - starts_at).total_seconds()), ls.slot.start))
+    return sorted(found[:limit], key=lambda ls: ls.slot.start)
+
+
+def _with_alternatives(exc: SlotUnavailable, **kwargs: Any) -> SlotUnavailable:
+    try:
+        exc.alternatives = nearest_alternatives(**kwargs)
+    except Exception:  # noqa: BLE001 - alternatives are a courtesy; the refusal must still go out
+        exc.alternatives = []
+    return exc
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    appointment: Appointment
+    replayed: bool
+
+
+def appointment_book(
+    *,
+    client: Client,
+    treatment: Treatment,
+    starts_at: datetime,
+    booked_by: Any,
+    now: datetime,
+    location: Location | None = None,
+    specialist: Specialist | None = None,
+    idempotency_key: str | None = None,
+    notes: str = "",
+    override_reason: str = "",
+) -> BookingResult:
+    """Book one appointment, or raise a DomainError and write nothing.
+
+    With an idempotency key, a repeat of the same request returns the first appointment
+    (replayed=True) and a repeat with another body raises IdempotencyConflict (422)."""
+    if starts_at.tzinfo is None:
+        raise InvalidTime(
+            "The start time needs a time zone or UTC offset.", fields={"start": "naive"}
+        )
+    if not treatment.is_active:
+        raise ValidationFailed(
+            f"{treatment.name} is not offered at the moment.", fields={"treatment": "inactive"}
+        )
+    for_staff = _is_staff(booked_by)
+    if not for_staff and not treatment.is_online_bookable:
+        raise PermissionDenied(f"{treatment.name} is booked by the clinic: please call us.")
+    loc = _resolve_location(treatment, location, specialist)
+    if specialist is not None and not specialist.locations.filter(pk=loc.pk).exists():
+        raise ValidationFailed(
+            f"{specialist.name} does not work at {loc.name}.",
+            fields={"specialist": "wrong location"},
+        )
+    fingerprint = _fingerprint(
+        client=client.pk,
+        treatment=treatment.slug,
+        start=starts_at.timestamp(),
+        specialist=specialist.pk if specialist else "",
+        location=loc.pk,
+    )
+    scoped = _scoped_key(booked_by, idempotency_key) if idempotency_key else None
+
+    try:
+        with transaction.atomic(durable=True):
+            _lock_resources(_candidate_ids(treatment, loc, specialist))
+            if scoped is not None:
+                replay = _replay(scoped, fingerprint)
+                if replay is not None:
+                    return BookingResult(replay, True)
+            # Re-read busy time now that we hold the locks: whatever committed before is seen.
+            ctx = selectors.booking_context(
+                treatment=treatment,
+                location=loc,
+                window_start=starts_at,
+                window_end=starts_at + timedelta(minutes=1),
+                specialist_id=specialist.pk if specialist else None,
+            )
+            slot = _check(ctx, starts_at, now, for_staff)
+            overridden = _check_contraindications(
+                client=client,
+                treatment=treatment,
+                starts_at=starts_at,
+                tz=ctx.tz,
+                booked_by=booked_by,
+                override_reason=override_reason,
+            )
+            appointment = Appointment(
+                client=client,
+                treatment=treatment,
+                location=loc,
+                starts_at=slot.start,
+                ends_at=slot.end,
+                busy_until=slot.busy_until,
+                status=Status.BOOKED,
+                price=treatment.price,
+                notes=notes,
+                booked_by=booked_by if getattr(booked_by, "pk", None) else None,
+                created_at=now,
+                updated_at=now,
+                override_by=booked_by if overridden else None,
+                override_reason=override_reason.strip() if overridden else "",
+                idempotency_key=scoped,
+                request_fingerprint=fingerprint if scoped else "",
+            )
+            _assign_resources(appointment, slot)
+            appointment.save(force_insert=True)
+            Allocation.objects.bulk_create(_allocations_for(appointment, slot))
+            audit_record(
+                actor=booked_by,
+                action="appointment.book",
+                obj=appointment,
+                at=now,
+                data={
+                    "client": str(client.pk),
+                    "treatment": treatment.slug,
+                    "start": slot.start.isoformat(),
+                    "resources": dict(slot.resources),
+                    **({"override_reason": appointment.override_reason} if overridden else {}),
+                },
+            )
+            return BookingResult(appointment, False)
+    except IntegrityError as exc:
+        # Either the same idempotency key committed meanwhile, or the database's no-overlap
+        # guarantee fired because another booking won the race.
+        if scoped is not None:
+            replay = _replay(scoped, fingerprint)
+            if replay is not None:
+                return BookingResult(replay, True)
+        raise _with_alternatives(
+            SlotUnavailable("That time was just taken by another booking."),
+            treatment=treatment,
+            location=loc,
+            starts_at=starts_at,
+            now=now,
+            specialist=specialist,
+            for_staff=for_staff,
+        ) from exc
+    except SlotUnavailable as exc:
+        raise _with_alternatives(
+            exc,
+            treatment=treatment,
+            location=loc,
+            starts_at=starts_at,
+            now=now,
+            specialist=specialist,
+            for_staff=for_staff,
+        ) from None
+
+
+def _replay(scoped_key: str, fingerprint: str) -> Appointment | None:
+    existing = Appointment.objects.filter(idempotency_key=scoped_key).first()
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used for a different booking. "
+            "Use a new key for a new request."
+        )
+    return existing
+
+
+def _deactivate_allocations(appointment: Appointment) -> None:
+    Allocation.objects.filter(appointment=appointment, is_active=True).update(is_active=False)
+
+
+def _lock_appointment(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update()
+        .select_related("treatment", "location", "client")
+        .get(pk=appointment.pk)
+    )
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    by: Any,
+    now: datetime,
+    specialist: Specialist | None = None,
+) -> Appointment:
+    """Move a booked appointment. The old time is released and the new one taken in the same
+    transaction, so a failed move leaves the appointment exactly where it was."""
+    if starts_at.tzinfo is None:
+        raise InvalidTime(
+            "The new start time needs a time zone or UTC offset.", fields={"start": "naive"}
+        )
+    for_staff = _is_staff(by)
+    try:
+        with transaction.atomic(durable=True):
+            appt = _lock_appointment(appointment)
+            if appt.status != Status.BOOKED:
+                raise PolicyViolation(
+                    "Only booked appointments can be moved; "
+                    f"this one is {appt.get_status_display().lower()}."
+                )
+            late = now > appt.starts_at - appt.treatment.cancellation_window
+            if late and not for_staff:
+                hours = appt.treatment.cancellation_window_hours
+                raise PolicyViolation(
+                    f"Appointments can be moved online up to {hours} hours before they start. "
+                    "Please call the clinic and we will do our best to help.",
+                    code="late_change",
+                )
+            _lock_resources(_candidate_ids(appt.treatment, appt.location, specialist))
+            ctx = selectors.booking_context(
+                treatment=appt.treatment,
+                location=appt.location,
+                window_start=starts_at,
+                window_end=starts_at + timedelta(minutes=1),
+                specialist_id=specialist.pk if specialist else None,
+                exclude_appointment_id=appt.pk,
+            )
+            slot = _check(ctx, starts_at, now, for_staff)
+            old_start = appt.starts_at
+            _deactivate_allocations(appt)
+            appt.starts_at, appt.ends_at, appt.busy_until = slot.start, slot.end, slot.busy_until
+            _assign_resources(appt, slot)
+            appt.updated_at = now
+            appt.save()
+            Allocation.objects.bulk_create(_allocations_for(appt, slot))
+            audit_record(
+                actor=by,
+                action="appointment.reschedule",
+                obj=appt,
+                at=now,
+                data={
+                    "from": old_start.isoformat(),
+                    "to": slot.start.isoformat(),
+                    "late": late,
+                    "resources": dict(slot.resources),
+                },
+            )
+            return appt
+    except IntegrityError as exc:
+        raise _with_alternatives(
+            SlotUnavailable("That time was just taken by another booking."),
+            treatment=appointment.treatment,
+            location=appointment.location,
+            starts_at=starts_at,
+            now=now,
+            specialist=specialist,
+            for_staff=for_staff,
+        ) from exc
+    except SlotUnavailable as exc:
+        raise _with_alternatives(
+            exc,
+            treatment=appointment.treatment,
+            location=appointment.location,
+            starts_at=starts_at,
+            now=now,
+            specialist=specialist,
+            for_staff=for_staff,
+        ) from None
+
+
+def appointment_cancel(
+    *, appointment: Appointment, by: Any, now: datetime, reason: str = ""
+) -> Appointment:
+    """Cancel and release the time. Inside the treatment's cancellation window the cancellation
+    is still made but marked late, so the clinic's late-cancellation policy can apply."""
+    with transaction.atomic(durable=True):
+        appt = _lock_appointment(appointment)
+        if appt.status != Status.BOOKED:
+            raise PolicyViolation(
+                "Only booked appointments can be cancelled; "
+                f"this one is {appt.get_status_display().lower()}."
+            )
+        if appt.starts_at <= now and not _is_staff(by):
+            raise PolicyViolation("This appointment has already started; please call the clinic.")
+        appt.is_late_cancellation = now > appt.starts_at - appt.treatment.cancellation_window
+        appt.status = Status.CANCELLED
+        appt.cancelled_at = now
+        appt.cancel_reason = reason.strip()[:300]
+        appt.updated_at = now
+        appt.save()
+        _deactivate_allocations(appt)
+        audit_record(
+            actor=by,
+            action="appointment.cancel",
+            obj=appt,
+            at=now,
+            data={"late": appt.is_late_cancellation, "reason": appt.cancel_reason},
+        )
+        return appt
+
+
+_TRANSITIONS = {
+    Status.CHECKED_IN: {Status.BOOKED},
+    Status.COMPLETED: {Status.BOOKED, Status.CHECKED_IN},
+    Status.NO_SHOW: {Status.BOOKED},
+}
+
+
+def appointment_set_status(
+    *, appointment: Appointment, status: str, by: Any, now: datetime
+) -> Appointment:
+    """Check in, complete or mark a no-show (staff only)."""
+    if not _is_staff(by):
+        raise PermissionDenied("Only clinic staff can change an appointment's status.")
+    try:
+        target = Status(status)
+    except ValueError:
+        raise ValidationFailed(
+            f"“{status}” is not a status.", fields={"status": "unknown"}
+        ) from None
+    if target not in _TRANSITIONS:
+        raise ValidationFailed(
+            "Use cancel or reschedule for that change.", fields={"status": "not allowed"}
+        )
+    with transaction.atomic(durable=True):
+        appt = _lock_appointment(appointment)
+        if appt.status not in _TRANSITIONS[target]:
+            raise PolicyViolation(
+                f"A {appt.get_status_display().lower()} appointment cannot become "
+                f"{target.label.lower()}."
+            )
+        local_day = appt.starts_at.astimezone(appt.location.tz).date()
+        if target == Status.CHECKED_IN and now.astimezone(appt.location.tz).date() != local_day:
+            raise PolicyViolation("Clients can only be checked in on the day of their appointment.")
+        if target == Status.NO_SHOW and now < appt.starts_at:
+            raise PolicyViolation("A client can only be marked as a no-show after the start time.")
+        old = appt.status
+        appt.status = target
+        appt.updated_at = now
+        appt.save()
+        if target == Status.NO_SHOW:
+            _deactivate_allocations(appt)
+        audit_record(
+            actor=by, action=f"appointment.{target.value}", obj=appt, at=now, data={"from": old}
+        )
+        return appt
