@@ -66,7 +66,11 @@ PRESETS: tuple[TreatmentPreset, ...] = (
                 room_kind="treatment",
                 device_kind="microneedling_pen",
             ),
-            PhasePreset("Post-care", 10, room_kind="treatment"),
+            # The used pen stays in the room, not clean, until the clean-down: holding it
+            # through post-care keeps it from being handed to the next client uncleaned.
+            PhasePreset(
+                "Post-care", 10, room_kind="treatment", device_kind="microneedling_pen"
+            ),
             PhasePreset(
                 "Clean-down",
                 10,
@@ -127,7 +131,7 @@ PRESETS: tuple[TreatmentPreset, ...] = (
                 room_kind="laser",
                 device_kind="hair_removal_laser",
             ),
-            PhasePreset("Cool down", 10, room_kind="laser"),
+            PhasePreset("Cool down", 10, room_kind="laser", device_kind="hair_removal_laser"),
             PhasePreset(
                 "Clean-down",
                 10,

@@ -1,0 +1,149 @@
+"""Test factories: plain functions that build rows with sensible defaults (DESIGN.md 8)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from daisy.accounts.models import Role, User
+from daisy.accounts.services import staff_user_create
+from daisy.clients.models import Client
+from daisy.clinic.models import (
+    Device,
+    DeviceKind,
+    Location,
+    Room,
+    RoomKind,
+    Skill,
+    Specialist,
+    WeeklyHours,
+)
+from daisy.treatments.models import Treatment
+from daisy.treatments.services import treatment_presets_install
+
+_seq = itertools.count(1)
+
+LONDON = ZoneInfo("Europe/London")
+# A Monday well inside British winter time, so tests read in UTC and local alike.
+MONDAY = date(2030, 1, 7)
+
+
+def at(day: date, hh: int, mm: int = 0, tz: ZoneInfo = LONDON) -> datetime:
+    return datetime.combine(day, time(hh, mm), tzinfo=tz)
+
+
+def make_location(**overrides: Any) -> Location:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "name": f"Clinic {n}",
+        "slug": f"clinic-{n}",
+        "address_line1": f"{n} High Street",
+        "city": "London",
+        "postcode": "N1 1AA",
+        "time_zone": "Europe/London",
+    }
+    values.update(overrides)
+    hours = values.pop("hours", {d: (9, 19) for d in range(6)})
+    location = Location.objects.create(**values)
+    for weekday, (opens, closes) in hours.items():
+        WeeklyHours.objects.create(
+            location=location, weekday=weekday, opens_at=time(opens), closes_at=time(closes)
+        )
+    return location
+
+
+def make_user(*, role: str = Role.CLIENT, **overrides: Any) -> User:
+    n = next(_seq)
+    username = overrides.pop("username", f"user{n}")
+    if role == Role.CLIENT:
+        return User.objects.create_user(
+            username=username, password="pw-test-123", role=role, **overrides
+        )
+    return staff_user_create(username=username, role=role, password="pw-test-123", **overrides)
+
+
+def make_specialist(
+    location: Location, *, skills: list[str] | None = None, **overrides: Any
+) -> Specialist:
+    n = next(_seq)
+    user = overrides.pop("user", None) or make_user(role=Role.SPECIALIST)
+    specialist = Specialist.objects.create(
+        user=user, name=overrides.pop("name", f"Specialist {n}"), **overrides
+    )
+    wanted = skills if skills is not None else [s.slug for s in Skill.objects.all()]
+    specialist.skills.set(Skill.objects.filter(slug__in=wanted))
+    specialist.locations.add(location)
+    return specialist
+
+
+def make_room(location: Location, **overrides: Any) -> Room:
+    n = next(_seq)
+    values = {"name": f"Room {n}", "room_kind": RoomKind.TREATMENT}
+    values.update(overrides)
+    return Room.objects.create(location=location, **values)
+
+
+def make_device(location: Location, **overrides: Any) -> Device:
+    n = next(_seq)
+    values = {
+        "name": f"Pen {n}",
+        "device_kind": DeviceKind.MICRONEEDLING_PEN,
+        "serial": f"SN-{n:06d}",
+    }
+    values.update(overrides)
+    return Device.objects.create(location=location, **values)
+
+
+def make_client(**overrides: Any) -> Client:
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "first_name": "Client",
+        "last_name": f"Number{n}",
+        "email": f"client{n}@example.com",
+        "phone": "+447700900123",
+        "date_of_birth": date(1990, 5, 17),
+    }
+    values.update(overrides)
+    return Client.objects.create(**values)
+
+
+@dataclass
+class Clinic:
+    location: Location
+    specialists: list[Specialist]
+    rooms: list[Room]
+    devices: list[Device]
+    treatments: dict[str, Treatment]
+    reception: User
+    manager: User
+    clients: list[Client] = field(default_factory=list)
+
+    @property
+    def microneedling(self) -> Treatment:
+        return self.treatments["microneedling"]
+
+
+def make_clinic(
+    *, specialists: int = 2, rooms: int = 2, pens: int = 1, clients: int = 2, **loc: Any
+) -> Clinic:
+    """A small micro-needling clinic: the presets, one location open Mon-Sat 09-19."""
+    treatment_presets_install()
+    location = make_location(**loc)
+    return Clinic(
+        location=location,
+        specialists=[make_specialist(location) for _ in range(specialists)],
+        rooms=[make_room(location) for _ in range(rooms)],
+        devices=[make_device(location) for _ in range(pens)],
+        treatments={t.slug: t for t in Treatment.objects.prefetch_related("phases")},
+        reception=make_user(role=Role.RECEPTION),
+        manager=make_user(role=Role.MANAGER),
+        clients=[make_client() for _ in range(clients)],
+    )
+
+
+def booking_now(day: date = MONDAY) -> datetime:
+    """A 'now' a week before the test day, outside every minimum-notice window."""
+    return at(day - timedelta(days=7), 8)
