@@ -397,3 +397,22 @@ def appointment_get(appointment_id: Any) -> Appointment:
     if appt is None:
         raise NotFound("That appointment does not exist.")
     return appt
+
+
+def local_start_resolve(*, location: Location, local: datetime) -> datetime:
+    """A start typed as local wall-clock time at the location -> aware UTC.
+
+    A time inside the spring-forward gap does not exist and is refused with a message; a time
+    in the autumn fold means its first occurrence unless `local.fold` is 1 (DST policy in
+    daisy/core/calendars.py)."""
+    if local.tzinfo is not None:
+        return _utc(local)
+    try:
+        return calendars.resolve_local_strict(local, location.tz)
+    except calendars.NonexistentLocalTime:
+        raise InvalidTime(
+            f"{local:%H:%M} on {local:%d %B %Y} does not exist in {location.time_zone}: the "
+            "clocks go forward then. Choose a time after the change.",
+            code="nonexistent_local_time",
+            fields={"start": "nonexistent local time"},
+        ) from None

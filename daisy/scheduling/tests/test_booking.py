@@ -487,3 +487,32 @@ def test_availability_query_count_does_not_grow_with_specialists_or_appointments
         )
     assert _count_availability_queries(big) == small_count
     assert _count_availability_queries(big, days=60) == small_count
+
+
+def test_local_time_in_the_spring_forward_gap_is_refused_with_a_reason():
+    from datetime import datetime
+
+    clinic = make_clinic()
+    with pytest.raises(InvalidTime) as caught:
+        selectors.local_start_resolve(location=clinic.location, local=datetime(2030, 3, 31, 1, 30))
+    assert caught.value.code == "nonexistent_local_time"
+    assert "clocks go forward" in caught.value.message
+    # 10:30 on the same day exists and is British Summer Time (UTC+1).
+    resolved = selectors.local_start_resolve(
+        location=clinic.location, local=datetime(2030, 3, 31, 10, 30)
+    )
+    assert resolved.isoformat() == "2030-03-31T09:30:00+00:00"
+
+
+def test_booking_across_the_dst_change_keeps_local_wall_clock_time():
+    from datetime import date as d
+
+    clinic = make_clinic()
+    saturday_before = d(2030, 3, 30)  # GMT
+    monday_after = d(2030, 4, 1)  # BST
+    a = book(clinic, at(saturday_before, 10), now=at(saturday_before - timedelta(days=3), 9))
+    b = book(clinic, at(monday_after, 10), now=at(saturday_before - timedelta(days=3), 9))
+    assert a.starts_at.astimezone(clinic.location.tz).hour == 10
+    assert b.starts_at.astimezone(clinic.location.tz).hour == 10
+    assert a.starts_at.utcoffset() is not None
+    assert (b.starts_at - a.starts_at) == timedelta(days=2, hours=-1)

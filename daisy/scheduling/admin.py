@@ -1,0 +1,161 @@
+"""Appointments in the admin are for looking only. Booking, moving and cancelling go through the
+scheduling services, which lock the resources, re-check the slot, enqueue the messages and write
+the audit entry (DESIGN.md 4); an admin form would do none of that."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from daisy.scheduling.models import Allocation, Appointment
+
+
+def _utc(value: datetime | None) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if value else "-"
+
+
+class ReadOnlyAdminMixin:
+    """View permission only: the change page renders every field read-only, and a POST to it
+    is refused (403) before any form is built."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AllocationInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Allocation
+    extra = 0
+    can_delete = False
+    ordering = ("starts_at", "resource__name")
+    fields = ("resource", "role", "phases", "starts_at_utc", "ends_at_utc", "is_active")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Allocation]:
+        return super().get_queryset(request).select_related("resource")
+
+    @admin.display(description=_("starts"))
+    def starts_at_utc(self, obj: Allocation) -> str:
+        return _utc(obj.starts_at)
+
+    @admin.display(description=_("ends"))
+    def ends_at_utc(self, obj: Allocation) -> str:
+        return _utc(obj.ends_at)
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "starts_at_utc",
+        "starts_at_local",
+        "location",
+        "client",
+        "treatment",
+        "specialist",
+        "status",
+    )
+    list_filter = ("status", "location", "specialist", "starts_at")
+    search_fields = ("client__first_name", "client__last_name", "client__email")
+    list_select_related = ("location", "client", "treatment", "specialist")
+    ordering = ("-starts_at",)
+    date_hierarchy = "starts_at"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "client",
+                    "treatment",
+                    "status",
+                    ("starts_at_utc", "starts_at_local"),
+                    "starts_at",
+                    "ends_at",
+                    "busy_until",
+                    "location",
+                    "specialist",
+                    "room",
+                    "device",
+                    "price",
+                    "notes",
+                )
+            },
+        ),
+        (
+            _("Booking record"),
+            {
+                "fields": (
+                    "booked_by",
+                    "created_at",
+                    "updated_at",
+                    "idempotency_key",
+                    "request_fingerprint",
+                )
+            },
+        ),
+        (
+            _("Cancellation and overrides"),
+            {
+                "fields": (
+                    "cancelled_at",
+                    "cancel_reason",
+                    "is_late_cancellation",
+                    "override_by",
+                    "override_reason",
+                )
+            },
+        ),
+    )
+    inlines = (AllocationInline,)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Read-only even if someone grants change permission later.
+        return [
+            *(f.name for f in self.model._meta.concrete_fields),
+            "starts_at_utc",
+            "starts_at_local",
+        ]
+
+    @admin.display(description=_("starts (UTC)"), ordering="starts_at")
+    def starts_at_utc(self, obj: Appointment) -> str:
+        return _utc(obj.starts_at)
+
+    @admin.display(description=_("starts (local)"))
+    def starts_at_local(self, obj: Appointment) -> str:
+        tz = obj.location.tz
+        return f"{obj.starts_at.astimezone(tz):%Y-%m-%d %H:%M} {tz.key}"
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "resource",
+        "starts_at_utc",
+        "ends_at_utc",
+        "role",
+        "phases",
+        "is_active",
+        "appointment",
+    )
+    list_filter = ("is_active", "resource__kind", "role", "starts_at")
+    search_fields = ("resource__name", "appointment__client__last_name")
+    list_select_related = ("resource", "appointment__client", "appointment__treatment")
+    ordering = ("-starts_at",)
+    date_hierarchy = "starts_at"
+
+    @admin.display(description=_("starts"), ordering="starts_at")
+    def starts_at_utc(self, obj: Allocation) -> str:
+        return _utc(obj.starts_at)
+
+    @admin.display(description=_("ends"), ordering="ends_at")
+    def ends_at_utc(self, obj: Allocation) -> str:
+        return _utc(obj.ends_at)
