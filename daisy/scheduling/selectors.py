@@ -292,7 +292,7 @@ def booking_context(
                 resource_id=info.id,
                 role=info.role,
                 open=open_,
-                busy=intervals.normalize(busy.get(info.id, [])),
+                busy=busy.get(info.id, []),
             )
         )
     return BookingContext(
@@ -416,3 +416,38 @@ def local_start_resolve(*, location: Location, local: datetime) -> datetime:
             code="nonexistent_local_time",
             fields={"start": "nonexistent local time"},
         ) from None
+
+
+def appointment_list(
+    *,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    client_id: Any = None,
+    specialist_id: Any = None,
+    status: str | None = None,
+) -> QuerySet[Appointment]:
+    """Appointments in start order. `first_day`/`last_day` are calendar dates (both inclusive)
+    in the zone of each appointment's own location."""
+    qs = Appointment.objects.select_related("client", "treatment", "location", "specialist")
+    if first_day is not None or last_day is not None:
+        by_zone: dict[str, list[Any]] = defaultdict(list)
+        for pk, zone in Location.objects.values_list("pk", "time_zone"):
+            by_zone[zone].append(pk)
+        within = Q(pk__in=[])
+        for zone, location_ids in by_zone.items():
+            tz = zoneinfo.ZoneInfo(zone)
+            part = Q(location_id__in=location_ids)
+            if first_day is not None:
+                part &= Q(starts_at__gte=datetime.combine(first_day, datetime.min.time(), tz))
+            if last_day is not None:
+                after = last_day + timedelta(days=1)
+                part &= Q(starts_at__lt=datetime.combine(after, datetime.min.time(), tz))
+            within |= part
+        qs = qs.filter(within)
+    if client_id is not None:
+        qs = qs.filter(client_id=client_id)
+    if specialist_id is not None:
+        qs = qs.filter(specialist_id=specialist_id)
+    if status is not None:
+        qs = qs.filter(status=status)
+    return qs.order_by("starts_at", "id")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,7 +149,7 @@ def _allocations_for(appointment: Appointment, slot: slots.Slot) -> list[Allocat
                 continue
             run = Allocation(
                 appointment=appointment,
-                resource_id=rid,
+                resource_id=_resource_pk(rid),
                 role=role,
                 phases=phase.name,
                 starts_at=phase.start,
@@ -159,10 +160,16 @@ def _allocations_for(appointment: Appointment, slot: slots.Slot) -> list[Allocat
     return rows
 
 
+def _resource_pk(rid: str | None) -> uuid.UUID | None:
+    # The core names resources by 32 hex digits; the returned rows must carry real UUIDs, or
+    # `appointment.room_id == room.pk` is False and str() of the id loses its dashes.
+    return uuid.UUID(rid) if rid else None
+
+
 def _assign_resources(appointment: Appointment, slot: slots.Slot) -> None:
-    appointment.specialist_id = slot.resources.get(selectors.ROLE_SPECIALIST)
-    appointment.room_id = slot.resources.get(selectors.ROLE_ROOM)
-    appointment.device_id = slot.resources.get(selectors.ROLE_DEVICE)
+    appointment.specialist_id = _resource_pk(slot.resources.get(selectors.ROLE_SPECIALIST))
+    appointment.room_id = _resource_pk(slot.resources.get(selectors.ROLE_ROOM))
+    appointment.device_id = _resource_pk(slot.resources.get(selectors.ROLE_DEVICE))
 
 
 def _check(

@@ -182,6 +182,13 @@ def test_thirty_two_threads_for_one_slot_book_it_exactly_once():
     assert set(Allocation.objects.values_list("appointment_id", flat=True)) == {appt.pk}
     held = {a.resource_id for a in Allocation.objects.all()}
     assert held == {clinic.specialists[0].pk, clinic.rooms[0].pk, clinic.devices[0].pk}
+    # What the winner was told matches what was stored.
+    told = winners[0].result.appointment
+    assert (told.specialist_id, told.room_id, told.device_id) == (
+        appt.specialist_id,
+        appt.room_id,
+        appt.device_id,
+    )
 
 
 # --- 2. overlapping starts that share only the room --------------------------------------------
@@ -260,7 +267,8 @@ def test_bookings_sharing_only_the_pen_never_overlap_on_it():
     assert len(losers) == 10
     assert overlapping_allocations() == []
     pen = clinic.devices[0].pk
-    assert Allocation.objects.filter(resource_id=pen, is_active=True).count() == 2 * 5
+    pen_rows = sum(len(role_windows(treatment, o.attempt.starts_at)["device"]) for o in winners)
+    assert Allocation.objects.filter(resource_id=pen, is_active=True).count() == pen_rows
     assert Appointment.objects.count() == 5
 
 
