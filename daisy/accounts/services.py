@@ -9,20 +9,40 @@ from daisy.accounts.models import Role, User
 # superuser. Appointment writes go through the booking services whatever the role.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RECEPTION: [
-        "clients.view_client", "clients.add_client", "clients.change_client",
-        "scheduling.view_appointment", "scheduling.view_allocation",
-        "clinic.view_location", "clinic.view_specialist", "clinic.view_room", "clinic.view_device",
-        "clinic.view_weeklyhours", "clinic.view_dateoverride", "clinic.view_timeoff",
-        "clinic.add_timeoff", "clinic.change_timeoff", "clinic.view_closure",
-        "treatments.view_treatment", "treatments.view_phase",
+        "clients.view_client",
+        "clients.add_client",
+        "clients.change_client",
+        "scheduling.view_appointment",
+        "scheduling.view_allocation",
+        "clinic.view_location",
+        "clinic.view_specialist",
+        "clinic.view_room",
+        "clinic.view_device",
+        "clinic.view_weeklyhours",
+        "clinic.view_dateoverride",
+        "clinic.view_timeoff",
+        "clinic.add_timeoff",
+        "clinic.change_timeoff",
+        "clinic.view_closure",
+        "treatments.view_treatment",
+        "treatments.view_phase",
     ],
     Role.SPECIALIST: [
-        "clients.view_client", "clients.view_contraindication", "clients.add_contraindication",
+        "clients.view_client",
+        "clients.view_contraindication",
+        "clients.add_contraindication",
         "clients.change_contraindication",
-        "scheduling.view_appointment", "scheduling.view_allocation",
-        "clinic.view_location", "clinic.view_specialist", "clinic.view_room", "clinic.view_device",
-        "clinic.view_weeklyhours", "clinic.view_timeoff", "clinic.view_closure",
-        "treatments.view_treatment", "treatments.view_phase",
+        "scheduling.view_appointment",
+        "scheduling.view_allocation",
+        "clinic.view_location",
+        "clinic.view_specialist",
+        "clinic.view_room",
+        "clinic.view_device",
+        "clinic.view_weeklyhours",
+        "clinic.view_timeoff",
+        "clinic.view_closure",
+        "treatments.view_treatment",
+        "treatments.view_phase",
     ],
 }
 
@@ -35,14 +55,21 @@ def staff_groups_ensure() -> dict[str, Group]:
         perms = []
         for dotted in codenames:
             app_label, codename = dotted.split(".")
-            perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            perms.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
         group.permissions.set(perms)
         groups[role] = group
     return groups
 
 
 def staff_user_create(
-    *, username: str, role: str, password: str, first_name: str = "", last_name: str = "",
+    *,
+    username: str,
+    role: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
     email: str = "",
 ) -> User:
     groups = staff_groups_ensure()

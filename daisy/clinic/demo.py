@@ -48,17 +48,88 @@ BANK_HOLIDAYS = {
 }
 
 FIRST_NAMES = [
-    "Amelia", "Olivia", "Isla", "Ava", "Mia", "Sophia", "Grace", "Lily", "Freya", "Emily",
-    "Ivy", "Ella", "Rosie", "Evie", "Florence", "Poppy", "Charlotte", "Willow", "Aisha", "Priya",
-    "Noah", "Oliver", "George", "Arthur", "Leo", "Harry", "Oscar", "Archie", "Henry", "Theo",
-    "Zara", "Maya", "Chloe", "Hannah", "Sienna", "Layla", "Nadia", "Yasmin", "Ruby", "Eleanor",
+    "Amelia",
+    "Olivia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Sophia",
+    "Grace",
+    "Lily",
+    "Freya",
+    "Emily",
+    "Ivy",
+    "Ella",
+    "Rosie",
+    "Evie",
+    "Florence",
+    "Poppy",
+    "Charlotte",
+    "Willow",
+    "Aisha",
+    "Priya",
+    "Noah",
+    "Oliver",
+    "George",
+    "Arthur",
+    "Leo",
+    "Harry",
+    "Oscar",
+    "Archie",
+    "Henry",
+    "Theo",
+    "Zara",
+    "Maya",
+    "Chloe",
+    "Hannah",
+    "Sienna",
+    "Layla",
+    "Nadia",
+    "Yasmin",
+    "Ruby",
+    "Eleanor",
 ]
 LAST_NAMES = [
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
-    "Wood", "Jackson", "Clarke", "Khan", "Lewis", "Hughes", "Edwards", "Hill", "Moore", "Clark",
-    "Harrison", "Scott", "Young", "Morris", "Hussain", "Ward", "Turner", "Carter", "Phillips",
-    "Mitchell", "Cooper", "Chowdhury",
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Khan",
+    "Lewis",
+    "Hughes",
+    "Edwards",
+    "Hill",
+    "Moore",
+    "Clark",
+    "Harrison",
+    "Scott",
+    "Young",
+    "Morris",
+    "Hussain",
+    "Ward",
+    "Turner",
+    "Carter",
+    "Phillips",
+    "Mitchell",
+    "Cooper",
+    "Chowdhury",
 ]
 
 
@@ -84,7 +155,9 @@ def demo_seed(*, now: datetime, seed: int = 2026) -> DemoSummary:
         specialists = _staff(location)
         _rooms_and_devices(location)
         clients = _clients(rng)
-    booked = _appointments(rng, now=now, location=location, clients=clients, specialists=specialists)
+    booked = _appointments(
+        rng, now=now, location=location, clients=clients, specialists=specialists
+    )
     return DemoSummary(True, len(clients), booked)
 
 
@@ -112,20 +185,36 @@ def _clinic() -> Location:
 
 def _staff(location: Location) -> list[Specialist]:
     staff_user_create(
-        username="manager", role=Role.MANAGER, password=DEMO_PASSWORD,
-        first_name="Dana", last_name="Whitfield", email="manager@daisy.example",
+        username="manager",
+        role=Role.MANAGER,
+        password=DEMO_PASSWORD,
+        first_name="Dana",
+        last_name="Whitfield",
+        email="manager@daisy.example",
     )
     staff_user_create(
-        username="reception", role=Role.RECEPTION, password=DEMO_PASSWORD,
-        first_name="Ben", last_name="Okafor", email="reception@daisy.example",
+        username="reception",
+        role=Role.RECEPTION,
+        password=DEMO_PASSWORD,
+        first_name="Ben",
+        last_name="Okafor",
+        email="reception@daisy.example",
     )
     skills = {s.slug: s for s in Skill.objects.all()}
     people = [
         ("Sofia", "Marin", "Lead skin specialist", list(skills)),
-        ("Hannah", "Cole", "Skin specialist", ["consultation", "microneedling", "chemical-peel",
-                                               "led-therapy"]),
-        ("Ravi", "Mehta", "Laser and skin specialist", ["consultation", "microneedling",
-                                                        "laser-hair-removal", "led-therapy"]),
+        (
+            "Hannah",
+            "Cole",
+            "Skin specialist",
+            ["consultation", "microneedling", "chemical-peel", "led-therapy"],
+        ),
+        (
+            "Ravi",
+            "Mehta",
+            "Laser and skin specialist",
+            ["consultation", "microneedling", "laser-hair-removal", "led-therapy"],
+        ),
     ]
     # Each specialist works a different week, so availability differs by person.
     hours = [
@@ -136,19 +225,28 @@ def _staff(location: Location) -> list[Specialist]:
     out = []
     for n, (first, last, title, skill_slugs) in enumerate(people, start=1):
         user = staff_user_create(
-            username=f"specialist{n}", role=Role.SPECIALIST, password=DEMO_PASSWORD,
-            first_name=first, last_name=last, email=f"specialist{n}@daisy.example",
+            username=f"specialist{n}",
+            role=Role.SPECIALIST,
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+            email=f"specialist{n}@daisy.example",
         )
         specialist = Specialist.objects.create(
-            user=user, name=f"{first} {last}", title=title,
+            user=user,
+            name=f"{first} {last}",
+            title=title,
             bio=f"{first} has specialised in collagen-induction treatments and skin health.",
         )
         specialist.skills.set([skills[s] for s in skill_slugs])
         specialist.locations.add(location)
         for weekday, (start, end) in hours[n - 1].items():
             WeeklyHours.objects.create(
-                location=location, resource=specialist, weekday=weekday,
-                opens_at=time(start), closes_at=time(end),
+                location=location,
+                resource=specialist,
+                weekday=weekday,
+                opens_at=time(start),
+                closes_at=time(end),
             )
         out.append(specialist)
     return out
@@ -160,16 +258,25 @@ def _rooms_and_devices(location: Location) -> None:
     Room.objects.create(location=location, name="Laser suite", room_kind=RoomKind.LASER)
     for n in (1, 2):
         Device.objects.create(
-            location=location, name=f"Needling pen {n}", device_kind=DeviceKind.MICRONEEDLING_PEN,
-            model_name="Motorised micro-needling pen", serial=f"MNP-2026-{n:04d}",
+            location=location,
+            name=f"Needling pen {n}",
+            device_kind=DeviceKind.MICRONEEDLING_PEN,
+            model_name="Motorised micro-needling pen",
+            serial=f"MNP-2026-{n:04d}",
         )
     Device.objects.create(
-        location=location, name="Diode laser", device_kind=DeviceKind.HAIR_REMOVAL_LASER,
-        model_name="810 nm diode laser", serial="DL-2025-0007",
+        location=location,
+        name="Diode laser",
+        device_kind=DeviceKind.HAIR_REMOVAL_LASER,
+        model_name="810 nm diode laser",
+        serial="DL-2025-0007",
     )
     Device.objects.create(
-        location=location, name="LED panel", device_kind=DeviceKind.LED_PANEL,
-        model_name="Red/near-infrared LED panel", serial="LED-2024-0112",
+        location=location,
+        name="LED panel",
+        device_kind=DeviceKind.LED_PANEL,
+        model_name="Red/near-infrared LED panel",
+        serial="LED-2024-0112",
     )
 
 
@@ -192,12 +299,21 @@ def _clients(rng: random.Random) -> list[Client]:
 
 
 def _appointments(
-    rng: random.Random, *, now: datetime, location: Location, clients: list[Client],
+    rng: random.Random,
+    *,
+    now: datetime,
+    location: Location,
+    clients: list[Client],
     specialists: list[Specialist],
 ) -> int:
     reception = User.objects.get(username="reception")
-    weights = {"microneedling": 6, "consultation": 3, "chemical-peel": 2,
-               "laser-hair-removal": 2, "led-therapy": 1}
+    weights = {
+        "microneedling": 6,
+        "consultation": 3,
+        "chemical-peel": 2,
+        "laser-hair-removal": 2,
+        "led-therapy": 1,
+    }
     treatments = {t.slug: t for t in Treatment.objects.prefetch_related("phases")}
     slugs = [s for s in weights if s in treatments]
     today = now.astimezone(location.tz).date()
@@ -208,11 +324,16 @@ def _appointments(
         for _ in range(rng.choice((3, 4, 5))):
             slug = rng.choices(slugs, weights=[weights[s] for s in slugs])[0]
             treatment = treatments[slug]
-            # Book as if on a day before, so history is made through the same rules.
-            book_now = min(now, day_start - timedelta(days=1))
+            # Book as if on the day before, so history is made through the same rules and the
+            # same day of the year always gives the same diary, whatever the time of seeding.
+            book_now = day_start - timedelta(days=1)
             found = selectors.availability_list(
-                treatment=treatment, location=location, window_start=day_start,
-                window_end=day_start + timedelta(days=1), now=book_now, for_staff=True,
+                treatment=treatment,
+                location=location,
+                window_start=day_start,
+                window_end=day_start + timedelta(days=1),
+                now=book_now,
+                for_staff=True,
             )
             if not found:
                 continue
@@ -220,8 +341,12 @@ def _appointments(
             client = rng.choice(clients)
             try:
                 result = services.appointment_book(
-                    client=client, treatment=treatment, starts_at=pick.slot.start,
-                    booked_by=reception, now=book_now, location=location,
+                    client=client,
+                    treatment=treatment,
+                    starts_at=pick.slot.start,
+                    booked_by=reception,
+                    now=book_now,
+                    location=location,
                 )
             except DomainError:
                 continue
@@ -232,7 +357,9 @@ def _appointments(
                 roll = rng.random()
                 if roll < 0.08:
                     services.appointment_cancel(
-                        appointment=appt, by=reception, now=appt.starts_at - timedelta(days=2),
+                        appointment=appt,
+                        by=reception,
+                        now=appt.starts_at - timedelta(days=2),
                         reason="Client asked to cancel",
                     )
                 elif roll < 0.13:

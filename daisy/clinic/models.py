@@ -259,7 +259,11 @@ class Closure(models.Model):
     class Meta:
         ordering = ["on"]
         constraints = [
-            models.UniqueConstraint(fields=["location", "on"], name="closure_unique_per_day")
+            models.UniqueConstraint(fields=["location", "on"], name="closure_unique_per_day"),
+            # NULLs are distinct in a unique index, so "every location" needs its own rule.
+            models.UniqueConstraint(
+                fields=["on"], condition=Q(location__isnull=True), name="closure_unique_all_day"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from daisy.clients.models import Client, Contraindication
+
+
+class ContraindicationInline(admin.TabularInline):
+    model = Contraindication
+    extra = 0
+    fields = (
+        "condition",
+        "tier",
+        "domain_row",
+        "until_on",
+        "resolved_at",
+        "recorded_by",
+        "recorded_at",
+    )
+    readonly_fields = ("recorded_by", "recorded_at")
+    ordering = ("-recorded_at",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contraindication]:
+        return super().get_queryset(request).select_related("recorded_by")
+
+
+class ResolvedFilter(admin.SimpleListFilter):
+    title = _("resolved")
+    parameter_name = "resolved"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", _("Open")), ("yes", _("Resolved"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "no":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+def _stamp_recorder(request: HttpRequest, obj: Contraindication) -> None:
+    # Who recorded a finding is evidence; it is taken from the login, never typed.
+    if obj.recorded_by_id is None:
+        obj.recorded_by = request.user  # type: ignore[assignment]
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = (
+        "last_name",
+        "first_name",
+        "email",
+        "phone",
+        "date_of_birth",
+        "open_contraindications",
+        "user",
+    )
+    search_fields = ("first_name", "last_name", "email", "phone")
+    ordering = ("last_name", "first_name")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": (("first_name", "last_name"), ("email", "phone"), "date_of_birth")}),
+        (_("Account and notes"), {"fields": ("user", "notes", ("created_at", "updated_at"))}),
+    )
+    inlines = (ContraindicationInline,)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Picking the login account searches users, which reception may not see.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.has_perm("accounts.view_user") else (*fields, "user")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _open=Count("contraindications", filter=Q(contraindications__resolved_at=None))
+            )
+        )
+
+    @admin.display(description=_("open contraindications"), ordering="_open")
+    def open_contraindications(self, obj: Client) -> int:
+        return obj._open  # type: ignore[attr-defined,no-any-return]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Contraindication:
+            return super().save_formset(request, form, formset, change)
+        for obj in formset.save(commit=False):
+            _stamp_recorder(request, obj)
+            obj.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+
+@admin.register(Contraindication)
+class ContraindicationAdmin(admin.ModelAdmin):
+    list_display = (
+        "client",
+        "condition",
+        "tier",
+        "domain_row",
+        "until_on",
+        "resolved_at",
+        "recorded_by",
+        "recorded_at",
+    )
+    list_filter = ("tier", ResolvedFilter, "recorded_at")
+    search_fields = ("client__first_name", "client__last_name", "client__email", "condition")
+    ordering = ("-recorded_at",)
+    list_select_related = ("client", "recorded_by")
+    autocomplete_fields = ("client",)
+    readonly_fields = ("recorded_by", "recorded_at")
+    fields = (
+        "client",
+        "condition",
+        "tier",
+        "domain_row",
+        "until_on",
+        "resolved_at",
+        "recorded_by",
+        "recorded_at",
+    )
+    date_hierarchy = "recorded_at"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        _stamp_recorder(request, obj)
+        super().save_model(request, obj, form, change)

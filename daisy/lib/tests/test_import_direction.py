@@ -1,0 +1,477 @@
+"""DESIGN.md 3, "Import direction", checked on the source (ast), so a wrong import fails here
+before it turns into a cycle or a hidden write.
+
+1. `daisy/core` imports only the standard library and `daisy.core` (its tests may also use
+   pytest and hypothesis, never Django).
+2. `daisy/core` never reads the clock: `now` is a parameter.
+3. Domain `models` import only Django, the standard library, `daisy.lib` and other `models`.
+4. Interface apps never import a domain app's `models` (their own tests may).
+5. `notifications` knows nothing of `scheduling`.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+import daisy
+
+PACKAGE_DIR = Path(daisy.__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+INTERFACE_APPS = frozenset({"site", "portal", "backoffice", "api"})
+CORE_TEST_LIBRARIES = frozenset({"pytest", "hypothesis", "_pytest"})
+# Reading these is reading the clock, called or passed around (`clock=time.monotonic`).
+CLOCK_READS = frozenset(
+    {
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+        "time.time",
+        "time.time_ns",
+        "time.monotonic",
+        "time.monotonic_ns",
+        "time.perf_counter",
+        "time.perf_counter_ns",
+    }
+)
+DYNAMIC_IMPORTS = frozenset({"__import__", "import_module", "get_model"})
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str  # relative to the repository, with forward slashes
+    module: str  # dotted module name
+    tree: ast.Module
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(self.module.split("."))
+
+    @property
+    def is_package(self) -> bool:
+        return self.path.endswith("/__init__.py")
+
+
+@dataclass(frozen=True)
+class Imported:
+    source: Source
+    lineno: int
+    statement: str  # the import as written, for the failure message
+    module: str  # what it makes available, resolved: `from a import b` gives "a.b"
+
+    def __str__(self) -> str:
+        return f"{self.source.path}:{self.lineno}: {self.statement!r} (imports {self.module})"
+
+
+def parse(path: Path, text: str | None = None) -> Source:
+    rel = path.relative_to(REPO_DIR).as_posix()
+    parts = rel.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    source_text = path.read_text(encoding="utf-8") if text is None else text
+    return Source(rel, ".".join(parts), ast.parse(source_text, filename=rel))
+
+
+@cache
+def all_sources() -> tuple[Source, ...]:
+    return tuple(
+        parse(path) for path in sorted(PACKAGE_DIR.rglob("*.py")) if "__pycache__" not in path.parts
+    )
+
+
+def _resolve_from(source: Source, node: ast.ImportFrom) -> str:
+    if node.level == 0:
+        return node.module or ""
+    package = source.parts if source.is_package else source.parts[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def imports(source: Source) -> Iterator[Imported]:
+    """Every import, anywhere in the file (functions and TYPE_CHECKING blocks included)."""
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Imported(source, node.lineno, ast.unparse(node), alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve_from(source, node)
+            for alias in node.names:
+                module = base if alias.name == "*" else f"{base}.{alias.name}"
+                yield Imported(source, node.lineno, ast.unparse(node), module)
+
+
+def dynamic_imports(source: Source) -> Iterator[tuple[int, str]]:
+    """Calls that import by string (`import_module`, `__import__`, `apps.get_model`)."""
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in DYNAMIC_IMPORTS:
+                yield node.lineno, ast.unparse(node)
+
+
+def _top(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _is_stdlib(module: str) -> bool:
+    return _top(module) in sys.stdlib_module_names
+
+
+def _app_of(source: Source) -> str | None:
+    return source.parts[1] if len(source.parts) > 2 and source.parts[0] == "daisy" else None
+
+
+def _is_tests(source: Source) -> bool:
+    return "tests" in source.parts
+
+
+def _models_app(module: str) -> str | None:
+    """`daisy.<app>.models[...]` -> app."""
+    parts = module.split(".")
+    if len(parts) >= 3 and parts[0] == "daisy" and parts[2] == "models":
+        return parts[1]
+    return None
+
+
+# --- the rules: each takes one parsed file and returns its violations as messages -----------
+
+
+def core_import_violations(source: Source) -> list[str]:
+    if not _within(source.module, "daisy.core"):
+        return []
+    extra = CORE_TEST_LIBRARIES if _is_tests(source) else frozenset()
+    out = [
+        f"{imp} - daisy/core may import only the standard library and daisy.core"
+        + (" (and, in its tests, pytest and hypothesis)" if extra else "")
+        for imp in imports(source)
+        if not (
+            _is_stdlib(imp.module) or _within(imp.module, "daisy.core") or _top(imp.module) in extra
+        )
+    ]
+    out += [
+        f"{source.path}:{lineno}: {call!r} - daisy/core imports nothing by name at run time"
+        for lineno, call in dynamic_imports(source)
+    ]
+    return out
+
+
+def _aliases(source: Source) -> dict[str, str]:
+    """Local name -> the dotted name it stands for, from the file's imports."""
+    names: dict[str, str] = {}
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names[alias.asname] = alias.name
+                else:
+                    top = _top(alias.name)
+                    names[top] = top
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return names
+
+
+def _dotted(node: ast.expr) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def core_clock_violations(source: Source) -> list[str]:
+    if not _within(source.module, "daisy.core") or _is_tests(source):
+        return []
+    names = _aliases(source)
+    out = []
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.Attribute | ast.Name):
+            dotted = _dotted(node)
+            if not dotted or dotted[0] not in names:
+                continue
+            resolved = ".".join([names[dotted[0]], *dotted[1:]])
+            if resolved in CLOCK_READS:
+                out.append(
+                    f"{source.path}:{node.lineno}: {ast.unparse(node)!r} reads the clock "
+                    f"({resolved}) - daisy/core takes `now` as a parameter"
+                )
+    return out
+
+
+def _is_domain_models(source: Source) -> bool:
+    app = _app_of(source)
+    return (
+        app is not None
+        and app not in INTERFACE_APPS
+        and app != "core"
+        and len(source.parts) >= 3
+        and source.parts[2] == "models"
+    )
+
+
+def models_import_violations(source: Source) -> list[str]:
+    if not _is_domain_models(source):
+        return []
+    return [
+        f"{imp} - a models module may import only django, the standard library, daisy.lib "
+        "and other apps' models"
+        for imp in imports(source)
+        if not (
+            _is_stdlib(imp.module)
+            or _top(imp.module) == "django"
+            or _within(imp.module, "daisy.lib")
+            or _models_app(imp.module) is not None
+        )
+    ]
+
+
+def interface_import_violations(source: Source) -> list[str]:
+    app = _app_of(source)
+    if app not in INTERFACE_APPS or _is_tests(source):
+        return []
+    out = [
+        f"{imp} - interface app {app!r} must not import another app's models; use its "
+        "selectors, services or forms"
+        for imp in imports(source)
+        if _models_app(imp.module) not in (None, app, "lib")
+    ]
+    out += [
+        f"{source.path}:{lineno}: {call!r} - interface app {app!r} must not load models by "
+        "name; use selectors, services or forms"
+        for lineno, call in dynamic_imports(source)
+    ]
+    return out
+
+
+def notifications_import_violations(source: Source) -> list[str]:
+    if _app_of(source) != "notifications":
+        return []
+    out = [
+        f"{imp} - notifications must know nothing of scheduling: pass it a template name and "
+        "a context"
+        for imp in imports(source)
+        if _within(imp.module, "daisy.scheduling")
+    ]
+    out += [
+        f"{source.path}:{lineno}: {call!r} - notifications must know nothing of scheduling"
+        for lineno, call in dynamic_imports(source)
+        if "scheduling" in call
+    ]
+    return out
+
+
+RULES: dict[str, Callable[[Source], list[str]]] = {
+    "core imports only the standard library": core_import_violations,
+    "core never reads the clock": core_clock_violations,
+    "models import only django, lib and models": models_import_violations,
+    "interface apps never import domain models": interface_import_violations,
+    "notifications never imports scheduling": notifications_import_violations,
+}
+
+
+# --- the tree obeys the rules ------------------------------------------------------------------
+
+
+def test_finds_the_source_tree() -> None:
+    modules = {s.module for s in all_sources()}
+    # If the walk found nothing, every rule below would pass vacuously.
+    assert {"daisy.clinic.models", "daisy.scheduling.models", "daisy.site.views"} <= modules
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_tree_obeys(rule: str) -> None:
+    violations = [v for s in all_sources() for v in RULES[rule](s)]
+    assert not violations, f"DESIGN.md 3, {rule}:\n" + "\n".join(violations)
+
+
+# --- the checker catches what it should (so a green run above means something) ----------------
+
+
+def check(rule: str, path: str, text: str) -> list[str]:
+    return RULES[rule](parse(REPO_DIR / path, text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import django",
+        "from django.utils import timezone",
+        "from daisy.lib.errors import DomainError",
+        "from daisy import clinic",
+        "import phonenumbers",
+        "from ..clinic import models",
+    ],
+)
+def test_core_rejects_non_stdlib_import(text: str) -> None:
+    assert check("core imports only the standard library", "daisy/core/slots.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from __future__ import annotations",
+        "from datetime import UTC, datetime",
+        "import zoneinfo",
+        "from daisy.core.intervals import Interval",
+        "from . import intervals",
+        "from .intervals import Interval",
+    ],
+)
+def test_core_accepts_stdlib_and_itself(text: str) -> None:
+    assert not check("core imports only the standard library", "daisy/core/slots.py", text)
+
+
+def test_core_tests_may_use_pytest_but_not_django() -> None:
+    rule = "core imports only the standard library"
+    assert not check(rule, "daisy/core/tests/test_x.py", "import pytest\nimport hypothesis")
+    assert check(rule, "daisy/core/tests/test_x.py", "from django.test import TestCase")
+
+
+def test_core_rejects_dynamic_import() -> None:
+    text = "import importlib\nimportlib.import_module('django')"
+    assert check("core imports only the standard library", "daisy/core/slots.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from datetime import datetime\nx = datetime.now()",
+        "from datetime import datetime\nx = datetime.now(UTC)",
+        "import datetime\nx = datetime.datetime.utcnow()",
+        "import datetime as dt\nx = dt.date.today()",
+        "from datetime import date as D\nx = D.today()",
+        "import time\nx = time.time()",
+        "import time as clock\nx = clock.monotonic()",
+        "from time import monotonic\nx = monotonic()",
+        "from datetime import datetime\ndef f(now=datetime.now):\n    return now()",
+    ],
+)
+def test_core_rejects_clock_reads(text: str) -> None:
+    assert check("core never reads the clock", "daisy/core/slots.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # `time` here is datetime.time, not the time module.
+        "from datetime import time\nx = time(9, 30)",
+        "from datetime import datetime\nx = datetime.fromisoformat('2030-01-07T09:00')",
+        "def f(now):\n    return now.date()",
+    ],
+)
+def test_core_accepts_time_as_data(text: str) -> None:
+    assert not check("core never reads the clock", "daisy/core/slots.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from django.db import models",
+        "from django.conf import settings",
+        "import uuid",
+        "from daisy.lib.models import PublicModel",
+        "from daisy.clinic.models import Location",
+        "from daisy.clinic import models as clinic_models",
+    ],
+)
+def test_models_accept_django_lib_and_models(text: str) -> None:
+    assert not check(
+        "models import only django, lib and models", "daisy/scheduling/models.py", text
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.clinic.selectors import location_list_with_hours",
+        "from daisy.scheduling.services import appointment_book",
+        "from daisy.core.intervals import Interval",
+        "import phonenumbers",
+    ],
+)
+def test_models_reject_other_imports(text: str) -> None:
+    assert check("models import only django, lib and models", "daisy/scheduling/models.py", text)
+
+
+def test_models_rule_covers_a_models_package() -> None:
+    text = "from daisy.clinic.services import x"
+    rule = "models import only django, lib and models"
+    assert check(rule, "daisy/scheduling/models/appointments.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.clinic.models import Location",
+        "from daisy.clinic import models",
+        "import daisy.scheduling.models",
+        "from daisy.scheduling.models import Status",
+        "from django.apps import apps\nM = apps.get_model('clinic', 'Location')",
+    ],
+)
+def test_interface_app_rejects_domain_models(text: str) -> None:
+    rule = "interface apps never import domain models"
+    assert check(rule, "daisy/portal/views.py", text)
+    assert check(rule, "daisy/api/endpoints/appointments.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.clinic.selectors import location_list_with_hours",
+        "from daisy.scheduling.services import appointment_book",
+        "from daisy.scheduling.forms import BookingForm",
+        "from daisy.lib.errors import DomainError",
+        "from daisy.lib.models import PublicModel",
+        "from daisy.api.models import ApiToken",
+        "from .models import ApiToken",
+    ],
+)
+def test_interface_app_accepts_services_selectors_forms(text: str) -> None:
+    assert not check("interface apps never import domain models", "daisy/api/views.py", text)
+
+
+def test_interface_app_tests_may_import_models() -> None:
+    text = "from daisy.scheduling.models import Appointment"
+    rule = "interface apps never import domain models"
+    assert not check(rule, "daisy/portal/tests/test_views.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.scheduling.models import Appointment",
+        "from daisy import scheduling",
+        "import daisy.scheduling.selectors",
+        "from django.apps import apps\nA = apps.get_model('scheduling', 'Appointment')",
+    ],
+)
+def test_notifications_rejects_scheduling(text: str) -> None:
+    rule = "notifications never imports scheduling"
+    assert check(rule, "daisy/notifications/services.py", text)
+    assert check(rule, "daisy/notifications/tests/test_send.py", text)
+
+
+def test_failure_message_names_file_line_and_import() -> None:
+    [message] = check(
+        "interface apps never import domain models",
+        "daisy/portal/views.py",
+        "import os\nfrom daisy.clinic.models import Location",
+    )
+    assert message.startswith("daisy/portal/views.py:2: 'from daisy.clinic.models import Location'")
