@@ -122,6 +122,9 @@ class Candidate:
     role: str
     open: Sequence[Interval[datetime]]
     busy: Sequence[Interval[datetime]]
+    # Busy time as (start, end) epoch seconds, any order, overlaps allowed: what a database
+    # can hand over without building a datetime per row (the availability hot path).
+    busy_seconds: Sequence[tuple[int, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,8 @@ class _Resource:
                 f"The calendar of {candidate.resource_id} has times without a time zone.",
             )
         self.opens = merge_pairs(opens)
+        if candidate.busy_seconds:
+            busy.extend(candidate.busy_seconds)
         busy = merge_pairs(busy)
         self.busy_starts = [pair[0] for pair in busy]
         self.busy_sums = list(accumulate((end - start for start, end in busy), initial=0))

@@ -6,6 +6,8 @@ the window's allocations, then the pure core does the rest over whole free sets.
 
 from __future__ import annotations
 
+import math
+import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -14,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from daisy.clinic.models import (
@@ -56,6 +59,8 @@ def treatment_template(treatment: Treatment) -> slots.Template:
                 is_buffer=phase.is_buffer,
             )
         )
+    if sum((p.duration for p in phases), timedelta()) > MAX_ALLOCATION:
+        raise ValidationFailed(f"{treatment.name} lasts more than a day; shorten its phases.")
     if not phases:
         raise ValidationFailed(
             f"{treatment.name} has no phases set up yet, so it cannot be booked."
@@ -154,20 +159,72 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# No allocation lasts longer than this (the database refuses longer ones; migrations/0004), so
+# a window query can bound starts_at from below and use the index as a range, not a prefix.
+MAX_ALLOCATION = timedelta(days=1)
+
+_BUSY_SQL = {
+    "sqlite": (
+        "SELECT resource_id, CAST(strftime('%%s', starts_at) AS INTEGER), "
+        # Django writes 'YYYY-MM-DD HH:MM:SS[.ffffff]'; round a fractional end up.
+        "CAST(strftime('%%s', ends_at) AS INTEGER) + (length(ends_at) > 19) "
+        "FROM scheduling_allocation WHERE is_active AND starts_at < %s AND ends_at > %s "
+        "AND starts_at > %s AND resource_id IN ({ids}){exclude}"
+    ),
+    "postgresql": (
+        "SELECT replace(resource_id::text, '-', ''), "
+        "floor(extract(epoch FROM starts_at))::bigint, ceil(extract(epoch FROM ends_at))::bigint "
+        "FROM scheduling_allocation WHERE is_active AND starts_at < %s AND ends_at > %s "
+        "AND starts_at > %s AND resource_id IN ({ids}){exclude}"
+    ),
+}
+
+
 def busy_rows(
-    resource_ids: Sequence[str], start: datetime, end: datetime
-) -> list[tuple[str, datetime, datetime]]:
-    """The window's active allocations of these resources: the single indexed query that is the
-    physical floor of every availability answer (bench: availability_floor_ms)."""
+    resource_ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_appointment_id: Any = None,
+) -> list[tuple[str, int, int]]:
+    """The window's active allocations of these resources as (resource hex id, start, end)
+    epoch seconds: the single indexed query that is the physical floor of every availability
+    answer (bench: availability_floor_ms). Integers, because building two datetimes per row
+    cost more than the query itself."""
     if not resource_ids:
         return []
-    rows = Allocation.objects.filter(
-        is_active=True,
-        starts_at__lt=end,
-        ends_at__gt=start,
-        resource_id__in=list(resource_ids),
-    ).values_list("resource_id", "starts_at", "ends_at")
-    return [(_rid(r), s, e) for r, s, e in rows]
+    vendor = connection.vendor
+    sql = _BUSY_SQL.get(vendor)
+    ops = connection.ops
+    if vendor == "sqlite":
+        ids = [uuid.UUID(r).hex for r in resource_ids]
+    else:
+        ids = [uuid.UUID(r) for r in resource_ids]
+    params: list[Any] = [
+        ops.adapt_datetimefield_value(end),
+        ops.adapt_datetimefield_value(start),
+        ops.adapt_datetimefield_value(start - MAX_ALLOCATION),
+        *ids,
+    ]
+    exclude = ""
+    if exclude_appointment_id is not None:
+        exclude = " AND appointment_id <> %s"
+        appt = uuid.UUID(str(exclude_appointment_id))
+        params.append(appt.hex if vendor == "sqlite" else appt)
+    if sql is None:  # another backend: the portable, slower ORM path
+        qs = Allocation.objects.filter(
+            is_active=True, starts_at__lt=end, ends_at__gt=start, resource_id__in=ids
+        ).order_by()
+        if exclude_appointment_id is not None:
+            qs = qs.exclude(appointment_id=exclude_appointment_id)
+        return [
+            (_rid(r), math.floor(s.timestamp()), math.ceil(e.timestamp()))
+            for r, s, e in qs.values_list("resource_id", "starts_at", "ends_at")
+        ]
+    query = sql.format(ids=", ".join(["%s"] * len(ids)), exclude=exclude)
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
 
 
 def _day_hours(rows: Iterable[Any]) -> dict[int, list[calendars.DayHours]]:
@@ -198,10 +255,12 @@ def booking_context(
     window_end: datetime,
     specialist_id: Any = None,
     exclude_appointment_id: Any = None,
+    by_role: dict[str, list[ResourceInfo]] | None = None,
 ) -> BookingContext:
     tz = location.tz
     template = treatment_template(treatment)
-    by_role = eligible_resources(treatment, location, specialist_id=specialist_id)
+    if by_role is None:
+        by_role = eligible_resources(treatment, location, specialist_id=specialist_id)
     infos = {info.id: info for infos in by_role.values() for info in infos}
     ids = list(infos)
 
@@ -233,24 +292,14 @@ def booking_context(
     ).values_list("resource_id", "starts_at", "ends_at"):
         time_off[_rid(rid)].append(Interval(_utc(s), _utc(e)))
 
-    busy: dict[str, list[Interval[datetime]]] = defaultdict(list)
-    load_end = window_end + template.total_duration
-    if exclude_appointment_id is None:
-        rows = busy_rows(ids, window_start - template.total_duration, load_end)
-    else:
-        rows = [
-            (_rid(r), s, e)
-            for r, s, e in Allocation.objects.filter(
-                is_active=True,
-                starts_at__lt=load_end,
-                ends_at__gt=window_start - template.total_duration,
-                resource_id__in=ids,
-            )
-            .exclude(appointment_id=exclude_appointment_id)
-            .values_list("resource_id", "starts_at", "ends_at")
-        ]
-    for rid, s, e in rows:
-        busy[rid].append(Interval(_utc(s), _utc(e)))
+    busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for rid, s, e in busy_rows(
+        ids,
+        window_start - template.total_duration,
+        window_end + template.total_duration,
+        exclude_appointment_id=exclude_appointment_id,
+    ):
+        busy[rid].append((s, e))
 
     loc_weekly = _day_hours(h for h in hours if h.resource_id is None)
     loc_overrides = _overrides([o for o in overrides if o.resource_id is None])
@@ -292,7 +341,8 @@ def booking_context(
                 resource_id=info.id,
                 role=info.role,
                 open=open_,
-                busy=busy.get(info.id, []),
+                busy=(),
+                busy_seconds=busy.get(info.id, ()),
             )
         )
     return BookingContext(

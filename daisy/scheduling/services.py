@@ -127,15 +127,6 @@ def _lock_resources(resource_ids: list[str]) -> None:
         )
 
 
-def _candidate_ids(
-    treatment: Treatment, location: Location, specialist: Specialist | None
-) -> list[str]:
-    by_role = selectors.eligible_resources(
-        treatment, location, specialist_id=specialist.pk if specialist else None
-    )
-    return [info.id for infos in by_role.values() for info in infos]
-
-
 def _allocations_for(appointment: Appointment, slot: slots.Slot) -> list[Allocation]:
     """One row per resource per contiguous run of phases (fewer rows, same guarantee)."""
     rows: list[Allocation] = []
@@ -278,7 +269,10 @@ def appointment_book(
 
     try:
         with transaction.atomic(durable=True):
-            _lock_resources(_candidate_ids(treatment, loc, specialist))
+            by_role = selectors.eligible_resources(
+                treatment, loc, specialist_id=specialist.pk if specialist else None
+            )
+            _lock_resources([info.id for infos in by_role.values() for info in infos])
             if scoped is not None:
                 replay = _replay(scoped, fingerprint)
                 if replay is not None:
@@ -290,6 +284,7 @@ def appointment_book(
                 window_start=starts_at,
                 window_end=starts_at + timedelta(minutes=1),
                 specialist_id=specialist.pk if specialist else None,
+                by_role=by_role,
             )
             slot = _check(ctx, starts_at, now, for_staff)
             overridden = _check_contraindications(
@@ -418,7 +413,10 @@ def appointment_reschedule(
                     "Please call the clinic and we will do our best to help.",
                     code="late_change",
                 )
-            _lock_resources(_candidate_ids(appt.treatment, appt.location, specialist))
+            by_role = selectors.eligible_resources(
+                appt.treatment, appt.location, specialist_id=specialist.pk if specialist else None
+            )
+            _lock_resources([info.id for infos in by_role.values() for info in infos])
             ctx = selectors.booking_context(
                 treatment=appt.treatment,
                 location=appt.location,
@@ -426,6 +424,7 @@ def appointment_reschedule(
                 window_end=starts_at + timedelta(minutes=1),
                 specialist_id=specialist.pk if specialist else None,
                 exclude_appointment_id=appt.pk,
+                by_role=by_role,
             )
             slot = _check(ctx, starts_at, now, for_staff)
             old_start = appt.starts_at

@@ -516,3 +516,42 @@ def test_booking_across_the_dst_change_keeps_local_wall_clock_time():
     assert b.starts_at.astimezone(clinic.location.tz).hour == 10
     assert a.starts_at.utcoffset() is not None
     assert (b.starts_at - a.starts_at) == timedelta(days=2, hours=-1)
+
+
+def test_database_refuses_an_allocation_longer_than_a_day():
+    clinic = make_clinic(specialists=1, rooms=1, pens=1)
+    appt = book(clinic, at(MONDAY, 10))
+    room = Allocation.objects.get(appointment=appt, role="room")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Allocation.objects.create(
+            appointment=appt,
+            resource_id=room.resource_id,
+            role="room",
+            phases="too long",
+            starts_at=at(MONDAY + timedelta(days=2), 10),
+            ends_at=at(MONDAY + timedelta(days=4), 10),
+        )
+
+
+def test_a_block_that_started_the_day_before_still_blocks():
+    clinic = make_clinic(specialists=1, rooms=1, pens=1)
+    holder = book(clinic, at(MONDAY + timedelta(days=3), 10), client=clinic.clients[1])
+    # A 20-hour room block from Sunday 20:00 to Monday 16:00 (e.g. a deep clean).
+    Allocation.objects.create(
+        appointment=holder,
+        resource=clinic.rooms[0],
+        role="room",
+        phases="Deep clean",
+        starts_at=at(MONDAY - timedelta(days=1), 20),
+        ends_at=at(MONDAY, 16),
+    )
+    found = selectors.availability_list(
+        treatment=clinic.microneedling,
+        window_start=at(MONDAY, 0),
+        window_end=at(MONDAY + timedelta(days=1), 0),
+        now=booking_now(),
+        location=clinic.location,
+    )
+    assert found and min(ls.slot.start for ls in found) >= at(MONDAY, 16)
+    with pytest.raises(SlotUnavailable):
+        book(clinic, at(MONDAY, 10))

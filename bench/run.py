@@ -1,0 +1,446 @@
+"""`make bench` / `daisy bench`: performance figures for availability and booking.
+
+The orchestrator (main) prepares one database per engine, a SQLite file (var/bench.sqlite3) and
+a PostgreSQL database (daisy_bench), and runs one worker process per engine with DATABASE_URL
+pointing at it (`python -m bench.run worker ...`). A worker migrates, builds the deterministic
+data set if the database does not hold a complete one (bench/dataset.py), measures, removes
+the appointments it booked, and hands its figures back as JSON. The orchestrator then checks the
+targets, writes var/bench.json and prints a table. Missed targets are reported, never an exit
+status: the exit status is non-zero only if the bench itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from bench import config
+
+SQLITE_FIGURES = (
+    "availability_90d_ms",
+    "availability_7d_ms",
+    "availability_7d_last_ms",
+    "availability_floor_ms",
+    "availability_floor_raw_ms",
+    "context_90d_ms",
+    "core_90d_ms",
+    "scaling",
+    "profile",
+    "book_ms_sqlite",
+)
+PG_FIGURES = (
+    "availability_90d_ms_postgres",
+    "availability_floor_ms_postgres",
+    "book_ms_postgres",
+    "bookings_per_s_8_threads_postgres",
+)
+ALL_FIGURES = SQLITE_FIGURES + PG_FIGURES
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _selector(patterns: list[str]) -> Any:
+    if not patterns:
+        return lambda name: True
+    return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+# --- orchestrator ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["worker"]:
+        return worker_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="daisy bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="5 runs after 1 warm-up (smoke test)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="measure only these figures (repeatable, comma-separated, globs allowed): "
+        + ", ".join(ALL_FIGURES),
+    )
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the bench databases")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite figures only")
+    args = parser.parse_args(argv)
+    patterns = [p.strip() for chunk in args.only for p in chunk.split(",") if p.strip()]
+    wanted = _selector(patterns)
+    unknown = [p for p in patterns if not any(fnmatch.fnmatchcase(n, p) for n in ALL_FIGURES)]
+    if unknown:
+        parser.error(f"unknown figure(s) {unknown}; known: {', '.join(ALL_FIGURES)}")
+    runs, warmups = (5, 1) if args.quick else (30, 3)
+
+    started = time.perf_counter()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    if load_before[0] > 1.5:
+        _log(f"note: load average {load_before} on {os.cpu_count()} CPUs: other work is "
+             "running, so the figures will be slower than on an idle machine")
+    config.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"figures": {}, "meta": {}, "notes": []}
+    engines = []
+    if any(wanted(n) for n in SQLITE_FIGURES):
+        engines.append(("sqlite", config.SQLITE_URL))
+    if any(wanted(n) for n in PG_FIGURES):
+        if args.no_postgres:
+            results["notes"].append("PostgreSQL figures skipped (--no-postgres)")
+        else:
+            engines.append(("postgres", config.PG_URL))
+    for engine, url in engines:
+        _log(f"== {engine}: {_redact(url)}")
+        try:
+            rebuild = _prepare(engine, url, force=args.rebuild)
+        except Exception as exc:  # noqa: BLE001 - PostgreSQL may simply not be running
+            if engine == "postgres":
+                note = f"PostgreSQL figures skipped: {type(exc).__name__}: {exc}"
+                _log(f"  {note}")
+                results["notes"].append(note)
+                continue
+            raise
+        if rebuild:
+            _log("  building the data set (first run or changed generator)")
+        out = _worker(engine, url, runs, warmups, patterns)
+        results["figures"].update(out["figures"])
+        results["meta"][engine] = out["meta"]
+
+    elapsed = time.perf_counter() - started
+    document = _document(results, runs, warmups, patterns, elapsed)
+    document["meta"]["load_average_at_start"] = load_before
+    if patterns and config.RESULTS_PATH.exists():
+        _log("  (--only: figures of this run only; other figures are not in this bench.json)")
+    config.RESULTS_PATH.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    print(render(document), flush=True)
+    _log(f"Results: {config.RESULTS_PATH}   ({elapsed:.1f} s in all)")
+    return 0
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _prepare(engine: str, url: str, *, force: bool) -> bool:
+    """Make sure the database exists; wipe it unless it holds the current complete data set.
+    Returns True when the worker will have to build the data set."""
+    marker = config.dataset_marker()
+    if engine == "sqlite":
+        path = config.SQLITE_PATH
+        present = False
+        if path.exists() and not force:
+            import sqlite3
+
+            db = sqlite3.connect(path)
+            try:
+                present = bool(
+                    db.execute("SELECT 1 FROM clinic_location WHERE slug = ?", (marker,))
+                    .fetchall()
+                )
+            except sqlite3.DatabaseError:
+                present = False
+            finally:
+                db.close()
+        if not present:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return not present
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as db:
+        exists = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    present = False
+    if exists and not force:
+        with psycopg.connect(url, connect_timeout=5) as db:
+            try:
+                present = bool(
+                    db.execute("SELECT 1 FROM clinic_location WHERE slug = %s", (marker,))
+                    .fetchone()
+                )
+            except psycopg.errors.UndefinedTable:
+                present = False
+    if not present:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            db.execute(f'CREATE DATABASE "{name}"')
+    return not present
+
+
+def _worker(engine: str, url: str, runs: int, warmups: int, patterns: list[str]) -> Any:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = url
+    env["DJANGO_SETTINGS_MODULE"] = "daisy.settings"
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(config.REPO_ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    with tempfile.TemporaryDirectory(prefix="daisy-bench-") as tmp:
+        out = Path(tmp) / "figures.json"
+        cmd = [
+            sys.executable, "-m", "bench.run", "worker", "--engine", engine, "--out", str(out),
+            "--runs", str(runs), "--warmups", str(warmups),
+        ]
+        for p in patterns:
+            cmd += ["--only", p]
+        done = subprocess.run(cmd, cwd=config.REPO_ROOT, env=env, check=False)
+        if done.returncode != 0 or not out.exists():
+            raise SystemExit(f"the {engine} bench worker failed (exit {done.returncode})")
+        return json.loads(out.read_text())
+
+
+# --- targets, JSON and table ----------------------------------------------------------------
+
+
+def _target(value: float | None, limit: float | None, op: str, **info: Any) -> dict[str, Any]:
+    if value is None or limit is None:
+        return {"pass": None, "status": "not measured", **info}
+    ok = value <= limit if op == "<=" else value < limit
+    return {
+        "value": round(value, 3),
+        "limit": round(limit, 3),
+        "op": op,
+        "pass": ok,
+        "status": "PASS" if ok else "FAIL",
+        **info,
+    }
+
+
+def _get(figures: dict[str, Any], *path: str) -> Any:
+    node: Any = figures
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def targets(figures: dict[str, Any]) -> dict[str, Any]:
+    a90 = _get(figures, "availability_90d_ms", "p95_ms")
+    floor = _get(figures, "availability_floor_ms", "p95_ms")
+    a90_pg = _get(figures, "availability_90d_ms_postgres", "p95_ms")
+    floor_pg = _get(figures, "availability_floor_ms_postgres", "p95_ms")
+    queries = _get(figures, "availability_90d_ms", "queries")
+    return {
+        "availability_90d_p95_le_3x_floor": _target(
+            a90, None if floor is None else 3 * floor, "<=",
+            rule="availability_90d_ms p95 <= 3 x availability_floor_ms p95 (SQLite)",
+        ),
+        "availability_7d_p95_lt_15ms": _target(
+            _get(figures, "availability_7d_ms", "p95_ms"), 15.0, "<",
+            rule="availability_7d_ms p95 < 15 ms (SQLite)",
+        ),
+        "scaling_days_ratio_le_2.2": _target(
+            _get(figures, "scaling", "days", "ratio"), 2.2, "<=",
+            rule="availability median, 90 days / 45 days <= 2.2",
+        ),
+        "scaling_specialists_ratio_le_2.2": _target(
+            _get(figures, "scaling", "specialists", "ratio"), 2.2, "<=",
+            rule="availability median (90 days), 20 specialists / 10 specialists <= 2.2",
+        ),
+        # Informational, from research/performance.md section 7 (P1).
+        "info_P1_availability_90d_p95_le_150ms_sqlite": _target(
+            a90, 150.0, "<=", rule="performance.md P1 (in-process, not HTTP)"
+        ),
+        "info_P1_availability_90d_p95_le_150ms_postgres": _target(
+            a90_pg, 150.0, "<=", rule="performance.md P1 (in-process, not HTTP)"
+        ),
+        "info_P1_availability_90d_p95_le_3x_floor_postgres": _target(
+            a90_pg, None if floor_pg is None else 3 * floor_pg, "<=",
+            rule="performance.md P1 on PostgreSQL",
+        ),
+        "info_P1_availability_queries_le_8": _target(
+            None if queries is None else float(queries), 8.0, "<=",
+            rule="performance.md P1: <= 8 SQL queries per availability call",
+        ),
+    }
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "node": platform.node(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+    }
+
+
+def _git() -> dict[str, Any]:
+    git = shutil.which("git")
+    if not git:
+        return {}
+    def out(*args: str) -> str:
+        done = subprocess.run(
+            [git, *args], cwd=config.REPO_ROOT, capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+    return {"commit": out("rev-parse", "HEAD"), "dirty": bool(out("status", "--porcelain"))}
+
+
+def _document(
+    results: dict[str, Any], runs: int, warmups: int, patterns: list[str], elapsed: float
+) -> dict[str, Any]:
+    figures = results["figures"]
+    engines = results["meta"]
+    first = next(iter(engines.values()), {})
+    meta = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "python": platform.python_version(),
+        "django": first.get("django"),
+        "databases": {name: m.get("database") for name, m in engines.items()},
+        "dataset": first.get("dataset"),
+        "dataset_built_this_run": {name: m.get("built") for name, m in engines.items()},
+        "runs": runs,
+        "warmups": warmups,
+        "only": patterns or None,
+        "git": _git(),
+        "seconds": round(elapsed, 1),
+        "notes": results["notes"],
+    }
+    return {**figures, "meta": meta, "targets": targets(figures)}
+
+
+def render(doc: dict[str, Any]) -> str:
+    lines = [
+        "",
+        f"{'figure':<38}{'median':>11}{'p95':>11}{'runs':>6}{'cpu med':>11}  notes",
+        "-" * 110,
+    ]
+    for name, fig in doc.items():
+        if name in {"meta", "targets", "scaling", "profile"} or not isinstance(fig, dict):
+            continue
+        if "median_ms" in fig:
+            notes = []
+            for key in ("slots", "queries", "rows", "busy_intervals", "booked"):
+                if key in fig:
+                    notes.append(f"{key}={fig[key]}")
+            cpu = f"{fig['cpu_median_ms']:>9.2f}ms" if "cpu_median_ms" in fig else " " * 11
+            lines.append(
+                f"{name:<38}{fig['median_ms']:>9.2f}ms{fig['p95_ms']:>9.2f}ms{fig['runs']:>6}"
+                f"{cpu}  " + " ".join(notes)
+            )
+        elif "value" in fig:
+            lat = fig.get("latency") or {}
+            lines.append(
+                f"{name:<38}{fig['value']:>9.1f}/s{'':>11}{'':>6}{'':>11}  booked={fig['booked']} "
+                f"unavailable={fig['slot_unavailable']} errors={sum(fig['errors'].values())} "
+                f"in {fig['seconds']}s, latency p50/p95 "
+                f"{lat.get('median_ms', 0):.1f}/{lat.get('p95_ms', 0):.1f} ms"
+                + (" (queue ran out)" if fig.get("queue_exhausted") else "")
+            )
+    scaling = doc.get("scaling")
+    if scaling:
+        days, sp = scaling["days"], scaling["specialists"]
+        lines.append("")
+        lines.append(
+            f"scaling (medians): days 45->90 x{days['ratio']}   "
+            f"specialists 10->20 x{sp['ratio']}   (p95: x{days['ratio_p95']}, x{sp['ratio_p95']})"
+        )
+    lines.append("")
+    lines.append("targets:")
+    for name, t in doc["targets"].items():
+        if t["pass"] is None:
+            lines.append(f"  [ -- ] {name}: not measured")
+        else:
+            lines.append(
+                f"  [{t['status']}] {name}: {t['value']} {t['op']} {t['limit']}"
+            )
+    ds = doc["meta"].get("dataset") or {}
+    if ds:
+        lines.append("")
+        lines.append(
+            f"data set: {ds.get('specialists')} specialists, {ds.get('rooms')} rooms, "
+            f"{ds.get('pens')} pens, {ds.get('appointments')} appointments, "
+            f"{ds.get('allocations')} allocations, {ds.get('window')}"
+        )
+    if "profile" in doc:
+        lines.append(f"profile: {doc['profile']['path']}")
+    return "\n".join(lines)
+
+
+# --- worker ---------------------------------------------------------------------------------
+
+
+def worker_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench.run worker")
+    parser.add_argument("--engine", required=True, choices=("sqlite", "postgres"))
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmups", type=int, default=3)
+    parser.add_argument("--only", action="append", default=[])
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "daisy.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import dataset, figures
+
+    began = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    _log(f"  migrated: {time.perf_counter() - began:.1f}s")
+    built = None
+    if dataset.bench_location() is None:
+        built = dataset.build(_log)
+        if connection.vendor == "postgresql":
+            # Statistics as autovacuum would have them on a live database.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+    removed = figures.cleanup()
+    if removed:
+        _log(f"  removed {removed} appointments left by an interrupted run")
+    bench = figures.make_bench(args.engine, args.runs, args.warmups, _selector(args.only), _log)
+    try:
+        measured = figures.run(bench)
+    finally:
+        figures.cleanup()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sqlite_version()")
+            version = f"SQLite {cursor.fetchone()[0]}"
+        else:
+            cursor.execute("SHOW server_version")
+            version = f"PostgreSQL {cursor.fetchone()[0]}"
+    meta = {
+        "django": django.get_version(),
+        "database": version,
+        "dataset": dataset.summary(bench.location),
+        "built": built,
+    }
+    Path(args.out).write_text(json.dumps({"figures": measured, "meta": meta}, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
