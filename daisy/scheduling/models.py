@@ -107,12 +107,13 @@ class Allocation(models.Model):
             )
         ]
         indexes = [
+            # Covers the availability query and the no-overlap trigger: both ask for one
+            # resource's active rows in a bounded starts_at range and read only these columns.
             models.Index(
-                fields=["starts_at", "ends_at"],
+                fields=["resource", "starts_at", "ends_at"],
                 condition=Q(is_active=True),
-                name="alloc_active_window",
+                name="alloc_resource_window",
             ),
-            models.Index(fields=["resource", "starts_at"], name="alloc_resource_start"),
         ]
 
     def __str__(self) -> str:

@@ -6,13 +6,18 @@ the window's allocations, then the pure core does the rest over whole free sets.
 
 from __future__ import annotations
 
+import functools
 import math
+import sqlite3
 import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -163,19 +168,21 @@ def _utc(value: datetime) -> datetime:
 # a window query can bound starts_at from below and use the index as a range, not a prefix.
 MAX_ALLOCATION = timedelta(days=1)
 
+# unixepoch() (SQLite 3.38+) is three times faster than strftime('%s') on this query.
+_EPOCH = "unixepoch({})" if sqlite3.sqlite_version_info >= (3, 38) else "strftime('%%s', {})"
 _BUSY_SQL = {
     "sqlite": (
-        "SELECT resource_id, CAST(strftime('%%s', starts_at) AS INTEGER), "
+        f"SELECT resource_id, CAST({_EPOCH.format('starts_at')} AS INTEGER), "
         # Django writes 'YYYY-MM-DD HH:MM:SS[.ffffff]'; round a fractional end up.
-        "CAST(strftime('%%s', ends_at) AS INTEGER) + (length(ends_at) > 19) "
+        f"CAST({_EPOCH.format('ends_at')} AS INTEGER) + (length(ends_at) > 19) "
         "FROM scheduling_allocation WHERE is_active AND starts_at < %s AND ends_at > %s "
-        "AND starts_at > %s AND resource_id IN ({ids}){exclude}"
+        "AND starts_at > %s AND resource_id IN ({ids}){exclude} ORDER BY resource_id"
     ),
     "postgresql": (
         "SELECT replace(resource_id::text, '-', ''), "
         "floor(extract(epoch FROM starts_at))::bigint, ceil(extract(epoch FROM ends_at))::bigint "
         "FROM scheduling_allocation WHERE is_active AND starts_at < %s AND ends_at > %s "
-        "AND starts_at > %s AND resource_id IN ({ids}){exclude}"
+        "AND starts_at > %s AND resource_id IN ({ids}){exclude} ORDER BY resource_id"
     ),
 }
 
@@ -214,7 +221,7 @@ def busy_rows(
     if sql is None:  # another backend: the portable, slower ORM path
         qs = Allocation.objects.filter(
             is_active=True, starts_at__lt=end, ends_at__gt=start, resource_id__in=ids
-        ).order_by()
+        ).order_by("resource_id")
         if exclude_appointment_id is not None:
             qs = qs.exclude(appointment_id=exclude_appointment_id)
         return [
@@ -227,24 +234,66 @@ def busy_rows(
         return cursor.fetchall()
 
 
-def _day_hours(rows: Iterable[Any]) -> dict[int, list[calendars.DayHours]]:
+HoursRow = tuple[int, dt_time, dt_time]  # weekday, opens, closes
+OverrideRow = tuple[date, bool, dt_time | None, dt_time | None]  # on, is_closed, opens, closes
+
+
+def _day_hours(rows: Iterable[HoursRow]) -> dict[int, list[calendars.DayHours]]:
     out: dict[int, list[calendars.DayHours]] = defaultdict(list)
-    for row in rows:
-        out[row.weekday].append(calendars.DayHours(row.opens_at, row.closes_at))
+    for weekday, opens, closes in rows:
+        out[weekday].append(calendars.DayHours(opens, closes))
     return out
 
 
-def _overrides(rows: Iterable[Any]) -> dict[date, list[calendars.DayHours]]:
+def _overrides(rows: Iterable[OverrideRow]) -> dict[date, list[calendars.DayHours]]:
     out: dict[date, list[calendars.DayHours]] = defaultdict(list)
-    for row in rows:
-        day = out[row.on]  # touching the key marks the day as overridden, even when closed
-        if not row.is_closed and row.opens_at and row.closes_at:
-            day.append(calendars.DayHours(row.opens_at, row.closes_at))
-    # A closed row beside open rows: closed wins.
-    for row in rows:
-        if row.is_closed:
-            out[row.on] = []
+    closed = set()
+    for on, is_closed, opens, closes in rows:
+        day = out[on]  # touching the key marks the day as overridden, even when closed
+        if is_closed:
+            closed.add(on)
+        elif opens and closes:
+            day.append(calendars.DayHours(opens, closes))
+    for on in closed:  # a closed row beside open rows: closed wins
+        out[on] = []
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _open_time(
+    tz_key: str,
+    first_day: date,
+    last_day: date,
+    location_hours: tuple[HoursRow, ...],
+    location_overrides: tuple[OverrideRow, ...],
+    own_hours: tuple[HoursRow, ...] | None,
+    own_overrides: tuple[OverrideRow, ...],
+    closed_on: frozenset[date],
+) -> list[Interval[datetime]]:
+    """A resource's open time: its own hours (or the location's) within the location's hours.
+
+    Cached on the rows' values, not their ids, so an edit in the admin is a new key and never a
+    stale answer; hours change rarely while availability is asked for all the time."""
+    tz = zoneinfo.ZoneInfo(tz_key)
+    location_open = calendars.open_intervals(
+        tz=tz,
+        start_on=first_day,
+        end_on=last_day,
+        weekly=_day_hours(location_hours),
+        overrides=_overrides(location_overrides),
+        closed_on=closed_on,
+    )
+    if own_hours is None and not own_overrides:
+        return location_open
+    own = calendars.open_intervals(
+        tz=tz,
+        start_on=first_day,
+        end_on=last_day,
+        weekly=_day_hours(own_hours if own_hours is not None else location_hours),
+        overrides=_overrides(own_overrides),
+        closed_on=closed_on,
+    )
+    return intervals.intersect(own, location_open)
 
 
 def booking_context(
@@ -269,17 +318,23 @@ def booking_context(
         days=1
     )
 
-    hours = list(
-        WeeklyHours.objects.filter(location=location).filter(
-            Q(resource__isnull=True) | Q(resource_id__in=ids)
-        )
-    )
-    overrides = list(
-        DateOverride.objects.filter(location=location, on__gte=first_day, on__lte=last_day).filter(
-            Q(resource__isnull=True) | Q(resource_id__in=ids)
-        )
-    )
-    closed_on = set(
+    hours: dict[str | None, list[HoursRow]] = defaultdict(list)
+    for rid, weekday, opens, closes in (
+        WeeklyHours.objects.filter(location=location)
+        .filter(Q(resource__isnull=True) | Q(resource_id__in=ids))
+        .order_by("weekday", "opens_at")
+        .values_list("resource_id", "weekday", "opens_at", "closes_at")
+    ):
+        hours[_rid(rid) if rid else None].append((weekday, opens, closes))
+    overrides: dict[str | None, list[OverrideRow]] = defaultdict(list)
+    for rid, on, is_closed, opens, closes in (
+        DateOverride.objects.filter(location=location, on__gte=first_day, on__lte=last_day)
+        .filter(Q(resource__isnull=True) | Q(resource_id__in=ids))
+        .order_by("on", "opens_at")
+        .values_list("resource_id", "on", "is_closed", "opens_at", "closes_at")
+    ):
+        overrides[_rid(rid) if rid else None].append((on, is_closed, opens, closes))
+    closed_on = frozenset(
         Closure.objects.filter(on__gte=first_day, on__lte=last_day)
         .filter(Q(location=location) | Q(location__isnull=True))
         .values_list("on", flat=True)
@@ -288,52 +343,35 @@ def booking_context(
     for rid, s, e in TimeOff.objects.filter(
         resource_id__in=ids,
         starts_at__lt=window_end + template.total_duration,
-        ends_at__gt=window_start,
+        ends_at__gt=window_start - template.total_duration,
     ).values_list("resource_id", "starts_at", "ends_at"):
         time_off[_rid(rid)].append(Interval(_utc(s), _utc(e)))
 
-    busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for rid, s, e in busy_rows(
+    rows = busy_rows(
         ids,
         window_start - template.total_duration,
         window_end + template.total_duration,
         exclude_appointment_id=exclude_appointment_id,
-    ):
-        busy[rid].append((s, e))
-
-    loc_weekly = _day_hours(h for h in hours if h.resource_id is None)
-    loc_overrides = _overrides([o for o in overrides if o.resource_id is None])
-    location_open = calendars.open_intervals(
-        tz=tz,
-        start_on=first_day,
-        end_on=last_day,
-        weekly=loc_weekly,
-        overrides=loc_overrides,
-        closed_on=closed_on,
     )
-    own_hours: dict[str, list[Any]] = defaultdict(list)
-    for h in hours:
-        if h.resource_id is not None:
-            own_hours[_rid(h.resource_id)].append(h)
-    own_overrides: dict[str, list[Any]] = defaultdict(list)
-    for o in overrides:
-        if o.resource_id is not None:
-            own_overrides[_rid(o.resource_id)].append(o)
+    # Rows come ordered by resource (free: the index leads with it), so grouping them is one
+    # pass rather than 24k dictionary appends.
+    busy = {rid: [(s, e) for _, s, e in group] for rid, group in groupby(rows, key=itemgetter(0))}
 
+    location_hours = tuple(hours.get(None, ()))
+    location_overrides = tuple(overrides.get(None, ()))
     candidates = []
     for info in infos.values():
-        if info.id in own_hours or info.id in own_overrides:
-            own = calendars.open_intervals(
-                tz=tz,
-                start_on=first_day,
-                end_on=last_day,
-                weekly=_day_hours(own_hours[info.id]) if info.id in own_hours else loc_weekly,
-                overrides=_overrides(own_overrides[info.id]),
-                closed_on=closed_on,
-            )
-            open_ = intervals.intersect(own, location_open)
-        else:
-            open_ = location_open
+        own = hours.get(info.id)
+        open_ = _open_time(
+            location.time_zone,
+            first_day,
+            last_day,
+            location_hours,
+            location_overrides,
+            tuple(own) if own else None,
+            tuple(overrides.get(info.id, ())),
+            closed_on,
+        )
         if info.id in time_off:
             open_ = intervals.subtract(open_, intervals.normalize(time_off[info.id]))
         candidates.append(
