@@ -4,6 +4,8 @@ clinic on an embedded SQLite database with no other service."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -32,6 +34,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_htmx",
     "template_partials",
+    "ninja",  # the API's docs page, served with ninja's bundled Swagger UI (no CDN)
     "daisy.lib",
     "daisy.accounts",
     "daisy.audit",
@@ -114,6 +117,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on a missing root; finders serve the files
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -141,6 +145,18 @@ if env_str("REDIS_URL"):
     RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL")}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
+# The API's rate-limit counters live here. LocMem counts per process; with REDIS_URL (and the
+# redis package) every server process shares one count.
+if env_str("REDIS_URL") and importlib.util.find_spec("redis") is not None:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("REDIS_URL"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -162,3 +178,56 @@ DAISY_CLINIC_NAME = env_str("DAISY_CLINIC_NAME", "Daisy Laser & Skin Care Clinic
 DAISY_VERSION = "0.1.0"
 # Longest window any availability question may span (issue 2, "Bad input").
 DAISY_MAX_WINDOW_DAYS = 366
+# API rate limits: requests per window, per token and per client address, for the write
+# endpoints and for availability (issue 3). A burst of 60 writes from one token passes.
+# The environment variable takes the same shape as JSON; "{}" turns limiting off.
+DAISY_API_RATE_LIMITS = (
+    json.loads(env_str("DAISY_API_RATE_LIMITS"))
+    if env_str("DAISY_API_RATE_LIMITS")
+    else {
+        "write": {"token": "120/minute", "ip": "600/minute"},
+        "availability": {"token": "600/minute", "ip": "600/minute"},
+    }
+)
+
+# --- Message delivery (issue 6; owned by daisy/notifications) ---------------------------------
+# The outbox (notifications.Message) is delivered by `daisy worker`: claims under a lease, a
+# hand-off mark before each channel call, and a sweep that recovers leases of lost workers.
+# The lease must outlast one hand-off group: EMAIL_TIMEOUT (or DAISY_SMS_TIMEOUT) per message.
+DAISY_MESSAGE_LEASE_SECONDS = env_int("DAISY_MESSAGE_LEASE_SECONDS", 120)
+# How often each worker looks for due messages and expired leases (the safety net behind the
+# task trigger); the p99 delay after send_after is about one interval.
+DAISY_MESSAGE_POLL_SECONDS = float(env_str("DAISY_MESSAGE_POLL_SECONDS", "2"))
+# Rows claimed per lease, and rows marked handed-off per commit. A lost worker's whole group is
+# re-sent (same Message-ID) and flagged outcome_unknown; a small backlog makes groups small.
+DAISY_MESSAGE_CLAIM_BATCH = env_int("DAISY_MESSAGE_CLAIM_BATCH", 50)
+DAISY_MESSAGE_HANDOFF_GROUP = env_int("DAISY_MESSAGE_HANDOFF_GROUP", 10)
+# Outbox threads per `daisy worker` process: while one waits for the mail server, another works.
+DAISY_MESSAGE_WORKER_THREADS = env_int("DAISY_MESSAGE_WORKER_THREADS", 2)
+# Retries: after attempt n, wait min(base * 2**(n-1), max); failed after max_attempts.
+DAISY_MESSAGE_MAX_ATTEMPTS = env_int("DAISY_MESSAGE_MAX_ATTEMPTS", 8)
+DAISY_MESSAGE_RETRY_BASE_SECONDS = float(env_str("DAISY_MESSAGE_RETRY_BASE_SECONDS", "60"))
+DAISY_MESSAGE_RETRY_MAX_SECONDS = float(env_str("DAISY_MESSAGE_RETRY_MAX_SECONDS", "21600"))
+# Scheduling a message also enqueues the `deliver_due` task after commit (the prompt trigger).
+DAISY_MESSAGE_ENQUEUE_TASK = env_bool("DAISY_MESSAGE_ENQUEUE_TASK", True)
+# Right-hand side of every Message-ID (<message uuid>@domain); defaults to the sender's domain.
+DAISY_MESSAGE_ID_DOMAIN = env_str(
+    "DAISY_MESSAGE_ID_DOMAIN",
+    DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "daisy.invalid",
+)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# SMS: "file" (one file per message under DAISY_SMS_FILE_DIR, the default), "console" (the log),
+# "twilio" (Twilio's REST API shape), or a dotted path to a SmsChannel subclass.
+DAISY_SMS_BACKEND = env_str("DAISY_SMS_BACKEND", "file")
+DAISY_SMS_FILE_DIR = Path(env_str("DAISY_SMS_FILE_DIR", str(VAR_DIR / "sms")))
+DAISY_SMS_FROM = env_str("DAISY_SMS_FROM", "Daisy")
+DAISY_SMS_TIMEOUT = env_int("DAISY_SMS_TIMEOUT", 15)
+DAISY_TWILIO_BASE_URL = env_str("DAISY_TWILIO_BASE_URL", "https://api.twilio.com")
+DAISY_TWILIO_ACCOUNT_SID = env_str("DAISY_TWILIO_ACCOUNT_SID")
+DAISY_TWILIO_AUTH_TOKEN = env_str("DAISY_TWILIO_AUTH_TOKEN")
+DAISY_TWILIO_MESSAGING_SERVICE_SID = env_str("DAISY_TWILIO_MESSAGING_SERVICE_SID")
+# --- end of message delivery ------------------------------------------------------------------

@@ -1,12 +1,56 @@
+"""Writes for notifications (DESIGN.md 5).
+
+Two kinds of caller:
+
+- other apps schedule and cancel messages *inside their own transaction* (`message_schedule`,
+  `message_cancel_for`), so a rolled-back booking leaves no message and a reschedule replaces
+  its reminders atomically. Notifications knows nothing of what a message is about beyond the
+  opaque `about` string ("appointment:<uuid>").
+- the worker moves rows through delivery, each step its own short transaction:
+  `messages_claim_due` -> `messages_handoff_start` -> (channel) -> `messages_record_results`,
+  with `messages_sweep_expired_leases` recovering the rows of a lost worker.
+
+Every delivery write is a compare-and-set on (status, leased_by): a worker whose lease was taken
+over can no longer change the row, so the database, not the worker, decides what happened.
+Workers never wait for a row lock (SKIP LOCKED on PostgreSQL; SQLite's IMMEDIATE transactions
+serialise writers), so they cannot deadlock with a booking that cancels its messages."""
+
 from __future__ import annotations
 
+import json
+import logging
 import os
 import socket
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
 
-from daisy.notifications.models import WorkerHeartbeat
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.template import TemplateDoesNotExist
+
+from daisy.clients.models import Client
+from daisy.lib.errors import InvalidTime, ValidationFailed
+from daisy.notifications.models import (
+    CANCELLABLE,
+    CLAIMABLE,
+    Message,
+    MessageChannel,
+    MessageStatus,
+    WorkerHeartbeat,
+)
+from daisy.notifications.rendering import attachment_spec, check_template
+
+logger = logging.getLogger("daisy.notifications")
 
 HEARTBEAT_STALE_AFTER_SECONDS = 300  # DESIGN.md 5: red when no worker has beaten for 5 minutes
+SWEEP_LIMIT = 500
 
 
 def worker_heartbeat_beat(*, worker_id: str, started_at: datetime, now: datetime) -> None:
@@ -19,3 +63,509 @@ def worker_heartbeat_beat(*, worker_id: str, started_at: datetime, now: datetime
             "beat_at": now,
         },
     )
+
+
+# --- scheduling and cancelling: called inside the caller's transaction -------------------------
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """One message to schedule; see message_schedule for the fields."""
+
+    channel: str
+    recipient: str
+    template: str
+    context: dict[str, Any]
+    send_after: datetime
+    dedupe_key: str
+    about: str
+    client: Client | None = None
+    attachments: Sequence[dict[str, Any]] = ()
+    language: str = ""
+    expires_at: datetime | None = None
+    max_attempts: int | None = None
+
+
+def message_schedule(
+    *,
+    channel: str,
+    recipient: str,
+    template: str,
+    context: dict[str, Any],
+    send_after: datetime,
+    dedupe_key: str,
+    about: str,
+    now: datetime,
+    client: Client | None = None,
+    attachments: Sequence[dict[str, Any]] = (),
+    language: str = "",
+    expires_at: datetime | None = None,
+    max_attempts: int | None = None,
+) -> Message:
+    """Create one outgoing message, to be delivered at or after `send_after`.
+
+    Must run inside the transaction of the write that causes it: a rollback leaves no message,
+    and the `deliver_due` task is enqueued only once that transaction commits. Idempotent on
+    `dedupe_key`: while a non-cancelled message holds the key, scheduling it again returns that
+    message unchanged. `context` must be JSON (format dates and times for the reader first);
+    the templates are notifications/<template>_subject.txt, .txt and .html (SMS: .txt).
+    `attachments`: [{"filename", "content_type", "content": str or bytes}]. `about` names what
+    the message is about ("appointment:<uuid>"), for message_cancel_for."""
+    spec = MessageSpec(
+        channel=channel,
+        recipient=recipient,
+        template=template,
+        context=context,
+        send_after=send_after,
+        dedupe_key=dedupe_key,
+        about=about,
+        client=client,
+        attachments=attachments,
+        language=language,
+        expires_at=expires_at,
+        max_attempts=max_attempts,
+    )
+    return message_schedule_many(messages=[spec], now=now)[0]
+
+
+def message_schedule_many(*, messages: Sequence[MessageSpec], now: datetime) -> list[Message]:
+    """message_schedule for several messages in one INSERT (a booking's confirmation, reminders
+    and check-ins): the same rules, in the same order, one round trip instead of one each."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(
+            "message_schedule must run inside the transaction of the write that causes it"
+        )
+    rows = [_new_message(spec, now) for spec in messages]
+    if len({m.dedupe_key for m in rows}) != len(rows):
+        raise ValidationFailed("Two of these messages share a dedupe key.")
+    try:
+        # A savepoint, so that a taken key does not poison the caller's transaction. Inserting
+        # first (not looking first) keeps the usual case to one statement.
+        with transaction.atomic():
+            Message.objects.bulk_create(rows)
+        made = rows
+    except IntegrityError:
+        # A key is taken by a live message (the partial unique index): that one stands. Go one
+        # by one, each in its own savepoint, to find out which.
+        made = [_insert_or_existing(m) for m in rows]
+    if any(
+        m.send_after <= now + timedelta(seconds=settings.DAISY_MESSAGE_POLL_SECONDS)
+        for m in made
+        if m.status == MessageStatus.PENDING
+    ):
+        _kick_after_commit()
+    return made
+
+
+def _new_message(spec: MessageSpec, now: datetime) -> Message:
+    channel, send_after, expires_at = spec.channel, spec.send_after, spec.expires_at
+    if channel not in MessageChannel.values:
+        raise ValidationFailed(f"Unknown channel {channel!r}.", fields={"channel": "unknown"})
+    recipient = _clean_recipient(channel, spec.recipient)
+    for name, value in (("send_after", send_after), ("expires_at", expires_at)):
+        if value is not None and value.utcoffset() is None:
+            raise InvalidTime(f"{name} needs a time zone.", fields={name: "naive"})
+    if expires_at is not None and expires_at <= send_after:
+        raise ValidationFailed(
+            "A message cannot expire before it is due.", fields={"expires_at": "too early"}
+        )
+    if not spec.dedupe_key or len(spec.dedupe_key) > 200:
+        raise ValidationFailed("A dedupe key of 1-200 characters is required.")
+    if not spec.about or len(spec.about) > 100:
+        raise ValidationFailed('"about" of 1-100 characters is required.')
+    try:
+        _check_template(spec.template, channel)
+    except (TemplateDoesNotExist, ValueError) as exc:
+        raise ValidationFailed(
+            f"No message template {spec.template!r} for {channel}: {exc}",
+            fields={"template": "missing"},
+        ) from exc
+    try:
+        json.dumps(spec.context)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"The message context is not JSON: {exc}") from exc
+    return Message(
+        channel=channel,
+        recipient=recipient,
+        client=spec.client,
+        template=spec.template,
+        language=spec.language,
+        context=spec.context,
+        attachments=[_clean_attachment(a) for a in spec.attachments],
+        dedupe_key=spec.dedupe_key,
+        about=spec.about,
+        send_after=send_after,
+        expires_at=expires_at,
+        max_attempts=spec.max_attempts or settings.DAISY_MESSAGE_MAX_ATTEMPTS,
+        created_at=now,
+    )
+
+
+def _insert_or_existing(message: Message) -> Message:
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+        return message
+    except IntegrityError:
+        existing = (
+            Message.objects.filter(dedupe_key=message.dedupe_key)
+            .exclude(status=MessageStatus.CANCELLED)
+            .order_by()
+            .first()
+        )
+        if existing is None:
+            raise
+        return existing
+
+
+def message_cancel_for(*, about: str, now: datetime, kinds: Iterable[str] | None = None) -> int:
+    """Cancel the messages about `about` (only those with a template in `kinds`, if given)
+    that have not been handed to a channel yet; returns how many. Call it in the transaction
+    that cancels or moves the thing they are about: a worker that already claimed one of them
+    finds it cancelled when it tries to start the hand-off, and skips it. A message whose
+    hand-off has started cannot be called back and is left as it is.
+
+    This is the one delivery write that waits for row locks (a worker's claim or hand-off
+    commits within milliseconds); workers never wait for it, so the two cannot deadlock."""
+    not_handed_off = Q(status__in=CANCELLABLE) | Q(
+        status=MessageStatus.SENDING, handoff_started_at__isnull=True
+    )
+    rows = Message.objects.filter(not_handed_off, about=about)
+    if kinds is not None:
+        rows = rows.filter(template__in=list(kinds))
+    return rows.update(status=MessageStatus.CANCELLED, cancelled_at=now, lease_until=None)
+
+
+_TEMPLATES_SEEN: set[tuple[str, str]] = set()
+
+
+def _check_template(template: str, channel: str) -> None:
+    # Templates do not change while the process runs; look each one up once.
+    if (template, channel) not in _TEMPLATES_SEEN:
+        check_template(template, channel)
+        _TEMPLATES_SEEN.add((template, channel))
+
+
+def _clean_recipient(channel: str, recipient: str) -> str:
+    recipient = (recipient or "").strip()
+    if channel == MessageChannel.EMAIL:
+        try:
+            validate_email(recipient)
+        except ValidationError as exc:
+            raise ValidationFailed(
+                f"{recipient!r} is not an email address.", fields={"recipient": "invalid"}
+            ) from exc
+        return recipient
+    try:
+        number = phonenumbers.parse(recipient, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationFailed(
+            f"{recipient!r} is not a phone number in international format (+44...).",
+            fields={"recipient": "invalid"},
+        ) from exc
+    # Possible, not "valid": the drama range (+44 7700 900xxx) the demo uses is not assigned.
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationFailed(
+            f"{recipient!r} is not a valid phone number.", fields={"recipient": "invalid"}
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _clean_attachment(raw: dict[str, Any]) -> dict[str, str]:
+    try:
+        filename, content_type, content = raw["filename"], raw["content_type"], raw["content"]
+    except (KeyError, TypeError) as exc:
+        raise ValidationFailed(
+            "An attachment needs filename, content_type and content.",
+            fields={"attachments": "invalid"},
+        ) from exc
+    if raw.get("encoding") == "base64":
+        return {
+            "filename": filename,
+            "content_type": content_type,
+            "content": content,
+            "encoding": "base64",
+        }
+    return attachment_spec(filename=filename, content_type=content_type, content=content)
+
+
+def _deliver_soon() -> None:
+    if not settings.DAISY_MESSAGE_ENQUEUE_TASK:
+        return
+    from daisy.notifications.tasks import deliver_due
+
+    deliver_due.enqueue()
+
+
+def _kick_after_commit() -> None:
+    """Enqueue one `deliver_due` per committing transaction, however many messages it made. The
+    task only makes delivery prompt: if enqueuing fails, the workers' poll delivers anyway."""
+    connection = transaction.get_connection()
+    if any(func is _deliver_soon for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_deliver_soon, robust=True)
+
+
+# --- delivery: called by workers, each step its own short transaction --------------------------
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Back-off after the `attempts`-th failed attempt: base, 2x base, 4x base ... capped."""
+    base = settings.DAISY_MESSAGE_RETRY_BASE_SECONDS
+    cap = settings.DAISY_MESSAGE_RETRY_MAX_SECONDS
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def messages_claim_due(
+    *, owner: str, now: datetime, limit: int, lease_seconds: float
+) -> list[Message]:
+    """Lease up to `limit` due messages to `owner`, oldest due first.
+
+    PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` picks rows no other claimer holds, so
+    workers never wait for one another. SQLite: the IMMEDIATE transaction holds the write lock
+    from its first statement, so the select and the compare-and-set update are serialised."""
+    lease_until = now + timedelta(seconds=lease_seconds)
+    due = Message.objects.filter(status__in=CLAIMABLE, send_after__lte=now)
+    # Look before locking: on SQLite every transaction here takes the database's one write lock,
+    # and an idle poll should not queue up behind (or in front of) real work.
+    if not due.exists():
+        return []
+    with transaction.atomic():
+        rows = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status__in=CLAIMABLE, send_after__lte=now)
+            .order_by("send_after")[:limit]
+        )
+        if not rows:
+            return []
+        Message.objects.filter(pk__in=[r.pk for r in rows], status__in=CLAIMABLE).update(
+            status=MessageStatus.SENDING,
+            leased_by=owner,
+            lease_until=lease_until,
+            handoff_started_at=None,
+        )
+    for row in rows:
+        row.status, row.leased_by, row.lease_until = MessageStatus.SENDING, owner, lease_until
+        row.handoff_started_at = None
+    return rows
+
+
+def messages_handoff_start(
+    *, owner: str, ids: Sequence[UUID], now: datetime, lease_seconds: float
+) -> set[UUID]:
+    """Record, before any channel call, that the hand-off of these leased messages starts; and
+    renew their lease. Returns the ids the caller may now send: those it still holds (not
+    cancelled, lease not expired or taken over). Committed before the first byte goes out, this
+    mark is what lets the sweep tell "maybe sent" from "certainly not sent"."""
+    if not ids:
+        return set()
+    held = Message.objects.filter(
+        pk__in=ids, status=MessageStatus.SENDING, leased_by=owner, lease_until__gt=now
+    )
+    with transaction.atomic():
+        marked = Message.objects.filter(pk__in=_skip_locked(held)).update(
+            handoff_started_at=now,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=F("attempts") + 1,
+        )
+        if marked == len(ids):  # the usual case: one statement
+            return set(ids)
+        # Some were cancelled or taken over meanwhile: find out which ones are still ours.
+        return set(
+            Message.objects.filter(
+                pk__in=ids, status=MessageStatus.SENDING, leased_by=owner, handoff_started_at=now
+            ).values_list("pk", flat=True)
+        )
+
+
+def _skip_locked(rows: QuerySet[Message]) -> QuerySet[Message]:
+    """The ids of these rows that no other transaction is changing, locked, as a subquery.
+
+    Workers never wait for a row lock (PostgreSQL: FOR UPDATE SKIP LOCKED): a row that is locked
+    is being cancelled, swept or claimed by someone else, and the worker leaves it alone. Only
+    message_cancel_for waits, so two transactions can never wait for each other (no deadlock).
+    On SQLite the IMMEDIATE transaction already holds the database's write lock."""
+    return rows.order_by().select_for_update(skip_locked=True).values("pk")
+
+
+# sent / retry (temporary failure) / failed (for good) / release (hand-off marked, but the channel
+# was never called: the lease was about to run out).
+Outcome = Literal["sent", "retry", "failed", "release"]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    message_id: UUID
+    outcome: Outcome
+    at: datetime
+    attempts: int = 0  # after this attempt; for "retry"
+    max_attempts: int = 0
+    provider_id: str = ""
+    error: str = ""
+    subject: str = ""
+
+
+def messages_record_results(*, owner: str, results: Sequence[DeliveryResult]) -> int:
+    """Write what the channel said, in one transaction. A row the worker no longer holds (lease
+    expired and swept, or re-claimed) is left alone: the sweep already recorded it as
+    outcome-unknown and another hand-off with the same Message-ID follows. Returns rows written."""
+    written = 0
+    sent = [r for r in results if r.outcome == "sent"]
+    with transaction.atomic():
+        if sent:
+            written += _record_sent(owner, sent)
+        for r in results:
+            if r.outcome == "sent":
+                continue
+            held = Message.objects.filter(
+                pk=r.message_id, status=MessageStatus.SENDING, leased_by=owner
+            )
+            if r.outcome == "retry" and r.attempts < r.max_attempts:
+                fields: dict[str, Any] = {
+                    "status": MessageStatus.PENDING,
+                    "send_after": r.at + retry_delay(r.attempts),
+                    "last_error": f"attempt {r.attempts} of {r.max_attempts}: {r.error}",
+                    "lease_until": None,
+                    "handoff_started_at": None,
+                }
+            elif r.outcome in ("retry", "failed"):
+                reason = r.error
+                if r.outcome == "retry":
+                    reason = f"gave up after {r.attempts} attempts; last: {r.error}"
+                fields = {
+                    "status": MessageStatus.FAILED,
+                    "last_error": reason,
+                    "lease_until": None,
+                }
+            else:  # release: marked for hand-off, but the channel was never called
+                fields = {
+                    "status": MessageStatus.PENDING,
+                    "lease_until": None,
+                    "handoff_started_at": None,
+                    "attempts": F("attempts") - 1,
+                }
+            written += held.update(**fields)
+    if written < len(results) - sum(1 for r in results if r.outcome == "release"):
+        logger.warning(
+            "%d result(s) not recorded: %s no longer holds their lease (swept as outcome "
+            "unknown; another hand-off with the same Message-ID follows)",
+            len(results) - written,
+            owner,
+        )
+    return written
+
+
+def _record_sent(owner: str, sent: Sequence[DeliveryResult]) -> int:
+    """Mark a group sent with one prepared statement run per row (executemany): this is most of
+    what a worker writes, and the ORM's per-row update costs more CPU than the send itself."""
+    meta = Message._meta
+    connection = transaction.get_connection()
+    column = {f.name: connection.ops.quote_name(f.column) for f in meta.concrete_fields}
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} SET "
+        f"{column['status']} = %s, {column['sent_at']} = %s, {column['provider_id']} = %s, "
+        f"{column['subject']} = %s, {column['lease_until']} = NULL "
+        f"WHERE {column['id']} = %s AND {column['status']} = %s AND {column['leased_by']} = %s"
+    )
+    prep_id = meta.get_field("id").get_db_prep_value
+    prep_at = meta.get_field("sent_at").get_db_prep_value
+    rows = [
+        (
+            str(MessageStatus.SENT),
+            prep_at(r.at, connection),
+            r.provider_id[:200],
+            r.subject[:255],
+            prep_id(r.message_id, connection),
+            str(MessageStatus.SENDING),
+            owner,
+        )
+        for r in sent
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        return max(0, cursor.rowcount)
+
+
+def messages_release(*, owner: str, ids: Sequence[UUID] | None = None) -> int:
+    """Give back leased messages whose hand-off never started (a worker shutting down, or a
+    batch cut short), so another worker can take them at once instead of after the lease."""
+    rows = Message.objects.filter(
+        status=MessageStatus.SENDING, leased_by=owner, handoff_started_at__isnull=True
+    )
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    with transaction.atomic():
+        return Message.objects.filter(pk__in=_skip_locked(rows)).update(
+            status=MessageStatus.PENDING, lease_until=None
+        )
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    requeued: int = 0  # lease expired before the hand-off started: nothing went out
+    unknown: int = 0  # hand-off started, no result: re-sent with the same Message-ID
+    failed: int = 0  # ...and no attempts left
+
+    @property
+    def total(self) -> int:
+        return self.requeued + self.unknown + self.failed
+
+
+def messages_sweep_expired_leases(*, now: datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
+    """Recover the messages of workers that died (or stalled past their lease).
+
+    A row whose hand-off never started goes back to pending. A row whose hand-off started may or
+    may not have reached the provider: it becomes `outcome_unknown`, counts one more unknown
+    outcome, and is claimed again like a pending one, to be re-sent under the same Message-ID /
+    idempotency key. With no attempts left it ends as failed, saying the outcome is unknown."""
+    requeued = unknown = failed = 0
+    expired = Message.objects.filter(status=MessageStatus.SENDING, lease_until__lt=now)
+    if not expired.exists():  # the usual case: read only, no write lock
+        return SweepResult()
+    with transaction.atomic():
+        rows = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.SENDING, lease_until__lt=now)
+            .order_by("lease_until")
+            .only(
+                "pk",
+                "leased_by",
+                "handoff_started_at",
+                "attempts",
+                "max_attempts",
+                "unknown_outcomes",
+            )[:limit]
+        )
+        for row in rows:
+            held = Message.objects.filter(pk=row.pk, status=MessageStatus.SENDING)
+            if row.handoff_started_at is None:
+                requeued += held.update(status=MessageStatus.PENDING, lease_until=None)
+                continue
+            note = (
+                f"outcome unknown: {row.leased_by} started the hand-off at "
+                f"{row.handoff_started_at:%Y-%m-%d %H:%M:%S} UTC and was lost before recording "
+                "the result"
+            )
+            if row.attempts >= row.max_attempts:
+                failed += held.update(
+                    status=MessageStatus.FAILED,
+                    unknown_outcomes=row.unknown_outcomes + 1,
+                    last_error=f"{note}; no attempts left, not re-sent",
+                    lease_until=None,
+                )
+            else:
+                unknown += held.update(
+                    status=MessageStatus.OUTCOME_UNKNOWN,
+                    unknown_outcomes=row.unknown_outcomes + 1,
+                    last_error=f"{note}; re-sending with the same Message-ID",
+                    lease_until=None,
+                )
+    result = SweepResult(requeued, unknown, failed)
+    if result.unknown or result.failed:
+        logger.warning(
+            "sweep: %d message(s) with an unknown hand-off outcome, %d failed, %d requeued",
+            result.unknown,
+            result.failed,
+            result.requeued,
+        )
+    return result

@@ -1,28 +1,67 @@
+"""`daisy worker`: the background worker (DESIGN.md 5).
+
+Three loops in one process:
+- a heartbeat thread (WorkerHeartbeat row; the health endpoint turns red after 5 minutes);
+- the outbox thread: every poll interval, sweep expired leases and deliver due messages
+  (daisy.notifications.delivery) — the safety net that needs no task at all;
+- the task queue (django-tasks-db) in the main thread, which runs `deliver_due` promptly after a
+  message is scheduled, and any other task. With the RQ backend (REDIS_URL) tasks run under
+  `rqworker` instead, and this process runs the heartbeat and the outbox only.
+
+SIGTERM/SIGINT stop it gracefully: the message being handed off is finished and recorded, the
+rest of the batch is released for other workers. SIGKILL loses nothing either: the sweep
+recovers the leases after DAISY_MESSAGE_LEASE_SECONDS."""
+
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks import task_backends
 
+from daisy.notifications.delivery import lease_owner, run_outbox_loop
 from daisy.notifications.services import worker_heartbeat_beat
 
 logger = logging.getLogger("daisy.worker")
 
 
 class Command(BaseCommand):
-    help = "Run the background worker: task queue plus a heartbeat the health check reads."
+    # A worker restarted after a crash should be delivering within a second; the system checks
+    # (URLs, the API schema...) belong to deploys and `daisy check`, not to every start.
+    requires_system_checks: list[str] = []
+    help = (
+        "Run the background worker: message delivery (outbox), the task queue, and a heartbeat "
+        "the health check reads."
+    )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--interval", type=float, default=1.0)
+        parser.add_argument("--interval", type=float, default=1.0, help="task queue poll (s)")
         parser.add_argument("--heartbeat", type=float, default=30.0)
         parser.add_argument("--worker-id", default=f"{socket.gethostname()}-{os.getpid()}")
+        parser.add_argument(
+            "--poll",
+            type=float,
+            default=None,
+            help="outbox poll interval in seconds (default DAISY_MESSAGE_POLL_SECONDS)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="outbox threads, each with its own connections (default "
+            "DAISY_MESSAGE_WORKER_THREADS): overlaps the waits on the mail server",
+        )
+        parser.add_argument(
+            "--no-tasks", action="store_true", help="deliver messages only; run no task queue"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_id = options["worker_id"][:64]
@@ -43,12 +82,58 @@ class Command(BaseCommand):
             finally:
                 connection.close()
 
-        thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
-        thread.start()
+        def outbox(n: int) -> None:
+            try:
+                run_outbox_loop(
+                    owner=lease_owner(f"{worker_id}/{n}"), stop=stop, poll_seconds=options["poll"]
+                )
+            finally:
+                connection.close()
+
+        count = options["threads"] or settings.DAISY_MESSAGE_WORKER_THREADS
+        threads = [threading.Thread(target=beat, name="heartbeat", daemon=True)] + [
+            threading.Thread(target=outbox, args=(n,), name=f"outbox-{n}", daemon=True)
+            for n in range(max(1, count))
+        ]
+        for thread in threads:
+            thread.start()
         self.stdout.write(f"Worker {worker_id} started.")
+        self.stdout.flush()
+        try:
+            if options["no_tasks"] or not self._has_db_queue():
+                self._wait_for_signal(stop)
+            else:
+                self._run_task_queue(worker_id, options["interval"])
+        finally:
+            stop.set()
+            # Let the outbox finish the hand-off in progress and record it.
+            for thread in threads:
+                thread.join(timeout=settings.DAISY_MESSAGE_LEASE_SECONDS)
+            self.stdout.write(f"Worker {worker_id} stopped.")
+
+    @staticmethod
+    def _has_db_queue() -> bool:
+        from django_tasks_db.backend import DatabaseBackend
+
+        return isinstance(task_backends["default"], DatabaseBackend)
+
+    @staticmethod
+    def _wait_for_signal(stop: threading.Event) -> None:
+        def shutdown(signum: int, frame: Any) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, shutdown)
+        signal.signal(signal.SIGINT, shutdown)
+        while not stop.wait(1.0):
+            pass
+
+    @staticmethod
+    def _run_task_queue(worker_id: str, interval: float) -> None:
+        from django_tasks_db.management.commands.db_worker import Worker
+
         worker = Worker(
             queue_names=["*"],
-            interval=options["interval"],
+            interval=interval,
             batch=False,
             backend_name="default",
             startup_delay=False,
@@ -57,9 +142,4 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         worker.configure_signals()
-        try:
-            worker.run()
-        finally:
-            stop.set()
-            thread.join(timeout=5)
-            self.stdout.write(f"Worker {worker_id} stopped.")
+        worker.run()  # returns, or raises SystemExit from its signal handler

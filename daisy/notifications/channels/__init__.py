@@ -1,0 +1,63 @@
+"""Channels hand one rendered message to the outside world.
+
+A channel is opened once per claimed batch, sends messages one at a time, and is closed at the
+end of the batch. `send` returns the provider's id for the message, or raises:
+
+- PermanentFailure: the provider refused this message for good (bad address, 5xx SMTP reply,
+  HTTP 4xx); the message ends as `failed` at once;
+- anything else (TemporaryFailure, network errors, timeouts): retried with back-off.
+
+Every hand-off of one Message carries the same Message-ID header (email) or idempotency key
+(SMS), so a re-send after a lost worker is recognisably the same message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from daisy.notifications.rendering import Attachment
+
+
+class DeliveryFailure(Exception):
+    """Base of the errors a channel raises on purpose."""
+
+
+class TemporaryFailure(DeliveryFailure):
+    """Try again later (provider busy, greylisting, network)."""
+
+
+class PermanentFailure(DeliveryFailure):
+    """Do not try again: the provider refused this message."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: UUID
+    message_id_header: str  # "<uuid@domain>": the same on every hand-off of this message
+    idempotency_key: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...]
+    is_resend: bool  # an earlier hand-off's outcome is unknown
+
+
+class Channel(Protocol):
+    def open(self) -> None: ...
+
+    def send(self, outgoing: Outgoing) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def channel_for(name: str) -> Channel:
+    from daisy.notifications.channels.email import EmailChannel
+    from daisy.notifications.channels.sms import sms_channel
+
+    if name == "email":
+        return EmailChannel()
+    if name == "sms":
+        return sms_channel()
+    raise ValueError(f"unknown channel {name!r}")
