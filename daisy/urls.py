@@ -7,5 +7,6 @@ admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("daisy.api.urls", namespace="api-v1")),
     path("", include("daisy.site.urls")),
 ]

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
+from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
-from daisy.clinic.models import Location, Weekday, WeeklyHours
+from daisy.clinic.models import Location, Specialist, Weekday, WeeklyHours
+from daisy.lib.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -40,3 +42,17 @@ def location_list_with_hours() -> list[LocationHours]:
         days = [DayOpening(d, str(Weekday(d).label), by_day[d]) for d in range(7)]
         out.append(LocationHours(loc, days))
     return out
+
+
+def specialist_list_public() -> QuerySet[Specialist]:
+    """Active specialists with their active locations (ids), A-Z."""
+    return Specialist.objects.filter(is_active=True).prefetch_related(
+        Prefetch("locations", queryset=Location.objects.filter(is_active=True).order_by("name"))
+    )
+
+
+def specialist_get(specialist_id: Any) -> Specialist:
+    specialist = Specialist.objects.filter(pk=specialist_id, is_active=True).first()
+    if specialist is None:
+        raise NotFound("That specialist does not exist.", fields={"specialist": "unknown"})
+    return specialist

@@ -1,0 +1,421 @@
+"""Request and response shapes, and the functions that present domain objects in them.
+
+Times: every datetime is RFC 3339 with an offset. Appointment and slot times are given in the
+location's own offset (its IANA zone is in `time_zone`); other timestamps (health) in UTC.
+Input datetimes must carry an offset (`Z` or `+01:00`); naive times are refused."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from daisy.scheduling.selectors import LocatedSlot
+
+# The appointment statuses (daisy.scheduling.models.Status); a test keeps them in step.
+AppointmentStatus = Literal["booked", "checked_in", "completed", "cancelled", "no_show"]
+ResourceKind = Literal["specialist", "room", "device"]
+
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+def _sane_date(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"Use a date between {MIN_YEAR} and {MAX_YEAR}.")
+    return value
+
+
+def _sane_datetime(value: datetime) -> datetime:
+    # Checked before any arithmetic: near year 1 or 9999 an offset overflows the calendar.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"Use a time between {MIN_YEAR} and {MAX_YEAR}.")
+    return value
+
+
+def _text_only(value: Any) -> Any:
+    # Pydantic would read a number as a Unix timestamp; the spec says RFC 3339 text.
+    if not isinstance(value, str | date):
+        raise ValueError("Give a date or date-time as RFC 3339 text, e.g. 2030-01-07.")
+    return value
+
+
+def _whole_minute(value: datetime) -> datetime:
+    # Appointments start on a minute; a stray second or microsecond is a client bug, and would
+    # otherwise be booked as given.
+    if value.second or value.microsecond:
+        raise ValueError("Give a whole minute, without seconds.")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in value):
+        raise ValueError("Remove the control characters.")
+    return value
+
+
+ApiDate = Annotated[
+    date,
+    BeforeValidator(_text_only),
+    AfterValidator(_sane_date),
+    Field(description="A calendar date, YYYY-MM-DD."),
+]
+StartTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_text_only),
+    AfterValidator(_sane_datetime),
+    AfterValidator(_whole_minute),
+    Field(
+        description="RFC 3339 date-time with an offset, on a whole minute, e.g. "
+        "2030-01-07T10:00:00Z or 2030-07-01T10:00:00+01:00."
+    ),
+]
+Slug = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]{1,50}$")]
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,255}$")]
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_plain_text)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_plain_text)]
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_plain_text)]
+Reason = Annotated[str, StringConstraints(max_length=300), AfterValidator(_plain_text)]
+Search = Annotated[str, StringConstraints(max_length=100), AfterValidator(_plain_text)]
+
+
+class InputSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """Response shapes: plain pydantic models (ninja's Schema wraps every attribute read,
+    which costs more than the rest of an availability answer)."""
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class Ref(Out):
+    id: uuid.UUID
+    name: str
+
+
+class SlotLocation(Out):
+    id: uuid.UUID
+    name: str
+    time_zone: str = Field(description="IANA zone of the location, e.g. Europe/London.")
+
+
+class PhaseResource(Out):
+    id: uuid.UUID
+    name: str
+    kind: ResourceKind
+
+
+class SlotPhase(Out):
+    name: str
+    start: datetime = Field(description="Location's offset.")
+    end: datetime = Field(description="Location's offset.")
+    is_buffer: bool = Field(description="Clean-down after the client leaves.")
+    resources: list[PhaseResource] = Field(description="What this phase would occupy.")
+
+
+class SlotOut(Out):
+    start: datetime = Field(description="When the client arrives (location's offset).")
+    end: datetime = Field(
+        description="When the client leaves, clean-down excluded (location's offset)."
+    )
+    specialist: Ref | None = Field(description="The specialist the slot would use, if any.")
+    location: SlotLocation
+    phases: list[SlotPhase]
+
+
+class AvailabilityOut(Out):
+    slots: list[SlotOut]
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="Stable machine-readable code, e.g. `slot_unavailable`.")
+    message: str = Field(description="A sentence a receptionist or client can act on.")
+    fields: dict[str, str] = Field(
+        description="Per-field messages, keyed by body field, parameter or header name."
+    )
+    alternatives: list[SlotOut] | None = Field(
+        None, description="`slot_unavailable` only: up to 3 nearest bookable slots."
+    )
+    request_id: str | None = Field(None, description="500 only: quote it when reporting.")
+
+
+class ErrorOut(Out):
+    error: ErrorDetail
+
+
+# --- catalogue ---------------------------------------------------------------------------------
+
+
+class PhaseSummary(Out):
+    name: str
+    duration_minutes: int
+    is_buffer: bool
+
+
+class TreatmentOut(Out):
+    id: uuid.UUID
+    slug: str
+    name: str
+    summary: str
+    price: str = Field(description='Decimal amount as a string, e.g. "180.00".')
+    currency: str = Field(description="ISO 4217 code.")
+    duration_minutes: int = Field(description="Time with the client (clean-down excluded).")
+    is_online_bookable: bool = Field(
+        description="False: clients book by phone; only staff tokens can book it."
+    )
+    phases: list[PhaseSummary]
+
+
+class OpeningHours(Out):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday.")
+    opens: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local time, HH:MM.")
+    closes: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local time, HH:MM.")
+
+
+class LocationOut(Out):
+    id: uuid.UUID
+    slug: str
+    name: str
+    time_zone: str = Field(description="IANA zone, e.g. Europe/London.")
+    address: str
+    city: str
+    postcode: str
+    country: str
+    phone: str
+    email: str
+    opening_hours: list[OpeningHours]
+
+
+class SpecialistOut(Out):
+    id: uuid.UUID
+    name: str
+    title: str
+    bio: str
+    locations: list[uuid.UUID] = Field(description="Ids of the locations they work at.")
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+
+class ClientOut(Out):
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None = Field(description="E.164, e.g. +447700900123.")
+    date_of_birth: date | None
+
+
+class ClientIn(InputSchema):
+    first_name: Name
+    last_name: Name
+    email: Email | None = None
+    phone: Phone | None = Field(
+        None, description="Any common format; stored as E.164. Without +country, UK (GB)."
+    )
+    date_of_birth: ApiDate | None = Field(None, description="Not in the future; after 1900.")
+
+
+class ClientPatch(InputSchema):
+    """Only the fields sent change."""
+
+    first_name: Name = None  # type: ignore[assignment]
+    last_name: Name = None  # type: ignore[assignment]
+    email: Email | None = Field(None, description="Null or empty clears it.")
+    phone: Phone | None = Field(None, description="Null or empty clears it.")
+    date_of_birth: ApiDate | None = Field(None, description="Null clears it.")
+
+
+class Page(Out):
+    count: int = Field(description="How many match in total.")
+    limit: int
+    offset: int
+
+
+class ClientPage(Page):
+    items: list[ClientOut]
+
+
+# --- appointments ------------------------------------------------------------------------------
+
+
+class AppointmentIn(InputSchema):
+    client: uuid.UUID = Field(description="Client id. A client token may only give its own.")
+    treatment: Slug = Field(description="Treatment slug, e.g. `microneedling`.")
+    start: StartTime
+    specialist: uuid.UUID | None = Field(None, description="Ask for this specialist.")
+    location: uuid.UUID | None = Field(
+        None, description="Required when more than one location offers the treatment."
+    )
+
+
+class RescheduleIn(InputSchema):
+    start: StartTime
+    specialist: uuid.UUID | None = Field(None, description="Ask for this specialist.")
+
+
+class CancelIn(InputSchema):
+    reason: Reason | None = None
+
+
+class AppointmentOut(Out):
+    id: uuid.UUID
+    status: AppointmentStatus
+    start: datetime = Field(description="Location's offset.")
+    end: datetime = Field(description="When the client leaves (location's offset).")
+    client: uuid.UUID
+    treatment: str = Field(description="Treatment slug.")
+    specialist: uuid.UUID | None
+    location: uuid.UUID
+    time_zone: str = Field(description="IANA zone of the location.")
+    created_at: datetime = Field(description="UTC.")
+    cancelled_at: datetime | None = Field(description="UTC; null unless cancelled.")
+    is_late_cancellation: bool = Field(description="Cancelled inside the treatment's window.")
+
+
+class AppointmentPage(Page):
+    items: list[AppointmentOut]
+
+
+# --- health ------------------------------------------------------------------------------------
+
+
+class WorkerOut(Out):
+    last_beat_at: datetime | None = Field(description="UTC.")
+    age_seconds: float | None
+    healthy: bool = Field(description="A worker beat within the last 5 minutes.")
+    oldest_due_at: datetime | None = Field(
+        None, description="UTC send time of the oldest message still waiting to go, if any."
+    )
+    oldest_due_age_seconds: float | None = Field(
+        None, description="How long that message has been waiting: how far behind delivery is."
+    )
+
+
+class HealthOut(Out):
+    status: Literal["ok", "degraded", "error"] = Field(
+        description="`degraded`: the web side works but no worker is beating."
+    )
+    database: Literal["ok", "error"]
+    worker: WorkerOut
+    version: str
+
+
+# --- presenting domain objects -----------------------------------------------------------------
+
+
+def rfc3339(value: datetime) -> str:
+    """As Django's JSON encoder writes datetimes (UTC as `Z`), so every endpoint agrees."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+@lru_cache(maxsize=4096)
+def _uuid_text(hex_id: str) -> str:
+    return str(uuid.UUID(hex_id))
+
+
+class _Shared:
+    """What slots of one answer have in common, formatted once: instants (phase boundaries
+    repeat from slot to slot) and each phase's list of resources."""
+
+    def __init__(self) -> None:
+        self.times: dict[tuple[datetime, Any], str] = {}
+        self.resources: dict[tuple[Any, ...], list[dict[str, str]]] = {}
+
+    def when(self, instant: datetime, tz: Any) -> str:
+        key = (instant, tz)
+        text = self.times.get(key)
+        if text is None:
+            text = self.times[key] = rfc3339(instant.astimezone(tz))
+        return text
+
+    def using(self, resources: Any, infos: dict[str, Any]) -> list[dict[str, str]]:
+        key = (id(infos), *sorted(resources.items()))
+        found = self.resources.get(key)
+        if found is None:
+            found = self.resources[key] = [
+                {"id": _uuid_text(rid), "name": infos[rid].name, "kind": infos[rid].role}
+                for _role, rid in key[1:]
+            ]
+        return found
+
+
+def slot_out(located: LocatedSlot, _shared: _Shared | None = None) -> dict[str, Any]:
+    """A slot as JSON-ready values (strings), in the SlotOut shape. Availability answers
+    hundreds of these, so they are built directly rather than validated one by one."""
+    shared = _shared or _Shared()
+    ctx, slot = located.context, located.slot
+    tz, infos, when = ctx.tz, ctx.resources, shared.when
+    spec = located.resource("specialist")
+    return {
+        "start": when(slot.start, tz),
+        "end": when(slot.end, tz),
+        "specialist": {"id": _uuid_text(spec.id), "name": spec.name} if spec else None,
+        "location": {
+            "id": str(ctx.location.pk),
+            "name": ctx.location.name,
+            "time_zone": ctx.location.time_zone,
+        },
+        "phases": [
+            {
+                "name": phase.name,
+                "start": when(phase.start, tz),
+                "end": when(phase.end, tz),
+                "is_buffer": phase.is_buffer,
+                "resources": shared.using(phase.resources, infos),
+            }
+            for phase in slot.phases
+        ],
+    }
+
+
+def slots_out(found: list[LocatedSlot]) -> list[dict[str, Any]]:
+    shared = _Shared()
+    return [slot_out(located, shared) for located in found]
+
+
+def client_out(client: Any) -> dict[str, Any]:
+    return {
+        "id": client.pk,
+        "first_name": client.first_name,
+        "last_name": client.last_name,
+        "email": client.email or None,
+        "phone": client.phone or None,
+        "date_of_birth": client.date_of_birth,
+    }
+
+
+def appointment_out(appt: Any) -> dict[str, Any]:
+    tz = appt.location.tz
+    return {
+        "id": appt.pk,
+        "status": appt.status,
+        "start": appt.starts_at.astimezone(tz),
+        "end": appt.ends_at.astimezone(tz),
+        "client": appt.client_id,
+        "treatment": appt.treatment.slug,
+        "specialist": appt.specialist_id,
+        "location": appt.location_id,
+        "time_zone": appt.location.time_zone,
+        "created_at": appt.created_at,
+        "cancelled_at": appt.cancelled_at,
+        "is_late_cancellation": appt.is_late_cancellation,
+    }

@@ -1,0 +1,219 @@
+"""The permission matrix (DESIGN.md 8, issue 3): every endpoint tried by anonymous, client A,
+client B, reception, specialist and manager, with client B aiming at client A's ids. Each
+request gets the status its role deserves, and a denied one changes nothing at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.forms.models import model_to_dict
+
+from daisy.accounts.models import ApiToken
+from daisy.api.tests.conftest import ROLES, Cast, error_of
+from daisy.audit.models import AuditEntry
+from daisy.clients.models import Client
+from daisy.lib.testing import MONDAY, at
+from daisy.scheduling.models import Allocation, Appointment
+from daisy.scheduling.services import appointment_book
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    cast: Cast
+    appt_a: Appointment  # client A's
+    appt_b: Appointment  # client B's
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: Callable[[World], str]
+    body: Callable[[World, str], Any] | None = None
+    headers: Callable[[str], dict[str, str]] | None = None
+    params: Callable[[World], dict[str, str]] | None = None
+
+
+def _appointment(w: World, role: str) -> dict[str, str]:
+    # A different free time for each role, so that every permitted booking can succeed.
+    hour = {"client_a": 9, "reception": 12, "specialist": 14, "manager": 16}.get(role, 10)
+    start = at(MONDAY + timedelta(days=1), hour).isoformat()
+    return {"client": str(w.cast.client_a.pk), "treatment": "microneedling", "start": start}
+
+
+CASES: dict[str, Case] = {
+    "health": Case("GET", lambda w: "/health"),
+    "treatments": Case("GET", lambda w: "/treatments"),
+    "locations": Case("GET", lambda w: "/locations"),
+    "specialists": Case("GET", lambda w: "/specialists"),
+    "availability": Case(
+        "GET",
+        lambda w: "/availability",
+        params=lambda w: {"treatment": "microneedling", "start": str(MONDAY), "end": str(MONDAY)},
+    ),
+    "client list": Case("GET", lambda w: "/clients"),
+    "client create": Case(
+        "POST", lambda w: "/clients", body=lambda w, r: {"first_name": "New", "last_name": r}
+    ),
+    "client A get": Case("GET", lambda w: f"/clients/{w.cast.client_a.pk}"),
+    "client A patch": Case(
+        "PATCH",
+        lambda w: f"/clients/{w.cast.client_a.pk}",
+        body=lambda w, r: {"last_name": f"By-{r}", "phone": "+44 7911 123456"},
+    ),
+    "appointment list": Case("GET", lambda w: "/appointments"),
+    "appointment list for A": Case(
+        "GET", lambda w: "/appointments", params=lambda w: {"client": str(w.cast.client_a.pk)}
+    ),
+    "appointment create for A": Case(
+        "POST",
+        lambda w: "/appointments",
+        body=_appointment,
+        headers=lambda role: {"Idempotency-Key": f"matrix-{role}"},
+    ),
+    "appointment A get": Case("GET", lambda w: f"/appointments/{w.appt_a.pk}"),
+    "appointment A reschedule": Case(
+        "POST",
+        lambda w: f"/appointments/{w.appt_a.pk}/reschedule",
+        body=lambda w, r: {"start": at(MONDAY, 15).isoformat()},
+    ),
+    "appointment A cancel": Case(
+        "POST", lambda w: f"/appointments/{w.appt_a.pk}/cancel", body=lambda w, r: {"reason": r}
+    ),
+}
+
+A, B, R, S, M = "client_a", "client_b", "reception", "specialist", "manager"
+PUBLIC = {"anonymous": 200, A: 200, B: 200, R: 200, S: 200, M: 200}
+
+EXPECTED: dict[str, dict[str, int]] = {
+    "health": PUBLIC,
+    "treatments": PUBLIC,
+    "locations": PUBLIC,
+    "specialists": PUBLIC,
+    "availability": PUBLIC,
+    "client list": {"anonymous": 401, A: 403, B: 403, R: 200, S: 200, M: 200},
+    "client create": {"anonymous": 401, A: 403, B: 403, R: 201, S: 403, M: 201},
+    "client A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "client A patch": {"anonymous": 401, A: 200, B: 404, R: 200, S: 403, M: 200},
+    "appointment list": {"anonymous": 401, A: 200, B: 200, R: 200, S: 200, M: 200},
+    "appointment list for A": {"anonymous": 401, A: 200, B: 200, R: 200, S: 200, M: 200},
+    "appointment create for A": {"anonymous": 401, A: 201, B: 403, R: 201, S: 201, M: 201},
+    "appointment A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "appointment A reschedule": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "appointment A cancel": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+}
+
+
+def test_the_matrix_covers_every_endpoint_and_role():
+    from daisy.api.tests.test_health_and_spec import OPERATIONS
+
+    covered = {
+        (c.method.lower(), "/api/v1" + c.path(FakeWorld()).replace(str(FAKE), "{x}"))
+        for c in CASES.values()
+    }
+    normalised = {(m, p.replace("{client_id}", "{x}").replace("{appointment_id}", "{x}"))
+                  for m, p in OPERATIONS}  # fmt: skip
+    assert covered == normalised
+    assert all(set(row) == set(ROLES) for row in EXPECTED.values())
+    assert set(EXPECTED) == set(CASES)
+
+
+FAKE = "00000000-0000-0000-0000-00000000000f"
+
+
+class FakeWorld:
+    def __getattr__(self, name: str) -> Any:
+        return self
+
+    @property
+    def pk(self) -> str:
+        return FAKE
+
+
+def snapshot() -> dict[str, Any]:
+    """Everything a request could change, as plain values."""
+
+    def rows(model: Any, order: str = "pk") -> list[dict[str, Any]]:
+        return [model_to_dict(obj) for obj in model.objects.order_by(order)]
+
+    return {
+        "clients": rows(Client),
+        "appointments": [
+            {**model_to_dict(a), "updated_at": a.updated_at, "cancelled_at": a.cancelled_at}
+            for a in Appointment.objects.order_by("pk")
+        ],
+        "allocations": rows(Allocation, "id"),
+        "audit": AuditEntry.objects.count(),
+        "tokens": list(ApiToken.objects.order_by("pk").values_list("pk", "revoked_at")),
+    }
+
+
+@pytest.fixture
+def world(cast: Cast) -> World:
+    def booked(client: Client, hour: int) -> Appointment:
+        return appointment_book(
+            client=client,
+            treatment=cast.clinic.microneedling,
+            starts_at=at(MONDAY, hour),
+            booked_by=cast.clinic.reception,
+            now=at(MONDAY - timedelta(days=7), 8),
+        ).appointment
+
+    return World(cast=cast, appt_a=booked(cast.client_a, 10), appt_b=booked(cast.client_b, 12))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", list(CASES))
+def test_permission_matrix(world: World, name: str, role: str) -> None:
+    case = CASES[name]
+    api = world.cast.as_(role)
+    before = snapshot()
+    path = case.path(world)
+    headers = case.headers(role) if case.headers else {}
+    if case.method == "GET":
+        response = api.get(path, case.params(world) if case.params else None, headers=headers)
+    else:
+        body = case.body(world, role) if case.body else None
+        response = api.send(case.method, path, body, headers=headers)
+    expected = EXPECTED[name][role]
+    assert response.status_code == expected, (name, role, response.content[:300])
+    after = snapshot()
+    if expected >= 400:
+        error_of(response)
+        assert after == before, f"denied {name} by {role} changed something"
+    elif case.method == "GET":
+        audited = name == "client A get" and role in {R, S, M}
+        assert after["audit"] == before["audit"] + (1 if audited else 0)
+        assert {k: v for k, v in after.items() if k != "audit"} == {
+            k: v for k, v in before.items() if k != "audit"
+        }
+    else:
+        assert after != before, f"{name} by {role} changed nothing"
+
+
+@pytest.mark.parametrize("role", [A, B])
+def test_clients_see_only_their_own_appointments_in_lists(world: World, role: str) -> None:
+    own = world.appt_a if role == A else world.appt_b
+    for params in (None, {"client": str(world.cast.client_a.pk)}):
+        items = world.cast.as_(role).get("/appointments", params).json()["items"]
+        assert {i["id"] for i in items} <= {str(own.pk)}
+    assert [i["id"] for i in world.cast.as_(role).get("/appointments").json()["items"]] == [
+        str(own.pk)
+    ]
+
+
+def test_a_client_login_without_a_client_record_sees_nothing(world: World) -> None:
+    client_b = world.cast.client_b
+    client_b.user = None
+    client_b.save()
+    api = world.cast.as_(B)
+    assert api.get("/appointments").json()["items"] == []
+    assert api.get(f"/clients/{client_b.pk}").status_code == 404
+    body = {**_appointment(world, B), "client": str(client_b.pk)}
+    response = api.post("/appointments", body, headers={"Idempotency-Key": "x"})
+    assert response.status_code == 403
