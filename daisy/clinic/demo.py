@@ -4,6 +4,7 @@ to the day it is seeded, so every demo looks lived-in (4 weeks of history, 8 wee
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -25,7 +26,7 @@ from daisy.clinic.models import (
 )
 from daisy.lib.errors import DomainError
 from daisy.scheduling import selectors, services
-from daisy.scheduling.models import Status
+from daisy.scheduling.models import Appointment, Status
 from daisy.treatments.models import Treatment
 from daisy.treatments.services import treatment_presets_install
 
@@ -140,6 +141,12 @@ class DemoSummary:
     appointments: int
 
 
+def _demo_id(name: str) -> uuid.UUID:
+    # The core's tie-break orders equally loaded resources by id, so fixed ids make the same
+    # day always seed the same diary.
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"https://daisy.example/demo/{name}")
+
+
 def demo_exists() -> bool:
     return Location.objects.filter(slug=CLINIC_SLUG).exists()
 
@@ -156,7 +163,7 @@ def demo_seed(*, now: datetime, seed: int = 2026) -> DemoSummary:
         _rooms_and_devices(location)
         clients = _clients(rng)
     booked = _appointments(
-        rng, now=now, location=location, clients=clients, specialists=specialists
+        rng, now=now, location=location, clients=clients, specialists=specialists, seed=seed
     )
     return DemoSummary(True, len(clients), booked)
 
@@ -233,6 +240,7 @@ def _staff(location: Location) -> list[Specialist]:
             email=f"specialist{n}@daisy.example",
         )
         specialist = Specialist.objects.create(
+            id=_demo_id(f"specialist{n}"),
             user=user,
             name=f"{first} {last}",
             title=title,
@@ -253,11 +261,15 @@ def _staff(location: Location) -> list[Specialist]:
 
 
 def _rooms_and_devices(location: Location) -> None:
-    Room.objects.create(location=location, name="Treatment room 1", room_kind=RoomKind.TREATMENT)
-    Room.objects.create(location=location, name="Treatment room 2", room_kind=RoomKind.TREATMENT)
-    Room.objects.create(location=location, name="Laser suite", room_kind=RoomKind.LASER)
+    for name, kind in (
+        ("Treatment room 1", RoomKind.TREATMENT),
+        ("Treatment room 2", RoomKind.TREATMENT),
+        ("Laser suite", RoomKind.LASER),
+    ):
+        Room.objects.create(id=_demo_id(name), location=location, name=name, room_kind=kind)
     for n in (1, 2):
         Device.objects.create(
+            id=_demo_id(f"pen{n}"),
             location=location,
             name=f"Needling pen {n}",
             device_kind=DeviceKind.MICRONEEDLING_PEN,
@@ -265,6 +277,7 @@ def _rooms_and_devices(location: Location) -> None:
             serial=f"MNP-2026-{n:04d}",
         )
     Device.objects.create(
+        id=_demo_id("laser"),
         location=location,
         name="Diode laser",
         device_kind=DeviceKind.HAIR_REMOVAL_LASER,
@@ -272,6 +285,7 @@ def _rooms_and_devices(location: Location) -> None:
         serial="DL-2025-0007",
     )
     Device.objects.create(
+        id=_demo_id("led"),
         location=location,
         name="LED panel",
         device_kind=DeviceKind.LED_PANEL,
@@ -305,6 +319,7 @@ def _appointments(
     location: Location,
     clients: list[Client],
     specialists: list[Specialist],
+    seed: int,
 ) -> int:
     reception = User.objects.get(username="reception")
     weights = {
@@ -318,6 +333,7 @@ def _appointments(
     slugs = [s for s in weights if s in treatments]
     today = now.astimezone(location.tz).date()
     booked = 0
+    made: list[Appointment] = []
     for offset in range(-28, 57):
         day = today + timedelta(days=offset)
         day_start = datetime.combine(day, time(0), tzinfo=location.tz)
@@ -351,23 +367,28 @@ def _appointments(
             except DomainError:
                 continue
             booked += 1
-            appt = result.appointment
-            if appt.starts_at < now:
-                after = appt.ends_at + timedelta(minutes=5)
-                roll = rng.random()
-                if roll < 0.08:
-                    services.appointment_cancel(
-                        appointment=appt,
-                        by=reception,
-                        now=appt.starts_at - timedelta(days=2),
-                        reason="Client asked to cancel",
-                    )
-                elif roll < 0.13:
-                    services.appointment_set_status(
-                        appointment=appt, status=Status.NO_SHOW, by=reception, now=after
-                    )
-                else:
-                    services.appointment_set_status(
-                        appointment=appt, status=Status.COMPLETED, by=reception, now=after
-                    )
+            made.append(result.appointment)
+    # Outcomes come after the whole diary is booked, so the time of day the demo is seeded
+    # changes which appointments are history, never which were booked. Each appointment's
+    # roll comes from its own seed, for the same reason.
+    for appt in made:
+        if appt.ends_at >= now:
+            continue
+        after = appt.ends_at + timedelta(minutes=5)
+        roll = random.Random(f"{seed}:{appt.starts_at.isoformat()}:{appt.client_id}").random()
+        if roll < 0.08:
+            services.appointment_cancel(
+                appointment=appt,
+                by=reception,
+                now=appt.starts_at - timedelta(days=2),
+                reason="Client asked to cancel",
+            )
+        elif roll < 0.13:
+            services.appointment_set_status(
+                appointment=appt, status=Status.NO_SHOW, by=reception, now=after
+            )
+        else:
+            services.appointment_set_status(
+                appointment=appt, status=Status.COMPLETED, by=reception, now=after
+            )
     return booked

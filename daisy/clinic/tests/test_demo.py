@@ -1,0 +1,71 @@
+"""The demo clinic that `make demo` seeds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from daisy.accounts.models import User
+from daisy.clients.models import Client
+from daisy.clinic.demo import STAFF_USERS, demo_seed
+from daisy.clinic.models import Device, DeviceKind, Location, Room, Specialist
+from daisy.scheduling.models import Appointment
+from daisy.treatments.models import Treatment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOW = datetime(2031, 5, 14, 11, 37, tzinfo=ZoneInfo("Europe/London"))
+
+
+def _diary() -> list[tuple[str, str, str]]:
+    return sorted(
+        (a.starts_at.isoformat(), a.treatment.slug, a.client.email)
+        for a in Appointment.objects.select_related("treatment", "client")
+    )
+
+
+def test_demo_clinic_is_seeded_once_with_the_promised_cast_and_diary():
+    summary = demo_seed(now=NOW)
+    assert summary.created
+    assert Location.objects.get().name == "Daisy Laser & Skin Care Clinic"
+    assert Specialist.objects.count() == 3
+    assert Room.objects.count() == 3
+    assert Device.objects.filter(device_kind=DeviceKind.MICRONEEDLING_PEN).count() == 2
+    assert Client.objects.count() == 40
+    assert set(
+        User.objects.filter(username__in=STAFF_USERS).values_list("username", flat=True)
+    ) == set(STAFF_USERS)
+    assert {"microneedling", "consultation"} <= set(
+        Treatment.objects.values_list("slug", flat=True)
+    )
+    assert Treatment.objects.count() >= 5
+    starts = list(Appointment.objects.values_list("starts_at", flat=True))
+    assert summary.appointments == len(starts) > 150
+    assert min(starts) >= NOW - timedelta(days=29)
+    assert max(starts) <= NOW + timedelta(days=57)
+    assert min(starts) < NOW < max(starts)
+    # Past appointments have an outcome; the future is booked.
+    assert not Appointment.objects.filter(
+        starts_at__lt=NOW - timedelta(days=1), status="booked"
+    ).exists()
+    assert (
+        not Appointment.objects.filter(starts_at__gt=NOW + timedelta(days=1))
+        .exclude(status="booked")
+        .exists()
+    )
+    # A second run reuses what is there.
+    again = demo_seed(now=NOW)
+    assert not again.created
+    assert Appointment.objects.count() == len(starts)
+
+
+def test_demo_diary_is_deterministic_relative_to_the_day_it_is_seeded():
+    demo_seed(now=NOW)
+    first = _diary()
+    call_command("flush", interactive=False, verbosity=0)
+    # Seeding later on the same day gives the same diary.
+    demo_seed(now=NOW + timedelta(hours=5))
+    assert _diary() == first
