@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "daisy.audit",
     "daisy.clinic",
     "daisy.treatments",
+    "daisy.aftercare",
     "daisy.clients",
     "daisy.scheduling",
     "daisy.notifications",
@@ -231,3 +232,17 @@ DAISY_TWILIO_ACCOUNT_SID = env_str("DAISY_TWILIO_ACCOUNT_SID")
 DAISY_TWILIO_AUTH_TOKEN = env_str("DAISY_TWILIO_AUTH_TOKEN")
 DAISY_TWILIO_MESSAGING_SERVICE_SID = env_str("DAISY_TWILIO_MESSAGING_SERVICE_SID")
 # --- end of message delivery ------------------------------------------------------------------
+
+# --- Booking, aftercare and check-in messages (issue 6; owned by daisy/aftercare) -------------
+# Where the site is reached from outside: links in emails (check-in forms) start with it.
+DAISY_PUBLIC_URL = env_str("DAISY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Reminders this many hours before an appointment, counted in the location's local time ("24"
+# is the same clock time the day before, across DST changes). Email always; SMS as well for the
+# hours in DAISY_SMS_REMINDER_HOURS when the client has a phone number.
+DAISY_REMINDER_HOURS = [int(h) for h in env_list("DAISY_REMINDER_HOURS", ["48", "24"])]
+DAISY_SMS_REMINDER_HOURS = [int(h) for h in env_list("DAISY_SMS_REMINDER_HOURS", ["24"])]
+# Local quiet hours "HH:MM-HH:MM" (may wrap past midnight): reminders, aftercare steps and
+# check-ins due inside them wait until they end, in each location's own zone.
+DAISY_QUIET_HOURS = env_str("DAISY_QUIET_HOURS", "21:00-08:00")
+# How long a check-in link stays valid.
+DAISY_CHECKIN_LINK_MAX_AGE_DAYS = env_int("DAISY_CHECKIN_LINK_MAX_AGE_DAYS", 14)

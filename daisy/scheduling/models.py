@@ -71,6 +71,10 @@ class Appointment(PublicModel):
     # Scoped by the booker ("<user id>:<key>") so two integrations cannot collide.
     idempotency_key = models.CharField(max_length=300, null=True, blank=True, unique=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
+    # Bumped on every move or cancellation: the version in the dedupe keys of the messages
+    # scheduled for it, and the SEQUENCE of its calendar event (RFC 5545), so calendar apps
+    # replace the event and old reminders can never be mistaken for the current ones.
+    messages_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["starts_at"]

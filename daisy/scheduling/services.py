@@ -17,6 +17,11 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from daisy.aftercare.services import (
+    appointment_cancellation_schedule,
+    appointment_messages_cancel,
+    appointment_messages_schedule,
+)
 from daisy.audit.services import audit_record
 from daisy.clients.models import BLOCKING_TIERS, Client, Tier
 from daisy.clinic.models import Location, Resource, Specialist
@@ -316,6 +321,10 @@ def appointment_book(
             _assign_resources(appointment, slot)
             appointment.save(force_insert=True)
             Allocation.objects.bulk_create(_allocations_for(appointment, slot))
+            # In this transaction: a booking that rolls back leaves no message (DESIGN.md 5).
+            appointment_messages_schedule(
+                appointment=appointment, now=now, version=appointment.messages_version
+            )
             audit_record(
                 actor=booked_by,
                 action="appointment.book",
@@ -432,8 +441,18 @@ def appointment_reschedule(
             appt.starts_at, appt.ends_at, appt.busy_until = slot.start, slot.end, slot.busy_until
             _assign_resources(appt, slot)
             appt.updated_at = now
+            appt.messages_version += 1
             appt.save()
             Allocation.objects.bulk_create(_allocations_for(appt, slot))
+            # The old time's reminders are cancelled before any could go out; the new ones
+            # carry the new version (and the calendar event a higher SEQUENCE).
+            appointment_messages_cancel(appointment=appt, now=now)
+            appointment_messages_schedule(
+                appointment=appt,
+                now=now,
+                version=appt.messages_version,
+                previous_starts_at=old_start,
+            )
             audit_record(
                 actor=by,
                 action="appointment.reschedule",
@@ -488,8 +507,11 @@ def appointment_cancel(
         appt.cancelled_at = now
         appt.cancel_reason = reason.strip()[:300]
         appt.updated_at = now
+        appt.messages_version += 1
         appt.save()
         _deactivate_allocations(appt)
+        appointment_messages_cancel(appointment=appt, now=now)
+        appointment_cancellation_schedule(appointment=appt, now=now, version=appt.messages_version)
         audit_record(
             actor=by,
             action="appointment.cancel",
@@ -541,6 +563,8 @@ def appointment_set_status(
         appt.save()
         if target == Status.NO_SHOW:
             _deactivate_allocations(appt)
+            # No treatment took place: no aftercare advice or check-ins about it.
+            appointment_messages_cancel(appointment=appt, now=now)
         audit_record(
             actor=by, action=f"appointment.{target.value}", obj=appt, at=now, data={"from": old}
         )

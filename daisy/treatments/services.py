@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from daisy.aftercare.services import protocol_presets_install
 from daisy.clinic.models import Skill
 from daisy.treatments.models import Phase, Treatment
 from daisy.treatments.presets import PRESETS, SKILLS
@@ -45,4 +46,5 @@ def treatment_presets_install() -> list[Treatment]:
             for i, p in enumerate(preset.phases, start=1)
         )
         created.append(treatment)
+    protocol_presets_install()
     return created
