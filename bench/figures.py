@@ -262,6 +262,10 @@ def _sqlite(bench: Bench, figures: dict[str, Any]) -> None:
         _core(bench, figures)
     if bench.wanted("profile"):
         _profile(bench, figures)
+    # Through HTTP (a gunicorn process on this database), before any in-process booking.
+    from bench import api_http
+
+    api_http.measure(bench, figures, "sqlite")
     if bench.wanted("book_ms_sqlite"):
         _book(bench, figures, "book_ms_sqlite")
 

@@ -39,6 +39,9 @@ SQLITE_FIGURES = (
     "scaling",
     "profile",
     "book_ms_sqlite",
+    # Through a real server process (bench/api_http.py).
+    "http_availability_7d_sqlite",
+    "http_book_sqlite",
 )
 PG_FIGURES = (
     "availability_90d_ms_postgres",
@@ -46,7 +49,18 @@ PG_FIGURES = (
     "book_ms_postgres",
     "bookings_per_s_8_threads_postgres",
 )
-ALL_FIGURES = SQLITE_FIGURES + PG_FIGURES
+# Measured by the orchestrator after the engine's worker, with bench/messages.py (its own
+# driver process, `daisy worker` processes and an SMTP sink), on the same bench database.
+MESSAGE_FIGURES = {
+    "messages_per_s_sqlite_1_worker": ("sqlite", 1),
+    "messages_per_s_postgres_3_workers": ("postgres", 3),
+}
+SCHEDULE_FIGURE = "schedule_6_ms"  # from the SQLite messages run (PostgreSQL's alongside)
+ENGINE_FIGURES = {
+    "sqlite": (*SQLITE_FIGURES, "messages_per_s_sqlite_1_worker", SCHEDULE_FIGURE),
+    "postgres": (*PG_FIGURES, "messages_per_s_postgres_3_workers"),
+}
+ALL_FIGURES = SQLITE_FIGURES + PG_FIGURES + (*MESSAGE_FIGURES, SCHEDULE_FIGURE)
 
 
 def _log(message: str) -> None:
@@ -94,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     config.VAR_DIR.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"figures": {}, "meta": {}, "notes": []}
     engines = []
-    if any(wanted(n) for n in SQLITE_FIGURES):
+    if any(wanted(n) for n in ENGINE_FIGURES["sqlite"]):
         engines.append(("sqlite", config.SQLITE_URL))
-    if any(wanted(n) for n in PG_FIGURES):
+    if any(wanted(n) for n in ENGINE_FIGURES["postgres"]):
         if args.no_postgres:
             results["notes"].append("PostgreSQL figures skipped (--no-postgres)")
         else:
@@ -114,9 +128,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if rebuild:
             _log("  building the data set (first run or changed generator)")
-        out = _worker(engine, url, runs, warmups, patterns)
-        results["figures"].update(out["figures"])
-        results["meta"][engine] = out["meta"]
+        worker_figures = SQLITE_FIGURES if engine == "sqlite" else PG_FIGURES
+        if rebuild or any(wanted(n) for n in worker_figures):
+            out = _worker(engine, url, runs, warmups, patterns)
+            results["figures"].update(out["figures"])
+            results["meta"][engine] = out["meta"]
+        _messages(engine, url, wanted, args.quick, results)
 
     elapsed = time.perf_counter() - started
     document = _document(results, runs, warmups, patterns, elapsed)
@@ -127,6 +144,51 @@ def main(argv: list[str] | None = None) -> int:
     print(render(document), flush=True)
     _log(f"Results: {config.RESULTS_PATH}   ({elapsed:.1f} s in all)")
     return 0
+
+
+def _messages(
+    engine: str, url: str, wanted: Any, quick: bool, results: dict[str, Any]
+) -> None:
+    """messages_per_s_* (and schedule_6_ms) through bench/messages.py on this engine's bench
+    database."""
+    name = next(n for n, (e, _w) in MESSAGE_FIGURES.items() if e == engine)
+    schedule = engine == "sqlite" and wanted(SCHEDULE_FIGURE)
+    if not (wanted(name) or schedule):
+        return
+    from bench.messages import measure_messages
+
+    workers = MESSAGE_FIGURES[name][1]
+    # Only schedule_6_ms wanted: a small outbox is enough for the driver to run.
+    count = (2_000 if quick else 10_000) if wanted(name) else 200
+    _log(f"  messages: {count} due messages, {workers} worker(s)")
+    out = measure_messages(url, workers, count)
+    _log(
+        f"  {name:<36} {out['messages_per_s']:9.1f} /s    (worker CPU "
+        f"{out['worker_cpu_ms_per_message']} ms/message; schedule_6 {out['schedule_6_ms']} ms)"
+    )
+    figures = results["figures"]
+    if wanted(name):
+        figures[name] = {
+            "value": out["messages_per_s"],
+            "unit": "messages/s",
+            "db": engine,
+            **out,
+            "what": f"`daisy worker` x{workers} delivering {count} due emails to an SMTP sink "
+            "on loopback (bench/messages.py); the sink, the workers and the database share "
+            "the machine's CPUs",
+        }
+    six = {
+        "value": out["schedule_6_ms"],
+        "unit": "ms",
+        "one_by_one_ms": out["schedule_6_one_by_one_ms"],
+        "db": engine,
+        "what": "median of 60 (10 discarded): scheduling a booking's six messages in one "
+        "transaction with message_schedule_many (rolled back)",
+    }
+    if engine == "sqlite" and schedule:
+        figures[SCHEDULE_FIGURE] = six
+    elif engine == "postgres" and SCHEDULE_FIGURE in figures:
+        figures[SCHEDULE_FIGURE]["postgres_ms"] = six["value"]
 
 
 def _redact(url: str) -> str:
@@ -213,7 +275,7 @@ def _worker(engine: str, url: str, runs: int, warmups: int, patterns: list[str])
 def _target(value: float | None, limit: float | None, op: str, **info: Any) -> dict[str, Any]:
     if value is None or limit is None:
         return {"pass": None, "status": "not measured", **info}
-    ok = value <= limit if op == "<=" else value < limit
+    ok = {"<=": value <= limit, "<": value < limit, ">=": value >= limit}[op]
     return {
         "value": round(value, 3),
         "limit": round(limit, 3),
@@ -271,6 +333,32 @@ def targets(figures: dict[str, Any]) -> dict[str, Any]:
             None if queries is None else float(queries), 8.0, "<=",
             rule="performance.md P1: <= 8 SQL queries per availability call",
         ),
+        # Issue 3, item 9: through HTTP, gunicorn with 2 workers, read at concurrency 2.
+        "http_availability_7d_p95_lt_25ms": _target(
+            _get(figures, "http_availability_7d_sqlite", "p95_ms"), 25.0, "<",
+            rule="GET /api/v1/availability (7 days) p95 < 25 ms, concurrency 2, SQLite",
+        ),
+        "http_availability_7d_ge_300_req_s": _target(
+            _get(figures, "http_availability_7d_sqlite", "req_per_s"), 300.0, ">=",
+            rule="GET /api/v1/availability (7 days) >= 300 requests/s, concurrency 2, SQLite",
+        ),
+        "http_book_p99_lt_100ms": _target(
+            _get(figures, "http_book_sqlite", "p99_ms"), 100.0, "<",
+            rule="POST /api/v1/appointments p99 < 100 ms, concurrency 2, SQLite",
+        ),
+        # Issue 6 (bench/messages.py).
+        "messages_per_s_sqlite_1_worker_ge_200": _target(
+            _get(figures, "messages_per_s_sqlite_1_worker", "value"), 200.0, ">=",
+            rule="1 `daisy worker`, SQLite: >= 200 messages/s",
+        ),
+        "messages_per_s_postgres_3_workers_ge_500": _target(
+            _get(figures, "messages_per_s_postgres_3_workers", "value"), 500.0, ">=",
+            rule="3 `daisy worker` processes, PostgreSQL: >= 500 messages/s",
+        ),
+        "schedule_6_lt_5ms": _target(
+            _get(figures, SCHEDULE_FIGURE, "value"), 5.0, "<",
+            rule="scheduling a booking's 6 messages < 5 ms (SQLite)",
+        ),
     }
 
 
@@ -325,6 +413,18 @@ def _document(
         "seconds": round(elapsed, 1),
         "notes": results["notes"],
     }
+    if any(name.startswith("http_") for name in figures):
+        meta["http"] = {
+            "server": "gunicorn, 2 sync workers (daisy serve's settings, no access log), "
+            "rate limits off, on the SQLite bench data set (var/bench.sqlite3), clock moved "
+            "to the data set's now (bench/api_wsgi.py)",
+            "load_generator": "Python threads inside the bench worker process, one new "
+            "connection per request, closed loop. It runs on the same "
+            f"{os.cpu_count()} CPUs as the server and takes its share of them: figures are "
+            "lower than a load generator on another machine would see; each level reports "
+            "server and load-generator CPU ms per request.",
+            "targets_read_at": "concurrency 2 (one request in flight per server worker)",
+        }
     return {**figures, "meta": meta, "targets": targets(figures)}
 
 
@@ -346,6 +446,29 @@ def render(doc: dict[str, Any]) -> str:
             lines.append(
                 f"{name:<38}{fig['median_ms']:>9.2f}ms{fig['p95_ms']:>9.2f}ms{fig['runs']:>6}"
                 f"{cpu}  " + " ".join(notes)
+            )
+        elif "req_per_s" in fig:
+            lines.append(
+                f"{name:<38}{fig['p50_ms']:>9.2f}ms{fig['p95_ms']:>9.2f}ms{fig['requests']:>6}"
+                f"{'':>11}  {fig['req_per_s']:.1f} req/s at concurrency {fig['concurrency']}, "
+                f"p99 {fig['p99_ms']:.1f} ms; "
+                + "  ".join(
+                    f"c={c}: {lv['req_per_s']:.0f}/s p95 {lv['p95_ms']:.1f}"
+                    for c, lv in fig["levels"].items()
+                )
+            )
+        elif fig.get("unit") == "messages/s":
+            lines.append(
+                f"{name:<38}{fig['value']:>9.1f}/s{'':>11}{fig['count']:>6}{'':>11}  "
+                f"in {fig['seconds']}s, worker CPU {fig['worker_cpu_ms_per_message']} ms/msg, "
+                f"CPU-bound {fig['cpu_bound_messages_per_s']}/s, "
+                f"unknown_outcomes={fig['unknown_outcomes']}"
+            )
+        elif fig.get("unit") == "ms":
+            pg = f", PostgreSQL {fig['postgres_ms']} ms" if "postgres_ms" in fig else ""
+            lines.append(
+                f"{name:<38}{fig['value']:>9.2f}ms{'':>11}{'':>6}{'':>11}  "
+                f"one call per message: {fig['one_by_one_ms']} ms{pg}"
             )
         elif "value" in fig:
             lat = fig.get("latency") or {}
