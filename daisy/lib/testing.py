@@ -5,8 +5,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
+
+from django.db import connection
 
 from daisy.accounts.models import Role, User
 from daisy.accounts.services import staff_user_create
@@ -147,3 +151,22 @@ def make_clinic(
 def booking_now(day: date = MONDAY) -> datetime:
     """A 'now' a week before the test day, outside every minimum-notice window."""
     return at(day - timedelta(days=7), 8)
+
+
+def current_database_url() -> str:
+    """DATABASE_URL of the database this test process uses, for the real server and worker
+    processes a test starts against it."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(s["NAME"])
+        if name == ":memory:" or name.startswith("file:"):
+            raise RuntimeError("another process cannot share an in-memory SQLite database")
+        return f"sqlite:///{Path(name).resolve()}"
+    if connection.vendor == "postgresql":
+        user = quote(str(s.get("USER") or ""), safe="")
+        password = quote(str(s.get("PASSWORD") or ""), safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = s.get("HOST") or "127.0.0.1"
+        port = f":{s['PORT']}" if s.get("PORT") else ""
+        return f"postgres://{auth}{host}{port}/{quote(str(s['NAME']), safe='')}"
+    raise RuntimeError(f"no database URL for {connection.vendor}")

@@ -215,9 +215,29 @@ def nearest_alternatives(
     return sorted(found[:limit], key=lambda ls: ls.slot.start)
 
 
-def _with_alternatives(exc: SlotUnavailable, **kwargs: Any) -> SlotUnavailable:
+def _lost_race() -> SlotUnavailable:
+    return SlotUnavailable("That time was just taken by another booking.")
+
+
+def _with_alternatives(
+    exc: SlotUnavailable,
+    treatment: Treatment,
+    location: Location,
+    starts_at: datetime,
+    now: datetime,
+    specialist: Specialist | None,
+    for_staff: bool,
+) -> SlotUnavailable:
+    """Attach up to three nearest bookable times to a refusal, so every caller can offer them."""
     try:
-        exc.alternatives = nearest_alternatives(**kwargs)
+        exc.alternatives = nearest_alternatives(
+            treatment=treatment,
+            location=location,
+            starts_at=starts_at,
+            now=now,
+            specialist=specialist,
+            for_staff=for_staff,
+        )
     except Exception:  # noqa: BLE001 - alternatives are a courtesy; the refusal must still go out
         exc.alternatives = []
     return exc
@@ -347,23 +367,11 @@ def appointment_book(
             if replay is not None:
                 return BookingResult(replay, True)
         raise _with_alternatives(
-            SlotUnavailable("That time was just taken by another booking."),
-            treatment=treatment,
-            location=loc,
-            starts_at=starts_at,
-            now=now,
-            specialist=specialist,
-            for_staff=for_staff,
+            _lost_race(), treatment, loc, starts_at, now, specialist, for_staff
         ) from exc
     except SlotUnavailable as exc:
         raise _with_alternatives(
-            exc,
-            treatment=treatment,
-            location=loc,
-            starts_at=starts_at,
-            now=now,
-            specialist=specialist,
-            for_staff=for_staff,
+            exc, treatment, loc, starts_at, now, specialist, for_staff
         ) from None
 
 
@@ -468,23 +476,23 @@ def appointment_reschedule(
             return appt
     except IntegrityError as exc:
         raise _with_alternatives(
-            SlotUnavailable("That time was just taken by another booking."),
-            treatment=appointment.treatment,
-            location=appointment.location,
-            starts_at=starts_at,
-            now=now,
-            specialist=specialist,
-            for_staff=for_staff,
+            _lost_race(),
+            appointment.treatment,
+            appointment.location,
+            starts_at,
+            now,
+            specialist,
+            for_staff,
         ) from exc
     except SlotUnavailable as exc:
         raise _with_alternatives(
             exc,
-            treatment=appointment.treatment,
-            location=appointment.location,
-            starts_at=starts_at,
-            now=now,
-            specialist=specialist,
-            for_staff=for_staff,
+            appointment.treatment,
+            appointment.location,
+            starts_at,
+            now,
+            specialist,
+            for_staff,
         ) from None
 
 

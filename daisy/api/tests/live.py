@@ -24,29 +24,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
-from django.db import connection
+from daisy.lib.testing import current_database_url as database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def database_url() -> str:
-    """DATABASE_URL of the database this test process uses (the test database)."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = str(s["NAME"])
-        if name == ":memory:" or name.startswith("file:"):
-            raise RuntimeError("a server process cannot share an in-memory SQLite database")
-        return f"sqlite:///{Path(name).resolve()}"
-    if connection.vendor == "postgresql":
-        user = quote(str(s.get("USER") or ""), safe="")
-        password = quote(str(s.get("PASSWORD") or ""), safe="")
-        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = s.get("HOST") or "127.0.0.1"
-        port = f":{s['PORT']}" if s.get("PORT") else ""
-        return f"postgres://{auth}{host}{port}/{quote(str(s['NAME']), safe='')}"
-    raise RuntimeError(f"no live server for {connection.vendor}")
 
 
 def free_port() -> int:

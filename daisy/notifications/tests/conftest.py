@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
+from daisy.lib.testing import current_database_url
 from daisy.notifications.models import Message
 from daisy.notifications.services import message_schedule
 from daisy.notifications.testing import SmtpSink
@@ -90,19 +90,6 @@ def schedule(
 # --- real worker processes ------------------------------------------------------------------
 
 
-def worker_database_url() -> str:
-    """A DATABASE_URL for the test database this session created (the workers' settings)."""
-    sd = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{sd['NAME']}"
-    assert connection.vendor == "postgresql"
-    user = quote(sd.get("USER") or "", safe="")
-    password = quote(sd.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    port = f":{sd['PORT']}" if sd.get("PORT") else ""
-    return f"postgres://{auth}{sd.get('HOST') or 'localhost'}{port}/{quote(sd['NAME'], safe='')}"
-
-
 @dataclass
 class Workers:
     """Start, kill and stop `python -m daisy worker` processes on the test database."""
@@ -165,7 +152,7 @@ def workers(tmp_path: Path) -> Iterator[Callable[..., Workers]]:
 
     def make(smtp: SmtpSink, **env: str) -> Workers:
         base = {**os.environ, "DJANGO_SETTINGS_MODULE": "daisy.settings"}
-        base["DATABASE_URL"] = worker_database_url()
+        base["DATABASE_URL"] = current_database_url()
         base.update(smtp.env())
         base.update(
             {

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -27,7 +26,14 @@ from daisy.accounts.models import User
 from daisy.clients.models import Client
 from daisy.clinic.models import Location, Specialist
 from daisy.lib.errors import SlotUnavailable
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_clinic
+from daisy.lib.testing import (
+    MONDAY,
+    Clinic,
+    at,
+    booking_now,
+    current_database_url,
+    make_clinic,
+)
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment
 from daisy.scheduling.services import BookingResult, appointment_book
@@ -275,26 +281,13 @@ def test_bookings_sharing_only_the_pen_never_overlap_on_it():
 # --- 4. processes, not threads -------------------------------------------------------------------
 
 
-def worker_database_url() -> str:
-    """A DATABASE_URL for the test database this session created (the workers' settings)."""
-    sd = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{sd['NAME']}"
-    assert connection.vendor == "postgresql"
-    user = quote(sd.get("USER") or "", safe="")
-    password = quote(sd.get("PASSWORD") or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    port = f":{sd['PORT']}" if sd.get("PORT") else ""
-    return f"postgres://{auth}{sd.get('HOST') or 'localhost'}{port}/{quote(sd['NAME'], safe='')}"
-
-
 @race
 def test_six_processes_for_one_slot_book_it_exactly_once(tmp_path: Path):
     clinic = make_clinic(specialists=1, rooms=1, pens=1, clients=6)
     start = at(MONDAY, 10)
     go = tmp_path / "go"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "daisy.settings"}
-    env["DATABASE_URL"] = worker_database_url()
+    env["DATABASE_URL"] = current_database_url()
     procs = []
     for client in clinic.clients:
         job = {
