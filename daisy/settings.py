@@ -43,8 +43,10 @@ INSTALLED_APPS = [
     "daisy.aftercare",
     "daisy.clients",
     "daisy.scheduling",
+    "daisy.courses",
     "daisy.notifications",
     "daisy.site",
+    "daisy.portal",
     "daisy.api",
 ]
 

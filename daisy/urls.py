@@ -8,5 +8,7 @@ admin.site.index_title = "Clinic administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("daisy.api.urls", namespace="api-v1")),
+    path("account/", include("daisy.accounts.urls")),
+    path("portal/", include("daisy.portal.urls")),
     path("", include("daisy.site.urls")),
 ]
