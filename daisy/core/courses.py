@@ -42,6 +42,14 @@ are chosen, once the days are fixed, to change person as rarely as possible. Ses
 its earliest start that day; each later session the start closest to session 1's local time of
 day, so a client booked at 10:00 keeps coming at 10:00.
 
+Re-planning the rest of a course
+--------------------------------
+With `previous_on` (the local date of the last session that stays), session 1's gap from it
+must lie in the window and counts towards the deviation like every later gap; the caller
+sets `earliest_start` and `start_within_days` to that window and passes the widened
+`course_rules` as `rules`. With `time_of_day`, every session (session 1 too) takes the grid
+start nearest that local time, so a client who comes at 10:00 keeps coming at 10:00.
+
 When there is no full plan
 --------------------------
 `problems` names the first session that cannot be placed and why, in words a receptionist can
@@ -180,6 +188,11 @@ class CourseRequest:
     )
     horizon_days: int = 366
     start_within_days: int = 7
+    # Re-planning the rest of a course: the local date of the session before session 1, so
+    # session 1's gap from it obeys the window and counts towards the deviation like any other.
+    previous_on: date | None = None
+    # Keep this local time of day (the nearest grid start) for every session, session 1 too.
+    time_of_day: time | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.sessions <= MAX_SESSIONS:
@@ -209,6 +222,10 @@ class CourseRequest:
                 if not start < end:
                     raise ValueError(f"a preferred time window must start before it ends: {start}")
             object.__setattr__(self, "preferred_times", times)
+        if self.previous_on is not None and self.previous_on >= self.earliest_start:
+            raise ValueError("previous_on must be before earliest_start")
+        if self.time_of_day is not None and self.time_of_day.tzinfo is not None:
+            raise ValueError("time_of_day is a local wall-clock time: no tzinfo")
         if self.preferred_specialist == "":
             raise ValueError("preferred_specialist is a resource id or None")
         object.__setattr__(self, "important_dates", tuple(self.important_dates))
@@ -716,8 +733,13 @@ class _World:
             week = self._week(k)
             if self.first_ok[k] and week is not None:
                 first[k] = week * _WEEK
-        table = [first]
         low, high, interval = self.low, self.high, self.interval
+        if self.request.previous_on is not None:
+            offset = (self.request.earliest_start - self.request.previous_on).days
+            for k, cost in enumerate(first):
+                gap = offset + k
+                first[k] = cost + abs(gap - interval) if low <= gap <= high else _INF
+        table = [first]
         # weights[j] is the deviation of a gap of high - j days.
         weights = [abs(high - j - interval) for j in range(high - low + 1)]
         for _ in range(1, stages):
@@ -863,20 +885,29 @@ class _World:
         """The sessions of `choice`, or None after refusing a start check_slot turned down."""
         _, path, people = choice
         sessions: list[PlannedSession] = []
-        wall = 0.0
+        keep = self.request.time_of_day
+        wall = 0.0 if keep is None else keep.hour * 60 + keep.minute + keep.second / 60
         for i, (k, p) in enumerate(zip(path, people, strict=True)):
             starts = self._starts(k, p)
             if i == 0:
-                starts = [s for s in starts if s <= self.latest][:1]
+                starts = [s for s in starts if s <= self.latest]
+                if keep is not None:
+                    starts.sort(key=lambda s: (abs(self.days.minute_of_day(s) - wall), s))
+                starts = starts[:1]
             else:
                 starts.sort(key=lambda s: (abs(self.days.minute_of_day(s) - wall), s))
             slot = self._check(starts[0], p, self.rules if i == 0 else self.later_rules)
             if slot is None:
                 self._refuse(k, p, starts[0])
                 return None
-            if i == 0:
+            if i == 0 and keep is None:
                 wall = self.days.minute_of_day(starts[0])
-            gap = None if i == 0 else k - path[i - 1]
+            if i:
+                gap: int | None = k - path[i - 1]
+            elif self.request.previous_on is not None:
+                gap = (self.days.date(k) - self.request.previous_on).days
+            else:
+                gap = None
             sessions.append(PlannedSession(i + 1, slot, gap))
         return tuple(sessions)
 

@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 from daisy.core import courses
 from daisy.core.calendars import DayHours, open_intervals, to_utc
 from daisy.core.courses import (
+    DEFAULT_MAX_INTERVAL,
+    DEFAULT_MIN_INTERVAL,
     DEFAULT_RECOVERY_BY_KIND,
     CoursePlan,
     CourseRequest,
@@ -915,3 +917,61 @@ def test_every_plan_satisfies_every_constraint(world: World) -> None:
 @given(worlds(max_sessions=3, max_span=34))
 def test_plans_are_found_whenever_one_exists_and_are_optimal(world: World) -> None:
     check_world(world, brute_force(world))
+
+
+# --- re-planning the rest of a course (previous_on, time_of_day) ---------------------------
+
+
+def _rest_of_course(sessions: int, previous: date, **changes: Any) -> CourseRequest:
+    """The request the booking service builds when a session moves: the window after it."""
+    low, high = DEFAULT_MIN_INTERVAL.days, DEFAULT_MAX_INTERVAL.days
+    return CourseRequest(
+        sessions=sessions,
+        earliest_start=previous + low * DAY,
+        start_within_days=high - low + 1,
+        horizon_days=(high - low + 1) + (sessions - 1) * high + 1,
+        previous_on=previous,
+        **changes,
+    )
+
+
+def test_the_rest_of_a_course_keeps_28_days_after_the_session_that_stays() -> None:
+    request = _rest_of_course(2, JUNE_1 - 28 * DAY)
+    result = plan(request, Clinic(), now=NOW - 40 * DAY)
+    assert result.is_complete
+    assert dates_of(result) == [JUNE_1, JUNE_1 + 28 * DAY]
+    # Session 1's gap is measured from the session that stays, like every other gap.
+    assert [s.gap_days for s in result.sessions] == [28, 28]
+
+
+def test_the_rest_of_a_course_moves_the_least_when_the_28th_day_is_taken() -> None:
+    # 1 June (the 28th day) is fully booked: the nearest weekday either side costs one day of
+    # deviation; a later start would cost it again at session 2, so the earlier day wins ties.
+    clinic = Clinic(busy={"specialist:amy": [whole_day_booked(JUNE_1)]})
+    result = plan(_rest_of_course(2, JUNE_1 - 28 * DAY), clinic, now=NOW - 40 * DAY)
+    assert result.is_complete
+    first, second = dates_of(result)
+    assert abs((first - JUNE_1).days) == 1
+    assert (second - first).days == 28 or (second - (JUNE_1 - 28 * DAY)).days == 56
+
+
+def test_the_rest_of_a_course_keeps_the_clients_time_of_day() -> None:
+    request = _rest_of_course(2, JUNE_1 - 28 * DAY, time_of_day=time(14, 30))
+    result = plan(request, Clinic(), now=NOW - 40 * DAY)
+    assert [local(s).time() for s in result.sessions] == [time(14, 30), time(14, 30)]
+
+
+def test_the_rest_of_a_course_that_cannot_follow_in_its_window_says_so() -> None:
+    previous = JUNE_1 - 28 * DAY
+    closed = [(previous + 21 * DAY, previous + 42 * DAY)]
+    clinic = Clinic(days_off={"specialist:amy": closed})
+    result = plan(_rest_of_course(2, previous), clinic, now=NOW - 40 * DAY)
+    assert not result.is_complete
+    assert result.sessions == ()
+    assert result.problems[0].session == 1
+    assert result.alternative is None
+
+
+def test_previous_on_must_come_before_the_window() -> None:
+    with pytest.raises(ValueError, match="previous_on"):
+        CourseRequest(sessions=2, earliest_start=JUNE_1, previous_on=JUNE_1)
