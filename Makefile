@@ -27,8 +27,10 @@ test: install lint typecheck
 test-sqlite: install
 	$(BIN)/pytest
 
+# The browser suite runs once, on SQLite: it tests pages, and the same services are already
+# exercised on PostgreSQL by the rest of the suite.
 test-postgres: install
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
 
 lint: install
 	$(BIN)/ruff check .
