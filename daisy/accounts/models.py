@@ -4,6 +4,9 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,6 +23,36 @@ STAFF_ROLES = frozenset({Role.RECEPTION, Role.SPECIALIST, Role.MANAGER})
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT)
+    # Clients sign in with their email address; set once they have proved they receive mail
+    # there (the verification link, a sign-in link or a password reset).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    verification_sent_at = models.DateTimeField(null=True, blank=True)
+    # Part of the session hash: raising it signs the user out of every session at once.
+    session_version = models.PositiveIntegerField(default=0)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            # One client login per address, whatever its case: the address is the login.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(role="client") & ~Q(email=""),
+                name="accounts_client_email_unique",
+            )
+        ]
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django checks every request's session against this hash (and the hash under each
+        # SECRET_KEY_FALLBACKS key), so mixing in session_version ends all sessions at once.
+        base = super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        if not self.session_version:
+            # Version 0 keeps Django's own hash, so existing sessions survive this field.
+            return base
+        return salted_hmac(
+            "daisy.accounts.User.session_version",
+            f"{base}:{self.session_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_clinic_staff(self) -> bool:
@@ -56,3 +89,28 @@ class ApiToken(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class EmailTokenPurpose(models.TextChoices):
+    SIGN_IN = "sign_in", _("Sign-in link")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+
+
+class EmailToken(models.Model):
+    """A single-use secret mailed to a user: a sign-in link or a password reset. Only the
+    SHA-256 of the secret is stored; the secret itself exists only in the email."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_tokens")
+    purpose = models.CharField(max_length=20, choices=EmailTokenPurpose.choices)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "purpose", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.user} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -130,7 +130,9 @@ def client_create(
     date_of_birth: date | None = None,
     by: Any,
     now: datetime,
+    user: Any = None,
 ) -> Client:
+    """`user`: the client's own login, when the record is made together with their account."""
     values = _validated(
         {
             "first_name": first_name,
@@ -142,7 +144,7 @@ def client_create(
         today=now.date(),
     )
     with transaction.atomic():
-        client = Client.objects.create(**values)
+        client = Client.objects.create(**values, user=user)
         audit_record(
             actor=by, action="client.create", obj=client, at=now, data={"fields": sorted(values)}
         )

@@ -1,0 +1,249 @@
+"""Client accounts (issue 4, item 3): made by a guest booking or by registering, confirmed by a
+mailed link; sign-in links and password resets that work once and expire; sign out everywhere.
+Every email leaves through the outbox in the transaction that causes it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import transaction
+
+from daisy.accounts import services
+from daisy.accounts.models import EmailToken, Role, User
+from daisy.audit.models import AuditEntry
+from daisy.clients.models import Client
+from daisy.lib.errors import ValidationFailed
+from daisy.lib.testing import make_client
+from daisy.notifications.models import Message
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+PASSWORD = "lavender-fields-42"
+
+
+def _ensure(email: str = "Ada.Lovelace@Example.com", **kw):  # type: ignore[no-untyped-def]
+    values = {
+        "email": email,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "phone": "07700 900123",
+        "date_of_birth": date(1990, 12, 10),
+        "now": NOW,
+    }
+    values.update(kw)
+    return services.client_account_ensure(**values)
+
+
+def _mails(kind: str):  # type: ignore[no-untyped-def]
+    return Message.objects.filter(dedupe_key__startswith=f"accounts.{kind}:")
+
+
+def _link_in(message: Message) -> str:
+    link = message.context["link"]
+    assert link.startswith("http")
+    return link
+
+
+def _secret(message: Message) -> str:
+    return re.search(r"/([^/]+)/$", _link_in(message))[1]  # type: ignore[index]
+
+
+def test_guest_booking_creates_login_client_and_verification_email() -> None:
+    user, client, created = _ensure()
+    assert created
+    assert user.role == Role.CLIENT and not user.has_usable_password()
+    assert user.email == "Ada.Lovelace@example.com" and user.email_verified_at is None
+    assert client.user == user and client.phone == "+447700900123"
+    assert client.date_of_birth == date(1990, 12, 10)
+    # The login's username says nothing about the person.
+    assert "ada" not in user.username.lower() and "@" not in user.username
+    [message] = Message.objects.all()
+    assert message.recipient == "Ada.Lovelace@example.com" and message.client == client
+    assert "/account/verify/" in _link_in(message)
+    assert message.send_after == NOW
+
+
+def test_the_same_address_in_any_case_finds_the_same_account_and_sends_nothing_more() -> None:
+    user, client, _ = _ensure()
+    again_user, again_client, created = _ensure(
+        email="ADA.LOVELACE@EXAMPLE.COM", first_name="Someone", last_name="Else"
+    )
+    assert not created and (again_user, again_client) == (user, client)
+    # Details typed by someone not signed in never overwrite the account holder's.
+    client.refresh_from_db()
+    assert client.first_name == "Ada"
+    assert Message.objects.count() == 1 and User.objects.filter(role=Role.CLIENT).count() == 1
+
+
+def test_a_clinic_made_record_with_that_address_is_not_handed_to_the_new_login() -> None:
+    staff_made = make_client(email="ada.lovelace@example.com")
+    user, client, created = _ensure()
+    assert created and client != staff_made
+    staff_made.refresh_from_db()
+    assert staff_made.user is None
+
+
+def test_bad_details_make_nothing_and_send_nothing() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        _ensure(phone="not a phone")
+    assert "phone" in exc.value.fields
+    with pytest.raises(ValidationFailed):
+        _ensure(email="not-an-address")
+    assert not User.objects.filter(role=Role.CLIENT).exists()
+    assert not Client.objects.exists() and not Message.objects.exists()
+
+
+def test_a_rolled_back_caller_leaves_no_account_and_no_email() -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _ensure()
+        raise RuntimeError("the booking failed")
+    assert not User.objects.filter(role=Role.CLIENT).exists() and not Message.objects.exists()
+
+
+def test_verification_link_confirms_the_address_and_expires() -> None:
+    user, _, _ = _ensure()
+    token = _secret(Message.objects.get())
+    assert services.email_verify(token=token, now=NOW + timedelta(days=2)).pk == user.pk
+    user.refresh_from_db()
+    assert user.email_verified_at == NOW + timedelta(days=2)
+    assert AuditEntry.objects.filter(action="account.verify_email", object_id=str(user.pk))
+
+    other, _, _ = _ensure(email="grace@example.com", first_name="Grace", last_name="Hopper")
+    late = services.email_verification_token(user=other, now=NOW)
+    with pytest.raises(ValidationFailed, match="expired"):
+        services.email_verify(token=late, now=NOW + timedelta(days=3, seconds=1))
+    with pytest.raises(ValidationFailed, match="not valid"):
+        services.email_verify(token=late[:-2] + "xx", now=NOW)
+    other.refresh_from_db()
+    assert other.email_verified_at is None
+
+
+def test_registering_sets_the_password_and_asks_to_confirm_the_address() -> None:
+    result = services.client_register(
+        email="grace@example.com",
+        password=PASSWORD,
+        first_name="Grace",
+        last_name="Hopper",
+        now=NOW,
+    )
+    assert result.created
+    user = User.objects.get(email="grace@example.com")
+    assert user.check_password(PASSWORD) and user.password.startswith("argon2")
+    assert Client.objects.get(user=user).last_name == "Hopper"
+    assert "/account/verify/" in Message.objects.get().context["link"]
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [("short1", "too short"), ("12345678901", "entirely numeric"), ("password123", "too common")],
+)
+def test_registering_refuses_weak_passwords(password: str, problem: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        services.client_register(
+            email="grace@example.com", password=password, first_name="G", last_name="H", now=NOW
+        )
+    assert problem in exc.value.fields["password"]
+    assert not User.objects.filter(role=Role.CLIENT).exists() and not Message.objects.exists()
+
+
+def test_registering_a_taken_address_changes_nothing_and_tells_the_owner() -> None:
+    user, _, _ = _ensure()
+    result = services.client_register(
+        email="ada.lovelace@EXAMPLE.com",
+        password=PASSWORD,
+        first_name="Mallory",
+        last_name="X",
+        now=NOW,
+    )
+    assert not result.created
+    user.refresh_from_db()
+    assert not user.has_usable_password() and user.first_name == "Ada"
+    note = _mails("already-registered").get()
+    assert note.recipient == user.email and "already" in note.context["subject"]
+
+
+def test_sign_in_link_works_once_within_15_minutes() -> None:
+    user, _, _ = _ensure()
+    services.sign_in_link_request(email="ADA.lovelace@example.com", now=NOW)
+    message = _mails("sign-in-link").get()
+    assert message.expires_at == NOW + timedelta(minutes=15)
+    secret = _secret(message)
+    # Only a digest is stored.
+    assert not EmailToken.objects.filter(secret_hash__contains=secret).exists()
+    assert services.sign_in_link_use(secret=secret, now=NOW + timedelta(minutes=14)) == user
+    user.refresh_from_db()
+    assert user.email_verified_at is not None  # the link proves the address
+    with pytest.raises(ValidationFailed, match="not valid"):
+        services.sign_in_link_use(secret=secret, now=NOW + timedelta(minutes=14))
+
+    services.sign_in_link_request(email=user.email, now=NOW)
+    unused = next(s for s in map(_secret, _mails("sign-in-link")) if s != secret)
+    with pytest.raises(ValidationFailed, match="15 minutes"):
+        services.sign_in_link_use(secret=unused, now=NOW + timedelta(minutes=15))
+
+
+def test_sign_in_link_for_an_unknown_address_sends_nothing_and_says_nothing() -> None:
+    assert services.sign_in_link_request(email="nobody@example.com", now=NOW) is None
+    assert not Message.objects.exists() and not EmailToken.objects.exists()
+
+
+def test_link_requests_are_limited_so_nobody_can_flood_an_inbox() -> None:
+    _ensure()
+    Message.objects.all().delete()
+    for i in range(10):
+        services.sign_in_link_request(email="ada.lovelace@example.com", now=NOW + timedelta(i))
+    # Spread over ten days: one each. Now ten in a minute:
+    Message.objects.all().delete()
+    for i in range(10):
+        services.sign_in_link_request(
+            email="ada.lovelace@example.com", now=NOW + timedelta(days=30, seconds=i)
+        )
+    assert Message.objects.count() == services.MAX_TOKENS_PER_WINDOW
+
+
+def test_password_reset_sets_a_valid_password_once() -> None:
+    user, _, _ = _ensure()
+    services.password_reset_request(email="ada.lovelace@example.com", now=NOW)
+    secret = _secret(_mails("password-reset").get())
+    assert services.password_reset_check(secret=secret, now=NOW) == user
+    with pytest.raises(ValidationFailed) as exc:
+        services.password_reset_complete(secret=secret, password="123", now=NOW)
+    assert "password" in exc.value.fields
+    # A refused password does not spend the link.
+    services.password_reset_complete(secret=secret, password=PASSWORD, now=NOW)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD) and user.email_verified_at == NOW
+    with pytest.raises(ValidationFailed, match="not valid"):
+        services.password_reset_complete(secret=secret, password=PASSWORD + "x", now=NOW)
+    with pytest.raises(ValidationFailed, match="not valid"):
+        services.password_reset_check(secret=secret, now=NOW)
+
+
+def test_password_reset_link_expires_after_an_hour() -> None:
+    _ensure()
+    services.password_reset_request(email="ada.lovelace@example.com", now=NOW)
+    secret = _secret(_mails("password-reset").get())
+    with pytest.raises(ValidationFailed, match="an hour"):
+        services.password_reset_complete(
+            secret=secret, password=PASSWORD, now=NOW + timedelta(hours=1)
+        )
+
+
+def test_sign_out_everywhere_changes_the_session_hash() -> None:
+    user, _, _ = _ensure()
+    before = user.get_session_auth_hash()
+    services.user_sessions_end(user=user, now=NOW)
+    assert user.session_version == 1 and user.get_session_auth_hash() != before
+    assert AuditEntry.objects.filter(action="account.sign_out_everywhere").count() == 1
+
+
+def test_staff_cannot_use_client_links() -> None:
+    from daisy.lib.testing import make_user
+
+    make_user(role=Role.RECEPTION, email="desk@example.com")
+    services.sign_in_link_request(email="desk@example.com", now=NOW)
+    services.password_reset_request(email="desk@example.com", now=NOW)
+    assert not Message.objects.exists()
