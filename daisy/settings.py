@@ -199,6 +199,8 @@ DAISY_CLINIC_NAME = env_str("DAISY_CLINIC_NAME", "Daisy Laser & Skin Care Clinic
 DAISY_VERSION = "0.1.0"
 # Longest window any availability question may span (issue 2, "Bad input").
 DAISY_MAX_WINDOW_DAYS = 366
+# How long a chosen time is held while the client fills in the booking form (issue 4).
+DAISY_SLOT_HOLD_MINUTES = env_int("DAISY_SLOT_HOLD_MINUTES", 10)
 # API rate limits: requests per window, per token and per client address, for the write
 # endpoints and for availability (issue 3). A burst of 60 writes from one token passes.
 # The environment variable takes the same shape as JSON; "{}" turns limiting off.

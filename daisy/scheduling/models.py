@@ -8,6 +8,8 @@ cannot break it either."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -90,12 +92,53 @@ class Appointment(PublicModel):
         return f"{self.treatment} for {self.client} at {self.starts_at:%Y-%m-%d %H:%M} UTC"
 
 
+class SlotHold(PublicModel):
+    """A time held for a few minutes while someone fills in the booking form (issue 4).
+
+    Not an Appointment: it has no client, price or messages, so no appointment list, report or
+    message path can ever see one. Its resource time lives in the same Allocation table as
+    bookings, so the database's no-overlap backstop covers holds too. An expired hold blocks
+    nobody: reads ignore it (Allocation.hold_expires_at) and writes release it under their lock
+    before inserting."""
+
+    # An opaque key of whoever holds it (e.g. a hash of the session key): never personal data.
+    held_by = models.CharField(max_length=128, unique=True)
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    specialist = models.ForeignKey(
+        Specialist, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="slot_hold_expires_after_made"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.starts_at:%Y-%m-%d %H:%M} UTC until {self.expires_at:%H:%M:%S}"
+
+    def is_live(self, now: datetime) -> bool:
+        return self.expires_at > now
+
+
 class Allocation(models.Model):
-    """One resource held for one contiguous stretch of an appointment's phases."""
+    """One resource held for one contiguous stretch of an appointment's (or a hold's) phases."""
 
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, related_name="allocations"
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="allocations"
     )
+    hold = models.ForeignKey(
+        SlotHold, on_delete=models.CASCADE, null=True, blank=True, related_name="allocations"
+    )
+    # The hold's expiry, copied onto its rows so the availability query can ignore expired
+    # holds straight from its covering index (NULL for an appointment's rows).
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
     role = models.CharField(max_length=16)
     phases = models.CharField(max_length=200, help_text=_("Phase names covered, in order."))
@@ -108,15 +151,24 @@ class Allocation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="allocation_positive_length"
-            )
+            ),
+            # Each row belongs to exactly one appointment or one hold; a hold's rows carry its
+            # expiry and a booking's never do.
+            models.CheckConstraint(
+                condition=(
+                    Q(appointment__isnull=False, hold__isnull=True, hold_expires_at__isnull=True)
+                    | Q(appointment__isnull=True, hold__isnull=False, hold_expires_at__isnull=False)
+                ),
+                name="allocation_one_owner",
+            ),
         ]
         indexes = [
             # Covers the availability query and the no-overlap trigger: both ask for one
             # resource's active rows in a bounded starts_at range and read only these columns.
             models.Index(
-                fields=["resource", "starts_at", "ends_at"],
+                fields=["resource", "starts_at", "ends_at", "hold_expires_at"],
                 condition=Q(is_active=True),
-                name="alloc_resource_window",
+                name="alloc_resource_window_v2",
             ),
         ]
 

@@ -38,7 +38,7 @@ from daisy.clinic.models import (
 from daisy.core import calendars, intervals, slots
 from daisy.core.intervals import Interval
 from daisy.lib.errors import InvalidTime, NotFound, ValidationFailed
-from daisy.scheduling.models import Allocation, Appointment
+from daisy.scheduling.models import Allocation, Appointment, SlotHold
 from daisy.treatments.models import Treatment
 
 ROLE_SPECIALIST = "specialist"
@@ -192,12 +192,17 @@ def busy_rows(
     start: datetime,
     end: datetime,
     *,
+    now: datetime | None = None,
     exclude_appointment_id: Any = None,
+    exclude_hold_id: Any = None,
 ) -> list[tuple[str, int, int]]:
     """The window's active allocations of these resources as (resource hex id, start, end)
     epoch seconds: the single indexed query that is the physical floor of every availability
     answer (bench: availability_floor_ms). Integers, because building two datetimes per row
-    cost more than the query itself."""
+    cost more than the query itself.
+
+    With `now`, holds that expired by then are not busy (they block nobody); without it every
+    active row counts, which can only ever refuse more, never double-book."""
     if not resource_ids:
         return []
     vendor = connection.vendor
@@ -214,16 +219,30 @@ def busy_rows(
         *ids,
     ]
     exclude = ""
-    if exclude_appointment_id is not None:
-        exclude = " AND appointment_id <> %s"
-        appt = uuid.UUID(str(exclude_appointment_id))
-        params.append(appt.hex if vendor == "sqlite" else appt)
+    if now is not None:
+        exclude += " AND (hold_expires_at IS NULL OR hold_expires_at > %s)"
+        params.append(ops.adapt_datetimefield_value(now))
+    # A hold's rows have no appointment and a booking's no hold: NULL must not drop them.
+    for column, excluded in (
+        ("appointment_id", exclude_appointment_id),
+        ("hold_id", exclude_hold_id),
+    ):
+        if excluded is not None:
+            exclude += f" AND ({column} IS NULL OR {column} <> %s)"
+            value = uuid.UUID(str(excluded))
+            params.append(value.hex if vendor == "sqlite" else value)
     if sql is None:  # another backend: the portable, slower ORM path
         qs = Allocation.objects.filter(
             is_active=True, starts_at__lt=end, ends_at__gt=start, resource_id__in=ids
         ).order_by("resource_id")
+        if now is not None:
+            qs = qs.filter(Q(hold_expires_at__isnull=True) | Q(hold_expires_at__gt=now))
         if exclude_appointment_id is not None:
-            qs = qs.exclude(appointment_id=exclude_appointment_id)
+            qs = qs.filter(
+                Q(appointment_id__isnull=True) | ~Q(appointment_id=exclude_appointment_id)
+            )
+        if exclude_hold_id is not None:
+            qs = qs.filter(Q(hold_id__isnull=True) | ~Q(hold_id=exclude_hold_id))
         return [
             (_rid(r), math.floor(s.timestamp()), math.ceil(e.timestamp()))
             for r, s, e in qs.values_list("resource_id", "starts_at", "ends_at")
@@ -305,7 +324,11 @@ def booking_context(
     specialist_id: Any = None,
     exclude_appointment_id: Any = None,
     by_role: dict[str, list[ResourceInfo]] | None = None,
+    now: datetime | None = None,
+    exclude_hold_id: Any = None,
 ) -> BookingContext:
+    """`now` lets expired holds go (pass it whenever you have it); `exclude_hold_id` treats one
+    hold's time as free (its owner looking again, or the booking that converts it)."""
     tz = location.tz
     template = treatment_template(treatment)
     if by_role is None:
@@ -351,7 +374,9 @@ def booking_context(
         ids,
         window_start - template.total_duration,
         window_end + template.total_duration,
+        now=now,
         exclude_appointment_id=exclude_appointment_id,
+        exclude_hold_id=exclude_hold_id,
     )
     # Rows come ordered by resource (free: the index leads with it), so grouping them is one
     # pass rather than 24k dictionary appends.
@@ -427,10 +452,14 @@ def availability_list(
     specialist_id: Any = None,
     group_by_specialist: bool = False,
     for_staff: bool = False,
+    held_by: str | None = None,
 ) -> list[LocatedSlot]:
     """Bookable slots for the treatment: one per start time (resources chosen by the core's
-    tie-break), or one per start and specialist when grouping or filtering by specialist."""
+    tie-break), or one per start and specialist when grouping or filtering by specialist.
+
+    Live holds are busy time, except the one held by `held_by` (its owner may pick it again)."""
     check_window(window_start, window_end)
+    own_hold = slot_hold_live_id(held_by=held_by, now=now) if held_by else None
     locations = [location] if location is not None else list(locations_offering(treatment))
     out: list[LocatedSlot] = []
     rules = treatment_rules(treatment, for_staff=for_staff)
@@ -442,6 +471,8 @@ def availability_list(
             window_start=window_start,
             window_end=window_end,
             specialist_id=specialist_id,
+            now=now,
+            exclude_hold_id=own_hold,
         )
         if group_by and group_by not in ctx.template.roles:
             group_by = None
@@ -463,6 +494,24 @@ def availability_list(
         out.extend(LocatedSlot(s, ctx) for s in found)
     out.sort(key=lambda ls: ls.slot.start)
     return out
+
+
+def slot_hold_live_id(*, held_by: str, now: datetime) -> Any:
+    """The id of the owner's hold while it lasts, else None."""
+    return (
+        SlotHold.objects.filter(held_by=held_by, expires_at__gt=now)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def slot_hold_get(*, hold_id: Any, held_by: str) -> SlotHold | None:
+    """The owner's hold by id (live or not), or None: a hold id alone grants nothing."""
+    try:
+        pk = uuid.UUID(str(hold_id))
+    except ValueError:
+        return None
+    return SlotHold.objects.filter(pk=pk, held_by=held_by).first()
 
 
 def locations_offering(treatment: Treatment) -> QuerySet[Location]:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from daisy.aftercare.services import (
     appointment_cancellation_schedule,
@@ -36,7 +38,7 @@ from daisy.lib.errors import (
     ValidationFailed,
 )
 from daisy.scheduling import selectors
-from daisy.scheduling.models import Allocation, Appointment, Status
+from daisy.scheduling.models import Allocation, Appointment, SlotHold, Status
 from daisy.treatments.models import Treatment
 
 ALTERNATIVES_SEARCH = timedelta(days=7)
@@ -132,8 +134,11 @@ def _lock_resources(resource_ids: list[str]) -> None:
         )
 
 
-def _allocations_for(appointment: Appointment, slot: slots.Slot) -> list[Allocation]:
-    """One row per resource per contiguous run of phases (fewer rows, same guarantee)."""
+def _allocations_for(
+    appointment: Appointment | None, slot: slots.Slot, *, hold: SlotHold | None = None
+) -> list[Allocation]:
+    """One row per resource per contiguous run of phases (fewer rows, same guarantee), owned
+    by the appointment or, for a hold, by the hold and carrying its expiry."""
     rows: list[Allocation] = []
     open_runs: dict[str, Allocation] = {}
     for phase in slot.phases:
@@ -145,6 +150,8 @@ def _allocations_for(appointment: Appointment, slot: slots.Slot) -> list[Allocat
                 continue
             run = Allocation(
                 appointment=appointment,
+                hold=hold,
+                hold_expires_at=hold.expires_at if hold is not None else None,
                 resource_id=_resource_pk(rid),
                 role=role,
                 phases=phase.name,
@@ -201,6 +208,7 @@ def nearest_alternatives(
     specialist: Specialist | None = None,
     for_staff: bool = False,
     limit: int = 3,
+    held_by: str | None = None,
 ) -> list[selectors.LocatedSlot]:
     found = selectors.availability_list(
         treatment=treatment,
@@ -210,6 +218,7 @@ def nearest_alternatives(
         now=now,
         specialist_id=specialist.pk if specialist else None,
         for_staff=for_staff,
+        held_by=held_by,
     )
     found.sort(key=lambda ls: (abs((ls.slot.start - starts_at).total_seconds()), ls.slot.start))
     return sorted(found[:limit], key=lambda ls: ls.slot.start)
@@ -227,6 +236,7 @@ def _with_alternatives(
     now: datetime,
     specialist: Specialist | None,
     for_staff: bool,
+    held_by: str | None = None,
 ) -> SlotUnavailable:
     """Attach up to three nearest bookable times to a refusal, so every caller can offer them."""
     try:
@@ -237,10 +247,236 @@ def _with_alternatives(
             now=now,
             specialist=specialist,
             for_staff=for_staff,
+            held_by=held_by,
         )
     except Exception:  # noqa: BLE001 - alternatives are a courtesy; the refusal must still go out
         exc.alternatives = []
     return exc
+
+
+# --- slot holds (issue 4) ---------------------------------------------------------------------
+# A hold is made like a booking (lock, re-check, write) so two people can never hold the same
+# time, and its time sits in the Allocation table so the database backstop covers it too.
+# Holds write no audit entry and send nothing: they carry no personal data, and the booking
+# that converts one is audited with the hold's id.
+
+
+def _owner_slot_hold(held_by: str | None) -> SlotHold | None:
+    return SlotHold.objects.filter(held_by=held_by).first() if held_by else None
+
+
+def _slot_hold_resource_ids(hold: SlotHold | None) -> list[str]:
+    if hold is None:
+        return []
+    return sorted(
+        {selectors._rid(pk) for pk in hold.allocations.values_list("resource_id", flat=True)}
+    )
+
+
+def _honoured_slot_hold(
+    hold: SlotHold | None,
+    hold_id: Any,
+    treatment: Treatment,
+    location: Location,
+    specialist: Specialist | None,
+    starts_at: datetime,
+    now: datetime,
+) -> SlotHold | None:
+    """The owner's hold if it is live and is for exactly this booking, else None."""
+    if hold is None or not hold.is_live(now) or starts_at <= now:
+        return None
+    if hold_id is not None and str(hold.pk) != str(hold_id):
+        return None  # a stale id: the owner has held another time since
+    same = (
+        hold.treatment_id == treatment.pk
+        and hold.location_id == location.pk
+        and hold.starts_at == starts_at
+        and (specialist is None or hold.specialist_id == specialist.pk)
+    )
+    return hold if same else None
+
+
+def _only(
+    by_role: dict[str, list[selectors.ResourceInfo]], resource_ids: set[str]
+) -> dict[str, list[selectors.ResourceInfo]]:
+    return {role: [i for i in infos if i.id in resource_ids] for role, infos in by_role.items()}
+
+
+def _release_expired_slot_holds(
+    by_role: dict[str, list[selectors.ResourceInfo]], starts_at: datetime, now: datetime
+) -> None:
+    """Let go of expired holds on the locked resources around this start, so the database's
+    no-overlap backstop (which knows no clock) does not refuse time that nobody holds any
+    more. Only rows of resources this transaction has locked are touched (no deadlocks)."""
+    ids = [info.id for infos in by_role.values() for info in infos]
+    if ids:
+        Allocation.objects.filter(
+            resource_id__in=ids,
+            is_active=True,
+            hold_expires_at__lte=now,
+            starts_at__gt=starts_at - selectors.MAX_ALLOCATION,
+            starts_at__lt=starts_at + selectors.MAX_ALLOCATION,
+        ).update(is_active=False)
+
+
+def _check_held_by(held_by: str) -> str:
+    key = (held_by or "").strip()
+    if not key or len(key) > 128:
+        raise ValidationFailed(
+            _("The hold needs an owner key of 1 to 128 characters."), fields={"held_by": "invalid"}
+        )
+    return key
+
+
+def slot_hold_create(
+    *,
+    treatment: Treatment,
+    starts_at: datetime,
+    now: datetime,
+    held_by: str,
+    location: Location | None = None,
+    specialist: Specialist | None = None,
+    ttl: timedelta | None = None,
+    by: Any = None,
+) -> SlotHold:
+    """Hold a bookable time for `ttl` (default settings.DAISY_SLOT_HOLD_MINUTES) while its
+    owner fills in the booking form, or raise SlotUnavailable with the nearest alternatives.
+
+    `held_by` is an opaque owner key (a hash of the session key, say; never personal data).
+    One hold per owner: a new one releases the owner's previous hold in the same transaction.
+    `by` is the signed-in user if any (staff get staff booking rules)."""
+    key = _check_held_by(held_by)
+    if ttl is None:
+        ttl = timedelta(minutes=settings.DAISY_SLOT_HOLD_MINUTES)
+    if not timedelta(0) < ttl <= timedelta(hours=1):
+        raise ValidationFailed(
+            _("A hold lasts between a second and an hour."), fields={"ttl": "out of range"}
+        )
+    if starts_at.tzinfo is None:
+        raise InvalidTime(
+            _("The start time needs a time zone or UTC offset."), fields={"start": "naive"}
+        )
+    if not treatment.is_active:
+        raise ValidationFailed(
+            _("%(treatment)s is not offered at the moment.") % {"treatment": treatment.name},
+            fields={"treatment": "inactive"},
+        )
+    for_staff = _is_staff(by)
+    if not for_staff and not treatment.is_online_bookable:
+        raise PermissionDenied(
+            _("%(treatment)s is booked by the clinic: please call us.")
+            % {"treatment": treatment.name}
+        )
+    loc = _resolve_location(treatment, location, specialist)
+    if specialist is not None and not specialist.locations.filter(pk=loc.pk).exists():
+        raise ValidationFailed(
+            _("%(specialist)s does not work at %(location)s.")
+            % {"specialist": specialist.name, "location": loc.name},
+            fields={"specialist": "wrong location"},
+        )
+    # One retry: the owner's own second request racing the first meets the unique owner key;
+    # the retry then replaces the hold that won (the newest choice is the one that counts).
+    for attempt in (1, 2):
+        try:
+            return _slot_hold_write(
+                treatment=treatment,
+                location=loc,
+                specialist=specialist,
+                starts_at=starts_at,
+                now=now,
+                held_by=key,
+                ttl=ttl,
+                for_staff=for_staff,
+            )
+        except IntegrityError as exc:
+            if attempt == 1 and SlotHold.objects.filter(held_by=key).exists():
+                continue
+            raise _with_alternatives(
+                _lost_race(), treatment, loc, starts_at, now, specialist, for_staff, key
+            ) from exc
+        except SlotUnavailable as exc:
+            raise _with_alternatives(
+                exc, treatment, loc, starts_at, now, specialist, for_staff, key
+            ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _slot_hold_write(
+    *,
+    treatment: Treatment,
+    location: Location,
+    specialist: Specialist | None,
+    starts_at: datetime,
+    now: datetime,
+    held_by: str,
+    ttl: timedelta,
+    for_staff: bool,
+) -> SlotHold:
+    with transaction.atomic(durable=True):
+        by_role = selectors.eligible_resources(
+            treatment, location, specialist_id=specialist.pk if specialist else None
+        )
+        previous = _owner_slot_hold(held_by)
+        _lock_resources(
+            [info.id for infos in by_role.values() for info in infos]
+            + _slot_hold_resource_ids(previous)
+        )
+        if previous is not None:
+            previous.delete()
+        _release_expired_slot_holds(by_role, starts_at, now)
+        ctx = selectors.booking_context(
+            treatment=treatment,
+            location=location,
+            window_start=starts_at,
+            window_end=starts_at + timedelta(minutes=1),
+            specialist_id=specialist.pk if specialist else None,
+            by_role=by_role,
+            now=now,
+        )
+        slot = _check(ctx, starts_at, now, for_staff)
+        hold = SlotHold(
+            held_by=held_by,
+            treatment=treatment,
+            location=location,
+            specialist_id=_resource_pk(slot.resources.get(selectors.ROLE_SPECIALIST)),
+            starts_at=slot.start,
+            ends_at=slot.end,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        hold.save(force_insert=True)
+        Allocation.objects.bulk_create(_allocations_for(None, slot, hold=hold))
+        return hold
+
+
+def slot_hold_release(*, hold_id: Any, held_by: str, now: datetime) -> bool:
+    """Give a held time back (the owner went back or left). True if a live hold was released;
+    releasing one that expired or is gone is not an error."""
+    hold = selectors.slot_hold_get(hold_id=hold_id, held_by=_check_held_by(held_by))
+    if hold is None:
+        return False
+    with transaction.atomic(durable=True):
+        # Lock like every other writer of these resources' rows (sorted, one statement).
+        _lock_resources(_slot_hold_resource_ids(hold))
+        live = SlotHold.objects.filter(pk=hold.pk, expires_at__gt=now).exists()
+        SlotHold.objects.filter(pk=hold.pk).delete()
+        return live
+
+
+def slot_holds_purge(*, now: datetime, limit: int = 500) -> int:
+    """Delete expired holds (they already block nobody); returns how many went."""
+    expired = list(
+        SlotHold.objects.filter(expires_at__lte=now).order_by("expires_at")[:limit]
+    )
+    if not expired:
+        return 0
+    with transaction.atomic(durable=True):
+        ids = sorted({rid for hold in expired for rid in _slot_hold_resource_ids(hold)})
+        _lock_resources(ids)
+        _total, by_model = SlotHold.objects.filter(
+            pk__in=[h.pk for h in expired], expires_at__lte=now
+        ).delete()
+    return by_model.get(SlotHold._meta.label, 0)
 
 
 @dataclass(frozen=True)
@@ -261,11 +497,23 @@ def appointment_book(
     idempotency_key: str | None = None,
     notes: str = "",
     override_reason: str = "",
+    hold_id: Any = None,
+    held_by: str | None = None,
 ) -> BookingResult:
     """Book one appointment, or raise a DomainError and write nothing.
 
     With an idempotency key, a repeat of the same request returns the first appointment
-    (replayed=True) and a repeat with another body raises IdempotencyConflict (422)."""
+    (replayed=True) and a repeat with another body raises IdempotencyConflict (422).
+
+    With `held_by` (and optionally `hold_id`), the owner's live hold for this treatment, place
+    and time becomes the booking, on the hold's own resources, in this transaction. An expired
+    or other hold of theirs is released and the time booked as usual, if it is still free."""
+    if hold_id is not None and not held_by:
+        raise ValidationFailed(
+            _("A held time can only be booked by whoever held it."), fields={"hold": "owner"}
+        )
+    if held_by is not None:
+        held_by = _check_held_by(held_by)
     if starts_at.tzinfo is None:
         raise InvalidTime(
             "The start time needs a time zone or UTC offset.", fields={"start": "naive"}
@@ -297,11 +545,30 @@ def appointment_book(
             by_role = selectors.eligible_resources(
                 treatment, loc, specialist_id=specialist.pk if specialist else None
             )
-            _lock_resources([info.id for infos in by_role.values() for info in infos])
+            own_hold = _owner_slot_hold(held_by)
+            own_hold_resources = _slot_hold_resource_ids(own_hold)
+            _lock_resources(
+                [info.id for infos in by_role.values() for info in infos] + own_hold_resources
+            )
             if scoped is not None:
                 replay = _replay(scoped, fingerprint)
                 if replay is not None:
                     return BookingResult(replay, True)
+            honoured = _honoured_slot_hold(
+                own_hold, hold_id, treatment, loc, specialist, starts_at, now
+            )
+            if honoured is not None:
+                # The hold's own resources, and the rules as they stood when it was made: the
+                # client was promised this time, and filling in the form must not lose it.
+                by_role = _only(by_role, set(own_hold_resources))
+                rules_now = min(now, honoured.created_at)
+                honoured_id = str(honoured.pk)  # delete() below clears the instance's pk
+            else:
+                rules_now, honoured_id = now, ""
+            if own_hold is not None:
+                # Converted or abandoned: one hold per owner, and a booking ends the flow.
+                own_hold.delete()
+            _release_expired_slot_holds(by_role, starts_at, now)
             # Re-read busy time now that we hold the locks: whatever committed before is seen.
             ctx = selectors.booking_context(
                 treatment=treatment,
@@ -310,8 +577,9 @@ def appointment_book(
                 window_end=starts_at + timedelta(minutes=1),
                 specialist_id=specialist.pk if specialist else None,
                 by_role=by_role,
+                now=now,
             )
-            slot = _check(ctx, starts_at, now, for_staff)
+            slot = _check(ctx, starts_at, rules_now, for_staff)
             overridden = _check_contraindications(
                 client=client,
                 treatment=treatment,
@@ -356,6 +624,7 @@ def appointment_book(
                     "start": slot.start.isoformat(),
                     "resources": dict(slot.resources),
                     **({"override_reason": appointment.override_reason} if overridden else {}),
+                    **({"hold": honoured_id} if honoured is not None else {}),
                 },
             )
             return BookingResult(appointment, False)
@@ -367,11 +636,11 @@ def appointment_book(
             if replay is not None:
                 return BookingResult(replay, True)
         raise _with_alternatives(
-            _lost_race(), treatment, loc, starts_at, now, specialist, for_staff
+            _lost_race(), treatment, loc, starts_at, now, specialist, for_staff, held_by
         ) from exc
     except SlotUnavailable as exc:
         raise _with_alternatives(
-            exc, treatment, loc, starts_at, now, specialist, for_staff
+            exc, treatment, loc, starts_at, now, specialist, for_staff, held_by
         ) from None
 
 
@@ -434,6 +703,7 @@ def appointment_reschedule(
                 appt.treatment, appt.location, specialist_id=specialist.pk if specialist else None
             )
             _lock_resources([info.id for infos in by_role.values() for info in infos])
+            _release_expired_slot_holds(by_role, starts_at, now)
             ctx = selectors.booking_context(
                 treatment=appt.treatment,
                 location=appt.location,
@@ -442,6 +712,7 @@ def appointment_reschedule(
                 specialist_id=specialist.pk if specialist else None,
                 exclude_appointment_id=appt.pk,
                 by_role=by_role,
+                now=now,
             )
             slot = _check(ctx, starts_at, now, for_staff)
             old_start = appt.starts_at
