@@ -407,9 +407,10 @@ class _Calendar:
         self.opens = merge_pairs(
             [(ceil(i.start.timestamp()), floor(i.end.timestamp())) for i in candidate.open]
         )
-        self.busy = busy = merge_pairs(
-            [(floor(i.start.timestamp()), ceil(i.end.timestamp())) for i in candidate.busy]
-        )
+        rounded = [(floor(i.start.timestamp()), ceil(i.end.timestamp())) for i in candidate.busy]
+        # Busy time straight from the database as epoch seconds (slots.Candidate.busy_seconds).
+        rounded.extend((int(a), int(b)) for a, b in candidate.busy_seconds)
+        self.busy = busy = merge_pairs(rounded)
         self.open_starts = [pair[0] for pair in self.opens]
         self.busy_starts = [pair[0] for pair in busy]
         self.busy_sums = list(accumulate((end - start for start, end in busy), initial=0))

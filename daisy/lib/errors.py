@@ -76,3 +76,19 @@ class IdempotencyConflict(DomainError):
 class ClientContraindicated(DomainError):
     code = "contraindicated"
     http_status = 409
+
+
+class ImportantDateConflict(DomainError):
+    """The session's recovery window covers one of the client's important dates (issue 5). The
+    booking goes ahead only when the caller confirms it explicitly."""
+
+    code = "important_date_conflict"
+    http_status = 409
+
+
+class CourseUnavailable(DomainError):
+    """No whole course can be booked as asked; `extra` holds the planner's problems and its
+    nearest alternative."""
+
+    code = "course_unavailable"
+    http_status = 409

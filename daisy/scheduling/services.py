@@ -28,6 +28,10 @@ from daisy.audit.services import audit_record
 from daisy.clients.models import BLOCKING_TIERS, Client, Tier
 from daisy.clinic.models import Location, Resource, Specialist
 from daisy.core import slots
+from daisy.courses.selectors import (
+    important_date_clashes,
+    important_dates_require_confirmation,
+)
 from daisy.lib.errors import (
     ClientContraindicated,
     IdempotencyConflict,
@@ -497,6 +501,7 @@ def appointment_book(
     idempotency_key: str | None = None,
     notes: str = "",
     override_reason: str = "",
+    confirm_important_dates: bool = False,
     hold_id: Any = None,
     held_by: str | None = None,
 ) -> BookingResult:
@@ -588,6 +593,12 @@ def appointment_book(
                 booked_by=booked_by,
                 override_reason=override_reason,
             )
+            # Issue 5: a recovery window over one of the client's important dates needs
+            # the caller's explicit confirmation, recorded in the audit entry.
+            clashes = important_date_clashes(
+                client=client, treatment=treatment, starts_at=slot.start, tz=ctx.tz
+            )
+            important_dates_require_confirmation(clashes=clashes, confirmed=confirm_important_dates)
             appointment = Appointment(
                 client=client,
                 treatment=treatment,
@@ -624,6 +635,7 @@ def appointment_book(
                     "start": slot.start.isoformat(),
                     "resources": dict(slot.resources),
                     **({"override_reason": appointment.override_reason} if overridden else {}),
+                    **({"important_dates_confirmed": [c.text for c in clashes]} if clashes else {}),
                     **({"hold": honoured_id} if honoured is not None else {}),
                 },
             )
@@ -668,6 +680,13 @@ def _lock_appointment(appointment: Appointment) -> Appointment:
     )
 
 
+def _course_session_changed(**kwargs: Any) -> None:
+    # Imported here: daisy.courses.services imports this module to book whole courses.
+    from daisy.courses.services import course_session_changed
+
+    course_session_changed(**kwargs)
+
+
 def appointment_reschedule(
     *,
     appointment: Appointment,
@@ -675,6 +694,7 @@ def appointment_reschedule(
     by: Any,
     now: datetime,
     specialist: Specialist | None = None,
+    confirm_important_dates: bool = False,
 ) -> Appointment:
     """Move a booked appointment. The old time is released and the new one taken in the same
     transaction, so a failed move leaves the appointment exactly where it was."""
@@ -715,6 +735,10 @@ def appointment_reschedule(
                 now=now,
             )
             slot = _check(ctx, starts_at, now, for_staff)
+            clashes = important_date_clashes(
+                client=appt.client, treatment=appt.treatment, starts_at=slot.start, tz=ctx.tz
+            )
+            important_dates_require_confirmation(clashes=clashes, confirmed=confirm_important_dates)
             old_start = appt.starts_at
             _deactivate_allocations(appt)
             appt.starts_at, appt.ends_at, appt.busy_until = slot.start, slot.end, slot.busy_until
@@ -742,8 +766,11 @@ def appointment_reschedule(
                     "to": slot.start.isoformat(),
                     "late": late,
                     "resources": dict(slot.resources),
+                    **({"important_dates_confirmed": [c.text for c in clashes]} if clashes else {}),
                 },
             )
+            # A course session: the later sessions follow it inside their windows.
+            _course_session_changed(appointment=appt, by=by, now=now, previous_starts_at=old_start)
             return appt
     except IntegrityError as exc:
         raise _with_alternatives(
@@ -798,6 +825,8 @@ def appointment_cancel(
             at=now,
             data={"late": appt.is_late_cancellation, "reason": appt.cancel_reason},
         )
+        # A course session: the later sessions close up inside their windows.
+        _course_session_changed(appointment=appt, by=by, now=now)
         return appt
 
 
