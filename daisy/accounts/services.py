@@ -45,9 +45,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_closure",
         "treatments.view_treatment",
         "treatments.view_phase",
+        # Red-flag alerts: reception sees them to call the client; clinicians clear them.
+        "aftercare.view_alert",
     ],
     Role.SPECIALIST: [
         "clients.view_client",
+        "aftercare.view_alert",
+        "aftercare.change_alert",
+        "aftercare.view_checkin",
         "clients.view_contraindication",
         "clients.add_contraindication",
         "clients.change_contraindication",

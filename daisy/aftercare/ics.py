@@ -10,6 +10,7 @@ calendar converts to its own zone and which needs no VTIMEZONE."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
@@ -27,16 +28,11 @@ def appointment_uid(appointment: Any) -> str:
     return f"{appointment.pk}@daisy"
 
 
-def appointment_ics(
-    *, appointment: Any, sequence: int, now: datetime, cancelled: bool = False
-) -> str:
+def _event(appointment: Any, *, sequence: int, now: datetime, cancelled: bool = False) -> Event:
+    """The appointment as the client sees it, in the emails and in their feed alike."""
     location = appointment.location
     treatment = appointment.treatment
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
     event = Event()
     event.add("uid", appointment_uid(appointment))
     event.add("sequence", sequence)
@@ -55,5 +51,59 @@ def appointment_ics(
         organizer = vCalAddress(f"mailto:{address}")
         organizer.params["cn"] = vText(name or settings.DAISY_CLINIC_NAME)
         event.add("organizer", organizer)
-    cal.add_component(event)
+    return event
+
+
+def _calendar(method: str | None = "PUBLISH") -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    if method:
+        cal.add("method", method)
+    return cal
+
+
+def appointment_ics(
+    *, appointment: Any, sequence: int, now: datetime, cancelled: bool = False
+) -> str:
+    cal = _calendar()
+    cal.add_component(_event(appointment, sequence=sequence, now=now, cancelled=cancelled))
+    return cal.to_ical().decode("utf-8")
+
+
+def _specialist_event(appointment: Any, *, now: datetime) -> Event:
+    """The appointment in a specialist's diary feed. A feed URL ends up in third-party calendar
+    services, so it carries the least that still lets the specialist plan their day: the
+    client's first name and initial, no contact details, no notes."""
+    location = appointment.location
+    client = appointment.client
+    initial = f" {client.last_name[:1]}." if client.last_name else ""
+    event = Event()
+    event.add("uid", appointment_uid(appointment))
+    event.add("sequence", appointment.messages_version)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", appointment.starts_at.astimezone(UTC))
+    event.add("dtend", appointment.ends_at.astimezone(UTC))
+    event.add("summary", f"{appointment.treatment.name}: {client.first_name}{initial}")
+    event.add("location", f"{location.name}, {location.address}")
+    event.add("status", "CONFIRMED")
+    return event
+
+
+def feed_ics(*, appointments: Iterable[Any], now: datetime, name: str, for_specialist: bool) -> str:
+    """A personal calendar feed (RFC 5545, subscribed to by URL). The same UIDs as the emailed
+    events, so a client who imported an email's event sees it once; no METHOD, as a subscribed
+    calendar is not an iTIP message (RFC 5546 applies to the emailed events only). The events
+    are in UTC; X-WR-TIMEZONE names the location's zone for calendar apps that show one."""
+    cal = _calendar(method=None)
+    cal.add("x-wr-calname", name)
+    zones = set()
+    for appointment in appointments:
+        zones.add(appointment.location.time_zone)
+        if for_specialist:
+            cal.add_component(_specialist_event(appointment, now=now))
+        else:
+            cal.add_component(_event(appointment, sequence=appointment.messages_version, now=now))
+    if len(zones) == 1:
+        cal.add("x-wr-timezone", zones.pop())
     return cal.to_ical().decode("utf-8")

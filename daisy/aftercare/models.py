@@ -5,8 +5,10 @@ turns them into a dated, local-time timeline for one session."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.validators import validate_comma_separated_integer_list
 from django.db import models
 from django.db.models import F, Q
@@ -138,3 +140,149 @@ def _offset_label(minutes: int) -> str:
     if m % 60 == 0:
         return f"{sign}{m // 60} h"
     return f"{sign}{m} min"
+
+
+# --- check-ins and red flags (DOMAIN.md 5.1, 5.2) -----------------------------------------------
+
+
+class Trend(models.TextChoices):
+    NONE = "none", _("None")
+    BETTER = "better", _("Yes, but fading")
+    SAME = "same", _("Yes, about the same")
+    WORSE = "worse", _("Yes, and getting worse or spreading")
+
+
+class Severity(models.TextChoices):
+    ROUTINE = "routine", _("Routine: clinician review before the next session")
+    URGENT = "urgent", _("Urgent: same-day clinician review")
+    EMERGENCY = "emergency", _("Emergency: call emergency services")
+
+
+class CheckIn(models.Model):
+    """A client's answers to one check-in after a session (DOMAIN.md 5.2), from the signed link
+    in the check-in message. One per appointment and check-in; the red-flag evaluation of the
+    answers (daisy/core/checkins.py) is stored with them, as it was when they came in."""
+
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", on_delete=models.CASCADE, related_name="checkins"
+    )
+    kind = models.CharField(max_length=20, help_text=_('Which check-in: "24h", "72h", "168h".'))
+    redness = models.CharField(max_length=6, choices=Trend.choices)
+    swelling = models.CharField(max_length=6, choices=Trend.choices)
+    pain = models.CharField(max_length=6, choices=Trend.choices)
+    hot_or_weeping = models.BooleanField()
+    spots = models.BooleanField()
+    blisters = models.BooleanField()
+    dark_patches = models.BooleanField()
+    fever = models.BooleanField()
+    toxicity = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+    submitted_at = models.DateTimeField()
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            # Answered once: a second submission (double click, second tab) finds the first.
+            models.UniqueConstraint(fields=["appointment", "kind"], name="checkin_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in {self.kind} for {self.appointment_id}"
+
+
+class Alert(models.Model):
+    """A red flag raised by a check-in, for the treating specialist and the clinic. While it is
+    open the client's next session is held (clients.ClinicalHold); a clinician clears it,
+    recording who and why."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    checkin = models.OneToOneField(CheckIn, on_delete=models.PROTECT, related_name="alert")
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", on_delete=models.PROTECT, related_name="alerts"
+    )
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="alerts")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    flags = models.JSONField(default=list)
+    summary = models.TextField()
+    raised_at = models.DateTimeField(db_index=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    clear_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["cleared_at", "-raised_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__in=["routine", "urgent", "emergency"]),
+                name="alert_severity_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(cleared_at__isnull=True)
+                | (Q(cleared_by__isnull=False) & ~Q(clear_reason="")),
+                name="alert_cleared_by_someone_for_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.client} ({self.raised_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+# --- personal calendar feeds --------------------------------------------------------------------
+
+
+class CalendarFeed(models.Model):
+    """A secret URL (`/calendar/<token>.ics`) from which a client's or a specialist's calendar
+    app reads their appointments. The token is the only credential, so it is long and random,
+    and revoking it (or rotating: revoke and issue a new one) makes the old URL answer 404."""
+
+    token = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(
+        "clients.Client",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_feeds",
+    )
+    specialist = models.ForeignKey(
+        "clinic.Specialist",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calendar_feeds",
+    )
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(client__isnull=False) & Q(specialist__isnull=True))
+                | (Q(client__isnull=True) & Q(specialist__isnull=False)),
+                name="calendar_feed_has_one_owner",
+            ),
+            # One live feed per owner: issuing a new one revokes the old.
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(revoked_at__isnull=True, client__isnull=False),
+                name="calendar_feed_one_live_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["specialist"],
+                condition=Q(revoked_at__isnull=True, specialist__isnull=False),
+                name="calendar_feed_one_live_per_specialist",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.client or self.specialist
+        state = "revoked" if self.revoked_at else "live"
+        return f"Calendar feed of {owner} ({state})"

@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from daisy.aftercare.models import Protocol, ProtocolStep, checkin_offsets
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from daisy.aftercare import ics
+from daisy.aftercare.models import CalendarFeed, CheckIn, Protocol, ProtocolStep, checkin_offsets
 from daisy.core import aftercare as core
+from daisy.lib.errors import NotFound
+from daisy.scheduling.selectors import appointment_get, appointment_list
 
 
 @dataclass(frozen=True)
@@ -95,3 +103,201 @@ def aftercare_today_for_appointment(appointment: Any, *, now: datetime) -> list[
     return core.today(
         session_start=appointment.starts_at, steps=data.steps, tz=appointment.location.tz, now=now
     )
+
+
+# --- check-ins ----------------------------------------------------------------------------------
+
+CHECKIN_SALT = "daisy.checkin"
+# Statuses of a session that happened (or may have: booked and not yet marked).
+SESSION_STATUSES = ("booked", "checked_in", "completed")
+
+
+def checkin_token_read(token: str, *, max_age: timedelta | None = None) -> tuple[str, str]:
+    """(appointment id, check-in kind) from a check-in token; raises signing.BadSignature
+    (signing.SignatureExpired when older than `max_age`)."""
+    age = max_age or timedelta(days=settings.DAISY_CHECKIN_LINK_MAX_AGE_DAYS)
+    value = signing.TimestampSigner(salt=CHECKIN_SALT).unsign_object(token, max_age=age)
+    return str(value["a"]), str(value["k"])
+
+
+@dataclass(frozen=True)
+class CheckInTarget:
+    """What a check-in link points at: the session, which check-in, and the answers already
+    given (None until the client answers)."""
+
+    appointment: Any
+    kind: str
+    existing: CheckIn | None
+
+    @property
+    def location(self) -> Any:
+        return self.appointment.location
+
+    @property
+    def when(self) -> str:
+        location = self.appointment.location
+        return core.describe_appointment(
+            self.appointment.starts_at, location.tz, location.time_zone
+        )
+
+
+def checkin_target_get(*, token: str, now: datetime) -> CheckInTarget:
+    """The check-in behind a signed link. Raises NotFound with a message for the client and a
+    code: `checkin_link_invalid` (tampered, truncated, or no such session), `checkin_link_expired`
+    (older than DAISY_CHECKIN_LINK_MAX_AGE_DAYS), `checkin_not_needed` (the session was
+    cancelled or missed), `checkin_not_open` (the session has not happened yet)."""
+    try:
+        appointment_id, kind = checkin_token_read(token)
+    except signing.SignatureExpired:
+        raise NotFound(
+            str(
+                _(
+                    "This check-in link has expired. If you have any worries about your skin, "
+                    "please call the clinic."
+                )
+            ),
+            code="checkin_link_expired",
+        ) from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise NotFound(
+            str(
+                _(
+                    "This check-in link is not valid. Please use the link from your most recent "
+                    "message, or call the clinic."
+                )
+            ),
+            code="checkin_link_invalid",
+        ) from None
+    try:
+        appointment = appointment_get(appointment_id)
+    except (NotFound, ValueError, ValidationError):
+        raise NotFound(
+            str(_("This check-in link is not valid. Please call the clinic.")),
+            code="checkin_link_invalid",
+        ) from None
+    if appointment.status not in SESSION_STATUSES:
+        raise NotFound(
+            str(_("This check-in is no longer needed: the appointment did not take place.")),
+            code="checkin_not_needed",
+        )
+    if now < appointment.starts_at:
+        raise NotFound(
+            str(_("This check-in opens after your appointment.")), code="checkin_not_open"
+        )
+    existing = (
+        CheckIn.objects.select_related("appointment")
+        .filter(appointment_id=appointment.pk, kind=kind)
+        .first()
+    )
+    return CheckInTarget(appointment=appointment, kind=kind, existing=existing)
+
+
+# --- "Your aftercare today" (portal) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AftercareLine:
+    text: str  # "No sauna, steam or swimming until Thursday 10:30"
+    detail: str
+    is_restriction: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class AftercareToday:
+    """For the portal's "Your aftercare today": the client's most recent session, what applies
+    today (local calendar day at the session's location), and the whole timeline to print."""
+
+    appointment: Any
+    treatment: str
+    session_when: str  # "Monday 7 January 2030, 10:00 GMT (Europe/London)"
+    zone: str  # "Europe/London"
+    avoid: tuple[AftercareLine, ...]  # today's restrictions
+    allowed: tuple[AftercareLine, ...]  # today's changes for the better ("makeup is fine again")
+    timeline: tuple[AftercareLine, ...]  # every pre-care and aftercare step, dated
+    general_advice: str
+
+
+def aftercare_today_for_client(client: Any, now: datetime) -> AftercareToday | None:
+    """Today's aftercare for the client's most recent session that has started (booked,
+    checked in or completed), or None when they have none or its treatment has no protocol.
+    Phrases are read at `now`: a step under way says "from now"."""
+    appointment = (
+        appointment_list(client_id=client.pk)
+        .filter(status__in=SESSION_STATUSES, starts_at__lte=now)
+        .order_by("-starts_at", "-id")
+        .first()
+    )
+    if appointment is None:
+        return None
+    data = protocol_get_for_treatment(appointment.treatment)
+    if not data.steps:
+        return None
+    location = appointment.location
+    tz = location.tz
+
+    def line(item: core.TimelineStep, seen_at: datetime | None) -> AftercareLine:
+        return AftercareLine(item.phrase_at(seen_at), item.detail, item.is_restriction, item.source)
+
+    today = core.today(session_start=appointment.starts_at, steps=data.steps, tz=tz, now=now)
+    everything = core.timeline(session_start=appointment.starts_at, steps=data.steps, tz=tz)
+    post_today = [t for t in today if t.kind == core.POST]
+    return AftercareToday(
+        appointment=appointment,
+        treatment=appointment.treatment.name,
+        session_when=core.describe_appointment(appointment.starts_at, tz, location.time_zone),
+        zone=location.time_zone,
+        avoid=tuple(line(t, now) for t in post_today if t.is_restriction),
+        allowed=tuple(line(t, now) for t in post_today if not t.is_restriction),
+        # Printed and kept: dates, never "from now".
+        timeline=tuple(line(t, None) for t in everything),
+        general_advice=data.general_advice,
+    )
+
+
+# --- personal calendar feeds -------------------------------------------------------------------
+
+FEED_TOKEN_BYTES = 32  # 256 random bits, URL-safe: the token is the only credential
+# How far back a feed reaches: recent history for the owner's calendar, not the whole record.
+FEED_HISTORY = timedelta(days=90)
+
+
+def calendar_feed_get(*, client: Any = None, specialist: Any = None) -> CalendarFeed | None:
+    """The owner's live feed, if they have one."""
+    owner = {"client": client} if client is not None else {"specialist": specialist}
+    return CalendarFeed.objects.filter(**owner, revoked_at__isnull=True).first()
+
+
+def calendar_feed_url(feed: CalendarFeed) -> str:
+    return f"{settings.DAISY_PUBLIC_URL}/calendar/{feed.token}.ics"
+
+
+def calendar_feed_ics(*, token: str, now: datetime) -> str:
+    """The iCalendar text of a live feed; NotFound for a token that is unknown or revoked."""
+    feed = (
+        CalendarFeed.objects.select_related("client", "specialist")
+        .filter(token=token, revoked_at__isnull=True)
+        .first()
+        if token
+        else None
+    )
+    if feed is None:
+        raise NotFound("There is no calendar here.", code="calendar_feed_unknown")
+    appointments = appointment_list(
+        client_id=feed.client_id, specialist_id=feed.specialist_id
+    ).filter(status__in=SESSION_STATUSES, starts_at__gte=now - FEED_HISTORY)
+    if feed.client_id is not None:
+        name = f"{feed.client.first_name}: {settings.DAISY_CLINIC_NAME}"
+        return ics.feed_ics(appointments=appointments, now=now, name=name, for_specialist=False)
+    name = f"{feed.specialist.name}: {settings.DAISY_CLINIC_NAME}"
+    return ics.feed_ics(appointments=appointments, now=now, name=name, for_specialist=True)
+
+
+# Emergency numbers by the location's country (ISO 3166), for "call emergency services now"
+# (DOMAIN.md 5.1 row "Topical anaesthetic toxicity"). 112 works across the EU and on most
+# mobile networks elsewhere.
+EMERGENCY_NUMBERS = {"GB": "999", "IE": "112", "US": "911", "CA": "911", "AU": "000", "NZ": "111"}
+
+
+def emergency_number(country: str) -> str:
+    return EMERGENCY_NUMBERS.get((country or "").upper(), "112")

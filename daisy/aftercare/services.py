@@ -17,13 +17,15 @@ an offset becomes a local time):
 - check-ins at the protocol's check-in hours (micro-needling: DOMAIN.md 5.2), linking to a signed
   `/check-in/<token>` URL.
 
-All but the confirmation move out of the location's quiet hours (DAISY_QUIET_HOURS), are skipped
+All but the confirmation move out of the location's quiet hours (clinic.Location; text messages,
+the confirmation too), are skipped
 when already due before they could matter, and expire when they stop being useful (a reminder at
 the start of the appointment), so a worker outage never delivers stale advice late."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -34,22 +36,32 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from daisy.aftercare import ics
-from daisy.aftercare.models import Protocol, ProtocolStep
+from daisy.aftercare.models import Alert, CalendarFeed, CheckIn, Protocol, ProtocolStep
 from daisy.aftercare.presets import PRESETS
-from daisy.aftercare.selectors import ProtocolData, protocol_get_for_treatment
+from daisy.aftercare.selectors import (
+    CHECKIN_SALT,
+    FEED_TOKEN_BYTES,
+    ProtocolData,
+    checkin_target_get,
+    protocol_get_for_treatment,
+)
+from daisy.audit.services import audit_record
+from daisy.clients.services import client_hold_clear, client_hold_place
 from daisy.core import aftercare as core
+from daisy.core import checkins as checkins_core
 from daisy.core.quiet_hours import quiet_hours_shift
+from daisy.lib.errors import PermissionDenied, PolicyViolation, ValidationFailed
 from daisy.notifications.models import Message
 from daisy.notifications.rendering import attachment_spec
 from daisy.notifications.services import MessageSpec, message_cancel_for, message_schedule_many
+from daisy.scheduling.selectors import appointment_list
 from daisy.treatments.models import Treatment
 
 logger = logging.getLogger("daisy.aftercare")
 
-CHECKIN_SALT = "daisy.checkin"
 EMAIL, SMS = "email", "sms"
 T_CONFIRMED = "appointment/confirmed"
 T_REMINDER = "appointment/reminder"
@@ -116,14 +128,6 @@ def checkin_link(appointment: Any, kind: str) -> str:
     return f"{settings.DAISY_PUBLIC_URL}/check-in/{token}"
 
 
-def checkin_token_read(token: str, *, max_age: timedelta | None = None) -> tuple[str, str]:
-    """(appointment id, check-in kind) from a check-in token; raises signing.BadSignature
-    (signing.SignatureExpired when older than `max_age`)."""
-    age = max_age or timedelta(days=settings.DAISY_CHECKIN_LINK_MAX_AGE_DAYS)
-    value = signing.TimestampSigner(salt=CHECKIN_SALT).unsign_object(token, max_age=age)
-    return str(value["a"]), str(value["k"])
-
-
 # --- messages for one appointment -------------------------------------------------------------
 
 
@@ -131,9 +135,9 @@ def _about(appointment: Any) -> str:
     return f"appointment:{appointment.pk}"
 
 
-def _quiet_hours() -> tuple[time, time]:
-    start, _, end = settings.DAISY_QUIET_HOURS.partition("-")
-    return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+def _quiet_hours(location: Any) -> tuple[time, time]:
+    """The location's quiet hours (clinic.Location), in its own wall-clock time."""
+    return location.quiet_hours_start, location.quiet_hours_end
 
 
 def _email_of(client: Any) -> str | None:
@@ -174,6 +178,9 @@ class _Plan:
     phone: str | None
     quiet: tuple[time, time]
     timeline: list[core.TimelineStep]  # dated once; worded per message (phrase_at)
+    # SMS carries every service message, not only reminders: the client chose SMS alone, or
+    # has no usable email address (service messages always go by at least one channel).
+    sms_all: bool = False
 
     @property
     def starts_at(self) -> datetime:
@@ -185,9 +192,24 @@ class _Plan:
     def out_of_quiet_hours(self, moment: datetime) -> datetime:
         return quiet_hours_shift(moment, self.tz, *self.quiet)
 
-    def spec(self, channel: str, template: str, name: str, **kw: Any) -> MessageSpec:
+    def channels(self) -> list[str]:
+        """The channels that carry every service message to this client."""
+        out = [EMAIL] if self.email else []
+        return [*out, SMS] if self.sms_all else out
+
+    def spec(self, channel: str, template: str, name: str, **kw: Any) -> MessageSpec | None:
+        """One message of this appointment; None for a text message that the location's quiet
+        hours would delay past the point where it is useful."""
         recipient = self.email if channel == EMAIL else self.phone
         assert recipient is not None
+        if channel == SMS:
+            # No text message buzzes a phone in the location's quiet hours, whatever it is.
+            kw["send_after"] = self.out_of_quiet_hours(kw["send_after"])
+            if kw.get("expires_at") is not None and kw["expires_at"] <= kw["send_after"]:
+                return None
+            kw.pop("attachments", None)
+            if not name.endswith("-sms"):
+                name += "-sms"
         return MessageSpec(
             channel=channel,
             recipient=recipient,
@@ -199,20 +221,39 @@ class _Plan:
         )
 
 
+def contact_routes(client: Any) -> tuple[str | None, str | None, bool]:
+    """(email, phone, sms_all): where the client's service messages go, honouring their choice
+    (clients.Client.contact_channel). SMS goes only to a usable phone and only when the client
+    chose SMS (alone or with email); `sms_all` when SMS carries everything. When the chosen
+    channel cannot be used, the other carries the service messages (email for an SMS-only
+    client without a usable phone; SMS for a "both" client without a usable email), so a
+    client who can be reached at all is never left without their check-ins."""
+    choice = getattr(client, "contact_channel", "both")
+    email, phone = _email_of(client), _phone_of(client)
+    if choice == "email":
+        return email, None, False
+    if choice == "sms":
+        return (None, phone, True) if phone else (email, None, False)
+    return email, phone, email is None and phone is not None
+
+
 def _plan(appointment: Any, *, now: datetime, version: int) -> _Plan:
     client = appointment.client
     protocol = protocol_get_for_treatment(appointment.treatment)
-    tz = appointment.location.tz
+    location = appointment.location
+    tz = location.tz
+    email, phone, sms_all = contact_routes(client)
     return _Plan(
         appointment=appointment,
         version=version,
         now=now,
         tz=tz,
         protocol=protocol,
-        email=_email_of(client),
-        phone=_phone_of(client),
-        quiet=_quiet_hours(),
+        email=email,
+        phone=phone,
+        quiet=_quiet_hours(location),
         timeline=core.timeline(session_start=appointment.starts_at, steps=protocol.steps, tz=tz),
+        sms_all=sms_all,
     )
 
 
@@ -241,7 +282,7 @@ def _ics_attachment(plan: _Plan, *, cancelled: bool = False) -> dict[str, str]:
     return attachment_spec(filename=ics.FILENAME, content_type=ics.CONTENT_TYPE, content=content)
 
 
-def _confirmation(plan: _Plan, previous_starts_at: datetime | None) -> MessageSpec:
+def _confirmation(plan: _Plan, previous_starts_at: datetime | None) -> list[MessageSpec | None]:
     steps = plan.timeline
     context = {
         **_context(plan),
@@ -257,20 +298,23 @@ def _confirmation(plan: _Plan, previous_starts_at: datetime | None) -> MessageSp
         "aftercare": _lines([t for t in steps if t.kind == core.POST], plan.now),
         "general_advice": plan.protocol.general_advice,
     }
-    return plan.spec(
-        EMAIL,
-        T_CONFIRMED,
-        "confirmed",
-        context=context,
-        send_after=plan.now,
-        # A confirmation that could only arrive after the appointment has no use.
-        expires_at=plan.starts_at,
-        attachments=[_ics_attachment(plan)],
-    )
+    return [
+        plan.spec(
+            channel,
+            T_CONFIRMED,
+            "confirmed",
+            context=context,
+            send_after=plan.now,
+            # A confirmation that could only arrive after the appointment has no use.
+            expires_at=plan.starts_at,
+            attachments=[_ics_attachment(plan)] if channel == EMAIL else (),
+        )
+        for channel in plan.channels()
+    ]
 
 
-def _reminders(plan: _Plan) -> list[MessageSpec]:
-    out: list[MessageSpec] = []
+def _reminders(plan: _Plan) -> list[MessageSpec | None]:
+    out: list[MessageSpec | None] = []
     sms_hours = set(settings.DAISY_SMS_REMINDER_HOURS)
     for hours in sorted(set(settings.DAISY_REMINDER_HOURS), reverse=True):
         due = plan.out_of_quiet_hours(
@@ -296,14 +340,15 @@ def _reminders(plan: _Plan) -> list[MessageSpec]:
         common = {"context": context, "send_after": due, "expires_at": plan.starts_at}
         if plan.email:
             out.append(plan.spec(EMAIL, T_REMINDER, f"reminder-{hours}h-email", **common))
-        if plan.phone and hours in sms_hours:
+        if plan.phone and (hours in sms_hours or plan.sms_all):
             out.append(plan.spec(SMS, T_REMINDER, f"reminder-{hours}h-sms", **common))
     return out
 
 
-def _step_messages(plan: _Plan) -> list[MessageSpec]:
-    out: list[MessageSpec] = []
-    if not plan.email:
+def _step_messages(plan: _Plan) -> list[MessageSpec | None]:
+    out: list[MessageSpec | None] = []
+    channels = plan.channels()
+    if not channels:
         return out
     for n, item in enumerate(plan.timeline):
         if not item.notify:
@@ -332,22 +377,24 @@ def _step_messages(plan: _Plan) -> list[MessageSpec]:
             "detail": item.detail,
             "in_force": in_force,
         }
-        out.append(
+        out += [
             plan.spec(
-                EMAIL,
+                channel,
                 T_STEP,
                 f"step-{n}",
                 context=context,
                 send_after=due,
                 expires_at=useful_until,
             )
-        )
+            for channel in channels
+        ]
     return out
 
 
-def _checkins(plan: _Plan) -> list[MessageSpec]:
-    out: list[MessageSpec] = []
-    if not plan.email:
+def _checkins(plan: _Plan) -> list[MessageSpec | None]:
+    out: list[MessageSpec | None] = []
+    channels = plan.channels()
+    if not channels:
         return out
     for hours in plan.protocol.checkin_hours:
         kind = f"{hours}h"
@@ -361,16 +408,17 @@ def _checkins(plan: _Plan) -> list[MessageSpec]:
             "days_since": max(1, hours // 24),
             "link": checkin_link(plan.appointment, kind),
         }
-        out.append(
+        out += [
             plan.spec(
-                EMAIL,
+                channel,
                 T_CHECKIN,
                 f"checkin-{kind}",
                 context=context,
                 send_after=due,
                 expires_at=due + CHECKIN_USEFUL_FOR,
             )
-        )
+            for channel in channels
+        ]
     return out
 
 
@@ -385,12 +433,11 @@ def appointment_messages_schedule(
     inside the transaction that books or moves it; `previous_starts_at` makes the confirmation
     say the appointment moved."""
     plan = _plan(appointment, now=now, version=version)
-    specs: list[MessageSpec] = []
-    if plan.email:
-        specs.append(_confirmation(plan, previous_starts_at))
-    specs += _reminders(plan)
-    specs += _step_messages(plan)
-    specs += _checkins(plan)
+    made = _confirmation(plan, previous_starts_at)
+    made += _reminders(plan)
+    made += _step_messages(plan)
+    made += _checkins(plan)
+    specs = [spec for spec in made if spec is not None]
     if not specs:
         return []
     return message_schedule_many(messages=specs, now=now)
@@ -409,16 +456,257 @@ def appointment_cancellation_schedule(
     client's calendar. Not sent once the appointment's time has passed (staff tidying up the
     diary): the client has nothing left to act on."""
     plan = _plan(appointment, now=now, version=version)
-    if not plan.email or plan.starts_at <= now:
+    if not plan.channels() or plan.starts_at <= now:
         return []
     context = {**_context(plan), "late": bool(appointment.is_late_cancellation)}
-    spec = plan.spec(
-        EMAIL,
-        T_CANCELLED,
-        "cancelled",
-        context=context,
-        send_after=now,
-        expires_at=plan.starts_at,
-        attachments=[_ics_attachment(plan, cancelled=True)],
+    specs = [
+        plan.spec(
+            channel,
+            T_CANCELLED,
+            "cancelled",
+            context=context,
+            send_after=now,
+            expires_at=plan.starts_at,
+            attachments=[_ics_attachment(plan, cancelled=True)] if channel == EMAIL else (),
+        )
+        for channel in plan.channels()
+    ]
+    ready = [spec for spec in specs if spec is not None]
+    return message_schedule_many(messages=ready, now=now) if ready else []
+
+
+# --- check-ins and red flags (DOMAIN.md 5.1, 5.2) -----------------------------------------------
+
+T_ALERT = "aftercare/alert"
+ALERT_SUMMARY = {
+    "toxicity": "symptoms of numbing-cream toxicity",
+    "infection": "signs of infection",
+    "hsv": "blisters or cold sores (possible cold-sore reactivation)",
+    "redness_persisting": "redness still present at 7 days or later",
+    "papules_persisting": "red spots or bumps persisting beyond 2 weeks",
+    "pih": "new dark patches",
+}
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    checkin: CheckIn
+    evaluation: checkins_core.Evaluation
+    alert: Alert | None
+    replayed: bool  # answered before: the first answers stand
+
+
+def _evaluation_of(checkin: CheckIn) -> checkins_core.Evaluation:
+    answers = checkins_core.Answers(
+        redness=checkin.redness,  # type: ignore[arg-type]
+        swelling=checkin.swelling,  # type: ignore[arg-type]
+        pain=checkin.pain,  # type: ignore[arg-type]
+        hot_or_weeping=checkin.hot_or_weeping,
+        spots=checkin.spots,
+        blisters=checkin.blisters,
+        dark_patches=checkin.dark_patches,
+        fever=checkin.fever,
+        toxicity=frozenset(checkin.toxicity or ()),
     )
-    return message_schedule_many(messages=[spec], now=now)
+    since = max(timedelta(0), checkin.submitted_at - checkin.appointment.starts_at)
+    return checkins_core.red_flags_evaluate(answers, since_session=since)
+
+
+def checkin_record(*, token: str, answers: dict[str, Any], now: datetime) -> CheckInResult:
+    """Record the client's answers to the check-in behind a signed link, evaluate them for red
+    flags and, when one matches, raise an alert, all in one transaction: the answers, the
+    alert, the clinical hold and the staff emails commit together or not at all.
+
+    `answers`: the cleaned data of aftercare.forms.CheckInForm. Answering twice keeps the first
+    answers (a clinical record is not silently rewritten) and returns them, replayed."""
+    target = checkin_target_get(token=token, now=now)
+    appointment = target.appointment
+    fields = {
+        "redness": answers["redness"],
+        "swelling": answers["swelling"],
+        "pain": answers["pain"],
+        "hot_or_weeping": bool(answers.get("hot_or_weeping")),
+        "spots": bool(answers.get("spots")),
+        "blisters": bool(answers.get("blisters")),
+        "dark_patches": bool(answers.get("dark_patches")),
+        "fever": bool(answers.get("fever")),
+        "toxicity": sorted(set(answers.get("toxicity") or ())),
+        "notes": (answers.get("notes") or "").strip()[:2000],
+    }
+    try:
+        with transaction.atomic():
+            checkin = CheckIn(appointment=appointment, kind=target.kind, submitted_at=now, **fields)
+            evaluation = _evaluation_of(checkin)
+            severity = evaluation.severity
+            checkin.severity = severity.code if severity is not None else ""
+            checkin.flags = evaluation.codes
+            checkin.save(force_insert=True)
+            alert = _alert_raise(checkin, evaluation, now=now) if evaluation.is_red_flag else None
+            return CheckInResult(checkin, evaluation, alert, replayed=False)
+    except IntegrityError:
+        # Answered meanwhile (a double click, a second tab): the first answers stand.
+        existing = target.existing or CheckIn.objects.select_related("appointment").get(
+            appointment=appointment, kind=target.kind
+        )
+        return CheckInResult(
+            existing,
+            _evaluation_of(existing),
+            Alert.objects.filter(checkin=existing).first(),
+            replayed=True,
+        )
+
+
+def _alert_raise(checkin: CheckIn, evaluation: checkins_core.Evaluation, *, now: datetime) -> Alert:
+    appointment = checkin.appointment
+    client = appointment.client
+    summary = "; ".join(ALERT_SUMMARY[code] for code in evaluation.codes)
+    severity = evaluation.severity
+    assert severity is not None
+    alert = Alert.objects.create(
+        checkin=checkin,
+        appointment=appointment,
+        client=client,
+        severity=severity.code,
+        flags=evaluation.codes,
+        summary=summary,
+        raised_at=now,
+    )
+    local = checkin.submitted_at.astimezone(appointment.location.tz)
+    client_hold_place(
+        client=client,
+        reason=f"check-in of {local:%d %b %Y} reported {summary}",
+        source=f"alert:{alert.pk}",
+        now=now,
+    )
+    _alert_notify(alert, checkin, evaluation, now=now)
+    return alert
+
+
+def _alert_notify(
+    alert: Alert, checkin: CheckIn, evaluation: checkins_core.Evaluation, *, now: datetime
+) -> list[Message]:
+    """Email the treating specialist and the clinic (the location's address). Staff emails are
+    not held by quiet hours: an urgent sign is read when someone is there to read it."""
+    appointment = checkin.appointment
+    location = appointment.location
+    tz = location.tz
+    upcoming = [
+        core.describe_appointment(a.starts_at, tz, location.time_zone)
+        for a in appointment_list(client_id=appointment.client_id, status="booked").filter(
+            starts_at__gt=now
+        )
+    ]
+    context = {
+        "severity": alert.severity,
+        "severity_label": str(alert.get_severity_display()),
+        "client": appointment.client.full_name,
+        "client_phone": appointment.client.phone,
+        "client_email": appointment.client.email,
+        "treatment": appointment.treatment.name,
+        "session": core.describe_appointment(appointment.starts_at, tz, location.time_zone),
+        "answered": core.describe_appointment(checkin.submitted_at, tz, location.time_zone),
+        "flags": [{"summary": ALERT_SUMMARY[f.code], "source": f.source} for f in evaluation.flags],
+        "notes": checkin.notes,
+        "held": upcoming,
+        "location": location.name,
+        "link": f"{settings.DAISY_PUBLIC_URL}/admin/aftercare/alert/{alert.pk}/change/",
+    }
+    recipients: dict[str, str] = {}
+    specialist = appointment.specialist
+    specialist_email = getattr(getattr(specialist, "user", None), "email", "") if specialist else ""
+    if specialist_email:
+        recipients["specialist"] = specialist_email
+    if location.email:
+        recipients["clinic"] = location.email
+    if not recipients:
+        logger.error(
+            "alert %s: neither the specialist nor %s has an email address; the alert is only "
+            "in the back-office list",
+            alert.pk,
+            location.name,
+        )
+        return []
+    specs = [
+        MessageSpec(
+            channel=EMAIL,
+            recipient=address,
+            template=T_ALERT,
+            context=context,
+            send_after=now,
+            dedupe_key=f"alert:{alert.pk}:{who}",
+            about=f"alert:{alert.pk}",
+        )
+        for who, address in recipients.items()
+        # The specialist may also be the clinic's address: one email is enough.
+        if who == "specialist" or address != recipients.get("specialist")
+    ]
+    return message_schedule_many(messages=specs, now=now)
+
+
+def alert_clear(*, alert: Alert, by: Any, reason: str, now: datetime) -> Alert:
+    """A clinician records that they reviewed the client and clears the alert, which lifts the
+    hold on the client's next session. Who and why are kept with the alert and in the audit."""
+    if not getattr(by, "is_clinician", False):
+        raise PermissionDenied("Only a specialist or the clinic manager can clear an alert.")
+    reason = (reason or "").strip()
+    if not reason:
+        msg = "Say what you reviewed and why the client can be treated again."
+        raise ValidationFailed(msg, fields={"reason": msg})
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().select_related("client").get(pk=alert.pk)
+        if locked.cleared_at is not None:
+            raise PolicyViolation(
+                f"This alert was already cleared by {locked.cleared_by} on "
+                f"{locked.cleared_at:%d %b %Y %H:%M} UTC."
+            )
+        locked.cleared_at, locked.cleared_by, locked.clear_reason = now, by, reason
+        locked.save(update_fields=["cleared_at", "cleared_by", "clear_reason"])
+        client_hold_clear(
+            client=locked.client, source=f"alert:{locked.pk}", by=by, reason=reason, now=now
+        )
+        audit_record(
+            actor=by,
+            action="aftercare.alert_clear",
+            obj=locked,
+            at=now,
+            data={"reason": reason, "severity": locked.severity},
+        )
+    return locked
+
+
+# --- personal calendar feeds --------------------------------------------------------------------
+
+
+def calendar_feed_issue(
+    *, by: Any, now: datetime, client: Any = None, specialist: Any = None
+) -> CalendarFeed:
+    """A new secret feed URL for the client or the specialist; their previous feed, if any, is
+    revoked in the same transaction (this is also "rotate")."""
+    if (client is None) == (specialist is None):
+        raise ValidationFailed("A calendar feed belongs to one client or one specialist.")
+    owner = {"client": client} if client is not None else {"specialist": specialist}
+    with transaction.atomic():
+        CalendarFeed.objects.filter(**owner, revoked_at__isnull=True).update(revoked_at=now)
+        feed = CalendarFeed.objects.create(
+            token=secrets.token_urlsafe(FEED_TOKEN_BYTES), created_at=now, **owner
+        )
+        audit_record(
+            actor=by,
+            action="aftercare.calendar_feed_issue",
+            obj=feed,
+            at=now,
+            data={"owner": "client" if client is not None else "specialist"},
+        )
+    return feed
+
+
+def calendar_feed_revoke(*, feed: CalendarFeed, by: Any, now: datetime) -> CalendarFeed:
+    """The feed's URL answers 404 from now on. Revoking a revoked feed changes nothing."""
+    with transaction.atomic():
+        revoked = CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        if revoked:
+            audit_record(actor=by, action="aftercare.calendar_feed_revoke", obj=feed, at=now)
+    feed.refresh_from_db()
+    return feed

@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from daisy.clients.models import Client, Contraindication
+from daisy.clients.models import Client, ClinicalHold, Contraindication
 
 
 class ContraindicationInline(admin.TabularInline):
@@ -27,6 +27,24 @@ class ContraindicationInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contraindication]:
         return super().get_queryset(request).select_related("recorded_by")
+
+
+class ClinicalHoldInline(admin.TabularInline):
+    """Holds are placed by red-flag alerts and cleared by clearing the alert (Aftercare, Alerts),
+    which records who and why: here they are only shown."""
+
+    model = ClinicalHold
+    extra = 0
+    can_delete = False
+    fields = ("reason", "placed_at", "cleared_at", "cleared_by", "clear_reason")
+    readonly_fields = fields
+    ordering = ("-placed_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ResolvedFilter(admin.SimpleListFilter):
@@ -65,12 +83,23 @@ class ClientAdmin(admin.ModelAdmin):
     ordering = ("last_name", "first_name")
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        # Changed by the client (portal) through client_preferences_update, which audits them.
+        "contact_channel",
+        "marketing_consent",
+        "marketing_consent_changed_at",
+    )
     fieldsets = (
         (None, {"fields": (("first_name", "last_name"), ("email", "phone"), "date_of_birth")}),
+        (
+            _("Messages"),
+            {"fields": ("contact_channel", ("marketing_consent", "marketing_consent_changed_at"))},
+        ),
         (_("Account and notes"), {"fields": ("user", "notes", ("created_at", "updated_at"))}),
     )
-    inlines = (ContraindicationInline,)
+    inlines = (ContraindicationInline, ClinicalHoldInline)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Picking the login account searches users, which reception may not see.

@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from daisy.lib.models import PublicModel
 
 
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message (SMS)")
+    BOTH = "both", _("Email and text message")
+
+
 class Client(PublicModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -23,11 +29,26 @@ class Client(PublicModel):
     phone = models.CharField(max_length=20, blank=True, help_text=_("E.164, e.g. +447700900123"))
     date_of_birth = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # How service messages (confirmations, reminders, aftercare, check-ins) reach the client.
+    # "Both" was the behaviour before the choice existed: everything by email, reminders also
+    # by SMS. Changed through clients.services.client_preferences_update (audited).
+    contact_channel = models.CharField(
+        max_length=5, choices=ContactChannel.choices, default=ContactChannel.BOTH
+    )
+    # Marketing is a separate, opt-in consent (UK GDPR/PECR): it never affects service messages.
+    marketing_consent = models.BooleanField(default=False)
+    marketing_consent_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact_channel__in=["email", "sms", "both"]),
+                name="client_contact_channel_known",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name
@@ -72,3 +93,45 @@ class Contraindication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.condition} ({self.get_tier_display()})"
+
+
+class ClinicalHold(models.Model):
+    """While a hold is open, the client's next session cannot be booked or moved: a check-in
+    reported a warning sign (DOMAIN.md 5.1) and a clinician must review the client first
+    (DOMAIN.md 5.2 row "Each session"). Placed and cleared only through clients.services."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="clinical_holds")
+    reason = models.CharField(max_length=300)
+    source = models.CharField(
+        max_length=100, help_text=_('What placed it, e.g. "alert:<id>"; cleared by it.')
+    )
+    placed_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    clear_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            # One open hold per cause: raising the same alert twice cannot stack holds.
+            models.UniqueConstraint(
+                fields=["client", "source"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="clinical_hold_open_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cleared_at__isnull=True)
+                | (models.Q(cleared_by__isnull=False) & ~models.Q(clear_reason="")),
+                name="clinical_hold_cleared_by_someone_for_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "cleared" if self.cleared_at else "open"
+        return f"{self.client}: {self.reason} ({state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from daisy.clients.models import Client
+from daisy.clients.models import Client, ClinicalHold
 from daisy.lib.errors import NotFound
 
 
@@ -35,3 +35,13 @@ def client_list(*, search: str = "") -> QuerySet[Client]:
             | Q(phone__icontains=word)
         )
     return qs
+
+
+def client_open_hold(client_id: Any) -> ClinicalHold | None:
+    """The oldest open clinical hold on the client, if any: while there is one, their next
+    session is neither booked nor moved (DOMAIN.md 5.2 row "Each session")."""
+    return (
+        ClinicalHold.objects.filter(client_id=client_id, cleared_at__isnull=True)
+        .order_by("placed_at")
+        .first()
+    )

@@ -13,8 +13,8 @@ from django.core.validators import EmailValidator
 from django.db import transaction
 
 from daisy.audit.services import audit_record
-from daisy.clients.models import Client
-from daisy.lib.errors import ValidationFailed
+from daisy.clients.models import Client, ClinicalHold, ContactChannel
+from daisy.lib.errors import PermissionDenied, ValidationFailed
 
 DEFAULT_PHONE_REGION = "GB"
 # Nobody alive was born before this; a date earlier than it is a typing slip.
@@ -193,3 +193,110 @@ def client_view_record(*, client: Client, by: Any, now: datetime, via: str = "")
     audit_record(
         actor=by, action="client.view", obj=client, at=now, data={"via": via} if via else {}
     )
+
+
+# --- contact preferences -----------------------------------------------------------------------
+
+
+def client_preferences_update(
+    *,
+    client: Client,
+    by: Any,
+    now: datetime,
+    contact_channel: Any = UNSET,
+    marketing_consent: Any = UNSET,
+) -> Client:
+    """Change how service messages reach the client (email, SMS or both) and their marketing
+    consent, which are independent: consent never stops a service message, and a channel choice
+    never implies consent. A channel is refused when the client cannot be reached by it (SMS
+    without a phone number, email without an address), so service messages always have a way
+    through. Audited with the old and new values."""
+    problems: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if contact_channel is not UNSET:
+        if contact_channel not in ContactChannel.values:
+            problems["contact_channel"] = "Choose email, text message, or both."
+        else:
+            values["contact_channel"] = contact_channel
+    if marketing_consent is not UNSET:
+        if not isinstance(marketing_consent, bool):
+            problems["marketing_consent"] = "Answer yes or no."
+        else:
+            values["marketing_consent"] = marketing_consent
+    if problems:
+        raise ValidationFailed(next(iter(problems.values())), fields=problems)
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        channel = values.get("contact_channel")
+        if channel in (ContactChannel.SMS, ContactChannel.BOTH) and not locked.phone:
+            msg = "Add a mobile phone number before choosing text messages."
+            raise ValidationFailed(msg, fields={"contact_channel": msg})
+        if channel in (ContactChannel.EMAIL, ContactChannel.BOTH) and not locked.email:
+            msg = "Add an email address before choosing email."
+            raise ValidationFailed(msg, fields={"contact_channel": msg})
+        changes = {
+            name: {"from": getattr(locked, name), "to": value}
+            for name, value in values.items()
+            if getattr(locked, name) != value
+        }
+        if not changes:
+            return locked
+        for name, value in values.items():
+            setattr(locked, name, value)
+        fields = [*changes, "updated_at"]
+        if "marketing_consent" in changes:
+            locked.marketing_consent_changed_at = now
+            fields.append("marketing_consent_changed_at")
+        locked.save(update_fields=fields)
+        audit_record(
+            actor=by, action="client.preferences", obj=locked, at=now, data={"changes": changes}
+        )
+    return locked
+
+
+# --- clinical holds ----------------------------------------------------------------------------
+
+
+def client_hold_place(*, client: Client, reason: str, source: str, now: datetime) -> ClinicalHold:
+    """Hold the client's next session until a clinician clears it. Idempotent on `source`: a
+    second hold for the same cause returns the open one. Call inside the caller's transaction."""
+    existing = ClinicalHold.objects.filter(
+        client=client, source=source, cleared_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    hold = ClinicalHold.objects.create(
+        client=client, reason=reason[:300], source=source, placed_at=now
+    )
+    audit_record(
+        actor=None,
+        action="client.hold",
+        obj=client,
+        at=now,
+        data={"reason": hold.reason, "source": source},
+    )
+    return hold
+
+
+def client_hold_clear(*, client: Client, source: str, by: Any, reason: str, now: datetime) -> int:
+    """A clinician clears the open hold placed by `source`; returns how many were cleared (0 when
+    none was open). Only specialists and the clinic manager may clear, with a reason."""
+    if not getattr(by, "is_clinician", False):
+        raise PermissionDenied("Only a specialist or the clinic manager can clear a clinical hold.")
+    reason = (reason or "").strip()
+    if not reason:
+        msg = "Say why the client can be treated again."
+        raise ValidationFailed(msg, fields={"reason": msg})
+    with transaction.atomic():
+        cleared = ClinicalHold.objects.filter(
+            client=client, source=source, cleared_at__isnull=True
+        ).update(cleared_at=now, cleared_by=by, clear_reason=reason)
+        if cleared:
+            audit_record(
+                actor=by,
+                action="client.hold_clear",
+                obj=client,
+                at=now,
+                data={"source": source, "reason": reason},
+            )
+    return cleared

@@ -177,6 +177,17 @@ class LocationAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            _("Quiet hours for text messages"),
+            {
+                "fields": (("quiet_hours_start", "quiet_hours_end"),),
+                "description": _(
+                    "Local time at this location. A text message to a client that falls due "
+                    "between these times waits until they end; the same start and end time "
+                    "means no quiet hours."
+                ),
+            },
+        ),
     )
     inlines = (LocationWeeklyHoursInline, LocationDateOverrideInline, LocationClosureInline)
 

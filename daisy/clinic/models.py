@@ -3,6 +3,7 @@ with their weekly hours, date overrides, time off and closures."""
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -37,6 +38,16 @@ class Location(PublicModel):
         max_length=64, default="Europe/London", validators=[validate_time_zone]
     )
     is_active = models.BooleanField(default=True)
+    # No text message is sent to a client between these wall-clock times in the location's
+    # zone; one due then waits until the end (daisy/core/quiet_hours.py). The window may wrap
+    # past midnight; equal times mean no quiet hours.
+    quiet_hours_start = models.TimeField(
+        default=datetime.time(21, 0),
+        help_text=_("No text messages to clients from this local time..."),
+    )
+    quiet_hours_end = models.TimeField(
+        default=datetime.time(8, 0), help_text=_("...until this local time.")
+    )
 
     class Meta:
         ordering = ["name"]

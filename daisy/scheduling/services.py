@@ -26,6 +26,7 @@ from daisy.aftercare.services import (
 )
 from daisy.audit.services import audit_record
 from daisy.clients.models import BLOCKING_TIERS, Client, Tier
+from daisy.clients.selectors import client_open_hold
 from daisy.clinic.models import Location, Resource, Specialist
 from daisy.core import slots
 from daisy.courses.selectors import (
@@ -124,6 +125,20 @@ def _check_contraindications(
             "Only a specialist or the clinic manager can override a screening finding."
         )
     return True
+
+
+def _check_clinical_hold(client: Client) -> None:
+    """A check-in red flag holds the client's next session until a clinician clears it
+    (DOMAIN.md 5.1, 5.2 row "Each session"). Read inside the booking transaction, so a hold
+    placed meanwhile is seen."""
+    hold = client_open_hold(client.pk)
+    if hold is not None:
+        raise ClientContraindicated(
+            f"{client.full_name}'s next session is on hold: {hold.reason}. A specialist or the "
+            "clinic manager must review the client and clear the hold (back-office, Alerts) "
+            "before a session is booked or moved.",
+            code="clinical_hold",
+        )
 
 
 def _lock_resources(resource_ids: list[str]) -> None:
@@ -599,6 +614,7 @@ def appointment_book(
                 client=client, treatment=treatment, starts_at=slot.start, tz=ctx.tz
             )
             important_dates_require_confirmation(clashes=clashes, confirmed=confirm_important_dates)
+            _check_clinical_hold(client)
             appointment = Appointment(
                 client=client,
                 treatment=treatment,
@@ -706,6 +722,7 @@ def appointment_reschedule(
     try:
         with transaction.atomic(durable=True):
             appt = _lock_appointment(appointment)
+            _check_clinical_hold(appt.client)
             if appt.status != Status.BOOKED:
                 raise PolicyViolation(
                     "Only booked appointments can be moved; "

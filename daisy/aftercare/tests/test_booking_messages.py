@@ -6,7 +6,7 @@ the calendar event keeps its UID and raises its SEQUENCE."""
 from __future__ import annotations
 
 import time as clock
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,8 @@ from django.core import mail, signing
 from django.db import connection
 from icalendar import Calendar
 
-from daisy.aftercare.services import checkin_link, checkin_token_read
+from daisy.aftercare.selectors import checkin_token_read
+from daisy.aftercare.services import checkin_link
 from daisy.clients.models import Contraindication, Tier
 from daisy.lib.errors import ClientContraindicated, SlotUnavailable
 from daisy.lib.testing import LONDON, MONDAY, at, booking_now, make_client, make_clinic
@@ -41,7 +42,6 @@ def _settings(settings: Any, tmp_path: Any) -> None:
     settings.DAISY_MESSAGE_ENQUEUE_TASK = False
     settings.DAISY_REMINDER_HOURS = [48, 24]
     settings.DAISY_SMS_REMINDER_HOURS = [24]
-    settings.DAISY_QUIET_HOURS = "21:00-08:00"
     settings.DAISY_PUBLIC_URL = "https://clinic.example"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.DAISY_SMS_BACKEND = "file"
@@ -115,14 +115,23 @@ def test_a_booking_schedules_exactly_the_expected_messages() -> None:
     assert {m.client_id for m in pending(appt)} == {client.pk}
 
 
-def test_no_phone_means_no_sms_and_no_email_means_sms_only() -> None:
+def test_no_phone_means_no_sms_and_no_email_means_everything_by_sms() -> None:
     clinic = make_clinic()
     no_phone = make_client(phone="")
     appt = book(clinic, at(MONDAY, 10), client=no_phone)
     assert {m.channel for m in pending(appt)} == {"email"}
+    # Service messages always go by at least one channel: without an email address, the
+    # confirmation, both reminders, the aftercare steps and the check-ins all go by SMS.
     no_email = make_client(email="")
     appt = book(clinic, at(MONDAY, 12), client=no_email)
-    assert {(m.channel, m.template) for m in pending(appt)} == {("sms", "appointment/reminder")}
+    assert {m.channel for m in pending(appt)} == {"sms"}
+    assert {m.template for m in pending(appt)} == {
+        "appointment/confirmed",
+        "appointment/reminder",
+        "aftercare/step",
+        "aftercare/checkin",
+    }
+    assert len([m for m in pending(appt) if m.template == "appointment/reminder"]) == 2
 
 
 def test_an_unusable_phone_number_does_not_stop_the_booking() -> None:
@@ -201,9 +210,8 @@ def test_24h_before_across_fall_back_and_aftercare_after_a_change() -> None:
     assert confirmed.context["when"] == "Saturday 26 October 2030, 10:00 BST (Europe/London)"
 
 
-def test_quiet_hours_hold_messages_until_they_end_in_local_time(settings: Any) -> None:
-    settings.DAISY_QUIET_HOURS = "09:30-11:00"
-    clinic = make_clinic()
+def test_quiet_hours_hold_messages_until_they_end_in_local_time() -> None:
+    clinic = make_clinic(quiet_hours_start=time(9, 30), quiet_hours_end=time(11))
     appt = book(clinic, at(MONDAY, 10))
     by_what = {what: when for _, what, when in schedule_of(appt)}
     assert by_what["confirmed"] == "Mon 31 Dec 08:00 GMT"  # a direct answer: not held

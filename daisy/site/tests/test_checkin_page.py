@@ -1,0 +1,165 @@
+"""The check-in page at the signed link (issue 6 item 3, DOMAIN.md 5.2): no login, a form that
+works without JavaScript, answers recorded once, what to do now, and a kind 4xx page (never a
+500) for links that cannot be answered."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client as HttpClient
+
+from daisy.aftercare.models import Alert, CheckIn
+from daisy.aftercare.services import checkin_link
+from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
+from daisy.scheduling.services import appointment_book, appointment_cancel
+
+pytestmark = pytest.mark.django_db
+CALM = {
+    "redness": "better",
+    "swelling": "none",
+    "pain": "none",
+    "hot_or_weeping": "False",
+    "spots": "False",
+    "blisters": "False",
+    "dark_patches": "False",
+    "fever": "False",
+    "notes": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings: Any) -> None:
+    settings.DAISY_MESSAGE_ENQUEUE_TASK = False
+    settings.DAISY_PUBLIC_URL = "https://clinic.example"
+
+
+@pytest.fixture
+def appt() -> Any:
+    clinic = make_clinic(phone="+442071234567")
+    # A session that has happened: booked a week before, "now" (the real clock) after it.
+    with time_machine.travel(at(MONDAY, 10) - timedelta(days=7), tick=False):
+        appointment = appointment_book(
+            client=clinic.clients[0],
+            treatment=clinic.microneedling,
+            starts_at=at(MONDAY, 10),
+            booked_by=clinic.reception,
+            now=booking_now(),
+        ).appointment
+    return appointment
+
+
+def path_of(appointment: Any, kind: str = "24h") -> str:
+    return "/check-in/" + checkin_link(appointment, kind).rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def after_session() -> Any:
+    with time_machine.travel(at(MONDAY, 10) + timedelta(hours=26), tick=False) as traveller:
+        yield traveller
+
+
+def test_get_shows_the_form_without_login(
+    client: HttpClient, appt: Any, after_session: Any
+) -> None:
+    response = client.get(path_of(appt))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "How is your skin healing?" in page
+    assert "Monday 7 January 2030, 10:00 GMT (Europe/London)" in page
+    for question in ("Is the treated skin red?", "blisters or cold sores", "fever"):
+        assert question in page
+    assert "Call 999 now" in page  # the emergency line, before any question
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert '<form method="post"' in page  # a plain form: no JavaScript needed
+
+
+def test_calm_answers_are_recorded_and_say_normal_healing(
+    client: HttpClient, appt: Any, after_session: Any
+) -> None:
+    url = path_of(appt)
+    response = client.post(url, CALM)
+    assert response.status_code == 302 and response["Location"] == f"{url}?sent=1"
+    page = client.get(response["Location"]).content.decode()
+    assert "Thank you for your answers" in page
+    assert "this sounds like normal healing" in page
+    assert CheckIn.objects.get().kind == "24h"
+
+
+def test_red_flag_answers_tell_the_client_what_to_do_now(
+    client: HttpClient, appt: Any, after_session: Any
+) -> None:
+    response = client.post(path_of(appt), {**CALM, "hot_or_weeping": "True"}, follow=True)
+    page = response.content.decode()
+    assert "Please call the clinic today" in page
+    assert "+442071234567" in page
+    assert "your next session waits" in page
+    assert Alert.objects.get().severity == "urgent"
+
+
+def test_toxicity_symptoms_say_call_emergency_services(
+    client: HttpClient, appt: Any, after_session: Any
+) -> None:
+    response = client.post(path_of(appt, "72h"), {**CALM, "toxicity": ["breathing"]}, follow=True)
+    page = response.content.decode()
+    assert "Call 999 now" in page and "call emergency services now" in page
+    assert Alert.objects.get().severity == "emergency"
+
+
+def test_answering_again_shows_the_recorded_answers(
+    client: HttpClient, appt: Any, after_session: Any
+) -> None:
+    url = path_of(appt)
+    client.post(url, {**CALM, "notes": "A little dry."})
+    response = client.post(url, {**CALM, "redness": "worse"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "You have already answered this check-in" in page
+    assert "A little dry." in page and "Yes, but fading" in page
+    assert CheckIn.objects.count() == 1 and not Alert.objects.exists()
+
+
+def test_an_incomplete_form_is_shown_again_with_errors(
+    client: HttpClient, appt: Any, after_session: Any
+) -> None:
+    response = client.post(path_of(appt), {"redness": "purple", "notes": "x\x00y"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Please answer the questions marked below." in page
+    assert 'aria-invalid="true"' in page or "field-error" in page
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "🙂"])
+def test_a_tampered_link_gets_a_kind_404(
+    client: HttpClient, appt: Any, after_session: Any, mangle: Any
+) -> None:
+    token = path_of(appt).rsplit("/", 1)[1]
+    for method in (client.get, client.post):
+        response = method(f"/check-in/{mangle(token)}")
+        assert response.status_code == 404
+        assert "This check-in link is not valid" in response.content.decode()
+    assert not CheckIn.objects.exists()
+
+
+def test_an_expired_link_gets_410(client: HttpClient, appt: Any, settings: Any) -> None:
+    url = path_of(appt)  # signed "now" (the fixture's clock: a week before the session)
+    settings.DAISY_CHECKIN_LINK_MAX_AGE_DAYS = 5
+    with time_machine.travel(at(MONDAY, 12), tick=False):
+        response = client.get(url)
+    assert response.status_code == 410
+    assert "This check-in link has expired" in response.content.decode()
+
+
+def test_a_cancelled_session_has_no_check_in(
+    client: HttpClient, appt: Any, after_session: Any
+) -> None:
+    url = path_of(appt)
+    with time_machine.travel(at(MONDAY, 8), tick=False):
+        appointment_cancel(appointment=appt, by=appt.booked_by, now=at(MONDAY, 8))
+    response = client.get(url)
+    assert response.status_code == 410
+    assert "did not take place" in response.content.decode()
