@@ -458,7 +458,7 @@ def plan_stop(*, plan: Plan, by: Any, now: datetime, reason: str = "") -> Plan:
         if plan.status == PlanStatus.STOPPED:
             raise PolicyViolation(_("This course is already stopped."))
         upcoming = list(
-            Appointment.objects.select_for_update()
+            Appointment.objects.select_for_update(of=("self",))
             .select_related("treatment", "location", "client")
             .filter(course_session__plan=plan, status=Status.BOOKED, starts_at__gt=now)
             .order_by("starts_at")

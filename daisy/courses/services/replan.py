@@ -76,7 +76,7 @@ def course_session_changed(
         return []
     plan = Plan.objects.select_for_update().get(pk=link.plan_id)
     others = list(
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("treatment", "location", "client", "specialist")
         .filter(
             course_session__plan=plan,
@@ -191,7 +191,11 @@ def _replan(
     except (ValueError, slots.SlotProblem) as exc:
         raise _Replan(str(exc)) from None
     if not planned.is_complete:
-        raise _Replan(planned.problems[0].reason)
+        problem = planned.problems[0]
+        # The planner counts from the first session it placed; staff count the whole course.
+        number = first_number + problem.session - 1
+        reason = problem.reason.removeprefix(f"Session {problem.session}:")
+        raise _Replan(_("Session %(n)s:%(why)s") % {"n": number, "why": reason})
     moved: list[Moved] = []
     for offset, (appt, session) in enumerate(zip(later, planned.sessions, strict=True)):
         slot = session.slot
