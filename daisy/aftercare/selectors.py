@@ -213,7 +213,8 @@ class AftercareToday:
     session_when: str  # "Monday 7 January 2030, 10:00 GMT (Europe/London)"
     zone: str  # "Europe/London"
     avoid: tuple[AftercareLine, ...]  # today's restrictions
-    allowed: tuple[AftercareLine, ...]  # today's changes for the better ("makeup is fine again")
+    # Today's things to do or that are fine again ("makeup is fine again", "SPF daily").
+    allowed: tuple[AftercareLine, ...]
     timeline: tuple[AftercareLine, ...]  # every pre-care and aftercare step, dated
     general_advice: str
 
@@ -241,7 +242,10 @@ def aftercare_today_for_client(client: Any, now: datetime) -> AftercareToday | N
 
     today = core.today(session_start=appointment.starts_at, steps=data.steps, tz=tz, now=now)
     everything = core.timeline(session_start=appointment.starts_at, steps=data.steps, tz=tz)
-    post_today = [t for t in today if t.kind == core.POST]
+    # A step that ended earlier today ("no retinoids until 10:00", read at noon) is over.
+    post_today = [
+        t for t in today if t.kind == core.POST and (t.ends_at is None or t.ends_at > now)
+    ]
     return AftercareToday(
         appointment=appointment,
         treatment=appointment.treatment.name,
