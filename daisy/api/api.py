@@ -10,7 +10,7 @@ from ninja import NinjaAPI, Swagger
 
 from daisy.api import errors
 from daisy.api.auth import TokenAuth
-from daisy.api.endpoints import appointments, catalogue, clients, health
+from daisy.api.endpoints import appointments, catalogue, clients, courses, health
 
 DESCRIPTION = """
 Daisy's public API: treatments, availability, clients and appointments, through the same
@@ -99,3 +99,4 @@ api.add_router("", health.router)
 api.add_router("", catalogue.router)
 api.add_router("", clients.router)
 api.add_router("", appointments.router)
+api.add_router("", courses.router)

@@ -264,11 +264,19 @@ class AppointmentIn(InputSchema):
     location: uuid.UUID | None = Field(
         None, description="Required when more than one location offers the treatment."
     )
+    confirm_important_dates: bool = Field(
+        False,
+        description="Book even though the recovery window covers one of the client's "
+        "important dates (otherwise 409 `important_date_conflict`).",
+    )
 
 
 class RescheduleIn(InputSchema):
     start: StartTime
     specialist: uuid.UUID | None = Field(None, description="Ask for this specialist.")
+    confirm_important_dates: bool = Field(
+        False, description="Move even though the recovery window covers an important date."
+    )
 
 
 class CancelIn(InputSchema):

@@ -62,7 +62,9 @@ def scoped_appointment(actor: Actor, appointment_id: uuid.UUID) -> Any:
         "a different body is a 422 `idempotency_key_reused`. A request that failed stored "
         "nothing, so its key may be retried. Keys are scoped to the token's user.\n\n"
         "409 `slot_unavailable` carries up to 3 nearest `alternatives`; 409 "
-        "`contraindicated` means an open screening finding needs a clinician first. A client "
+        "`contraindicated` means an open screening finding needs a clinician first; 409 "
+        "`important_date_conflict` that the recovery window covers one of the client's "
+        "important dates (send `confirm_important_dates: true` to book anyway). A client "
         "token may book only for its own client (403 otherwise), only treatments bookable "
         "online, and within the treatment's notice and horizon."
     ),
@@ -90,6 +92,7 @@ def appointment_create_view(
         location=location_ref(payload.location) if payload.location else None,
         specialist=specialist_ref(payload.specialist) if payload.specialist else None,
         idempotency_key=idempotency_key,
+        confirm_important_dates=payload.confirm_important_dates,
     )
     if result.replayed:
         response[REPLAYED_HEADER] = "true"
@@ -171,6 +174,7 @@ def appointment_reschedule_view(
         by=actor.user,
         now=timezone.now(),
         specialist=specialist_ref(payload.specialist) if payload.specialist else None,
+        confirm_important_dates=payload.confirm_important_dates,
     )
     return appointment_out(appointment_get(moved.pk))
 

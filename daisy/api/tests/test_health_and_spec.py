@@ -29,6 +29,11 @@ OPERATIONS = {
     ("get", "/api/v1/appointments/{appointment_id}"),
     ("post", "/api/v1/appointments/{appointment_id}/reschedule"),
     ("post", "/api/v1/appointments/{appointment_id}/cancel"),
+    ("post", "/api/v1/courses/plan"),
+    ("post", "/api/v1/courses"),
+    ("get", "/api/v1/courses/{course_id}"),
+    ("get", "/api/v1/clients/{client_id}/important-dates"),
+    ("post", "/api/v1/clients/{client_id}/important-dates"),
 }
 
 
@@ -126,7 +131,14 @@ def test_spec_names_the_contract_fields():
     client = set(schemas["ClientOut"]["properties"])
     assert client == {"id", "first_name", "last_name", "email", "phone", "date_of_birth"}
     appt_in = schemas["AppointmentIn"]["properties"]
-    assert set(appt_in) == {"client", "treatment", "start", "specialist", "location"}
+    assert set(appt_in) == {
+        "client",
+        "treatment",
+        "start",
+        "specialist",
+        "location",
+        "confirm_important_dates",  # issue 5
+    }
     appt = set(schemas["AppointmentOut"]["properties"])
     assert {"id", "status", "start", "end", "client", "treatment", "specialist", "location"} <= appt
     assert set(schemas["SlotOut"]["properties"]) == {
@@ -140,6 +152,23 @@ def test_spec_names_the_contract_fields():
     assert set(schemas["Ref"]["properties"]) == {"id", "name"}
     assert {"name", "start", "end", "resources"} <= set(schemas["SlotPhase"]["properties"])
     assert schemas["ErrorOut"]["required"] == ["error"]
+    # Issue 5: the course plan's request and answer.
+    assert set(schemas["PlanIn"]["properties"]) == {
+        "client",
+        "treatment",
+        "sessions",
+        "interval_days",
+        "earliest_start",
+        "specialist",
+        "preferred_weekdays",
+        "preferred_times",
+        "important_dates",
+    }
+    assert set(schemas["PlanOut"]["properties"]) == {"sessions", "problems", "alternative"}
+    planned = set(schemas["PlannedSessionOut"]["properties"])
+    assert planned == {"start", "end", "specialist", "location"}
+    assert set(schemas["ProblemOut"]["properties"]) == {"session", "reason"}
+    assert {"kind", "start", "end"} <= set(schemas["ImportantDateIn"]["properties"])
 
 
 def test_docs_page_uses_only_local_assets():

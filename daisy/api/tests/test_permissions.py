@@ -16,6 +16,8 @@ from daisy.accounts.models import ApiToken
 from daisy.api.tests.conftest import ROLES, Cast, error_of
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
+from daisy.courses.models import ImportantDate, Plan, PlanSession
+from daisy.courses.services import SessionTime, course_book, course_presets_install
 from daisy.lib.testing import MONDAY, at
 from daisy.scheduling.models import Allocation, Appointment
 from daisy.scheduling.services import appointment_book
@@ -28,6 +30,7 @@ class World:
     cast: Cast
     appt_a: Appointment  # client A's
     appt_b: Appointment  # client B's
+    course_a: Any = None  # client A's course (issue 5)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,18 @@ def _appointment(w: World, role: str) -> dict[str, str]:
     start = at(MONDAY + timedelta(days=1), hour).isoformat()
     return {"client": str(w.cast.client_a.pk), "treatment": "microneedling", "start": start}
 
+
+def _course(w: World, role: str) -> dict[str, Any]:
+    return {
+        "client": str(w.cast.client_a.pk),
+        "treatment": "microneedling",
+        "sessions": 2,
+        "earliest_start": str(MONDAY + timedelta(days=3)),
+    }
+
+
+# POSTs that answer without writing anything.
+NO_WRITES = {"course plan for A"}
 
 CASES: dict[str, Case] = {
     "health": Case("GET", lambda w: "/health"),
@@ -85,6 +100,20 @@ CASES: dict[str, Case] = {
     "appointment A cancel": Case(
         "POST", lambda w: f"/appointments/{w.appt_a.pk}/cancel", body=lambda w, r: {"reason": r}
     ),
+    "course plan for A": Case("POST", lambda w: "/courses/plan", body=_course),
+    "course create for A": Case(
+        "POST",
+        lambda w: "/courses",
+        body=_course,
+        headers=lambda role: {"Idempotency-Key": f"course-{role}"},
+    ),
+    "course A get": Case("GET", lambda w: f"/courses/{w.course_a.pk}"),
+    "important dates of A": Case("GET", lambda w: f"/clients/{w.cast.client_a.pk}/important-dates"),
+    "important date create for A": Case(
+        "POST",
+        lambda w: f"/clients/{w.cast.client_a.pk}/important-dates",
+        body=lambda w, r: {"kind": "wedding", "start": str(MONDAY + timedelta(days=90))},
+    ),
 }
 
 A, B, R, S, M = "client_a", "client_b", "reception", "specialist", "manager"
@@ -106,6 +135,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "appointment A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "appointment A reschedule": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "appointment A cancel": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "course plan for A": {"anonymous": 401, A: 200, B: 403, R: 200, S: 200, M: 200},
+    "course create for A": {"anonymous": 401, A: 201, B: 403, R: 201, S: 201, M: 201},
+    "course A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "important dates of A": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "important date create for A": {"anonymous": 401, A: 201, B: 404, R: 201, S: 201, M: 201},
 }
 
 
@@ -116,7 +150,8 @@ def test_the_matrix_covers_every_endpoint_and_role():
         (c.method.lower(), "/api/v1" + c.path(FakeWorld()).replace(str(FAKE), "{x}"))
         for c in CASES.values()
     }
-    normalised = {(m, p.replace("{client_id}", "{x}").replace("{appointment_id}", "{x}"))
+    normalised = {(m, p.replace("{client_id}", "{x}").replace("{appointment_id}", "{x}")
+                         .replace("{course_id}", "{x}"))
                   for m, p in OPERATIONS}  # fmt: skip
     assert covered == normalised
     assert all(set(row) == set(ROLES) for row in EXPECTED.values())
@@ -149,6 +184,9 @@ def snapshot() -> dict[str, Any]:
         ],
         "allocations": rows(Allocation, "id"),
         "audit": AuditEntry.objects.count(),
+        "courses": list(Plan.objects.order_by("pk").values_list("pk", "status")),
+        "course_sessions": PlanSession.objects.count(),
+        "important_dates": list(ImportantDate.objects.order_by("pk").values_list("pk", "start_on")),
         "tokens": list(ApiToken.objects.order_by("pk").values_list("pk", "revoked_at")),
     }
 
@@ -167,9 +205,24 @@ def world(cast: Cast) -> World:
     return World(cast=cast, appt_a=booked(cast.client_a, 10), appt_b=booked(cast.client_b, 12))
 
 
+@pytest.fixture
+def matrix_world(world: World) -> World:
+    """The world with a course of client A's too (issue 5)."""
+    course_presets_install()
+    world.course_a = course_book(
+        client=world.cast.client_a,
+        treatment=world.cast.clinic.microneedling,
+        booked_by=world.cast.clinic.reception,
+        now=at(MONDAY - timedelta(days=7), 8),
+        session_times=[SessionTime(at(MONDAY + timedelta(days=2 + 28 * k), 10)) for k in range(2)],
+    ).plan
+    return world
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", list(CASES))
-def test_permission_matrix(world: World, name: str, role: str) -> None:
+def test_permission_matrix(matrix_world: World, name: str, role: str) -> None:
+    world = matrix_world
     case = CASES[name]
     api = world.cast.as_(role)
     before = snapshot()
@@ -186,7 +239,7 @@ def test_permission_matrix(world: World, name: str, role: str) -> None:
     if expected >= 400:
         error_of(response)
         assert after == before, f"denied {name} by {role} changed something"
-    elif case.method == "GET":
+    elif case.method == "GET" or name in NO_WRITES:
         audited = name == "client A get" and role in {R, S, M}
         assert after["audit"] == before["audit"] + (1 if audited else 0)
         assert {k: v for k, v in after.items() if k != "audit"} == {
