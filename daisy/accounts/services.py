@@ -47,6 +47,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.view_phase",
         # Red-flag alerts: reception sees them to call the client; clinicians clear them.
         "aftercare.view_alert",
+        # Courses (issue 5): plans are created, adjusted and accepted at the front desk too.
+        "courses.view_plan",
+        "courses.add_plan",
+        "courses.change_plan",
+        "courses.view_planarea",
+        "courses.view_plansession",
+        "courses.view_importantdate",
+        "courses.add_importantdate",
+        "courses.delete_importantdate",
+        "courses.view_coursedefault",
+        "courses.view_importantdatekind",
     ],
     Role.SPECIALIST: [
         "clients.view_client",
@@ -67,6 +78,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinic.view_closure",
         "treatments.view_treatment",
         "treatments.view_phase",
+        # Courses (issue 5): specialists grade areas and confirm extended courses.
+        "courses.view_plan",
+        "courses.add_plan",
+        "courses.change_plan",
+        "courses.view_planarea",
+        "courses.add_planarea",
+        "courses.change_planarea",
+        "courses.view_plansession",
+        "courses.view_importantdate",
+        "courses.add_importantdate",
+        "courses.delete_importantdate",
+        "courses.view_coursedefault",
+        "courses.view_importantdatekind",
     ],
 }
 

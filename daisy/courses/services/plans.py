@@ -264,6 +264,9 @@ def plan_create(
     for the areas (DOMAIN.md 1.2, 1.3)."""
     _require_staff(by)
     cleaned = _clean_areas(areas)
+    if cleaned and not _is_clinician(by):
+        # DOMAIN.md 1.3: grading is a clinical assessment.
+        raise PermissionDenied(_("Only a specialist or the clinic manager can grade an area."))
     advice = course_recommend(cleaned)
     shape = course_shape(
         sessions=advice.sessions if sessions is None else sessions,
@@ -422,6 +425,29 @@ def plan_area_grade(
             obj=area.plan,
             at=now,
             data={"area": area.area, "concern": area.concern, "grade": grade},
+        )
+    return row
+
+
+def plan_area_add(*, plan: Plan, area: AreaInput, by: Any, now: datetime) -> PlanArea:
+    """Another area for the plan, with its first grade."""
+    if not _is_clinician(by):
+        raise PermissionDenied(_("Only a specialist or the clinic manager can grade an area."))
+    (item,) = _clean_areas([area])
+    if plan.areas.filter(area__iexact=item.area, concern=item.concern).exists():
+        raise ValidationFailed(
+            _("%(area)s is listed twice with the same concern.") % {"area": item.area},
+            fields={"area": "duplicate"},
+        )
+    with transaction.atomic():
+        row = PlanArea.objects.create(plan=plan, area=item.area, concern=item.concern)
+        AreaGrade.objects.create(area=row, grade=item.grade, graded_at=now, graded_by=by)
+        audit_record(
+            actor=by,
+            action="course.area_add",
+            obj=plan,
+            at=now,
+            data={"area": item.area, "concern": item.concern, "grade": item.grade},
         )
     return row
 
