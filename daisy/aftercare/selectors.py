@@ -3,6 +3,7 @@ dated timeline ("Your aftercare today" on the portal reads it through here)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -262,6 +263,7 @@ def aftercare_today_for_client(client: Any, now: datetime) -> AftercareToday | N
 # --- personal calendar feeds -------------------------------------------------------------------
 
 FEED_TOKEN_BYTES = 32  # 256 random bits, URL-safe: the token is the only credential
+FEED_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43,64}")
 # How far back a feed reaches: recent history for the owner's calendar, not the whole record.
 FEED_HISTORY = timedelta(days=90)
 
@@ -278,11 +280,12 @@ def calendar_feed_url(feed: CalendarFeed) -> str:
 
 def calendar_feed_ics(*, token: str, now: datetime) -> str:
     """The iCalendar text of a live feed; NotFound for a token that is unknown or revoked."""
+    # Only what calendar_feed_issue makes reaches the database (PostgreSQL refuses NUL bytes).
     feed = (
         CalendarFeed.objects.select_related("client", "specialist")
         .filter(token=token, revoked_at__isnull=True)
         .first()
-        if token
+        if FEED_TOKEN_SHAPE.fullmatch(token or "")
         else None
     )
     if feed is None:
