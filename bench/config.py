@@ -10,7 +10,8 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-VAR_DIR = REPO_ROOT / "var"
+# DAISY_VAR_DIR, as for the app: engineers sharing one checkout keep their bench files apart.
+VAR_DIR = Path(os.environ.get("DAISY_VAR_DIR") or REPO_ROOT / "var")
 
 SQLITE_PATH = VAR_DIR / "bench.sqlite3"
 SQLITE_URL = f"sqlite:///{SQLITE_PATH}"

@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 import math
 import sqlite3
+import threading
 import uuid
 import zoneinfo
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -22,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 
 from daisy.clinic.models import (
     Closure,
@@ -30,6 +32,7 @@ from daisy.clinic.models import (
     Device,
     DeviceStatus,
     Location,
+    ResourceKind,
     Room,
     Specialist,
     TimeOff,
@@ -44,6 +47,11 @@ from daisy.treatments.models import Treatment
 ROLE_SPECIALIST = "specialist"
 ROLE_ROOM = "room"
 ROLE_DEVICE = "device"
+_ROLE_OF_KIND = {
+    ResourceKind.SPECIALIST: ROLE_SPECIALIST,
+    ResourceKind.ROOM: ROLE_ROOM,
+    ResourceKind.DEVICE: ROLE_DEVICE,
+}
 
 
 def treatment_template(treatment: Treatment) -> slots.Template:
@@ -118,38 +126,106 @@ def _required(treatment: Treatment) -> tuple[set[int], str, str]:
     return skills, next(iter(room_kinds), ""), next(iter(device_kinds), "")
 
 
+# --- per-process caches of the clinic's set-up, keyed on the database's own stamps ----------
+#
+# DiaryVersion's stamps change in the same transaction as any write that could change an answer
+# (triggers; daisy/scheduling/versioning.py), so an entry is looked up under the stamp read
+# *before* the rows it was built from: it is never older than the stamp says. A stamp is drawn
+# at random on each change, so one from a rolled-back transaction never comes back.
+
+_STAMP_SQL = "SELECT config, diary FROM scheduling_diaryversion WHERE id = 1"
+_CACHE_SIZE = 256
+_cache_lock = threading.Lock()
+_caches: dict[str, OrderedDict[Any, Any]] = defaultdict(OrderedDict)
+
+
+@dataclass(frozen=True)
+class Stamps:
+    config: int
+    diary: int
+
+
+def diary_stamps() -> Stamps | None:
+    """The current stamps, or None when the row is missing (then nothing is cached)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL)
+        row = cursor.fetchone()
+    return Stamps(int(row[0]), int(row[1])) if row else None
+
+
+def _cached(kind: str, key: Any, build: Callable[[], Any]) -> Any:
+    """`build()` once per key and process (bounded, least recently used goes first). `key`
+    is None: build afresh, cache nothing."""
+    if key is None:
+        return build()
+    key = (connection.settings_dict["NAME"], key)
+    cache = _caches[kind]
+    with _cache_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = build()
+    with _cache_lock:
+        cache[key] = value
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    return value
+
+
+def caches_clear() -> None:
+    with _cache_lock:
+        _caches.clear()
+
+
 def eligible_resources(
-    treatment: Treatment, location: Location, *, specialist_id: Any = None
+    treatment: Treatment,
+    location: Location,
+    *,
+    specialist_id: Any = None,
+    stamps: Stamps | None = None,
 ) -> dict[str, list[ResourceInfo]]:
+    """Active resources at the location that can serve the treatment, by role. Read afresh,
+    unless `stamps` (read before this call) allow the answer cached for them."""
+    key = None
+    if stamps is not None:
+        key = (stamps.config, treatment.pk, location.pk, str(specialist_id or ""))
+    return _cached("eligible", key, lambda: _eligible_resources(treatment, location, specialist_id))
+
+
+def _eligible_resources(
+    treatment: Treatment, location: Location, specialist_id: Any
+) -> dict[str, list[ResourceInfo]]:
+    """One query for all roles (a UNION ALL of each role's rows), in name order per role."""
     template = treatment_template(treatment)
     skills, room_kind, device_kind = _required(treatment)
-    out: dict[str, list[ResourceInfo]] = {}
+    parts: list[QuerySet[Any]] = []
     if ROLE_SPECIALIST in template.roles:
         qs = Specialist.objects.filter(is_active=True, locations=location)
         for skill_id in skills:
             qs = qs.filter(skills__id=skill_id)
         if specialist_id is not None:
             qs = qs.filter(pk=specialist_id)
-        out[ROLE_SPECIALIST] = [
-            ResourceInfo(_rid(pk), ROLE_SPECIALIST, name)
-            for pk, name in qs.distinct().values_list("pk", "name")
-        ]
+        parts.append(qs.distinct())
     if ROLE_ROOM in template.roles:
-        rooms = Room.objects.filter(is_active=True, location=location, room_kind=room_kind)
-        out[ROLE_ROOM] = [
-            ResourceInfo(_rid(pk), ROLE_ROOM, name) for pk, name in rooms.values_list("pk", "name")
-        ]
+        parts.append(Room.objects.filter(is_active=True, location=location, room_kind=room_kind))
     if ROLE_DEVICE in template.roles:
-        devices = Device.objects.filter(
-            is_active=True,
-            location=location,
-            device_kind=device_kind,
-            status=DeviceStatus.IN_SERVICE,
+        parts.append(
+            Device.objects.filter(
+                is_active=True,
+                location=location,
+                device_kind=device_kind,
+                status=DeviceStatus.IN_SERVICE,
+            )
         )
-        out[ROLE_DEVICE] = [
-            ResourceInfo(_rid(pk), ROLE_DEVICE, name)
-            for pk, name in devices.values_list("pk", "name")
-        ]
+    out: dict[str, list[ResourceInfo]] = {role: [] for role in _ROLE_OF_KIND.values()}
+    out = {role: rows for role, rows in out.items() if role in template.roles}
+    if not parts:
+        return out
+    rows_qs = [p.order_by().values_list("pk", "kind", "name") for p in parts]
+    query = rows_qs[0].union(*rows_qs[1:], all=True) if len(rows_qs) > 1 else rows_qs[0]
+    for pk, kind, name in sorted(query, key=lambda row: (row[2], str(row[0]))):
+        role = _ROLE_OF_KIND[kind]
+        out[role].append(ResourceInfo(_rid(pk), role, name))
     return out
 
 
@@ -315,6 +391,53 @@ def _open_time(
     return intervals.intersect(own, location_open)
 
 
+@dataclass(frozen=True)
+class _ClinicSetup:
+    """Every row of hours, overrides, closures and time off, grouped for the hot path."""
+
+    hours: dict[tuple[Any, str | None], tuple[HoursRow, ...]]  # (location pk, rid | None)
+    overrides: dict[tuple[Any, str | None], list[OverrideRow]]  # sorted by date
+    closures: dict[Any, list[date]]  # location pk (None: every location) -> sorted dates
+    time_off: dict[str, list[tuple[datetime, datetime]]]  # rid -> sorted (start, end)
+
+
+def _clinic_setup() -> _ClinicSetup:
+    hours: dict[tuple[Any, str | None], list[HoursRow]] = defaultdict(list)
+    for loc, rid, weekday, opens, closes in WeeklyHours.objects.order_by(
+        "weekday", "opens_at"
+    ).values_list("location_id", "resource_id", "weekday", "opens_at", "closes_at"):
+        hours[(loc, _rid(rid) if rid else None)].append((weekday, opens, closes))
+    overrides: dict[tuple[Any, str | None], list[OverrideRow]] = defaultdict(list)
+    for loc, rid, on, is_closed, opens, closes in DateOverride.objects.order_by(
+        "on", "opens_at"
+    ).values_list("location_id", "resource_id", "on", "is_closed", "opens_at", "closes_at"):
+        overrides[(loc, _rid(rid) if rid else None)].append((on, is_closed, opens, closes))
+    closures: dict[Any, list[date]] = defaultdict(list)
+    for loc, on in Closure.objects.order_by("on").values_list("location_id", "on"):
+        closures[loc].append(on)
+    time_off: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for rid, s, e in TimeOff.objects.order_by("starts_at").values_list(
+        "resource_id", "starts_at", "ends_at"
+    ):
+        time_off[_rid(rid)].append((_utc(s), _utc(e)))
+    return _ClinicSetup(
+        hours={k: tuple(v) for k, v in hours.items()},
+        overrides=dict(overrides),
+        closures=dict(closures),
+        time_off=dict(time_off),
+    )
+
+
+def _on_days_plain(days: list[date], first_day: date, last_day: date) -> list[date]:
+    return days[bisect_left(days, first_day) : bisect_right(days, last_day)]
+
+
+def _on_days(rows: list[OverrideRow], first_day: date, last_day: date) -> tuple[OverrideRow, ...]:
+    lo = bisect_left(rows, first_day, key=itemgetter(0))
+    hi = bisect_right(rows, last_day, key=itemgetter(0))
+    return tuple(rows[lo:hi])
+
+
 def booking_context(
     *,
     treatment: Treatment,
@@ -330,45 +453,40 @@ def booking_context(
     """`now` lets expired holds go (pass it whenever you have it); `exclude_hold_id` treats one
     hold's time as free (its owner looking again, or the booking that converts it)."""
     tz = location.tz
-    template = treatment_template(treatment)
+    stamps = diary_stamps()
+    template = _cached(
+        "template",
+        (stamps.config, treatment.pk) if stamps else None,
+        lambda: treatment_template(treatment),
+    )
     if by_role is None:
-        by_role = eligible_resources(treatment, location, specialist_id=specialist_id)
+        by_role = eligible_resources(
+            treatment, location, specialist_id=specialist_id, stamps=stamps
+        )
     infos = {info.id: info for infos in by_role.values() for info in infos}
     ids = list(infos)
+    setup: _ClinicSetup = _cached("setup", stamps.config if stamps else None, _clinic_setup)
 
     first_day = _utc(window_start).astimezone(tz).date() - timedelta(days=1)
     last_day = (_utc(window_end) + template.total_duration).astimezone(tz).date() + timedelta(
         days=1
     )
 
-    hours: dict[str | None, list[HoursRow]] = defaultdict(list)
-    for rid, weekday, opens, closes in (
-        WeeklyHours.objects.filter(location=location)
-        .filter(Q(resource__isnull=True) | Q(resource_id__in=ids))
-        .order_by("weekday", "opens_at")
-        .values_list("resource_id", "weekday", "opens_at", "closes_at")
-    ):
-        hours[_rid(rid) if rid else None].append((weekday, opens, closes))
-    overrides: dict[str | None, list[OverrideRow]] = defaultdict(list)
-    for rid, on, is_closed, opens, closes in (
-        DateOverride.objects.filter(location=location, on__gte=first_day, on__lte=last_day)
-        .filter(Q(resource__isnull=True) | Q(resource_id__in=ids))
-        .order_by("on", "opens_at")
-        .values_list("resource_id", "on", "is_closed", "opens_at", "closes_at")
-    ):
-        overrides[_rid(rid) if rid else None].append((on, is_closed, opens, closes))
+    loc = location.pk
     closed_on = frozenset(
-        Closure.objects.filter(on__gte=first_day, on__lte=last_day)
-        .filter(Q(location=location) | Q(location__isnull=True))
-        .values_list("on", flat=True)
+        on
+        for key in (loc, None)
+        for on in _on_days_plain(setup.closures.get(key, []), first_day, last_day)
     )
-    time_off: dict[str, list[Interval[datetime]]] = defaultdict(list)
-    for rid, s, e in TimeOff.objects.filter(
-        resource_id__in=ids,
-        starts_at__lt=window_end + template.total_duration,
-        ends_at__gt=window_start - template.total_duration,
-    ).values_list("resource_id", "starts_at", "ends_at"):
-        time_off[_rid(rid)].append(Interval(_utc(s), _utc(e)))
+    off_from = _utc(window_start) - template.total_duration
+    off_until = _utc(window_end) + template.total_duration
+    time_off: dict[str, list[Interval[datetime]]] = {}
+    for rid in ids:
+        spans = [
+            Interval(s, e) for s, e in setup.time_off.get(rid, ()) if s < off_until and e > off_from
+        ]
+        if spans:
+            time_off[rid] = spans
 
     rows = busy_rows(
         ids,
@@ -382,19 +500,19 @@ def booking_context(
     # pass rather than 24k dictionary appends.
     busy = {rid: [(s, e) for _, s, e in group] for rid, group in groupby(rows, key=itemgetter(0))}
 
-    location_hours = tuple(hours.get(None, ()))
-    location_overrides = tuple(overrides.get(None, ()))
+    location_hours = setup.hours.get((loc, None), ())
+    location_overrides = _on_days(setup.overrides.get((loc, None), []), first_day, last_day)
     candidates = []
     for info in infos.values():
-        own = hours.get(info.id)
+        own = setup.hours.get((loc, info.id))
         open_ = _open_time(
             location.time_zone,
             first_day,
             last_day,
             location_hours,
             location_overrides,
-            tuple(own) if own else None,
-            tuple(overrides.get(info.id, ())),
+            own or None,
+            _on_days(setup.overrides.get((loc, info.id), []), first_day, last_day),
             closed_on,
         )
         if info.id in time_off:
@@ -453,35 +571,90 @@ def availability_list(
     group_by_specialist: bool = False,
     for_staff: bool = False,
     held_by: str | None = None,
+    cache: bool = False,
 ) -> list[LocatedSlot]:
     """Bookable slots for the treatment: one per start time (resources chosen by the core's
     tie-break), or one per start and specialist when grouping or filtering by specialist.
 
-    Live holds are busy time, except the one held by `held_by` (its owner may pick it again)."""
+    Live holds are busy time, except the one held by `held_by` (its owner may pick it again).
+
+    `cache=True` (busy read paths: the API, booking pages) reuses this process's answer for
+    the same question while the database's diary stamp is unchanged; any committed booking,
+    hold, move, cancellation or set-up change draws a new stamp first, so a cached answer never
+    offers a time that a committed write took (test_versioning.py). The clock-dependent parts
+    are applied on every call: notice and horizon filter the cached slots, and an answer that
+    counted a hold as busy is only reused until that hold expires."""
     check_window(window_start, window_end)
     own_hold = slot_hold_live_id(held_by=held_by, now=now) if held_by else None
     locations = [location] if location is not None else list(locations_offering(treatment))
     out: list[LocatedSlot] = []
     rules = treatment_rules(treatment, for_staff=for_staff)
     group_by = ROLE_SPECIALIST if (group_by_specialist or specialist_id is not None) else None
+    stamps = diary_stamps() if cache else None
     for loc in locations:
-        ctx = booking_context(
+        question = _Question(
             treatment=treatment,
             location=loc,
-            window_start=window_start,
-            window_end=window_end,
+            window_start=_utc(window_start),
+            window_end=_utc(window_end),
             specialist_id=specialist_id,
-            now=now,
+            group_by=group_by,
             exclude_hold_id=own_hold,
         )
-        if group_by and group_by not in ctx.template.roles:
-            group_by = None
+        if stamps is None:
+            answer = question.answer(now=now, rules=rules)
+        else:
+            answer = _cached_answer(question, stamps, now)
+        if answer is None:
+            continue
+        found, ctx = answer
+        if stamps is not None:
+            found = _within_rules(found, question, now, rules)
+        out.extend(LocatedSlot(s, ctx) for s in found)
+    out.sort(key=lambda ls: ls.slot.start)
+    return out
+
+
+@dataclass(frozen=True)
+class _Question:
+    treatment: Treatment = field(compare=False)
+    location: Location = field(compare=False)
+    window_start: datetime
+    window_end: datetime
+    specialist_id: Any
+    group_by: str | None
+    exclude_hold_id: Any
+
+    def key(self) -> tuple[Any, ...]:
+        return (
+            self.treatment.pk,
+            self.location.pk,
+            self.window_start,
+            self.window_end,
+            str(self.specialist_id or ""),
+            self.group_by,
+            str(self.exclude_hold_id or ""),
+        )
+
+    def answer(
+        self, *, now: datetime, rules: slots.Rules
+    ) -> tuple[list[slots.Slot], BookingContext] | None:
+        ctx = booking_context(
+            treatment=self.treatment,
+            location=self.location,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            specialist_id=self.specialist_id,
+            now=now,
+            exclude_hold_id=self.exclude_hold_id,
+        )
+        group_by = self.group_by if self.group_by in ctx.template.roles else None
         try:
             found = slots.find_slots(
                 template=ctx.template,
                 candidates=ctx.candidates,
-                window_start=_utc(window_start),
-                window_end=_utc(window_end),
+                window_start=self.window_start,
+                window_end=self.window_end,
                 tz=ctx.tz,
                 now=now,
                 rules=rules,
@@ -489,11 +662,77 @@ def availability_list(
             )
         except slots.SlotProblem as problem:
             if problem.code == "no_candidates":
-                continue
+                return None
             raise ValidationFailed(problem.message, code=problem.code) from problem
-        out.extend(LocatedSlot(s, ctx) for s in found)
-    out.sort(key=lambda ls: ls.slot.start)
-    return out
+        return found, ctx
+
+
+@dataclass(frozen=True)
+class _Answer:
+    found: tuple[list[slots.Slot], BookingContext] | None
+    computed_at: datetime  # holds expired by then were free time
+    valid_until: datetime | None  # the first hold counted as busy expires then
+
+
+def _cached_answer(
+    question: _Question, stamps: Stamps, now: datetime
+) -> tuple[list[slots.Slot], BookingContext] | None:
+    key = ("answer", connection.settings_dict["NAME"], stamps.diary, question.key())
+    cache = _caches["answer"]
+    with _cache_lock:
+        entry: _Answer | None = cache.get(key)
+        if entry is not None:
+            cache.move_to_end(key)
+    if (
+        entry is not None
+        and entry.computed_at <= now
+        and (entry.valid_until is None or now < entry.valid_until)
+    ):
+        return entry.found
+    # Every start from now to the window's end, whatever the notice and horizon: those are
+    # applied per call (_within_rules), so one answer serves clients and staff alike.
+    unbounded = slots.Rules(
+        min_notice=timedelta(0),
+        max_advance=max(question.window_end - now, timedelta(0)) + timedelta(days=1),
+        step_minutes=question.treatment.step_minutes,
+    )
+    found = question.answer(now=now, rules=unbounded)
+    valid_until = _next_hold_expiry(found[1], question, now) if found is not None else None
+    entry = _Answer(found=found, computed_at=now, valid_until=valid_until)
+    with _cache_lock:
+        cache[key] = entry
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    return found
+
+
+def _within_rules(
+    found: list[slots.Slot], question: _Question, now: datetime, rules: slots.Rules
+) -> list[slots.Slot]:
+    """The slots find_slots would list for this `now` and these rules (its own bounds)."""
+    lo = math.ceil(max(question.window_start, now + rules.min_notice).timestamp())
+    latest = math.floor((now + rules.max_advance).timestamp())
+    hi = min(math.ceil(question.window_end.timestamp()), latest + 1)
+    if found and lo <= found[0].start.timestamp() and found[-1].start.timestamp() < hi:
+        return found
+    return [s for s in found if lo <= s.start.timestamp() < hi]
+
+
+def _next_hold_expiry(ctx: BookingContext, question: _Question, now: datetime) -> datetime | None:
+    """When the first live hold that this answer counted as busy expires."""
+    total = ctx.template.total_duration
+    start, end = question.window_start - total, question.window_end + total
+    qs = Allocation.objects.filter(
+        resource_id__in=list(ctx.resources),
+        is_active=True,
+        hold_expires_at__gt=now,
+        starts_at__lt=end,
+        ends_at__gt=start,
+        starts_at__gt=start - MAX_ALLOCATION,
+    )
+    if question.exclude_hold_id is not None:
+        qs = qs.exclude(hold_id=question.exclude_hold_id)
+    return qs.aggregate(first=Min("hold_expires_at"))["first"]
 
 
 def slot_hold_live_id(*, held_by: str, now: datetime) -> Any:

@@ -460,8 +460,8 @@ def test_availability_never_offers_a_taken_time():
         assert at(MONDAY, 9) <= ls.slot.start and ls.slot.busy_until <= at(MONDAY, 19)
 
 
-def _count_availability_queries(clinic, days=7):
-    with CaptureQueriesContext(connection) as ctx:
+def _count_availability_queries(clinic, days=7, *, warm=False):
+    def ask():
         selectors.availability_list(
             treatment=clinic.microneedling,
             window_start=at(MONDAY, 0),
@@ -469,6 +469,14 @@ def _count_availability_queries(clinic, days=7):
             now=booking_now(),
             location=clinic.location,
         )
+
+    # Cold: the clinic's set-up is read too (as after any change to it); warm: it is cached
+    # under an unchanged stamp and only the stamp and the window's busy time are read.
+    selectors.caches_clear()
+    if warm:
+        ask()
+    with CaptureQueriesContext(connection) as ctx:
+        ask()
     return len(ctx.captured_queries)
 
 
@@ -487,6 +495,8 @@ def test_availability_query_count_does_not_grow_with_specialists_or_appointments
         )
     assert _count_availability_queries(big) == small_count
     assert _count_availability_queries(big, days=60) == small_count
+    assert _count_availability_queries(small, warm=True) == 2
+    assert _count_availability_queries(big, days=60, warm=True) == 2
 
 
 def test_local_time_in_the_spring_forward_gap_is_refused_with_a_reason():
