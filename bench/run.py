@@ -42,6 +42,9 @@ SQLITE_FIGURES = (
     # Through a real server process (bench/api_http.py).
     "http_availability_7d_sqlite",
     "http_book_sqlite",
+    # Issue 5 (bench/courses.py): proposing a whole course, database reads included.
+    "course_plan_ms",
+    "course_plan_12_ms",
 )
 PG_FIGURES = (
     "availability_90d_ms_postgres",
@@ -355,6 +358,14 @@ def targets(figures: dict[str, Any]) -> dict[str, Any]:
             _get(figures, "messages_per_s_postgres_3_workers", "value"), 500.0, ">=",
             rule="3 `daisy worker` processes, PostgreSQL: >= 500 messages/s",
         ),
+        "course_plan_6_p95_lt_100ms": _target(
+            _get(figures, "course_plan_ms", "p95_ms"), 100.0, "<",
+            rule="6-session course plan, 3 important dates, bench clinic: p95 < 100 ms",
+        ),
+        "course_plan_12_p95_lt_250ms": _target(
+            _get(figures, "course_plan_12_ms", "p95_ms"), 250.0, "<",
+            rule="12-session course plan, bench clinic: p95 < 250 ms",
+        ),
         "schedule_6_lt_5ms": _target(
             _get(figures, SCHEDULE_FIGURE, "value"), 5.0, "<",
             rule="scheduling a booking's 6 messages < 5 ms (SQLite)",
@@ -528,7 +539,7 @@ def worker_main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import dataset, figures
+    from bench import courses, dataset, figures
 
     began = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -546,6 +557,7 @@ def worker_main(argv: list[str]) -> int:
     bench = figures.make_bench(args.engine, args.runs, args.warmups, _selector(args.only), _log)
     try:
         measured = figures.run(bench)
+        measured.update(courses.run(bench))
     finally:
         figures.cleanup()
     with connection.cursor() as cursor:

@@ -394,22 +394,40 @@ class _Calendar:
         "valid",
     )
 
-    def __init__(self, candidate: Candidate, needs: list[_Pair]) -> None:
+    def __init__(
+        self,
+        candidate: Candidate,
+        needs: list[_Pair],
+        seen_opens: dict[int, tuple[Sequence[Interval[datetime]], list[_Pair]]] | None = None,
+    ) -> None:
         self.resource_id = candidate.resource_id
         self.role = candidate.role
-        if None in [i.start.tzinfo for i in (*candidate.open, *candidate.busy)]:
+        if None in [i.start.tzinfo for i in candidate.busy]:
             raise SlotProblem(
                 "naive_datetime",
                 f"The calendar of {candidate.resource_id} has times without a time zone.",
             )
         floor, ceil = math.floor, math.ceil
-        # Rounded as slots.py does: open time inwards, busy time outwards.
-        self.opens = merge_pairs(
-            [(ceil(i.start.timestamp()), floor(i.end.timestamp())) for i in candidate.open]
-        )
+        # Resources with the same hours share one open-time list (the scheduling selectors
+        # cache it), so convert each list once per plan; the list is kept alongside its id.
+        memo = seen_opens.get(id(candidate.open)) if seen_opens is not None else None
+        if memo is not None and memo[0] is candidate.open:
+            self.opens = memo[1]
+        else:
+            if None in [i.start.tzinfo for i in candidate.open]:
+                raise SlotProblem(
+                    "naive_datetime",
+                    f"The calendar of {candidate.resource_id} has times without a time zone.",
+                )
+            # Rounded as slots.py does: open time inwards, busy time outwards.
+            self.opens = merge_pairs(
+                [(ceil(i.start.timestamp()), floor(i.end.timestamp())) for i in candidate.open]
+            )
+            if seen_opens is not None:
+                seen_opens[id(candidate.open)] = (candidate.open, self.opens)
         rounded = [(floor(i.start.timestamp()), ceil(i.end.timestamp())) for i in candidate.busy]
-        # Busy time straight from the database as epoch seconds (slots.Candidate.busy_seconds).
-        rounded.extend((int(a), int(b)) for a, b in candidate.busy_seconds)
+        # Busy time straight from the database as whole epoch seconds (Candidate.busy_seconds).
+        rounded.extend(candidate.busy_seconds)
         self.busy = busy = merge_pairs(rounded)
         self.open_starts = [pair[0] for pair in self.opens]
         self.busy_starts = [pair[0] for pair in busy]
@@ -440,12 +458,13 @@ def _calendars(template: Template, candidates: Sequence[Candidate]) -> dict[str,
     needs = _needs(template)
     by_role: dict[str, list[_Calendar]] = {role: [] for role in needs}
     owners: dict[str, _Calendar] = {}
+    seen_opens: dict[int, tuple[Sequence[Interval[datetime]], list[_Pair]]] = {}
     for candidate in candidates:
         if candidate.role not in by_role:
             continue
         if any(c.resource_id == candidate.resource_id for c in by_role[candidate.role]):
             raise ValueError(f"{candidate.resource_id!r} is listed twice as {candidate.role!r}")
-        calendar = _Calendar(candidate, needs[candidate.role])
+        calendar = _Calendar(candidate, needs[candidate.role], seen_opens)
         owner = owners.setdefault(candidate.resource_id, calendar)
         if (owner.opens, owner.busy) != (calendar.opens, calendar.busy):
             raise ValueError(

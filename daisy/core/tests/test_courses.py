@@ -975,3 +975,21 @@ def test_the_rest_of_a_course_that_cannot_follow_in_its_window_says_so() -> None
 def test_previous_on_must_come_before_the_window() -> None:
     with pytest.raises(ValueError, match="previous_on"):
         CourseRequest(sessions=2, earliest_start=JUNE_1, previous_on=JUNE_1)
+
+
+def test_busy_time_given_as_epoch_seconds_is_busy_too() -> None:
+    # The scheduling selectors hand over busy time as (start, end) epoch seconds.
+    candidates = Clinic().candidates()
+    day = (
+        int(to_utc(JUNE_1, time(9), LONDON).timestamp()),
+        int(to_utc(JUNE_1, time(17), LONDON).timestamp()),
+    )
+    candidates = [
+        Candidate(c.resource_id, c.role, c.open, c.busy, busy_seconds=[day])
+        if c.resource_id == "specialist:amy"
+        else c
+        for c in candidates
+    ]
+    result = plan(CourseRequest(sessions=2, earliest_start=JUNE_1), candidates)
+    assert result.is_complete
+    assert dates_of(result)[0] == JUNE_1 + DAY
