@@ -1,12 +1,14 @@
 """`daisy worker`: the background worker (DESIGN.md 5).
 
-Three loops in one process:
+Four loops in one process:
 - a heartbeat thread (WorkerHeartbeat row; the health endpoint turns red after 5 minutes);
 - the outbox thread: every poll interval, sweep expired leases and deliver due messages
   (daisy.notifications.delivery) — the safety net that needs no task at all;
 - the task queue (django-tasks-db) in the main thread, which runs `deliver_due` promptly after a
   message is scheduled, and any other task. With the RQ backend (REDIS_URL) tasks run under
-  `rqworker` instead, and this process runs the heartbeat and the outbox only.
+  `rqworker` instead, and this process runs the heartbeat and the outbox only;
+- periodic jobs the apps declare (`periodic_jobs` on their AppConfig), e.g. course follow-ups:
+  each idempotent, as every worker runs them.
 
 SIGTERM/SIGINT stop it gracefully: the message being handed off is finished and recorded, the
 rest of the batch is released for other workers. SIGKILL loses nothing either: the sweep
@@ -19,18 +21,55 @@ import os
 import signal
 import socket
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks import task_backends
 
 from daisy.notifications.delivery import lease_owner, run_outbox_loop
 from daisy.notifications.services import worker_heartbeat_beat
 
 logger = logging.getLogger("daisy.worker")
+
+
+def periodic_jobs() -> list[tuple[str, Callable[..., Any], float]]:
+    """(name, function taking `now`, every N seconds) from each app's `periodic_jobs`. The apps
+    declare them, so the worker knows nothing of what they do (DESIGN.md 3: notifications knows
+    nothing of scheduling). Each job must be idempotent: every worker runs it."""
+    jobs = []
+    for config in apps.get_app_configs():
+        for path, seconds in getattr(config, "periodic_jobs", ()):
+            jobs.append((path, import_string(path), float(seconds)))
+    return jobs
+
+
+def run_periodic_jobs(
+    jobs: list[tuple[str, Callable[..., Any], float]],
+    *,
+    stop: threading.Event,
+    clock: Callable[[], Any] = timezone.now,
+) -> None:
+    """Run each job at start and then every its own interval, until `stop` is set. A failing
+    job is logged and tried again at its next turn; it never stops the others."""
+    next_at = {path: 0.0 for path, _, _ in jobs}
+    while jobs and not stop.is_set():
+        for path, job, seconds in jobs:
+            if time.monotonic() < next_at[path]:
+                continue
+            try:
+                job(now=clock())
+            except Exception:  # noqa: BLE001 - a periodic job must not kill the worker
+                logger.exception("periodic job %s failed", path)
+                close_old_connections()
+            next_at[path] = time.monotonic() + seconds
+        stop.wait(max(1.0, min(next_at.values()) - time.monotonic()))
 
 
 class Command(BaseCommand):
@@ -62,6 +101,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-tasks", action="store_true", help="deliver messages only; run no task queue"
         )
+        parser.add_argument(
+            "--no-periodic",
+            action="store_true",
+            help="run no periodic jobs (the apps' periodic_jobs, e.g. course follow-ups)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_id = options["worker_id"][:64]
@@ -90,11 +134,19 @@ class Command(BaseCommand):
             finally:
                 connection.close()
 
+        def periodic() -> None:
+            try:
+                run_periodic_jobs(periodic_jobs(), stop=stop)
+            finally:
+                connection.close()
+
         count = options["threads"] or settings.DAISY_MESSAGE_WORKER_THREADS
         threads = [threading.Thread(target=beat, name="heartbeat", daemon=True)] + [
             threading.Thread(target=outbox, args=(n,), name=f"outbox-{n}", daemon=True)
             for n in range(max(1, count))
         ]
+        if not options["no_periodic"]:
+            threads.append(threading.Thread(target=periodic, name="periodic", daemon=True))
         for thread in threads:
             thread.start()
         self.stdout.write(f"Worker {worker_id} started.")
