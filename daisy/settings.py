@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",  # the API's docs page, served with ninja's bundled Swagger UI (no CDN)
+    "axes",  # sign-in lockout after repeated failures (issue 4)
     "daisy.lib",
     "daisy.accounts",
     "daisy.audit",
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "daisy.urls"
@@ -94,6 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 600
+    # The same backend, with writers queued on a lock file that wakes the next one at once
+    # instead of SQLite's coarse busy-wait sleeps (daisy/lib/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "daisy.lib.sqlite"
     # A file, not :memory:, so that concurrency tests' threads and processes share one database
     # with SQLite's real locking.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-daisy.sqlite3")}
@@ -113,6 +120,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Clients sign in with their email address (daisy/accounts); staff with their username at /admin/.
+# Axes comes first so a locked-out visitor is refused before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "daisy.accounts.backends.ClientEmailBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:sign-in"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+# Per address and client IP: a stranger elsewhere cannot lock a client out of their account.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Client addresses are counted whatever their case; staff usernames as typed at /admin/.
+AXES_USERNAME_CALLABLE = "daisy.accounts.lockout.username_of"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "daisy.accounts.lockout.locked_out"
+# The address typed is personal data: logs carry a digest of it, never the address.
+AXES_CLIENT_STR_CALLABLE = "daisy.accounts.lockout.client_str"
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

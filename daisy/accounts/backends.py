@@ -1,0 +1,35 @@
+"""Clients sign in with their email address (staff keep their usernames in the back-office)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from daisy.accounts.models import Role, User
+
+
+class ClientEmailBackend(ModelBackend):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
+        if not username or password is None or "@" not in username:
+            return None
+        user = (
+            User.objects.filter(role=Role.CLIENT, email__iexact=username.strip())
+            .order_by("date_joined")
+            .first()
+        )
+        if user is None:
+            # Spend the same time as a wrong password, so timing does not tell who has an
+            # account (as ModelBackend does).
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
