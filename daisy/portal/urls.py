@@ -1,4 +1,25 @@
-from django.urls import path  # noqa: F401 - the portal's pages are added here
+from django.urls import path
+
+from daisy.portal import views
 
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("appointments/<uuid:pk>/", views.appointment_detail, name="appointment-detail"),
+    path(
+        "appointments/<uuid:pk>/reschedule/",
+        views.appointment_reschedule_view,
+        name="appointment-reschedule",
+    ),
+    path(
+        "appointments/<uuid:pk>/cancel/", views.appointment_cancel_view, name="appointment-cancel"
+    ),
+    path(
+        "appointments/<uuid:pk>/calendar.ics",
+        views.appointment_calendar,
+        name="appointment-calendar",
+    ),
+    path("profile/", views.profile, name="profile"),
+    path("my-data/", views.data_page, name="data"),
+    path("my-data/download/", views.data_download, name="data-download"),
+]

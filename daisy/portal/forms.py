@@ -1,0 +1,54 @@
+"""Forms of the client portal: they shape input; the rules live in the domain services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"), max_length=80, widget=forms.TextInput({"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=80, widget=forms.TextInput({"autocomplete": "family-name"})
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=40,
+        required=False,
+        help_text=_("For text reminders, e.g. 07911 123456."),
+        widget=forms.TextInput({"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        required=False,
+        widget=forms.DateInput({"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+
+
+class StartForm(forms.Form):
+    """One chosen start time, as the aware ISO 8601 instant the time picker offers."""
+
+    start = forms.CharField(max_length=40)
+
+    def clean_start(self) -> datetime:
+        raw = self.cleaned_data["start"]
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise forms.ValidationError(_("Choose one of the times offered.")) from None
+        if value.tzinfo is None:
+            raise forms.ValidationError(_("Choose one of the times offered."))
+        return value
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        max_length=300,
+        required=False,
+        help_text=_("It helps us, but you do not have to say."),
+    )

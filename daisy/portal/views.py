@@ -1,0 +1,299 @@
+"""The client portal (issue 4, item 4): a signed-in client's own appointments, profile and data.
+
+Every object is reached through the signed-in client: another client's appointment id is a 404,
+exactly like an id that does not exist, so ids tell a visitor nothing. Staff are sent to the
+back-office. Each page that shows the client's record writes an audit entry (DESIGN.md 5: one
+row per view of a health record)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from daisy.accounts.selectors import client_data_export
+from daisy.aftercare.ics import CONTENT_TYPE as ICS_CONTENT_TYPE
+from daisy.aftercare.ics import appointment_ics
+from daisy.clients.selectors import client_for_user
+from daisy.clients.services import client_update, client_view_record
+from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
+from daisy.portal.forms import CancelForm, ProfileForm, StartForm
+from daisy.scheduling.selectors import appointment_get, appointment_list, availability_list
+from daisy.scheduling.services import appointment_cancel, appointment_reschedule
+
+BOOKED = "booked"
+UPCOMING_STATUSES = {"booked", "checked_in"}
+WEEK = timedelta(days=7)
+
+
+def client_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in clients only: visitors go to sign in, staff to a page pointing at /admin/."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if getattr(user, "is_clinic_staff", False) or user.is_staff:
+            return render(request, "portal/staff.html", status=403)
+        client = client_for_user(user)
+        if client is None:
+            return render(request, "portal/no_record.html", status=403)
+        request.client = client  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def _own_appointment(request: HttpRequest, pk: Any) -> Any:
+    try:
+        appointment = appointment_get(pk)
+    except NotFound:
+        raise Http404 from None
+    if appointment.client_id != request.client.pk:  # type: ignore[attr-defined]
+        raise Http404
+    return appointment
+
+
+def _policy(appointment: Any, now: datetime) -> dict[str, Any]:
+    """What the treatment's cancellation window means for this appointment right now."""
+    deadline = appointment.starts_at - appointment.treatment.cancellation_window
+    is_booked = appointment.status == BOOKED
+    return {
+        "deadline": deadline,
+        "hours": appointment.treatment.cancellation_window_hours,
+        "is_late": now > deadline,
+        "can_move": is_booked and now <= deadline,
+        "can_cancel": is_booked and appointment.starts_at > now,
+    }
+
+
+@client_required
+def home(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    client = request.client  # type: ignore[attr-defined]
+    client_view_record(client=client, by=request.user, now=now, via="portal:home")
+    mine = list(appointment_list(client_id=client.pk))
+    upcoming = [a for a in mine if a.starts_at >= now and a.status in UPCOMING_STATUSES]
+    past = [a for a in reversed(mine) if a not in upcoming]
+    return render(
+        request,
+        "portal/home.html",
+        {"client": client, "upcoming": upcoming, "past": past, "now": now},
+    )
+
+
+@client_required
+def appointment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    now = timezone.now()
+    appointment = _own_appointment(request, pk)
+    client_view_record(
+        client=request.client,  # type: ignore[attr-defined]
+        by=request.user,
+        now=now,
+        via=f"portal:appointment:{appointment.pk}",
+    )
+    return render(
+        request,
+        "portal/appointment_detail.html",
+        {"appointment": appointment, "policy": _policy(appointment, now)},
+    )
+
+
+def _week_start(request: HttpRequest, appointment: Any, now: datetime) -> date:
+    today = now.astimezone(appointment.location.tz).date()
+    try:
+        chosen = date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        chosen = today
+    # Weeks before this one have nothing to offer; more than a year ahead is never bookable.
+    return min(max(chosen, today), today + timedelta(days=366))
+
+
+def _days(slots: list[Any], tz: Any) -> list[dict[str, Any]]:
+    days: dict[date, list[Any]] = {}
+    for located in slots:
+        days.setdefault(located.slot.start.astimezone(tz).date(), []).append(located.slot.start)
+    return [{"day": day, "starts": starts} for day, starts in sorted(days.items())]
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    now = timezone.now()
+    appointment = _own_appointment(request, pk)
+    policy = _policy(appointment, now)
+    location = appointment.location
+    tz = location.tz
+    alternatives: list[datetime] = []
+    error = ""
+    if request.method == "POST" and policy["can_move"]:
+        form = StartForm(request.POST)
+        if form.is_valid():
+            try:
+                appointment_reschedule(
+                    appointment=appointment,
+                    starts_at=form.cleaned_data["start"],
+                    by=request.user,
+                    now=now,
+                )
+            except SlotUnavailable as exc:
+                error = exc.message
+                alternatives = [ls.slot.start for ls in exc.alternatives]
+            except DomainError as exc:
+                error = exc.message
+            else:
+                messages.success(request, _("Your appointment has been moved."))
+                return redirect("portal:appointment-detail", pk=appointment.pk)
+        else:
+            error = _("Choose one of the times offered.")
+    week_start = _week_start(request, appointment, now)
+    days: list[dict[str, Any]] = []
+    if policy["can_move"]:
+        window_start = datetime.combine(week_start, time.min, tz)
+        try:
+            found = availability_list(
+                treatment=appointment.treatment,
+                location=location,
+                window_start=window_start,
+                window_end=datetime.combine(week_start + WEEK, time.min, tz),
+                now=now,
+            )
+        except DomainError as exc:
+            found, error = [], error or exc.message
+        days = _days([s for s in found if s.slot.start != appointment.starts_at], tz)
+    return render(
+        request,
+        "portal/appointment_reschedule.html",
+        {
+            "appointment": appointment,
+            "policy": policy,
+            "days": days,
+            "week_start": week_start,
+            "previous_week": week_start - WEEK,
+            "next_week": week_start + WEEK,
+            "has_previous": week_start > now.astimezone(tz).date(),
+            "alternatives": alternatives,
+            "error": error,
+        },
+        status=409 if error and request.method == "POST" else 200,
+    )
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def appointment_cancel_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    now = timezone.now()
+    appointment = _own_appointment(request, pk)
+    form = CancelForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancelled = appointment_cancel(
+                appointment=appointment,
+                by=request.user,
+                now=now,
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            if cancelled.is_late_cancellation:
+                messages.warning(
+                    request,
+                    _(
+                        "Your appointment is cancelled. It was less than %(hours)s hours "
+                        "before the start, so it counts as a late cancellation."
+                    )
+                    % {"hours": appointment.treatment.cancellation_window_hours},
+                )
+            else:
+                messages.success(request, _("Your appointment is cancelled."))
+            return redirect("portal:appointment-detail", pk=appointment.pk)
+    return render(
+        request,
+        "portal/appointment_cancel.html",
+        {
+            "appointment": appointment,
+            "policy": _policy(appointment, now),
+            "form": form,
+            "error": error,
+        },
+        status=409 if error else 200,
+    )
+
+
+@client_required
+def appointment_calendar(request: HttpRequest, pk: Any) -> HttpResponse:
+    now = timezone.now()
+    appointment = _own_appointment(request, pk)
+    body = appointment_ics(
+        appointment=appointment,
+        sequence=appointment.messages_version,
+        now=now,
+        cancelled=appointment.status == "cancelled",
+    )
+    response = HttpResponse(body, content_type=f"{ICS_CONTENT_TYPE}; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+    return response
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    client = request.client  # type: ignore[attr-defined]
+    initial = {
+        "first_name": client.first_name,
+        "last_name": client.last_name,
+        "phone": client.phone,
+        "date_of_birth": client.date_of_birth,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_update(client=client, by=request.user, now=now, **form.cleaned_data)
+        except DomainError as exc:
+            for field, message in exc.fields.items():
+                form.add_error(field if field in form.fields else None, message)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your details have been saved."))
+            return redirect("portal:profile")
+    elif request.method == "GET":
+        client_view_record(client=client, by=request.user, now=now, via="portal:profile")
+    return render(request, "portal/profile.html", {"form": form, "client": client})
+
+
+@client_required
+def data_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/data.html")
+
+
+@client_required
+@require_POST
+def data_download(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    client = request.client  # type: ignore[attr-defined]
+    client_view_record(client=client, by=request.user, now=now, via="portal:data-download")
+    data = client_data_export(client=client, now=now)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="my-data-{now.astimezone().date().isoformat()}.json"'
+    )
+    return response
