@@ -8,6 +8,7 @@ on small cases compare the plan with a brute force over every feasible start.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from collections.abc import Iterable, Sequence
@@ -144,7 +145,8 @@ def span_of(item: ImportantDate, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def deviation(result: CoursePlan, request: CourseRequest) -> int:
-    gaps = [s.gap_days for s in result.sessions[1:]]
+    counted = result.sessions if request.previous_on is not None else result.sessions[1:]
+    gaps = [s.gap_days for s in counted]
     return sum(abs(gap - request.interval.days) for gap in gaps if gap is not None)
 
 
@@ -178,7 +180,13 @@ def assert_respects_every_constraint(
         if session.index == 1:
             assert first_on <= day < first_on + request.start_within_days * DAY
             assert now + rules.min_notice <= start <= now + rules.max_advance
-            assert session.gap_days is None
+            if request.previous_on is None:
+                assert session.gap_days is None
+            else:
+                # Re-planning: the gap from the session that stays obeys the window too.
+                gap = (day - request.previous_on).days
+                assert session.gap_days == gap
+                assert request.min_interval.days <= gap <= request.max_interval.days
         else:
             assert previous is not None
             gap = (day - previous).days
@@ -809,6 +817,8 @@ def brute_force(world: World) -> Search:
 
     def score_days(days: Sequence[date]) -> tuple[int, int, datetime] | None:
         dev = sum(abs((b - a).days - interval) for a, b in itertools.pairwise(days))
+        if request.previous_on is not None:
+            dev += abs((days[0] - request.previous_on).days - interval)
         # (sessions away from the kept specialist, session-1 start) for each way to begin.
         options = []
         for who in specialists:
@@ -831,6 +841,8 @@ def brute_force(world: World) -> Search:
             continue
         week = max(0, -(-(offset - request.start_within_days + 1) // 7))
         if 7 * week > offset:
+            continue
+        if request.previous_on is not None and not low <= (day - request.previous_on).days <= high:
             continue
         stack: list[list[date]] = [[day]]
         while stack:
@@ -920,6 +932,42 @@ def test_plans_are_found_whenever_one_exists_and_are_optimal(world: World) -> No
 
 
 # --- re-planning the rest of a course (previous_on, time_of_day) ---------------------------
+
+
+def rest_of(world: World, keep_time: bool) -> World:
+    """The world as a re-plan sees it: session 1 follows a session that stays, in its window."""
+    request = world.request
+    low, high = request.min_interval.days, request.max_interval.days
+    rest = dataclasses.replace(
+        request,
+        previous_on=request.earliest_start - low * DAY,
+        start_within_days=min(high - low + 1, request.horizon_days),
+        time_of_day=time(10) if keep_time else None,
+    )
+    return dataclasses.replace(world, request=rest)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds(max_sessions=3, max_span=34), st.booleans())
+def test_re_plans_respect_every_window_and_are_optimal(world: World, keep_time: bool) -> None:
+    rest = rest_of(world, keep_time=False)
+    check_world(rest, brute_force(rest))
+    if not keep_time:
+        return
+    # Keeping the client's time of day changes only the time on each chosen day.
+    timed, plain = rest_of(world, keep_time=True).plan(), rest.plan()
+    assert timed.problems == plain.problems
+    assert [(local(s, world.tz).date(), s.specialist) for s in timed.sessions] == [
+        (local(s, world.tz).date(), s.specialist) for s in plain.sessions
+    ]
+    common = {"tz": world.tz, "now": world.now, "rules": world.rules, "template": world.template}
+    assert_respects_every_constraint(
+        timed,
+        rest_of(world, keep_time=True).request,
+        world.candidates,
+        sessions=len(timed.sessions),
+        **common,  # type: ignore[arg-type]
+    )
 
 
 def _rest_of_course(sessions: int, previous: date, **changes: Any) -> CourseRequest:
