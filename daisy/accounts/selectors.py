@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
+from daisy.courses.selectors import course_list_for_client
 from daisy.scheduling.selectors import appointment_list
 
 
@@ -68,6 +69,29 @@ def client_data_export(*, client: Any, now: datetime) -> dict[str, Any]:
         },
         "appointments": appointments,
         "consents": consents,
+        "courses": [
+            {
+                "id": str(course.id),
+                "treatment": course.treatment_name,
+                "status": course.status,
+                "progress": course.progress_label,
+                "sessions_planned": course.sessions_planned,
+                "sessions": [str(s.appointment_id) for s in course.sessions],
+                "areas": [
+                    {
+                        "area": area.area,
+                        "concern": area.concern,
+                        "scale": area.scale,
+                        "grades": [
+                            {"graded_at": _iso(g.graded_at), "grade": g.grade, "note": g.note}
+                            for g in area.grades
+                        ],
+                    }
+                    for area in course.areas
+                ],
+            }
+            for course in course_list_for_client(client)
+        ],
         "screening_findings": [
             {
                 "condition": c.condition,

@@ -52,3 +52,25 @@ class CancelForm(forms.Form):
         required=False,
         help_text=_("It helps us, but you do not have to say."),
     )
+
+
+class PreferencesForm(forms.Form):
+    # The values of clients.ContactChannel; the service refuses anything else.
+    contact_channel = forms.ChoiceField(
+        label=_("How should we send appointment confirmations, reminders and aftercare?"),
+        choices=[
+            ("email", _("Email")),
+            ("sms", _("Text message (SMS)")),
+            ("both", _("Email and text message")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_("These are messages about your own appointments and care."),
+    )
+    marketing_consent = forms.BooleanField(
+        label=_("Yes, send me news and offers from the clinic"),
+        required=False,
+        help_text=_(
+            "Separate from the messages above, and entirely up to you: you can change your mind "
+            "at any time here."
+        ),
+    )

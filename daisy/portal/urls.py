@@ -20,6 +20,10 @@ urlpatterns = [
         name="appointment-calendar",
     ),
     path("profile/", views.profile, name="profile"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("aftercare/", views.aftercare, name="aftercare"),
+    path("courses/", views.course_list, name="courses"),
+    path("courses/<uuid:pk>/", views.course_detail, name="course-detail"),
     path("my-data/", views.data_page, name="data"),
     path("my-data/download/", views.data_download, name="data-download"),
 ]

@@ -25,10 +25,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from daisy.accounts.selectors import client_data_export
 from daisy.aftercare.ics import CONTENT_TYPE as ICS_CONTENT_TYPE
 from daisy.aftercare.ics import appointment_ics
+from daisy.aftercare.selectors import aftercare_today_for_client
 from daisy.clients.selectors import client_for_user
-from daisy.clients.services import client_update, client_view_record
+from daisy.clients.services import client_preferences_update, client_update, client_view_record
+from daisy.courses.selectors import course_get_for_client, course_list_for_client
 from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
-from daisy.portal.forms import CancelForm, ProfileForm, StartForm
+from daisy.portal.charts import severity_svg
+from daisy.portal.forms import CancelForm, PreferencesForm, ProfileForm, StartForm
 from daisy.scheduling.selectors import appointment_get, appointment_list, availability_list
 from daisy.scheduling.services import appointment_cancel, appointment_reschedule
 
@@ -87,10 +90,21 @@ def home(request: HttpRequest) -> HttpResponse:
     mine = list(appointment_list(client_id=client.pk))
     upcoming = [a for a in mine if a.starts_at >= now and a.status in UPCOMING_STATUSES]
     past = [a for a in reversed(mine) if a not in upcoming]
+    aftercare = aftercare_today_for_client(client, now)
     return render(
         request,
         "portal/home.html",
-        {"client": client, "upcoming": upcoming, "past": past, "now": now},
+        {
+            "client": client,
+            "upcoming": upcoming,
+            "past": past,
+            "now": now,
+            # Only when something applies today: an old session's timeline is on its own page.
+            "aftercare": aftercare
+            if aftercare and (aftercare.avoid or aftercare.allowed)
+            else None,
+            "courses": course_list_for_client(client),
+        },
     )
 
 
@@ -297,3 +311,71 @@ def data_download(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="my-data-{now.astimezone().date().isoformat()}.json"'
     )
     return response
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    client = request.client  # type: ignore[attr-defined]
+    initial = {
+        "contact_channel": client.contact_channel,
+        "marketing_consent": client.marketing_consent,
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_preferences_update(client=client, by=request.user, now=now, **form.cleaned_data)
+        except DomainError as exc:
+            for field, message in exc.fields.items():
+                form.add_error(field if field in form.fields else None, message)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your preferences have been saved."))
+            return redirect("portal:preferences")
+    return render(request, "portal/preferences.html", {"form": form, "client": client})
+
+
+@client_required
+def aftercare(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    client = request.client  # type: ignore[attr-defined]
+    today = aftercare_today_for_client(client, now)
+    if today is None:
+        raise Http404
+    client_view_record(client=client, by=request.user, now=now, via="portal:aftercare")
+    return render(request, "portal/aftercare.html", {"aftercare": today})
+
+
+@client_required
+def course_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    client = request.client  # type: ignore[attr-defined]
+    client_view_record(client=client, by=request.user, now=now, via="portal:courses")
+    return render(request, "portal/course_list.html", {"courses": course_list_for_client(client)})
+
+
+@client_required
+def course_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    now = timezone.now()
+    client = request.client  # type: ignore[attr-defined]
+    try:
+        course = course_get_for_client(client, pk)
+    except NotFound:
+        raise Http404 from None
+    client_view_record(client=client, by=request.user, now=now, via=f"portal:course:{course.id}")
+    charts = [
+        {
+            "area": area,
+            "svg": severity_svg(
+                ident=f"area-{n}",
+                title=_("%(area)s: %(concern)s, grade over time (4 is the most severe)")
+                % {"area": area.area, "concern": area.concern_label},
+                points=[(g.graded_at, g.grade) for g in area.grades],
+            ),
+        }
+        for n, area in enumerate(course.areas, start=1)
+        if area.grades
+    ]
+    return render(request, "portal/course_detail.html", {"course": course, "charts": charts})
