@@ -433,7 +433,10 @@ def _slot_hold_write(
 ) -> SlotHold:
     with transaction.atomic(durable=True):
         by_role = selectors.eligible_resources(
-            treatment, location, specialist_id=specialist.pk if specialist else None
+            treatment,
+            location,
+            specialist_id=specialist.pk if specialist else None,
+            stamps=selectors.diary_stamps(),
         )
         previous = _owner_slot_hold(held_by)
         _lock_resources(
@@ -563,7 +566,10 @@ def appointment_book(
     try:
         with transaction.atomic(durable=True):
             by_role = selectors.eligible_resources(
-                treatment, loc, specialist_id=specialist.pk if specialist else None
+                treatment,
+                loc,
+                specialist_id=specialist.pk if specialist else None,
+                stamps=selectors.diary_stamps(),
             )
             own_hold = _owner_slot_hold(held_by)
             own_hold_resources = _slot_hold_resource_ids(own_hold)
@@ -737,7 +743,10 @@ def appointment_reschedule(
                     code="late_change",
                 )
             by_role = selectors.eligible_resources(
-                appt.treatment, appt.location, specialist_id=specialist.pk if specialist else None
+                appt.treatment,
+                appt.location,
+                specialist_id=specialist.pk if specialist else None,
+                stamps=selectors.diary_stamps(),
             )
             _lock_resources([info.id for infos in by_role.values() for info in infos])
             _release_expired_slot_holds(by_role, starts_at, now)

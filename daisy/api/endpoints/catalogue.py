@@ -6,7 +6,9 @@ token sees staff availability: no minimum notice, longer booking horizon)."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -28,7 +30,7 @@ from daisy.api.schemas import (
     Slug,
     SpecialistOut,
     TreatmentOut,
-    slots_out,
+    slot_out,
 )
 from daisy.clinic.selectors import location_list_with_hours, specialist_list_public
 from daisy.scheduling.selectors import availability_list, locations_offering
@@ -189,9 +191,36 @@ def availability(
                 location=loc,
                 specialist_id=specialist_id,
                 for_staff=actor.is_staff,
+                # The busiest read: answers are reused until the diary changes (see the
+                # selector; a committed booking always changes it first).
+                cache=True,
             )
         )
     found.sort(key=lambda ls: (ls.slot.start, ls.context.location.name))
     # Built as JSON directly: hundreds of slots, and this is the busiest read (issue 3 bench).
-    payload = json.dumps({"slots": slots_out(found)}, ensure_ascii=False)
-    return HttpResponse(payload, content_type="application/json; charset=utf-8")
+    return HttpResponse(_slots_json(found), content_type="application/json; charset=utf-8")
+
+
+# Each slot's JSON, by slot object: cached availability answers (availability_list(cache=True))
+# hand out the same immutable Slot and BookingContext objects until the diary changes, and a
+# slot's JSON depends on nothing else. The entry keeps both objects alive and is only used if
+# they are the very same objects, so a recycled id() can never return another slot's text.
+_RENDERED_MAX = 8192
+_rendered: OrderedDict[int, tuple[Any, Any, str]] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def _slots_json(found: list[Any]) -> str:
+    parts: list[str] = []
+    with _rendered_lock:
+        for located in found:
+            entry = _rendered.get(id(located.slot))
+            if entry is not None and entry[0] is located.slot and entry[1] is located.context:
+                parts.append(entry[2])
+                continue
+            text = json.dumps(slot_out(located), ensure_ascii=False)
+            _rendered[id(located.slot)] = (located.slot, located.context, text)
+            parts.append(text)
+        while len(_rendered) > _RENDERED_MAX:
+            _rendered.popitem(last=False)
+    return '{"slots": [' + ", ".join(parts) + "]}"
