@@ -147,6 +147,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# The project-wide stylesheet lives in daisy/static, which belongs to no app, so the app
+# directories finder alone never finds it (pages and the browser suite ran unstyled).
+STATICFILES_DIRS = [BASE_DIR / "daisy" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on a missing root; finders serve the files
 STORAGES = {
