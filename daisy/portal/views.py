@@ -152,9 +152,15 @@ def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
     tz = location.tz
     alternatives: list[datetime] = []
     error = ""
+    chosen: datetime | None = None
     if request.method == "POST" and policy["can_move"]:
         form = StartForm(request.POST)
-        if form.is_valid():
+        if not form.is_valid():
+            error = _("Choose one of the times offered.")
+        elif request.POST.get("confirm") != "yes":
+            # First press picks the time; the move happens once the client confirms it.
+            chosen = form.cleaned_data["start"]
+        else:
             try:
                 appointment_reschedule(
                     appointment=appointment,
@@ -170,8 +176,6 @@ def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
             else:
                 messages.success(request, _("Your appointment has been moved."))
                 return redirect("portal:appointment-detail", pk=appointment.pk)
-        else:
-            error = _("Choose one of the times offered.")
     week_start = _week_start(request, appointment, now)
     days: list[dict[str, Any]] = []
     if policy["can_move"]:
@@ -199,6 +203,7 @@ def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
             "next_week": week_start + WEEK,
             "has_previous": week_start > now.astimezone(tz).date(),
             "alternatives": alternatives,
+            "chosen": chosen,
             "error": error,
         },
         status=409 if error and request.method == "POST" else 200,

@@ -114,9 +114,14 @@ def test_reschedule_offers_free_times_and_moves_the_appointment(world: World) ->
     )
     new_start = at(MONDAY + timedelta(days=1), 11)
     assert f'value="{new_start.isoformat()}"' in page.text
-    moved = world.http_a.post(
-        f"/portal/appointments/{world.appt_a.pk}/reschedule/", {"start": new_start.isoformat()}
-    )
+    url = f"/portal/appointments/{world.appt_a.pk}/reschedule/"
+    # Pressing a time asks first; nothing moves until the client confirms.
+    asked = world.http_a.post(url, {"start": new_start.isoformat()})
+    assert asked.status_code == 200 and "Move your appointment?" in asked.text
+    assert "Tue 8 Jan 2030, 11:00 London time" in asked.text
+    world.appt_a.refresh_from_db()
+    assert world.appt_a.starts_at == at(MONDAY, 10)
+    moved = world.http_a.post(url, {"start": new_start.isoformat(), "confirm": "yes"})
     assert moved.status_code == 302
     world.appt_a.refresh_from_db()
     assert world.appt_a.starts_at == new_start
@@ -125,7 +130,8 @@ def test_reschedule_offers_free_times_and_moves_the_appointment(world: World) ->
 def test_a_taken_time_gets_a_friendly_message_and_nearby_times(world: World) -> None:
     taken = world.appt_b.starts_at
     response = world.http_a.post(
-        f"/portal/appointments/{world.appt_a.pk}/reschedule/", {"start": taken.isoformat()}
+        f"/portal/appointments/{world.appt_a.pk}/reschedule/",
+        {"start": taken.isoformat(), "confirm": "yes"},
     )
     assert response.status_code == 409
     assert 'role="alert"' in response.text and "These nearby times are free" in response.text
@@ -139,10 +145,10 @@ def test_late_move_is_explained_not_refused_silently(world: World, _clock) -> No
     detail = world.http_a.get(f"/portal/appointments/{world.appt_a.pk}/")
     assert "less than 48 hours" in detail.text and "late cancellation" in detail.text
     page = world.http_a.get(f"/portal/appointments/{world.appt_a.pk}/reschedule/")
-    assert "up to 48 hours before" in page.text and 'type="radio"' not in page.text
+    assert "up to 48 hours before" in page.text and 'name="start"' not in page.text
     response = world.http_a.post(
         f"/portal/appointments/{world.appt_a.pk}/reschedule/",
-        {"start": at(MONDAY + timedelta(days=2), 11).isoformat()},
+        {"start": at(MONDAY + timedelta(days=2), 11).isoformat(), "confirm": "yes"},
     )
     assert "up to 48 hours before" in response.text
     world.appt_a.refresh_from_db()
@@ -235,7 +241,11 @@ def test_client_b_gets_404_for_client_a_objects_and_nothing_changes(
 ) -> None:
     before = _snapshot()
     path = template.format(a=world.appt_a.pk)
-    data = {"start": at(MONDAY + timedelta(days=1), 11).isoformat(), "reason": "x"}
+    data = {
+        "start": at(MONDAY + timedelta(days=1), 11).isoformat(),
+        "confirm": "yes",
+        "reason": "x",
+    }
     response = getattr(world.http_b, method)(path, data if method == "post" else None)
     assert response.status_code == 404
     assert str(world.appt_a.pk) not in response.text
