@@ -1,10 +1,26 @@
 from django.urls import path
 
-from daisy.site import checkin, feeds, views
+from daisy.site import booking, checkin, feeds, views
 
 app_name = "site"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("treatments/", views.treatment_list, name="treatments"),
+    path("treatments/<slug:slug>/", views.treatment_detail, name="treatment"),
+    path("specialists/", views.specialists, name="specialists"),
+    path("locations/", views.locations, name="locations"),
+    path("prices/", views.prices, name="prices"),
+    path("faq/", views.faq, name="faq"),
+    path("contact/", views.contact, name="contact"),
+    path("book/", booking.book, name="book"),
+    path("book/areas/", booking.areas, name="book-areas"),
+    path("book/clinic/", booking.place, name="book-place"),
+    path("book/time/", booking.times, name="book-time"),
+    path("book/details/", booking.details, name="book-details"),
+    path("book/health-check/", booking.check, name="book-check"),
+    path("book/consultation/", booking.consultation, name="book-consultation"),
+    path("book/review/", booking.review, name="book-review"),
+    path("book/done/", booking.done, name="book-done"),
     path("check-in/<str:token>", checkin.checkin, name="checkin"),
     path("calendar/<str:token>.ics", feeds.calendar_feed, name="calendar-feed"),
 ]
