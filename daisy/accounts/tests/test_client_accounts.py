@@ -8,6 +8,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core import signing
 from django.db import transaction
 
 from daisy.accounts import services
@@ -110,6 +111,10 @@ def test_verification_link_confirms_the_address_and_expires() -> None:
     user.refresh_from_db()
     assert user.email_verified_at == NOW + timedelta(days=2)
     assert AuditEntry.objects.filter(action="account.verify_email", object_id=str(user.pk))
+
+    # The link is signed, not encrypted: it must not carry the address, even encoded.
+    payload = signing.b64_decode(token.split(":")[0].encode()).decode()
+    assert "ada" not in payload.lower() and "example" not in payload
 
     other, _, _ = _ensure(email="grace@example.com", first_name="Grace", last_name="Hopper")
     late = services.email_verification_token(user=other, now=NOW)
