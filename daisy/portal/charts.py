@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.utils.dateformat import format as format_date
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT = 320, 160
-LEFT, RIGHT, TOP, BOTTOM = 34, 12, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 36, 30, 12, 30
 GRADES = (1, 2, 3, 4)  # every scale in DOMAIN.md 1.3 used here grades 1 (mild) to 4 (severe)
 
 
@@ -20,10 +21,11 @@ def severity_svg(
     ident: str,
     title: str,
     points: Sequence[tuple[datetime, int]],
-    date_format: str = "%d %b",
+    date_format: str = "j M",
 ) -> SafeString:
     """A line of grades over time, worst at the top; one labelled dot per grading. `ident`
-    makes the title and description ids unique on the page."""
+    makes the title and description ids unique on the page. Points are dated as given: pass
+    them in the zone the client reads (the location's)."""
     ident = escape(ident)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -34,7 +36,7 @@ def severity_svg(
         return LEFT + (plot_w / 2 if len(points) == 1 else plot_w * i / (len(points) - 1))
 
     summary = "; ".join(
-        _("%(day)s: grade %(grade)s") % {"day": when.strftime(date_format), "grade": grade}
+        _("%(day)s: grade %(grade)s") % {"day": format_date(when, date_format), "grade": grade}
         for when, grade in points
     )
     parts = [
@@ -59,7 +61,7 @@ def severity_svg(
         parts.append(
             f'<circle cx="{x(i):.1f}" cy="{y(grade):.1f}" r="4" fill="currentColor"/>'
             f'<text x="{x(i):.1f}" y="{HEIGHT - 10}" text-anchor="middle" font-size="11" '
-            f'fill="currentColor">{escape(when.strftime(date_format))}</text>'
+            f'fill="currentColor">{escape(format_date(when, date_format))}</text>'
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text part is escaped above

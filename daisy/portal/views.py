@@ -8,8 +8,9 @@ row per view of a health record)."""
 from __future__ import annotations
 
 import json
+import zoneinfo
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 from typing import Any
 
@@ -370,6 +371,8 @@ def course_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     client_view_record(client=client, by=request.user, now=now, via=f"portal:course:{course.id}")
+    # Grading dates as the client lived them: in the zone of the course's location.
+    tz = zoneinfo.ZoneInfo(course.sessions[0].time_zone) if course.sessions else UTC
     charts = [
         {
             "area": area,
@@ -377,7 +380,7 @@ def course_detail(request: HttpRequest, pk: Any) -> HttpResponse:
                 ident=f"area-{n}",
                 title=_("%(area)s: %(concern)s, grade over time (4 is the most severe)")
                 % {"area": area.area, "concern": area.concern_label},
-                points=[(g.graded_at, g.grade) for g in area.grades],
+                points=[(g.graded_at.astimezone(tz), g.grade) for g in area.grades],
             ),
         }
         for n, area in enumerate(course.areas, start=1)

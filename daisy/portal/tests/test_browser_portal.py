@@ -157,3 +157,67 @@ def test_a_client_abroad_sees_clinic_time_and_their_own(  # type: ignore[no-unty
         shot(page, "portal-reschedule-abroad")
     finally:
         close_page(page)
+
+
+def test_course_chart_and_aftercare_pages_are_accessible(  # type: ignore[no-untyped-def]
+    browser_page, live_url, returning_client
+) -> None:
+    from daisy.courses.services import (
+        AreaInput,
+        SessionTime,
+        course_book,
+        course_presets_install,
+        plan_accept,
+        plan_area_grade,
+        plan_create,
+    )
+    from daisy.scheduling.services import appointment_set_status
+
+    client = returning_client.client
+    treatment = returning_client.treatment
+    reception = returning_client.booked_by
+    specialist = returning_client.specialist.user
+    now = timezone.now()
+    # A session that took place on a recent weekday, for "Your aftercare".
+    day = (now - timedelta(days=1)).date()
+    while day.weekday() > 4:
+        day -= timedelta(days=1)
+    past = appointment_book(
+        client=client,
+        treatment=treatment,
+        starts_at=at(day, 12),
+        booked_by=reception,
+        now=now - timedelta(days=14),
+    ).appointment
+    appointment_set_status(appointment=past, status=Status.COMPLETED, by=reception, now=now)
+    course_presets_install()
+    plan = plan_create(client=client, treatment=treatment, by=specialist, now=now,
+                       areas=[AreaInput("cheeks", "acne_scars", 3)])  # fmt: skip
+    plan = plan_accept(plan=plan, by=reception, now=now)
+    first = returning_client.starts_at.date() + timedelta(days=7)
+    booked = course_book(
+        client=client,
+        treatment=treatment,
+        booked_by=reception,
+        now=now,
+        plan=plan,
+        session_times=[SessionTime(at(first + timedelta(days=28 * k), 11)) for k in range(4)],
+    )
+    appointment_set_status(appointment=booked.appointments[0], status=Status.COMPLETED,
+                           by=reception, now=now)  # fmt: skip
+    plan_area_grade(area=plan.areas.get(), grade=2, by=specialist, now=now)
+
+    page = browser_page
+    page.goto(live_url + "/account/sign-in/")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Upcoming appointments").wait_for()
+    page.goto(f"{live_url}/portal/courses/{plan.pk}/")
+    chart = page.get_by_role("img", name="cheeks: Acne scars, grade over time")
+    chart.wait_for()
+    assert "Session 2 of 4" in page.content()
+    _check(page, "course")
+    page.goto(f"{live_url}/portal/aftercare/")
+    page.get_by_role("heading", name="The whole timeline").wait_for()
+    _check(page, "aftercare")
