@@ -230,3 +230,26 @@ def test_no_address_in_any_account_url() -> None:
 
     patterns = [str(p.pattern) for p in get_resolver("daisy.accounts.urls").url_patterns]
     assert not any("email" in p for p in patterns)
+
+
+def test_staff_still_sign_in_at_the_admin_and_are_locked_out_there_too() -> None:
+    staff = make_user(role=Role.RECEPTION)
+    http = HttpClient()
+    response = http.post(
+        "/admin/login/?next=/admin/", {"username": staff.username, "password": "pw-test-123"}
+    )
+    assert response.status_code == 302 and http.session["_auth_user_id"] == str(staff.pk)
+    other = HttpClient()
+    for _ in range(5):
+        other.post("/admin/login/", {"username": staff.username, "password": "wrong"})
+    locked = other.post("/admin/login/", {"username": staff.username, "password": "pw-test-123"})
+    assert locked.status_code == 429 and "_auth_user_id" not in other.session
+
+
+def test_admin_shows_when_a_client_confirmed_their_address() -> None:
+    user = _account()
+    manager = make_user(role=Role.MANAGER)
+    http = HttpClient()
+    http.force_login(manager)
+    page = http.get(f"/admin/accounts/user/{user.pk}/change/")
+    assert page.status_code == 200 and "Email verified at" in page.text
