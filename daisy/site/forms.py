@@ -158,9 +158,14 @@ class DetailsForm(forms.Form):
     )
     date_of_birth = forms.DateField(
         label=_("Date of birth"),
-        help_text=_("Some treatments have age limits. For example 17/05/1990."),
+        help_text=_("Day/month/year, for example 17/05/1990. Some treatments have age limits."),
         input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"],
-        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        # A text box, not a date picker: a birth date is quicker to type than to scroll to, and
+        # typing works the same in every browser, locale and assistive technology.
+        widget=forms.DateInput(
+            attrs={"autocomplete": "bday", "inputmode": "numeric", "spellcheck": "false"},
+            format="%d/%m/%Y",
+        ),
         error_messages={"invalid": _("Enter a date, for example 17/05/1990.")},
     )
 
