@@ -172,6 +172,12 @@ def _cached(kind: str, key: Any, build: Callable[[], Any]) -> Any:
     return value
 
 
+def setup_cached(*, stamps: Stamps | None, key: Any, build: Callable[[], Any]) -> Any:
+    """`build()`'s result, reused while the clinic's set-up is unchanged: for values read only
+    from set-up tables (a treatment and its phases, the locations), never from the diary."""
+    return _cached("setup-values", (stamps.config, key) if stamps else None, build)
+
+
 def caches_clear() -> None:
     with _cache_lock:
         _caches.clear()
@@ -572,6 +578,7 @@ def availability_list(
     for_staff: bool = False,
     held_by: str | None = None,
     cache: bool = False,
+    stamps: Stamps | None = None,
 ) -> list[LocatedSlot]:
     """Bookable slots for the treatment: one per start time (resources chosen by the core's
     tie-break), or one per start and specialist when grouping or filtering by specialist.
@@ -583,14 +590,18 @@ def availability_list(
     hold, move, cancellation or set-up change draws a new stamp first, so a cached answer never
     offers a time that a committed write took (test_versioning.py). The clock-dependent parts
     are applied on every call: notice and horizon filter the cached slots, and an answer that
-    counted a hold as busy is only reused until that hold expires."""
+    counted a hold as busy is only reused until that hold expires. `stamps`: as read by the
+    caller before anything it passes in (else read here)."""
     check_window(window_start, window_end)
     own_hold = slot_hold_live_id(held_by=held_by, now=now) if held_by else None
     locations = [location] if location is not None else list(locations_offering(treatment))
     out: list[LocatedSlot] = []
     rules = treatment_rules(treatment, for_staff=for_staff)
     group_by = ROLE_SPECIALIST if (group_by_specialist or specialist_id is not None) else None
-    stamps = diary_stamps() if cache else None
+    if not cache:
+        stamps = None
+    elif stamps is None:
+        stamps = diary_stamps()
     for loc in locations:
         question = _Question(
             treatment=treatment,

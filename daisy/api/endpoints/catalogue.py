@@ -33,7 +33,12 @@ from daisy.api.schemas import (
     slot_out,
 )
 from daisy.clinic.selectors import location_list_with_hours, specialist_list_public
-from daisy.scheduling.selectors import availability_list, locations_offering
+from daisy.scheduling.selectors import (
+    availability_list,
+    diary_stamps,
+    locations_offering,
+    setup_cached,
+)
 from daisy.treatments.selectors import treatment_list_public
 
 router = Router(tags=["catalogue"], auth=TokenAuth(optional=True))
@@ -160,7 +165,11 @@ def availability(
             "days": settings.DAISY_MAX_WINDOW_DAYS
         }
         raise ApiError(422, "validation_error", msg, fields={"end": msg})
-    the_treatment = treatment_ref(treatment)
+    # The diary stamp first: everything below is then at least as new as it says.
+    stamps = diary_stamps()
+    the_treatment = setup_cached(
+        stamps=stamps, key=("treatment", treatment), build=lambda: treatment_ref(treatment)
+    )
     if not actor.is_staff and not the_treatment.is_online_bookable:
         raise ApiError(
             403,
@@ -170,7 +179,11 @@ def availability(
     locations = (
         [location_ref(location)]
         if location is not None
-        else list(locations_offering(the_treatment))
+        else setup_cached(
+            stamps=stamps,
+            key=("locations", the_treatment.pk),
+            build=lambda: list(locations_offering(the_treatment)),
+        )
     )
     specialist_id = specialist_ref(specialist).pk if specialist is not None else None
     now = timezone.now()
@@ -194,6 +207,7 @@ def availability(
                 # The busiest read: answers are reused until the diary changes (see the
                 # selector; a committed booking always changes it first).
                 cache=True,
+                stamps=stamps,
             )
         )
     found.sort(key=lambda ls: (ls.slot.start, ls.context.location.name))

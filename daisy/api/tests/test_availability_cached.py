@@ -12,6 +12,7 @@ import pytest
 from daisy.api.endpoints.catalogue import _slots_json
 from daisy.lib.testing import MONDAY, at, booking_now
 from daisy.scheduling import selectors
+from daisy.treatments.models import Treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +55,23 @@ def test_a_booking_is_gone_from_the_next_answer(cast):
         not (s["start"] == taken["start"] and s["specialist"]["id"] == specialist) for s in after
     )
     assert after == fresh_body(cast, for_staff=True)["slots"]
+
+
+def test_a_treatment_change_shows_at_once_though_the_treatment_is_cached(cast):
+    assert availability(cast, "anonymous").json()["slots"]
+    Treatment.objects.filter(slug="microneedling").update(is_online_bookable=False)
+    refused = cast.as_("anonymous").get(
+        "/availability",
+        {"treatment": "microneedling", "start": MONDAY.isoformat(), "end": MONDAY.isoformat()},
+    )
+    assert refused.status_code == 403
+    Treatment.objects.filter(slug="microneedling").update(is_active=False)
+    assert (
+        cast.as_("reception")
+        .get(
+            "/availability",
+            {"treatment": "microneedling", "start": MONDAY.isoformat(), "end": MONDAY.isoformat()},
+        )
+        .status_code
+        == 422
+    )
