@@ -45,6 +45,9 @@ SQLITE_FIGURES = (
     # Issue 5 (bench/courses.py): proposing a whole course, database reads included.
     "course_plan_ms",
     "course_plan_12_ms",
+    # Issue 4 (bench/site.py): the public site's server time, in-process.
+    "site_week_fragment_ms",
+    "site_pages_ms",
 )
 PG_FIGURES = (
     "availability_90d_ms_postgres",
@@ -366,6 +369,14 @@ def targets(figures: dict[str, Any]) -> dict[str, Any]:
             _get(figures, "course_plan_12_ms", "p95_ms"), 250.0, "<",
             rule="12-session course plan, bench clinic: p95 < 250 ms",
         ),
+        "site_week_fragment_p95_lt_30ms": _target(
+            _get(figures, "site_week_fragment_ms", "p95_ms"), 30.0, "<",
+            rule="booking page's week of times (htmx fragment), server time p95 < 30 ms",
+        ),
+        "site_pages_p95_lt_50ms": _target(
+            _get(figures, "site_pages_ms", "p95_ms"), 50.0, "<",
+            rule="every public page, server time p95 < 50 ms (slowest page shown)",
+        ),
         "schedule_6_lt_5ms": _target(
             _get(figures, SCHEDULE_FIGURE, "value"), 5.0, "<",
             rule="scheduling a booking's 6 messages < 5 ms (SQLite)",
@@ -539,7 +550,7 @@ def worker_main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import courses, dataset, figures
+    from bench import courses, dataset, figures, site
 
     began = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -558,6 +569,7 @@ def worker_main(argv: list[str]) -> int:
     try:
         measured = figures.run(bench)
         measured.update(courses.run(bench))
+        measured.update(site.run(bench))
     finally:
         figures.cleanup()
     with connection.cursor() as cursor:
