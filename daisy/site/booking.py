@@ -454,7 +454,8 @@ def details(request: HttpRequest) -> HttpResponse:
     account_exists = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if client_user_find(data["email"]) is not None:
+        owner = client_user_find(data["email"])
+        if owner is not None and owner.pk != request.user.pk:
             # A booking made without signing in never lands in someone's existing account:
             # the answers and the appointment must be theirs (issue 4, item 9).
             account_exists = True

@@ -118,6 +118,13 @@ class PlaceForm(forms.Form):
         label=_("Specialist"),
         help_text=_("“Anyone” shows the most times."),
         required=False,
+        # The list on the page belongs to the clinic selected when it loaded; a specialist
+        # who does not work at a newly chosen clinic is refused with this.
+        error_messages={
+            "invalid_choice": _(
+                "That specialist does not work at the clinic you chose. Choose again from the list."
+            )
+        },
     )
 
     def __init__(

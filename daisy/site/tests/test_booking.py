@@ -207,3 +207,36 @@ def test_week_fragment_for_htmx_and_earliest_jump(client, clinic):
     assert "<html" not in html and "14 Jan – 20 Jan 2030" in html
     r = client.get("/book/time/?week=earliest")
     assert "31 Dec – 6 Jan 2030" in r.content.decode()
+
+
+def test_a_specialist_from_another_clinic_is_refused_with_a_clear_message(client, clinic):
+    other = make_clinic(name="Harbour Clinic", slug="harbour")
+    client.get("/book/?treatment=microneedling")
+    client.post("/book/areas/", {"areas": ["Cheeks"]})
+    specialist_elsewhere = other.specialists[0].pk.hex
+    r = client.post(
+        "/book/clinic/",
+        {"location": str(clinic.location.pk), "specialist": specialist_elsewhere},
+    )
+    assert r.status_code == 200
+    assert "does not work at the clinic you chose" in r.content.decode()
+    ok = clinic.specialists[0].pk.hex
+    r = client.post("/book/clinic/", {"location": str(clinic.location.pk), "specialist": ok})
+    assert r.url == "/book/time/"
+    week = client.get("/book/time/?week=2030-01-07").content.decode()
+    assert f"Specialist: {clinic.specialists[0].name}." in week
+
+
+def test_a_signed_in_client_skips_the_details_step(client, clinic):
+    person = clinic.clients[0]
+    person.user = make_user(email=person.email)
+    person.save()
+    client.force_login(person.user)
+    start_microneedling(client, clinic)
+    r = hold(client)
+    assert r.url == "/book/health-check/"
+    client.post("/book/health-check/", NO_TO_ALL)
+    review = client.get("/book/review/").content.decode()
+    assert person.full_name in review
+    client.post("/book/review/")
+    assert Appointment.objects.get().client == person
