@@ -254,6 +254,9 @@ def test_booking_across_the_spring_change_shows_the_local_time(browser, live_url
             page.get_by_role("button", name="Confirm booking").click()
             page.wait_for_url("**/book/done/")
             assert page.get_by_text("Mon 1 Apr 2030, 10:00 London time").is_visible()
+            # The confirmation names both clocks too.
+            assert "(05:00 New York)" in page.get_by_role("status").first.inner_text()
+            shot(page, "book-dst-done-new-york")
         finally:
             close_page(page)
     appt = Appointment.objects.get()
