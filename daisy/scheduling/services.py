@@ -393,6 +393,9 @@ def slot_hold_create(
             % {"specialist": specialist.name, "location": loc.name},
             fields={"specialist": "wrong location"},
         )
+    # Abandoned holds already block nobody; clearing them here keeps the table small without
+    # a periodic job (one indexed read when there are none).
+    slot_holds_purge(now=now, limit=100)
     # One retry: the owner's own second request racing the first meets the unique owner key;
     # the retry then replaces the hold that won (the newest choice is the one that counts).
     for attempt in (1, 2):
@@ -487,9 +490,7 @@ def slot_hold_release(*, hold_id: Any, held_by: str, now: datetime) -> bool:
 
 def slot_holds_purge(*, now: datetime, limit: int = 500) -> int:
     """Delete expired holds (they already block nobody); returns how many went."""
-    expired = list(
-        SlotHold.objects.filter(expires_at__lte=now).order_by("expires_at")[:limit]
-    )
+    expired = list(SlotHold.objects.filter(expires_at__lte=now).order_by("expires_at")[:limit])
     if not expired:
         return 0
     with transaction.atomic(durable=True):

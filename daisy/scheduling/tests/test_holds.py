@@ -309,3 +309,12 @@ def test_owners_racing_for_one_time_hold_it_exactly_once():
     assert len(losers) == n - 1, results
     assert SlotHold.objects.count() == 1
     assert overlapping_allocations() == []
+
+
+def test_abandoned_holds_are_cleared_when_the_next_hold_is_made():
+    clinic = make_clinic(specialists=2, rooms=2, pens=2)
+    abandoned = hold(clinic, owner="left-the-page")
+    later = abandoned.expires_at + timedelta(minutes=1)
+    hold(clinic, at(MONDAY, 14), owner="next-visitor", now=later)
+    assert list(SlotHold.objects.values_list("held_by", flat=True)) == ["next-visitor"]
+    assert not Allocation.objects.filter(hold_id=abandoned.pk).exists()
