@@ -245,12 +245,14 @@ def course_book(
     confirm_important_dates: bool = False,
     override_reason: str = "",
     interval_override_reason: str = "",
+    notes: str = "",
 ) -> CourseBooking:
     """Book every session of a course, or raise a DomainError and write nothing.
 
     Either `session_times` (explicit, e.g. a proposal the client saw) or `earliest_start`
     (the planner proposes, then the proposal is booked). With `plan`, its numbers and
     approvals apply and the sessions are linked to it; otherwise a plan is made and accepted.
+    `notes` (what the client told us, e.g. the areas to treat) go on every session.
     CourseUnavailable (409) carries the planner's problems and alternative."""
     for_staff = _is_staff(booked_by)
     if plan is not None:
@@ -368,6 +370,7 @@ def course_book(
             override_reason=override_reason,
             specialist=specialist,
             important_dates=important_dates,
+            notes=notes.strip(),
         )
     except IntegrityError as exc:
         # The same key committed meanwhile, or the no-overlap backstop fired: a lost race.
@@ -424,6 +427,7 @@ def _book_all(
     override_reason: str,
     specialist: Any,
     important_dates: Sequence[core.ImportantDate],
+    notes: str = "",
 ) -> CourseBooking:
     with transaction.atomic(durable=True):
         # Every eligible resource, locked in id order as appointment_book does, so a single
@@ -549,6 +553,7 @@ def _book_all(
                 updated_at=now,
                 override_by=booked_by if overridden else None,
                 override_reason=override_reason.strip() if overridden else "",
+                notes=notes,
             )
             booking._assign_resources(appointment, slot)
             appointment.save(force_insert=True)
