@@ -1,6 +1,6 @@
 from django.urls import path
 
-from daisy.site import booking, checkin, feeds, views
+from daisy.site import booking, checkin, course_booking, feeds, views
 
 app_name = "site"
 urlpatterns = [
@@ -21,6 +21,15 @@ urlpatterns = [
     path("book/consultation/", booking.consultation, name="book-consultation"),
     path("book/review/", booking.review, name="book-review"),
     path("book/done/", booking.done, name="book-done"),
+    # Booking a whole course (issue 5): daisy/site/course_booking.py
+    path("book/course/", course_booking.start, name="book-course"),
+    path("book/course/when/", course_booking.when, name="book-course-when"),
+    path("book/course/important-dates/", course_booking.important_dates, name="book-course-dates"),
+    path("book/course/plan/", course_booking.plan, name="book-course-plan"),
+    path("book/course/details/", course_booking.details, name="book-course-details"),
+    path("book/course/health-check/", course_booking.check, name="book-course-check"),
+    path("book/course/review/", course_booking.review, name="book-course-review"),
+    path("book/course/done/", course_booking.done, name="book-course-done"),
     path("check-in/<str:token>", checkin.checkin, name="checkin"),
     path("calendar/<str:token>.ics", feeds.calendar_feed, name="calendar-feed"),
 ]

@@ -1,0 +1,1223 @@
+"""Booking a whole micro-needling course at /book/course/ (issue 5, item 6): the course (areas,
+aim, number of sessions, earliest start) -> when suits the client (clinic, specialist, weekdays,
+times of day) -> their important dates -> the proposed dates on a calendar strip -> details ->
+pre-screen -> review -> "book all N sessions" through `course_book`, all or nothing.
+
+Like the single booking flow (daisy/site/booking.py) every step is a plain form that works
+without JavaScript, and what the client has chosen lives in their session, never in a URL (no
+personal data in addresses or logs). A guest's important dates stay in the session until the
+course is booked; then they are stored with `important_date_create`. A signed-in client's stored
+dates are always part of the plan (the planner reads them itself)."""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from daisy.accounts.services import client_account_ensure, client_user_find
+from daisy.clients.selectors import client_for_user
+from daisy.clinic.selectors import specialist_get
+from daisy.core import courses as core
+from daisy.courses.selectors import (
+    course_default_map,
+    course_get,
+    important_date_kind_list,
+    important_date_list_for_client,
+    recovery_rules,
+)
+from daisy.courses.services import (
+    AreaInput,
+    SessionTime,
+    course_book,
+    course_propose,
+    course_recommend,
+    important_date_create,
+)
+from daisy.lib.errors import (
+    ClientContraindicated,
+    CourseUnavailable,
+    DomainError,
+    ImportantDateConflict,
+    InvalidTime,
+    NotFound,
+    SlotUnavailable,
+    ValidationFailed,
+)
+from daisy.scheduling.selectors import (
+    ROLE_SPECIALIST,
+    eligible_resources,
+    location_get,
+    locations_offering,
+)
+from daisy.site.booking import SESSION_KEY as SINGLE_BOOKING_KEY
+from daisy.site.forms import ANYONE, DetailsForm, PrescreenForm
+from daisy.site.selectors import TreatmentInfo, site_page_get, treatment_info_get
+
+SESSION_KEY = "course_booking"
+DONE_KEY = "course_booking_done"
+# DOMAIN.md 1.2 is micro-needling's course table: the only treatment booked as a whole course.
+COURSE_TREATMENTS = ("microneedling",)
+# DOMAIN.md section 0 row 1 and 1.2: up to 6 sessions is a standard course; more is an extended
+# or maintenance course that a specialist must confirm, so it is never booked online.
+ONLINE_MAX_SESSIONS = 6
+UNSURE = "unsure"
+RECOMMENDED = "recommended"
+# How far ahead a client may ask the first session to start (the planner then looks a whole
+# course further on).
+EARLIEST_START_MAX_DAYS = 365
+# Important dates a guest may keep in the session (the API takes the same number).
+MAX_DATES = 20
+# Local windows that hold the whole visit (the planner's `preferred_times`).
+TIMES_OF_DAY = [
+    ("morning", gettext_lazy("Mornings (8:00 to 12:00)"), time(8), time(12)),
+    ("afternoon", gettext_lazy("Afternoons (12:00 to 17:00)"), time(12), time(17)),
+    ("evening", gettext_lazy("Evenings (17:00 to 21:00)"), time(17), time(21)),
+]
+WEEKDAYS = [
+    (0, gettext_lazy("Monday")),
+    (1, gettext_lazy("Tuesday")),
+    (2, gettext_lazy("Wednesday")),
+    (3, gettext_lazy("Thursday")),
+    (4, gettext_lazy("Friday")),
+    (5, gettext_lazy("Saturday")),
+    (6, gettext_lazy("Sunday")),
+]
+# A guest has no stored important dates yet: the planner reads none for a client without an id.
+GUEST = SimpleNamespace(pk=None)
+
+STEPS: list[tuple[str, Any]] = [
+    ("site:book-course", gettext_lazy("Your course")),
+    ("site:book-course-when", gettext_lazy("When suits you")),
+    ("site:book-course-dates", gettext_lazy("Important dates")),
+    ("site:book-course-plan", gettext_lazy("Your dates")),
+    ("site:book-course-details", gettext_lazy("Your details")),
+    ("site:book-course-check", gettext_lazy("Health check")),
+    ("site:book-course-review", gettext_lazy("Review")),
+]
+STEP_INDEX = {name: i for i, (name, _label) in enumerate(STEPS)}
+
+
+# --- forms ----------------------------------------------------------------------------------
+
+_DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
+
+
+def _date_field(label: Any, *, required: bool = True, help_text: Any = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        input_formats=_DATE_FORMATS,
+        widget=_DATE_WIDGET,
+        error_messages={
+            "invalid": _("Enter a date, for example 17/05/2030."),
+            "required": _("Enter a date."),
+        },
+    )
+
+
+class CourseForm(forms.Form):
+    areas = forms.MultipleChoiceField(
+        label=_("Which areas would you like treated?"),
+        help_text=_("Choose one or more. Your specialist will confirm the plan with you."),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one area.")},
+    )
+    concern = forms.ChoiceField(
+        label=_("What would you most like to improve?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose what you would like to improve, or “Not sure”.")},
+    )
+    sessions = forms.ChoiceField(
+        label=_("How many sessions?"),
+        help_text=_(
+            "Up to 6 sessions can be booked here. A longer (extended) course needs a "
+            "specialist’s confirmation: ask us for an extended course."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "Up to 6 sessions can be booked online. For more, ask us for an extended "
+                "course: a specialist confirms it with you first."
+            )
+        },
+    )
+    earliest_start = _date_field(
+        _("Earliest date for your first session"),
+        help_text=_("Your first session will be within a week of this date."),
+    )
+
+    def __init__(
+        self, *args: Any, areas: list[str], concerns: list[tuple[str, str]], today: date, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.today = today
+        if areas:
+            self.fields["areas"].choices = [(a, a) for a in areas]
+        else:
+            del self.fields["areas"]
+        self.fields["concern"].choices = [*concerns, (UNSURE, _("Not sure yet"))]
+        self.fields["sessions"].choices = [
+            (RECOMMENDED, _("As recommended for what I chose")),
+            *[(str(n), str(n)) for n in range(1, ONLINE_MAX_SESSIONS + 1)],
+        ]
+
+    def clean_earliest_start(self) -> date:
+        value: date = self.cleaned_data["earliest_start"]
+        if value < self.today:
+            raise forms.ValidationError(_("That date has passed. Choose today or later."))
+        if value > self.today + timedelta(days=EARLIEST_START_MAX_DAYS):
+            raise forms.ValidationError(_("Choose a date within the next year."))
+        return value
+
+
+class WhenForm(forms.Form):
+    location = forms.ChoiceField(label=_("Clinic"), widget=forms.RadioSelect)
+    specialist = forms.ChoiceField(
+        label=_("Specialist"),
+        help_text=_("We keep the same specialist for every session where we can."),
+        required=False,
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Which days suit you?"),
+        help_text=_("Leave all unticked if any day is fine."),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    times = forms.MultipleChoiceField(
+        label=_("Which times of day suit you?"),
+        help_text=_("Leave all unticked if any time is fine."),
+        choices=[(key, label) for key, label, _a, _b in TIMES_OF_DAY],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        locations: list[tuple[str, str]],
+        specialists: list[tuple[str, str]],
+        **kw: Any,
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.fields["location"].choices = locations
+        self.fields["specialist"].choices = [(ANYONE, _("Anyone available")), *specialists]
+
+    def clean_specialist(self) -> str:
+        return self.cleaned_data.get("specialist") or ANYONE
+
+
+class ImportantDateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What is it?"))
+    label = forms.CharField(
+        label=_("Name it (optional)"),
+        help_text=_("For example “Sam’s wedding”."),
+        max_length=120,
+        required=False,
+    )
+    start_on = _date_field(_("Date, or first day"))
+    end_on = _date_field(
+        _("Last day (optional)"),
+        required=False,
+        help_text=_("For something that lasts several days, such as a holiday."),
+    )
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, str]], today: date, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.today = today
+        self.fields["kind"].choices = [("", _("Choose…")), *kinds]
+        self.fields["kind"].error_messages["required"] = _("Choose what the date is for.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start_on"), data.get("end_on")
+        if start is None:
+            return data
+        end = end or start
+        if end < start:
+            self.add_error("end_on", _("The last day must be on or after the first day."))
+        elif (end - start).days > 366:
+            self.add_error("end_on", _("An important date spans at most a year."))
+        elif end < self.today:
+            self.add_error("start_on", _("That date has passed."))
+        data["end_on"] = end
+        return data
+
+
+# --- the course in the session ---------------------------------------------------------------
+
+
+def _state(request: HttpRequest) -> dict[str, Any]:
+    state = request.session.get(SESSION_KEY)
+    if not isinstance(state, dict):
+        state = {}
+    state.setdefault("owner", secrets.token_hex(16))
+    state.setdefault("dates", [])
+    return state
+
+
+def _save(request: HttpRequest, state: dict[str, Any]) -> None:
+    request.session[SESSION_KEY] = state
+    request.session.modified = True
+
+
+def _forget_plan(state: dict[str, Any]) -> None:
+    """An answer changed: the dates shown and chosen no longer follow from the answers."""
+    state.pop("proposal", None)
+    state.pop("chosen", None)
+
+
+def _signed_in_client(request: HttpRequest) -> Any:
+    user = request.user
+    if not user.is_authenticated or getattr(user, "is_clinic_staff", False):
+        return None
+    return client_for_user(user)
+
+
+def _info(state: dict[str, Any]) -> TreatmentInfo | None:
+    slug = state.get("treatment")
+    if slug not in COURSE_TREATMENTS:
+        return None
+    try:
+        info = treatment_info_get(slug)
+    except NotFound:
+        return None
+    return info if info.treatment.is_online_bookable else None
+
+
+def _areas_for(info: TreatmentInfo) -> list[str]:
+    return info.page.area_choices if info.page else []
+
+
+def _next_step(request: HttpRequest, state: dict[str, Any], info: TreatmentInfo | None) -> str:
+    if info is None or not state.get("sessions") or not state.get("earliest_start"):
+        return "site:book-course"
+    if not state.get("location"):
+        return "site:book-course-when"
+    if not state.get("dates_seen"):
+        return "site:book-course-dates"
+    if not state.get("chosen"):
+        return "site:book-course-plan"
+    if not state.get("details") and _signed_in_client(request) is None:
+        return "site:book-course-details"
+    if info.treatment.requires_screening and not state.get("screened"):
+        return "site:book-course-check"
+    return "site:book-course-review"
+
+
+def _guard(request: HttpRequest, step: str) -> tuple[dict[str, Any], Any, HttpResponse | None]:
+    state = _state(request)
+    info = _info(state)
+    needed = _next_step(request, state, info)
+    if STEP_INDEX[needed] < STEP_INDEX[step]:
+        return state, info, redirect(needed)
+    return state, info, None
+
+
+def _location(state: dict[str, Any]) -> Any:
+    if not state.get("location"):
+        return None
+    try:
+        return location_get(state["location"])
+    except NotFound:
+        return None
+
+
+def _specialist(state: dict[str, Any]) -> Any:
+    sid = state.get("specialist")
+    if not sid or sid == ANYONE:
+        return None
+    try:
+        return specialist_get(sid)
+    except NotFound:
+        return None
+
+
+def _session_dates(state: dict[str, Any]) -> list[core.ImportantDate]:
+    return [
+        core.ImportantDate(
+            d["kind"], date.fromisoformat(d["start"]), date.fromisoformat(d["end"]), d["label"]
+        )
+        for d in state.get("dates", [])
+    ]
+
+
+@dataclass(frozen=True)
+class ShownDate:
+    """An important date as the pages show it."""
+
+    kind: str
+    kind_name: str
+    label: str
+    start_on: date
+    end_on: date
+    stored: bool  # kept in the client's account (otherwise in this session until booking)
+    index: int | None = None  # position in the session's list, for removing it
+
+    @property
+    def name(self) -> str:
+        return self.label or self.kind_name
+
+
+def _shown_dates(
+    state: dict[str, Any], client: Any, *, since: date, kinds: dict[str, str]
+) -> list[ShownDate]:
+    shown = []
+    if client is not None:
+        for item in important_date_list_for_client(client, ending_on_or_after=since):
+            shown.append(
+                ShownDate(
+                    item.kind.slug, item.kind.name, item.label, item.start_on, item.end_on, True
+                )
+            )
+    for i, d in enumerate(state.get("dates", [])):
+        shown.append(
+            ShownDate(
+                d["kind"],
+                kinds.get(d["kind"], d["kind"]),
+                d["label"],
+                date.fromisoformat(d["start"]),
+                date.fromisoformat(d["end"]),
+                False,
+                i,
+            )
+        )
+    return sorted(shown, key=lambda s: (s.start_on, s.end_on))
+
+
+def _kinds() -> dict[str, str]:
+    return {k.slug: k.name for k in important_date_kind_list()}
+
+
+def _concerns() -> list[tuple[str, str, Any]]:
+    """(concern, label, CourseDefault row): the clinic's DOMAIN.md 1.2 defaults, as edited."""
+    return [(c, row.get_concern_display(), row) for c, row in course_default_map().items()]
+
+
+def _recommended(concern: str) -> int:
+    """Sessions for a standard case of the concern (DOMAIN.md 1.2 via the clinic's defaults;
+    grade 2 is the standard case of DOMAIN.md 1.3); 3 when the client is not sure (1.2: most
+    indications 3-5). Capped at the online maximum: beyond it a specialist decides."""
+    areas = [] if concern == UNSURE else [AreaInput(area="", concern=concern, grade=2)]
+    try:
+        sessions = course_recommend(areas).sessions
+    except ValidationFailed:
+        sessions = course_recommend([]).sessions
+    return min(sessions, ONLINE_MAX_SESSIONS)
+
+
+def _context(request: HttpRequest, step: str, state: dict[str, Any], **extra: Any) -> dict:
+    info = extra.get("info")
+    steps = []
+    for name, label in STEPS:
+        if name == "site:book-course-check" and info is not None:
+            if not info.treatment.requires_screening:
+                continue
+        if name == "site:book-course-details" and _signed_in_client(request) is not None:
+            continue
+        steps.append(
+            {"label": label, "current": name == step, "done": STEP_INDEX[name] < STEP_INDEX[step]}
+        )
+    return {
+        "steps": steps,
+        "state": state,
+        "location": _location(state),
+        "specialist_name": _specialist_name(state),
+        "sessions_count": state.get("sessions"),
+        **extra,
+    }
+
+
+def _specialist_name(state: dict[str, Any]) -> str:
+    specialist = _specialist(state)
+    return specialist.name if specialist else _("Anyone available")
+
+
+# --- the proposal and its calendar strip ------------------------------------------------------
+
+
+def _recovery(info: TreatmentInfo) -> timedelta:
+    return recovery_rules(info.treatment, []).recovery
+
+
+def _propose(request: HttpRequest, state: dict[str, Any], info: TreatmentInfo) -> Any:
+    """The planner's proposal for the answers in the session (no writes)."""
+    windows = [(a, b) for key, _label, a, b in TIMES_OF_DAY if key in state.get("times", [])]
+    return course_propose(
+        client=_signed_in_client(request) or GUEST,
+        treatment=info.treatment,
+        sessions=int(state["sessions"]),
+        earliest_start=date.fromisoformat(state["earliest_start"]),
+        now=timezone.now(),
+        for_staff=False,
+        specialist=_specialist(state),
+        location=_location(state),
+        preferred_weekdays=state.get("weekdays") or None,
+        preferred_times=windows or None,
+        important_dates=_session_dates(state),
+    )
+
+
+def _sessions_of(planned: Sequence[Any], proposal: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "start": s.slot.start.isoformat(),
+            "end": s.slot.end.isoformat(),
+            "specialist": s.specialist or "",
+            "specialist_name": proposal.resource_name(s.specialist),
+        }
+        for s in planned
+    ]
+
+
+@dataclass(frozen=True)
+class ShownSession:
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    specialist_name: str
+    recovery_until: datetime
+
+
+def _shown_sessions(items: Sequence[dict[str, Any]], recovery: timedelta) -> list[ShownSession]:
+    out = []
+    for n, item in enumerate(items, start=1):
+        start = datetime.fromisoformat(item["start"])
+        out.append(
+            ShownSession(
+                n,
+                start,
+                datetime.fromisoformat(item["end"]),
+                item["specialist_name"],
+                start + recovery,
+            )
+        )
+    return out
+
+
+# Colours of the calendar strip: the stylesheet's tokens (daisy.css), as SVG presentation
+# attributes because the CSP allows no inline style. Every text colour meets WCAG AA on its fill.
+_INK, _MUTED, _ACCENT, _ACCENT_SOFT = "#1f2a2e", "#4a5a60", "#2f6b5e", "#e3efeb"
+_WARN, _WARN_SOFT, _ERROR, _ERROR_SOFT = "#7a4b00", "#fdf3e1", "#a3261b", "#fbeceb"
+_CELL_W, _CELL_H, _HEAD = 36, 30, 22
+
+
+def _local_days(start: datetime, end: datetime, tz: Any) -> list[date]:
+    """The local days that [start, end) touches."""
+    first = start.astimezone(tz).date()
+    last_moment = (end - timedelta(microseconds=1)).astimezone(tz)
+    return [first + timedelta(days=i) for i in range((last_moment.date() - first).days + 1)]
+
+
+@dataclass(frozen=True)
+class Month:
+    ident: str
+    title: str
+    svg: SafeString
+
+
+def calendar_strip(
+    *,
+    sessions: Sequence[ShownSession],
+    dates: Sequence[ShownDate],
+    tz: Any,
+    ident: str,
+) -> list[Month]:
+    """One small month calendar per month the course spans: session days filled, the
+    recovery window after each shaded, the client's important dates outlined (in red where a
+    session or its recovery window would cover one). Each month says what it shows in its
+    title and description, so a screen reader hears what the eye sees."""
+    if not sessions:
+        return []
+    session_day: dict[date, int] = {}
+    recovering: dict[date, int] = {}
+    last_day: dict[int, date] = {}
+    for s in sessions:
+        days = _local_days(s.starts_at, s.recovery_until, tz)
+        session_day[days[0]] = s.number
+        last_day[s.number] = days[-1]
+        for d in days[1:]:
+            recovering.setdefault(d, s.number)
+    special: dict[date, ShownDate] = {}
+    for item in dates:
+        day = item.start_on
+        while day <= item.end_on:
+            special.setdefault(day, item)
+            day += timedelta(days=1)
+    first, last = min(session_day), max([*session_day, *recovering])
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        marks = _Marks(session_day, recovering, last_day, special)
+        months.append(_month(year, month, marks, f"{ident}-{len(months) + 1}"))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+@dataclass(frozen=True)
+class _Marks:
+    session_day: dict[date, int]
+    recovering: dict[date, int]
+    last_day: dict[int, date]
+    special: dict[date, ShownDate]
+
+
+def _said(day: date) -> str:
+    return date_format(day, "l j F")
+
+
+def _month(year: int, month: int, marks: _Marks, ident: str) -> Month:
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    width, height = 7 * _CELL_W, _HEAD + len(weeks) * _CELL_H
+    title = date_format(date(year, month, 1), "F Y")
+    said: list[tuple[date, int, str]] = []
+    parts = [
+        f'<text x="{i * _CELL_W + _CELL_W // 2}" y="15" text-anchor="middle" font-size="11" '
+        f'fill="{_MUTED}">{escape(str(label)[:2])}</text>'
+        for i, (_n, label) in enumerate(WEEKDAYS)
+    ]
+    for row, week in enumerate(weeks):
+        for col, day in enumerate(week):
+            if day.month != month:
+                continue
+            x, y = col * _CELL_W + 2, _HEAD + row * _CELL_H + 2
+            w, h = _CELL_W - 4, _CELL_H - 4
+            item = marks.special.get(day)
+            number = marks.session_day.get(day)
+            healing = marks.recovering.get(day)
+            fill, stroke, ink, weight = "none", "none", _MUTED, "400"
+            if number is not None:
+                fill, ink, weight = _ACCENT, "#ffffff", "700"
+                said.append(
+                    (
+                        day,
+                        0,
+                        _("session %(n)s on %(day)s, recovering until %(until)s")
+                        % {"n": number, "day": _said(day), "until": _said(marks.last_day[number])},
+                    )
+                )
+            elif healing is not None:
+                fill, ink = _ACCENT_SOFT, _INK
+                if day.day == 1:
+                    said.append(
+                        (
+                            day,
+                            0,
+                            _("recovering from session %(n)s until %(until)s")
+                            % {"n": healing, "until": _said(marks.last_day[healing])},
+                        )
+                    )
+            if item is not None:
+                clash = number is not None or healing is not None
+                stroke, weight = (_ERROR if clash else _WARN), "700"
+                if number is None:
+                    fill, ink = (_ERROR_SOFT, _ERROR) if clash else (_WARN_SOFT, _WARN)
+                if day == item.start_on or day.day == 1:
+                    text = (
+                        _("%(name)s on %(day)s")
+                        if item.start_on == item.end_on
+                        else _("%(name)s until %(day)s")
+                    )
+                    shown_day = item.start_on if item.start_on == item.end_on else item.end_on
+                    said.append((day, 1, text % {"name": item.name, "day": _said(shown_day)}))
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="4" fill="{fill}" '
+                f'stroke="{stroke}" stroke-width="2"/>'
+                f'<text x="{x + w // 2}" y="{y + h // 2 + 4}" text-anchor="middle" '
+                f'font-size="12" font-weight="{weight}" fill="{ink}">{day.day}</text>'
+            )
+    description = (
+        "; ".join(text for _d, _o, text in sorted(said))
+        if said
+        else _("Nothing planned this month.")
+    )
+    svg = (
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{ident}-t">{escape(title)}</title>'
+        f'<desc id="{ident}-d">{escape(description)}</desc>' + "".join(parts) + "</svg>"
+    )
+    return Month(ident, title, mark_safe(svg))  # noqa: S308 - every text part is escaped above
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest) -> HttpResponse:
+    """Step 1: areas, aim, number of sessions (the DOMAIN.md 1.2 recommendation explained) and
+    the earliest start. Coming from the single booking flow, its treatment and areas carry over."""
+    state = _state(request)
+    wanted = request.GET.get("treatment", "")
+    single = request.session.get(SINGLE_BOOKING_KEY)
+    single = single if isinstance(single, dict) else {}
+    if wanted in COURSE_TREATMENTS:
+        slug = wanted
+    elif state.get("treatment") in COURSE_TREATMENTS:
+        slug = state["treatment"]
+    elif single.get("treatment") in COURSE_TREATMENTS:
+        slug = single["treatment"]
+    else:
+        slug = COURSE_TREATMENTS[0]
+    if state.get("treatment") != slug:
+        state = {"owner": secrets.token_hex(16), "dates": [], "treatment": slug}
+        if single.get("treatment") == slug and single.get("areas"):
+            state["areas"] = list(single["areas"])
+        for key in ("location", "specialist"):
+            if single.get("treatment") == slug and single.get(key):
+                state[key] = single[key]
+    info = _info(state)
+    if info is None:
+        _save(request, state)
+        return render(request, "site/course/unavailable.html", {"state": state}, status=404)
+    today = timezone.localdate()
+    concerns = _concerns()
+    initial = {
+        "areas": state.get("areas"),
+        "concern": state.get("concern"),
+        "sessions": state.get("sessions_choice", RECOMMENDED),
+        "earliest_start": state.get("earliest_start") or (today + timedelta(days=1)).isoformat(),
+    }
+    form = CourseForm(
+        request.POST or None,
+        areas=_areas_for(info),
+        concerns=[(c, label) for c, label, _row in concerns],
+        today=today,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = data["sessions"]
+        sessions = _recommended(data["concern"]) if choice == RECOMMENDED else int(choice)
+        answers = {
+            "areas": data.get("areas", []),
+            "concern": data["concern"],
+            "sessions_choice": choice,
+            "sessions": sessions,
+            "earliest_start": data["earliest_start"].isoformat(),
+        }
+        if any(state.get(k) != v for k, v in answers.items()):
+            _forget_plan(state)
+        state.update(answers)
+        _save(request, state)
+        return redirect(_next_step(request, state, info))
+    _save(request, state)
+    table = [
+        {
+            "label": label,
+            "sessions": row.sessions,
+            "low": row.min_sessions,
+            "high": row.max_sessions,
+            "weeks": round(row.interval_days / 7),
+            "recommended": _recommended(c),
+        }
+        for c, label, row in concerns
+    ]
+    return render(
+        request,
+        "site/course/start.html",
+        _context(
+            request,
+            "site:book-course",
+            state,
+            form=form,
+            info=info,
+            table=table,
+            max_sessions=ONLINE_MAX_SESSIONS,
+        ),
+    )
+
+
+def _place_choices(info: TreatmentInfo, location_id: str | None) -> tuple[list, list, Any]:
+    locations = list(locations_offering(info.treatment))
+    current = next((loc for loc in locations if str(loc.pk) == str(location_id)), None)
+    if current is None and locations:
+        current = locations[0]
+    specialists: list[tuple[str, str]] = []
+    if current is not None:
+        by_role = eligible_resources(info.treatment, current)
+        specialists = [(r.id, r.name) for r in by_role.get(ROLE_SPECIALIST, [])]
+    return [(str(loc.pk), f"{loc.name}, {loc.city}") for loc in locations], specialists, current
+
+
+@require_http_methods(["GET", "POST"])
+def when(request: HttpRequest) -> HttpResponse:
+    """Step 2: clinic, specialist (or anyone), the weekdays and times of day that suit."""
+    state, info, early = _guard(request, "site:book-course-when")
+    if early:
+        return early
+    # The specialists offered are those of the clinic the page was shown with.
+    locations, specialists, current = _place_choices(info, state.get("location"))
+    form = WhenForm(
+        request.POST or None,
+        locations=locations,
+        specialists=specialists,
+        initial={
+            "location": str(current.pk) if current else None,
+            "specialist": state.get("specialist", ANYONE),
+            "weekdays": state.get("weekdays", []),
+            "times": state.get("times", []),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["specialist"] != ANYONE and data["location"] != str(current.pk if current else ""):
+            # The specialists listed were those of the clinic shown; ask again for the new one.
+            state["location"] = data["location"]
+            state["specialist"] = ANYONE
+            _forget_plan(state)
+            _save(request, state)
+            return redirect("site:book-course-when")
+        answers = {
+            "location": data["location"],
+            "specialist": data["specialist"],
+            "weekdays": sorted(data["weekdays"]),
+            "times": [k for k, _label, _a, _b in TIMES_OF_DAY if k in data["times"]],
+        }
+        if any(state.get(k) != v for k, v in answers.items()):
+            _forget_plan(state)
+        state.update(answers)
+        _save(request, state)
+        return redirect(_next_step(request, state, info))
+    return render(
+        request,
+        "site/course/when.html",
+        _context(
+            request,
+            "site:book-course-when",
+            state,
+            form=form,
+            info=info,
+            single_location=len(locations) == 1,
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def important_dates(request: HttpRequest) -> HttpResponse:
+    """Step 3: the dates to look one's best for. Adding one re-shows this page; a guest's stay
+    in the session until the course is booked, a signed-in client's stored ones are listed."""
+    state, info, early = _guard(request, "site:book-course-dates")
+    if early:
+        return early
+    today = timezone.localdate()
+    kinds = _kinds()
+    client = _signed_in_client(request)
+    form = ImportantDateForm(kinds=list(kinds.items()), today=today)
+    problem = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "add":
+            form = ImportantDateForm(request.POST, kinds=list(kinds.items()), today=today)
+            if len(state["dates"]) >= MAX_DATES:
+                problem = _("You can add up to %(n)s dates here.") % {"n": MAX_DATES}
+            elif form.is_valid():
+                data = form.cleaned_data
+                state["dates"].append(
+                    {
+                        "kind": data["kind"],
+                        "label": data["label"].strip(),
+                        "start": data["start_on"].isoformat(),
+                        "end": data["end_on"].isoformat(),
+                    }
+                )
+                _forget_plan(state)
+                _save(request, state)
+                return redirect("site:book-course-dates")
+        elif action.startswith("remove-"):
+            try:
+                index = int(action.removeprefix("remove-"))
+                del state["dates"][index]
+            except (ValueError, IndexError):
+                problem = _("That date was already removed.")
+            else:
+                _forget_plan(state)
+                _save(request, state)
+                return redirect("site:book-course-dates")
+        elif action == "continue":
+            state["dates_seen"] = True
+            _save(request, state)
+            return redirect(_next_step(request, state, info))
+        else:
+            problem = _("Please use one of the buttons on this page.")
+    rules = recovery_rules(info.treatment, important_date_kind_list())
+    longer = sorted(
+        {round(span.total_seconds() / 86400) for span in rules.recovery_by_kind.values()}
+    )
+    kind_names = {k: n for k, n in kinds.items() if k in rules.recovery_by_kind}
+    return render(
+        request,
+        "site/course/important_dates.html",
+        _context(
+            request,
+            "site:book-course-dates",
+            state,
+            form=form,
+            info=info,
+            problem=problem,
+            dates=_shown_dates(state, client, since=today, kinds=kinds),
+            recovery_days=round(rules.recovery.total_seconds() / 86400),
+            sun_days=longer[-1] if longer else None,
+            sun_kinds=", ".join(kind_names.values()),
+            signed_in=client is not None,
+        ),
+        status=400 if form.errors or problem else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan(request: HttpRequest) -> HttpResponse:
+    """Step 4: the proposed dates on a calendar strip. GET plans afresh from the answers (the
+    diary moves on); choosing takes exactly the dates that were shown, by their token."""
+    state, info, early = _guard(request, "site:book-course-plan")
+    if early:
+        return early
+    location = _location(state)
+    if location is None:
+        state.pop("location", None)
+        _save(request, state)
+        return redirect("site:book-course-when")
+    if request.method == "POST":
+        shown = state.get("proposal") or {}
+        if not shown or request.POST.get("token") != shown.get("token"):
+            state["notice"] = _(
+                "These dates were out of date (perhaps changed in another tab). Here is a "
+                "fresh plan: please check it."
+            )
+            _save(request, state)
+            return redirect("site:book-course-plan")
+        use = request.POST.get("use")
+        if use == "proposal" and shown.get("complete"):
+            sessions = shown["sessions"]
+        elif use == "alternative" and shown.get("alternative"):
+            sessions = shown["alternative"]["sessions"]
+            moved = date.fromisoformat(state["earliest_start"]) + timedelta(
+                days=shown["alternative"]["shift_days"]
+            )
+            state["earliest_start"] = moved.isoformat()
+        else:
+            return redirect("site:book-course-plan")
+        state["chosen"] = {"token": secrets.token_hex(8), "sessions": sessions}
+        _save(request, state)
+        return redirect(_next_step(request, state, info))
+
+    notice = state.pop("notice", None)
+    problem = None
+    try:
+        proposal = _propose(request, state, info)
+    except DomainError as exc:
+        proposal, problem = None, exc.message
+    recovery = _recovery(info)
+    today = timezone.localdate()
+    client = _signed_in_client(request)
+    dates = _shown_dates(state, client, since=today, kinds=_kinds())
+    ctx: dict[str, Any] = {"problem": problem, "notice": notice, "dates": dates}
+    if proposal is not None:
+        full = proposal.plan
+        alt = full.alternative
+        record = {
+            "token": secrets.token_hex(8),
+            "complete": full.is_complete,
+            "sessions": _sessions_of(full.sessions, proposal),
+            "alternative": (
+                {"shift_days": alt.shift_days, "sessions": _sessions_of(alt.sessions, proposal)}
+                if alt is not None
+                else None
+            ),
+        }
+        state["proposal"] = record
+        sessions = _shown_sessions(record["sessions"], recovery)
+        ctx.update(
+            token=record["token"],
+            complete=full.is_complete,
+            problems=[p.reason for p in full.problems],
+            sessions=sessions,
+            months=calendar_strip(sessions=sessions, dates=dates, tz=location.tz, ident="plan"),
+        )
+        if alt is not None:
+            alt_sessions = _shown_sessions(record["alternative"]["sessions"], recovery)
+            ctx.update(
+                alternative=alt_sessions,
+                shift_days=alt.shift_days,
+                alt_months=calendar_strip(
+                    sessions=alt_sessions, dates=dates, tz=location.tz, ident="alt"
+                ),
+            )
+    else:
+        state.pop("proposal", None)
+    _save(request, state)
+    return render(
+        request,
+        "site/course/plan.html",
+        _context(
+            request,
+            "site:book-course-plan",
+            state,
+            info=info,
+            recovery_hours=round(recovery.total_seconds() / 3600),
+            **ctx,
+        ),
+        status=200 if ctx.get("complete") else (409 if proposal is not None else 400),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def details(request: HttpRequest) -> HttpResponse:
+    """Step 5: a guest's details (the single booking flow's form); a signed-in client skips it."""
+    state, info, early = _guard(request, "site:book-course-details")
+    if early:
+        return early
+    if _signed_in_client(request) is not None:
+        return redirect(_next_step(request, state, info))
+    initial = dict(state.get("details") or {})
+    form = DetailsForm(request.POST or None, initial=initial, today=timezone.localdate())
+    account_exists = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if client_user_find(data["email"]) is not None:
+            # Never book into an existing account without its owner signing in (issue 4,
+            # item 9): the answers, the course and the important dates must be theirs.
+            account_exists = True
+        else:
+            state["details"] = {**data, "date_of_birth": data["date_of_birth"].isoformat()}
+            _save(request, state)
+            return redirect(_next_step(request, state, info))
+    return render(
+        request,
+        "site/course/details.html",
+        _context(
+            request,
+            "site:book-course-details",
+            state,
+            form=form,
+            info=info,
+            account_exists=account_exists,
+            sign_in_url=reverse("accounts:sign-in")
+            + "?next="
+            + reverse("site:book-course-details"),
+        ),
+        status=400 if form.errors or account_exists else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest) -> HttpResponse:
+    """Step 6: the DOMAIN.md 2.2 hard stops as yes/no questions. Any "yes" books nothing,
+    explains why kindly, and offers a free consultation instead."""
+    state, info, early = _guard(request, "site:book-course-check")
+    if early:
+        return early
+    if not info.treatment.requires_screening:
+        return redirect(_next_step(request, state, info))
+    form = PrescreenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        stops = form.hard_stops()
+        if stops:
+            # Nothing is booked and no answer is kept; the chosen dates are let go.
+            state.pop("screened", None)
+            _forget_plan(state)
+            _save(request, state)
+            return render(
+                request,
+                "site/course/not_suitable.html",
+                _context(request, "site:book-course-check", state, info=info, stops=stops),
+            )
+        state["screened"] = True
+        _save(request, state)
+        return redirect(_next_step(request, state, info))
+    return render(
+        request,
+        "site/course/check.html",
+        _context(request, "site:book-course-check", state, form=form, info=info),
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest) -> HttpResponse:
+    """Step 7: every session, the price, what to bring, the policy; "book all N sessions"."""
+    state, info, early = _guard(request, "site:book-course-review")
+    if early:
+        return early
+    location = _location(state)
+    problem, offer_consultation = None, False
+    if request.method == "POST":
+        outcome = _book(request, state, info, location)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        problem, offer_consultation = outcome
+    recovery = _recovery(info)
+    sessions = _shown_sessions(state["chosen"]["sessions"], recovery)
+    client = _signed_in_client(request)
+    dates = _shown_dates(state, client, since=timezone.localdate(), kinds=_kinds())
+    price = info.treatment.price
+    return render(
+        request,
+        "site/course/review.html",
+        _context(
+            request,
+            "site:book-course-review",
+            state,
+            info=info,
+            tp=info.page,
+            sessions=sessions,
+            months=calendar_strip(sessions=sessions, dates=dates, tz=location.tz, ident="review"),
+            dates=dates,
+            details=state.get("details"),
+            client=client,
+            policy=site_page_get("booking"),
+            total=price * len(sessions),
+            problem=problem,
+            offer_consultation=offer_consultation,
+        ),
+        status=409 if problem else 200,
+    )
+
+
+def _notes(state: dict[str, Any]) -> str:
+    parts = []
+    if state.get("areas"):
+        parts.append(_("Areas to treat: %(areas)s") % {"areas": ", ".join(state["areas"])})
+    concern = state.get("concern")
+    if concern and concern != UNSURE:
+        names = {c: label for c, label, _row in _concerns()}
+        parts.append(_("Wants to improve: %(c)s") % {"c": names.get(concern, concern)})
+    return ". ".join(parts)
+
+
+def _book(
+    request: HttpRequest, state: dict[str, Any], info: TreatmentInfo, location: Any
+) -> HttpResponse | tuple[str, bool]:
+    now = timezone.now()
+    client = _signed_in_client(request)
+    created = False
+    chosen = state["chosen"]
+    try:
+        if client is None:
+            d = state["details"]
+            user, client, created = client_account_ensure(
+                email=d["email"],
+                first_name=d["first_name"],
+                last_name=d["last_name"],
+                phone=d["phone"],
+                date_of_birth=date.fromisoformat(d["date_of_birth"]),
+                now=now,
+            )
+        else:
+            user = request.user
+        times = [
+            SessionTime(
+                datetime.fromisoformat(s["start"]),
+                specialist_get(s["specialist"]) if s["specialist"] else None,
+            )
+            for s in chosen["sessions"]
+        ]
+        windows = [(a, b) for key, _label, a, b in TIMES_OF_DAY if key in state.get("times", [])]
+        booked = course_book(
+            client=client,
+            treatment=info.treatment,
+            booked_by=user,
+            now=now,
+            sessions=len(times),
+            session_times=times,
+            specialist=_specialist(state),
+            location=location,
+            preferred_weekdays=state.get("weekdays") or None,
+            preferred_times=windows or None,
+            important_dates=_session_dates(state),
+            # One key per chosen set of dates: a double-clicked "book" books once.
+            idempotency_key=f"site-course-{state['owner']}-{chosen['token']}",
+            notes=_notes(state),
+        )
+    except (SlotUnavailable, CourseUnavailable, ImportantDateConflict, InvalidTime, NotFound):
+        # Someone took a time meanwhile (or the diary changed): nothing was booked. Plan
+        # afresh from the same answers and say so.
+        _forget_plan(state)
+        state["notice"] = _(
+            "Sorry, one of those times was taken by someone else a moment ago, so nothing has "
+            "been booked. Here is a fresh plan with the same choices; your details are kept."
+        )
+        _save(request, state)
+        return redirect("site:book-course-plan")
+    except ClientContraindicated:
+        return (
+            _(
+                "We cannot book this course online for you at the moment because of a note on "
+                "your record from a previous visit. A free consultation is the right next "
+                "step: a specialist will talk it through with you."
+            ),
+            True,
+        )
+    except DomainError as exc:
+        return exc.message, False
+    _store_dates(state, client=client, user=user, now=now)
+    request.session.pop(SESSION_KEY, None)
+    request.session[DONE_KEY] = {"course": str(booked.plan.pk), "created": created}
+    return redirect("site:book-course-done")
+
+
+def _store_dates(state: dict[str, Any], *, client: Any, user: Any, now: datetime) -> None:
+    """The guest's (and the signed-in client's new) important dates, kept in their account
+    from now on. A repeated request (a double click) finds them stored and adds none."""
+    kept = {
+        (i.kind.slug, i.start_on, i.end_on, i.label) for i in important_date_list_for_client(client)
+    }
+    for item in _session_dates(state):
+        key = (item.kind, item.start_on, item.end_on, item.label)
+        if key in kept:
+            continue
+        important_date_create(
+            client=client,
+            kind=item.kind,
+            start_on=item.start_on,
+            end_on=item.end_on,
+            label=item.label,
+            by=user,
+            now=now,
+        )
+        kept.add(key)
+
+
+def done(request: HttpRequest) -> HttpResponse:
+    record = request.session.get(DONE_KEY)
+    if not isinstance(record, dict):
+        return redirect("site:book-course")
+    try:
+        course = course_get(record["course"])
+    except NotFound:
+        return redirect("site:book-course")
+    info = treatment_info_get(course.treatment_slug)
+    sessions = [s for s in course.sessions if s.state == "planned"]
+    location = location_get(sessions[0].location_id) if sessions else None
+    return render(
+        request,
+        "site/course/done.html",
+        {
+            "course": course,
+            "sessions": sessions,
+            "location": location,
+            "info": info,
+            "tp": info.page,
+            "account_created": record.get("created"),
+            "signed_in": _signed_in_client(request) is not None,
+        },
+    )
