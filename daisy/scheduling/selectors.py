@@ -135,6 +135,11 @@ def _required(treatment: Treatment) -> tuple[set[int], str, str]:
 
 _STAMP_SQL = "SELECT config, diary FROM scheduling_diaryversion WHERE id = 1"
 _CACHE_SIZE = 256
+# Only the current set-up is ever asked for again; older copies are just memory.
+_CACHE_SIZES = {"setup": 4}
+# Answers longer than this (a year grouped by specialist) are computed afresh each time rather
+# than held in memory.
+_ANSWER_MAX_SLOTS = 5000
 _cache_lock = threading.Lock()
 _caches: dict[str, OrderedDict[Any, Any]] = defaultdict(OrderedDict)
 
@@ -167,7 +172,7 @@ def _cached(kind: str, key: Any, build: Callable[[], Any]) -> Any:
     value = build()
     with _cache_lock:
         cache[key] = value
-        while len(cache) > _CACHE_SIZE:
+        while len(cache) > _CACHE_SIZES.get(kind, _CACHE_SIZE):
             cache.popitem(last=False)
     return value
 
@@ -708,6 +713,8 @@ def _cached_answer(
         step_minutes=question.treatment.step_minutes,
     )
     found = question.answer(now=now, rules=unbounded)
+    if found is not None and len(found[0]) > _ANSWER_MAX_SLOTS:
+        return found
     valid_until = _next_hold_expiry(found[1], question, now) if found is not None else None
     entry = _Answer(found=found, computed_at=now, valid_until=valid_until)
     with _cache_lock:
