@@ -14,7 +14,7 @@ from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, SlotHold, Status
 from daisy.scheduling.services import appointment_book
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 
 TEN = at(MONDAY, 10)
 NO_TO_ALL = {

@@ -15,10 +15,10 @@ from daisy.lib.browser import PHONE, assert_accessible, close_page, new_page, sh
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling.models import Appointment, Status
 
-# serialized_rollback: every test starts from the migrated database, site words included.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("site_content"),
 ]
 
 QUESTIONS = ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion"]

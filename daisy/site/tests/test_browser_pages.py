@@ -11,7 +11,8 @@ from daisy.lib.testing import make_clinic
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("site_content"),
 ]
 
 PAGES = {

@@ -8,7 +8,7 @@ import pytest
 from daisy.lib.testing import make_clinic
 from daisy.site.models import FaqEntry, SitePage, TreatmentPage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 
 PUBLIC_PAGES = [
     "/",
