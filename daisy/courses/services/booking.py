@@ -163,6 +163,7 @@ def course_propose(
         window_start=_midnight(earliest_start, tz),
         window_end=_midnight(earliest_start + timedelta(days=horizon), tz),
         by_role=by_role,
+        now=now,
     )
     try:
         planned = core.plan_course(
@@ -485,6 +486,8 @@ def _book_all(
                 ]
                 for role, infos in by_role.items()
             }
+            # Expired holds on these resources go first: the no-overlap backstop knows no clock.
+            booking._release_expired_slot_holds(by_role, item.start, now)
             # Re-read busy time under the locks: earlier sessions of this course are seen too.
             ctx = scheduling.booking_context(
                 treatment=treatment,
@@ -492,6 +495,7 @@ def _book_all(
                 window_start=item.start,
                 window_end=item.start + timedelta(minutes=1),
                 by_role=session_roles,
+                now=now,
             )
             try:
                 slot = slots.check_slot(

@@ -159,6 +159,7 @@ def _replan(
         window_start=_midnight(earliest, tz),
         window_end=_midnight(earliest + timedelta(days=horizon), tz),
         by_role=by_role,
+        now=now,
     )
     kept = plan.specialist_id or later[0].specialist_id
     local_time = later[0].starts_at.astimezone(tz).time().replace(second=0, microsecond=0)
@@ -200,6 +201,8 @@ def _replan(
     for offset, (appt, session) in enumerate(zip(later, planned.sessions, strict=True)):
         slot = session.slot
         old = appt.starts_at
+        # Expired holds on these (locked) resources go first: the backstop knows no clock.
+        booking._release_expired_slot_holds(by_role, slot.start, now)
         if slot.start == old and dict(slot.resources) == _resources_of(appt):
             # Same time, same resources: take its time back untouched.
             Allocation.objects.bulk_create(booking._allocations_for(appt, slot))

@@ -29,7 +29,7 @@ from daisy.lib.errors import (
 from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now, make_client, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Allocation, Appointment, Status
-from daisy.scheduling.services import appointment_book
+from daisy.scheduling.services import appointment_book, slot_hold_create
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +93,27 @@ def test_books_a_four_session_course_around_a_wedding(clinic: Clinic) -> None:
 
 def _explicit(clinic: Clinic, hour: int = 10, sessions: int = 4) -> list[SessionTime]:
     return [SessionTime(at(MONDAY + k * 4 * WEEK, hour)) for k in range(sessions)]
+
+
+def test_an_expired_hold_on_a_session_time_does_not_block_the_course(clinic: Clinic) -> None:
+    # Someone held session 3's time (the clinic's only pen) and walked away: once the hold has
+    # expired the course books, as a single booking would.
+    slot_hold_create(
+        treatment=clinic.microneedling,
+        starts_at=at(MONDAY + 8 * WEEK, 10),
+        now=NOW,
+        held_by="abandoned-browser",
+    )
+    later = NOW + timedelta(hours=1)
+    result = course_book(
+        client=clinic.clients[0],
+        treatment=clinic.microneedling,
+        booked_by=clinic.reception,
+        now=later,
+        session_times=_explicit(clinic),
+    )
+    assert len(result.appointments) == 4
+    assert local_days(result.appointments)[2] == MONDAY + 8 * WEEK
 
 
 def test_a_course_whose_third_session_is_taken_books_nothing(clinic: Clinic) -> None:
