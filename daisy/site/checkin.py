@@ -24,9 +24,10 @@ GONE = {"checkin_link_expired", "checkin_not_needed"}
 
 def _private(response: HttpResponse) -> HttpResponse:
     # The token in the URL is the client's key to their health answers: never cached, never
-    # passed on to another site as a Referer, never indexed.
+    # passed on to another site as a Referer, never indexed. "same-origin", not "no-referrer":
+    # with no-referrer Chromium posts the form with "Origin: null", which CSRF rightly refuses.
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

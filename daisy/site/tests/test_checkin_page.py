@@ -73,7 +73,7 @@ def test_get_shows_the_form_without_login(
         assert question in page
     assert "Call 999 now" in page  # the emergency line, before any question
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert '<form method="post"' in page  # a plain form: no JavaScript needed
 
 

@@ -1,0 +1,93 @@
+"""The check-in page in a real browser (Chromium): answered from the link alone, with JavaScript
+off, by label; accessible (axe-core) before and after; what to do now is shown."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from daisy.aftercare.models import Alert
+from daisy.aftercare.services import checkin_link
+from daisy.lib.browser import PHONE, assert_accessible, close_page, new_page, shot
+from daisy.lib.testing import at, booking_now, make_clinic
+from daisy.scheduling.services import appointment_book
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _recent_session() -> Any:
+    # The live server reads the real clock: a session three to four days ago (not a Sunday).
+    day = date.today() - timedelta(days=3)
+    if day.weekday() == 6:
+        day -= timedelta(days=1)
+    clinic = make_clinic(phone="+442071234567")
+    return appointment_book(
+        client=clinic.clients[0],
+        treatment=clinic.microneedling,
+        starts_at=at(day, 10),
+        booked_by=clinic.reception,
+        now=booking_now(day),
+    ).appointment
+
+
+def test_the_form_and_its_errors_are_accessible(browser: Any, live_url: str) -> None:
+    appt = _recent_session()
+    page = new_page(browser, viewport=PHONE)
+    try:
+        page.goto(live_url + "/check-in/" + checkin_link(appt, "24h").rsplit("/", 1)[1])
+        assert page.get_by_role("heading", name="How is your skin healing?").is_visible()
+        assert_accessible(page)
+        shot(page, "checkin-form-phone")
+        page.get_by_role("button", name="Send my answers").click()  # nothing chosen yet
+        assert page.get_by_text("Please answer the questions marked below.").is_visible()
+        assert_accessible(page)
+    finally:
+        close_page(page)
+
+
+def test_a_client_answers_on_a_phone_without_javascript(browser: Any, live_url: str) -> None:
+    appt = _recent_session()
+    url = live_url + "/check-in/" + checkin_link(appt, "72h").rsplit("/", 1)[1]
+    # axe-core needs JavaScript: the JS-free page answers, a normal one audits the result.
+    page = new_page(browser, viewport=PHONE, java_script_enabled=False)
+    try:
+        page.goto(url)
+        for group, answer in (
+            ("Is the treated skin red?", "Yes, but fading"),
+            ("Is it swollen?", "None"),
+            ("Is it painful or tender?", "None"),
+            ("Does the skin feel hot, or is it weeping or oozing pus?", "No"),
+            ("Do you have red spots or bumps on the treated skin?", "No"),
+            ("Do you have blisters or cold sores?", "Yes"),
+            ("Have any dark patches appeared on the treated skin?", "No"),
+            ("Do you have a fever or feel unwell?", "No"),
+        ):
+            page.get_by_role("group", name=group).get_by_label(answer, exact=True).check()
+        page.get_by_label("Anything else you would like us to know?").fill("Tingling lip.")
+        page.get_by_role("button", name="Send my answers").click()
+        assert page.get_by_role("heading", name="Please call the clinic today").is_visible()
+        assert page.get_by_text("Tingling lip.").is_visible()
+        shot(page, "checkin-answered-urgent-phone")
+    finally:
+        close_page(page)
+    assert Alert.objects.get().flags == ["hsv"]
+    audit = new_page(browser, viewport=PHONE)
+    try:
+        audit.goto(url)
+        assert audit.get_by_role("heading", name="You have already answered this check-in")
+        assert_accessible(audit)
+    finally:
+        close_page(audit)
+
+
+def test_a_broken_link_gets_a_kind_page(browser: Any, live_url: str) -> None:
+    page = new_page(browser)
+    try:
+        response = page.goto(f"{live_url}/check-in/not-a-real-link")
+        assert response.status == 404
+        assert page.get_by_role("heading", name="We cannot open this check-in").is_visible()
+        assert_accessible(page)
+    finally:
+        close_page(page)
