@@ -11,22 +11,16 @@ dates are always part of the plan (the planner reads them itself)."""
 
 from __future__ import annotations
 
-import calendar
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -67,6 +61,16 @@ from daisy.scheduling.selectors import (
     locations_offering,
 )
 from daisy.site.booking import SESSION_KEY as SINGLE_BOOKING_KEY
+from daisy.site.course_booking.forms import (
+    ONLINE_MAX_SESSIONS,
+    RECOMMENDED,
+    TIMES_OF_DAY,
+    UNSURE,
+    CourseForm,
+    ImportantDateForm,
+    WhenForm,
+)
+from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
 from daisy.site.forms import ANYONE, DetailsForm, PrescreenForm
 from daisy.site.selectors import TreatmentInfo, site_page_get, treatment_info_get
 
@@ -74,31 +78,8 @@ SESSION_KEY = "course_booking"
 DONE_KEY = "course_booking_done"
 # DOMAIN.md 1.2 is micro-needling's course table: the only treatment booked as a whole course.
 COURSE_TREATMENTS = ("microneedling",)
-# DOMAIN.md section 0 row 1 and 1.2: up to 6 sessions is a standard course; more is an extended
-# or maintenance course that a specialist must confirm, so it is never booked online.
-ONLINE_MAX_SESSIONS = 6
-UNSURE = "unsure"
-RECOMMENDED = "recommended"
-# How far ahead a client may ask the first session to start (the planner then looks a whole
-# course further on).
-EARLIEST_START_MAX_DAYS = 365
 # Important dates a guest may keep in the session (the API takes the same number).
 MAX_DATES = 20
-# Local windows that hold the whole visit (the planner's `preferred_times`).
-TIMES_OF_DAY = [
-    ("morning", gettext_lazy("Mornings (8:00 to 12:00)"), time(8), time(12)),
-    ("afternoon", gettext_lazy("Afternoons (12:00 to 17:00)"), time(12), time(17)),
-    ("evening", gettext_lazy("Evenings (17:00 to 21:00)"), time(17), time(21)),
-]
-WEEKDAYS = [
-    (0, gettext_lazy("Monday")),
-    (1, gettext_lazy("Tuesday")),
-    (2, gettext_lazy("Wednesday")),
-    (3, gettext_lazy("Thursday")),
-    (4, gettext_lazy("Friday")),
-    (5, gettext_lazy("Saturday")),
-    (6, gettext_lazy("Sunday")),
-]
 # A guest has no stored important dates yet: the planner reads none for a client without an id.
 GUEST = SimpleNamespace(pk=None)
 
@@ -112,155 +93,6 @@ STEPS: list[tuple[str, Any]] = [
     ("site:book-course-review", gettext_lazy("Review")),
 ]
 STEP_INDEX = {name: i for i, (name, _label) in enumerate(STEPS)}
-
-
-# --- forms ----------------------------------------------------------------------------------
-
-_DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"]
-
-
-def _date_field(label: Any, *, required: bool = True, help_text: Any = "") -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        input_formats=_DATE_FORMATS,
-        widget=_DATE_WIDGET,
-        error_messages={
-            "invalid": _("Enter a date, for example 17/05/2030."),
-            "required": _("Enter a date."),
-        },
-    )
-
-
-class CourseForm(forms.Form):
-    areas = forms.MultipleChoiceField(
-        label=_("Which areas would you like treated?"),
-        help_text=_("Choose one or more. Your specialist will confirm the plan with you."),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose at least one area.")},
-    )
-    concern = forms.ChoiceField(
-        label=_("What would you most like to improve?"),
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose what you would like to improve, or “Not sure”.")},
-    )
-    sessions = forms.ChoiceField(
-        label=_("How many sessions?"),
-        help_text=_(
-            "Up to 6 sessions can be booked here. A longer (extended) course needs a "
-            "specialist’s confirmation: ask us for an extended course."
-        ),
-        error_messages={
-            "invalid_choice": _(
-                "Up to 6 sessions can be booked online. For more, ask us for an extended "
-                "course: a specialist confirms it with you first."
-            )
-        },
-    )
-    earliest_start = _date_field(
-        _("Earliest date for your first session"),
-        help_text=_("Your first session will be within a week of this date."),
-    )
-
-    def __init__(
-        self, *args: Any, areas: list[str], concerns: list[tuple[str, str]], today: date, **kw: Any
-    ) -> None:
-        super().__init__(*args, **kw)
-        self.today = today
-        if areas:
-            self.fields["areas"].choices = [(a, a) for a in areas]
-        else:
-            del self.fields["areas"]
-        self.fields["concern"].choices = [*concerns, (UNSURE, _("Not sure yet"))]
-        self.fields["sessions"].choices = [
-            (RECOMMENDED, _("As recommended for what I chose")),
-            *[(str(n), str(n)) for n in range(1, ONLINE_MAX_SESSIONS + 1)],
-        ]
-
-    def clean_earliest_start(self) -> date:
-        value: date = self.cleaned_data["earliest_start"]
-        if value < self.today:
-            raise forms.ValidationError(_("That date has passed. Choose today or later."))
-        if value > self.today + timedelta(days=EARLIEST_START_MAX_DAYS):
-            raise forms.ValidationError(_("Choose a date within the next year."))
-        return value
-
-
-class WhenForm(forms.Form):
-    location = forms.ChoiceField(label=_("Clinic"), widget=forms.RadioSelect)
-    specialist = forms.ChoiceField(
-        label=_("Specialist"),
-        help_text=_("We keep the same specialist for every session where we can."),
-        required=False,
-    )
-    weekdays = forms.TypedMultipleChoiceField(
-        label=_("Which days suit you?"),
-        help_text=_("Leave all unticked if any day is fine."),
-        choices=WEEKDAYS,
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    times = forms.MultipleChoiceField(
-        label=_("Which times of day suit you?"),
-        help_text=_("Leave all unticked if any time is fine."),
-        choices=[(key, label) for key, label, _a, _b in TIMES_OF_DAY],
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(
-        self,
-        *args: Any,
-        locations: list[tuple[str, str]],
-        specialists: list[tuple[str, str]],
-        **kw: Any,
-    ) -> None:
-        super().__init__(*args, **kw)
-        self.fields["location"].choices = locations
-        self.fields["specialist"].choices = [(ANYONE, _("Anyone available")), *specialists]
-
-    def clean_specialist(self) -> str:
-        return self.cleaned_data.get("specialist") or ANYONE
-
-
-class ImportantDateForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What is it?"))
-    label = forms.CharField(
-        label=_("Name it (optional)"),
-        help_text=_("For example “Sam’s wedding”."),
-        max_length=120,
-        required=False,
-    )
-    start_on = _date_field(_("Date, or first day"))
-    end_on = _date_field(
-        _("Last day (optional)"),
-        required=False,
-        help_text=_("For something that lasts several days, such as a holiday."),
-    )
-
-    def __init__(self, *args: Any, kinds: list[tuple[str, str]], today: date, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.today = today
-        self.fields["kind"].choices = [("", _("Choose…")), *kinds]
-        self.fields["kind"].error_messages["required"] = _("Choose what the date is for.")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("start_on"), data.get("end_on")
-        if start is None:
-            return data
-        end = end or start
-        if end < start:
-            self.add_error("end_on", _("The last day must be on or after the first day."))
-        elif (end - start).days > 366:
-            self.add_error("end_on", _("An important date spans at most a year."))
-        elif end < self.today:
-            self.add_error("start_on", _("That date has passed."))
-        data["end_on"] = end
-        return data
 
 
 # --- the course in the session ---------------------------------------------------------------
@@ -352,30 +184,20 @@ def _specialist(state: dict[str, Any]) -> Any:
         return None
 
 
-def _session_dates(state: dict[str, Any]) -> list[core.ImportantDate]:
+def _session_dates(
+    state: dict[str, Any], *, kinds: dict[str, str] | None = None
+) -> list[core.ImportantDate]:
+    """The dates kept in the session. With `kinds`, an unnamed date is named after its kind,
+    so the planner's explanations say "Sunny holiday" rather than the kind's slug."""
     return [
         core.ImportantDate(
-            d["kind"], date.fromisoformat(d["start"]), date.fromisoformat(d["end"]), d["label"]
+            d["kind"],
+            date.fromisoformat(d["start"]),
+            date.fromisoformat(d["end"]),
+            d["label"] or (kinds or {}).get(d["kind"], ""),
         )
         for d in state.get("dates", [])
     ]
-
-
-@dataclass(frozen=True)
-class ShownDate:
-    """An important date as the pages show it."""
-
-    kind: str
-    kind_name: str
-    label: str
-    start_on: date
-    end_on: date
-    stored: bool  # kept in the client's account (otherwise in this session until booking)
-    index: int | None = None  # position in the session's list, for removing it
-
-    @property
-    def name(self) -> str:
-        return self.label or self.kind_name
 
 
 def _shown_dates(
@@ -473,7 +295,7 @@ def _propose(request: HttpRequest, state: dict[str, Any], info: TreatmentInfo) -
         location=_location(state),
         preferred_weekdays=state.get("weekdays") or None,
         preferred_times=windows or None,
-        important_dates=_session_dates(state),
+        important_dates=_session_dates(state, kinds=_kinds()),
     )
 
 
@@ -487,15 +309,6 @@ def _sessions_of(planned: Sequence[Any], proposal: Any) -> list[dict[str, Any]]:
         }
         for s in planned
     ]
-
-
-@dataclass(frozen=True)
-class ShownSession:
-    number: int
-    starts_at: datetime
-    ends_at: datetime
-    specialist_name: str
-    recovery_until: datetime
 
 
 def _shown_sessions(items: Sequence[dict[str, Any]], recovery: timedelta) -> list[ShownSession]:
@@ -512,151 +325,6 @@ def _shown_sessions(items: Sequence[dict[str, Any]], recovery: timedelta) -> lis
             )
         )
     return out
-
-
-# Colours of the calendar strip: the stylesheet's tokens (daisy.css), as SVG presentation
-# attributes because the CSP allows no inline style. Every text colour meets WCAG AA on its fill.
-_INK, _MUTED, _ACCENT, _ACCENT_SOFT = "#1f2a2e", "#4a5a60", "#2f6b5e", "#e3efeb"
-_WARN, _WARN_SOFT, _ERROR, _ERROR_SOFT = "#7a4b00", "#fdf3e1", "#a3261b", "#fbeceb"
-_CELL_W, _CELL_H, _HEAD = 36, 30, 22
-
-
-def _local_days(start: datetime, end: datetime, tz: Any) -> list[date]:
-    """The local days that [start, end) touches."""
-    first = start.astimezone(tz).date()
-    last_moment = (end - timedelta(microseconds=1)).astimezone(tz)
-    return [first + timedelta(days=i) for i in range((last_moment.date() - first).days + 1)]
-
-
-@dataclass(frozen=True)
-class Month:
-    ident: str
-    title: str
-    svg: SafeString
-
-
-def calendar_strip(
-    *,
-    sessions: Sequence[ShownSession],
-    dates: Sequence[ShownDate],
-    tz: Any,
-    ident: str,
-) -> list[Month]:
-    """One small month calendar per month the course spans: session days filled, the
-    recovery window after each shaded, the client's important dates outlined (in red where a
-    session or its recovery window would cover one). Each month says what it shows in its
-    title and description, so a screen reader hears what the eye sees."""
-    if not sessions:
-        return []
-    session_day: dict[date, int] = {}
-    recovering: dict[date, int] = {}
-    last_day: dict[int, date] = {}
-    for s in sessions:
-        days = _local_days(s.starts_at, s.recovery_until, tz)
-        session_day[days[0]] = s.number
-        last_day[s.number] = days[-1]
-        for d in days[1:]:
-            recovering.setdefault(d, s.number)
-    special: dict[date, ShownDate] = {}
-    for item in dates:
-        day = item.start_on
-        while day <= item.end_on:
-            special.setdefault(day, item)
-            day += timedelta(days=1)
-    first, last = min(session_day), max([*session_day, *recovering])
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        marks = _Marks(session_day, recovering, last_day, special)
-        months.append(_month(year, month, marks, f"{ident}-{len(months) + 1}"))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-@dataclass(frozen=True)
-class _Marks:
-    session_day: dict[date, int]
-    recovering: dict[date, int]
-    last_day: dict[int, date]
-    special: dict[date, ShownDate]
-
-
-def _said(day: date) -> str:
-    return date_format(day, "l j F")
-
-
-def _month(year: int, month: int, marks: _Marks, ident: str) -> Month:
-    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    width, height = 7 * _CELL_W, _HEAD + len(weeks) * _CELL_H
-    title = date_format(date(year, month, 1), "F Y")
-    said: list[tuple[date, int, str]] = []
-    parts = [
-        f'<text x="{i * _CELL_W + _CELL_W // 2}" y="15" text-anchor="middle" font-size="11" '
-        f'fill="{_MUTED}">{escape(str(label)[:2])}</text>'
-        for i, (_n, label) in enumerate(WEEKDAYS)
-    ]
-    for row, week in enumerate(weeks):
-        for col, day in enumerate(week):
-            if day.month != month:
-                continue
-            x, y = col * _CELL_W + 2, _HEAD + row * _CELL_H + 2
-            w, h = _CELL_W - 4, _CELL_H - 4
-            item = marks.special.get(day)
-            number = marks.session_day.get(day)
-            healing = marks.recovering.get(day)
-            fill, stroke, ink, weight = "none", "none", _MUTED, "400"
-            if number is not None:
-                fill, ink, weight = _ACCENT, "#ffffff", "700"
-                said.append(
-                    (
-                        day,
-                        0,
-                        _("session %(n)s on %(day)s, recovering until %(until)s")
-                        % {"n": number, "day": _said(day), "until": _said(marks.last_day[number])},
-                    )
-                )
-            elif healing is not None:
-                fill, ink = _ACCENT_SOFT, _INK
-                if day.day == 1:
-                    said.append(
-                        (
-                            day,
-                            0,
-                            _("recovering from session %(n)s until %(until)s")
-                            % {"n": healing, "until": _said(marks.last_day[healing])},
-                        )
-                    )
-            if item is not None:
-                clash = number is not None or healing is not None
-                stroke, weight = (_ERROR if clash else _WARN), "700"
-                if number is None:
-                    fill, ink = (_ERROR_SOFT, _ERROR) if clash else (_WARN_SOFT, _WARN)
-                if day == item.start_on or day.day == 1:
-                    text = (
-                        _("%(name)s on %(day)s")
-                        if item.start_on == item.end_on
-                        else _("%(name)s until %(day)s")
-                    )
-                    shown_day = item.start_on if item.start_on == item.end_on else item.end_on
-                    said.append((day, 1, text % {"name": item.name, "day": _said(shown_day)}))
-            parts.append(
-                f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="4" fill="{fill}" '
-                f'stroke="{stroke}" stroke-width="2"/>'
-                f'<text x="{x + w // 2}" y="{y + h // 2 + 4}" text-anchor="middle" '
-                f'font-size="12" font-weight="{weight}" fill="{ink}">{day.day}</text>'
-            )
-    description = (
-        "; ".join(text for _d, _o, text in sorted(said))
-        if said
-        else _("Nothing planned this month.")
-    )
-    svg = (
-        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="{ident}-t">{escape(title)}</title>'
-        f'<desc id="{ident}-d">{escape(description)}</desc>' + "".join(parts) + "</svg>"
-    )
-    return Month(ident, title, mark_safe(svg))  # noqa: S308 - every text part is escaped above
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -976,7 +644,8 @@ def plan(request: HttpRequest) -> HttpResponse:
             recovery_hours=round(recovery.total_seconds() / 3600),
             **ctx,
         ),
-        status=200 if ctx.get("complete") else (409 if proposal is not None else 400),
+        # A plan with problems is still an answer (what fails, and the nearest alternative).
+        status=400 if problem else 200,
     )
 
 
@@ -1143,7 +812,7 @@ def _book(
             location=location,
             preferred_weekdays=state.get("weekdays") or None,
             preferred_times=windows or None,
-            important_dates=_session_dates(state),
+            important_dates=_session_dates(state, kinds=_kinds()),
             # One key per chosen set of dates: a double-clicked "book" books once.
             idempotency_key=f"site-course-{state['owner']}-{chosen['token']}",
             notes=_notes(state),
