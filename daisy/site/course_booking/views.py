@@ -226,6 +226,12 @@ def _shown_dates(
     return sorted(shown, key=lambda s: (s.start_on, s.end_on))
 
 
+def _join_or(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return _("%(first)s or %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
+
+
 def _kinds() -> dict[str, str]:
     return {k.slug: k.name for k in important_date_kind_list()}
 
@@ -545,7 +551,7 @@ def important_dates(request: HttpRequest) -> HttpResponse:
             dates=_shown_dates(state, client, since=today, kinds=kinds),
             recovery_days=round(rules.recovery.total_seconds() / 86400),
             sun_days=longer[-1] if longer else None,
-            sun_kinds=", ".join(kind_names.values()),
+            sun_kinds=_join_or(list(kind_names.values())),
             signed_in=client is not None,
         ),
         status=400 if form.errors or problem else 200,
