@@ -11,6 +11,7 @@ dates are always part of the plan (the planner reads them itself)."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -73,6 +74,8 @@ from daisy.site.course_booking.forms import (
 from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
 from daisy.site.forms import ANYONE, DetailsForm, PrescreenForm
 from daisy.site.selectors import TreatmentInfo, site_page_get, treatment_info_get
+
+logger = logging.getLogger(__name__)
 
 SESSION_KEY = "course_booking"
 DONE_KEY = "course_booking_done"
@@ -860,15 +863,21 @@ def _store_dates(state: dict[str, Any], *, client: Any, user: Any, now: datetime
         key = (item.kind, item.start_on, item.end_on, item.label)
         if key in kept:
             continue
-        important_date_create(
-            client=client,
-            kind=item.kind,
-            start_on=item.start_on,
-            end_on=item.end_on,
-            label=item.label,
-            by=user,
-            now=now,
-        )
+        try:
+            important_date_create(
+                client=client,
+                kind=item.kind,
+                start_on=item.start_on,
+                end_on=item.end_on,
+                label=item.label,
+                by=user,
+                now=now,
+            )
+        except ValidationFailed:
+            # The course is booked (and kept clear of the date); only the kind was withdrawn by
+            # staff meanwhile. The booking must not turn into an error page over it.
+            logger.warning("course booking: important date of a withdrawn kind not stored")
+            continue
         kept.add(key)
 
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
+from daisy.accounts.services import client_account_ensure
 from daisy.courses.models import ImportantDate, ImportantDateKind, Plan
 from daisy.courses.services import important_date_create
 from daisy.lib.testing import booking_now, make_clinic, make_user
 from daisy.scheduling.models import Appointment, Status
 from daisy.scheduling.services import appointment_book
+from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
 
 pytestmark = pytest.mark.django_db
 
@@ -331,3 +334,72 @@ def test_entry_from_the_treatment_page_and_the_booking_flow(client, clinic):
     assert client.session["course_booking"]["areas"] == ["Forehead"]
     other = client.get("/treatments/consultation/").content.decode()
     assert "/book/course/" not in other
+
+
+def ready_to_book(client, clinic, *, dates=()):
+    page = to_plan(client, clinic, dates=dates)
+    client.post("/book/course/plan/", {"token": token_of(page), "use": "proposal"})
+    client.post("/book/course/details/", DETAILS)
+    assert client.post("/book/course/health-check/", NO_TO_ALL).url == "/book/course/review/"
+
+
+def test_a_double_clicked_book_button_books_the_course_once(client, clinic):
+    ready_to_book(client, clinic, dates=[{"kind": "wedding", "start_on": WEDDING.isoformat()}])
+    # Both clicks left the browser with the same session; the second arrives after the first.
+    before = dict(client.session["course_booking"])
+    assert client.post("/book/course/review/").url == "/book/course/done/"
+    session = client.session
+    session["course_booking"] = before
+    session.save()
+    assert client.post("/book/course/review/").url == "/book/course/done/"
+    assert Plan.objects.count() == 1 and Appointment.objects.count() == 4
+    assert ImportantDate.objects.count() == 1
+
+
+def test_an_email_with_an_account_must_sign_in_first(client, clinic):
+    client_account_ensure(
+        email="ada@example.com",
+        first_name="Ada",
+        last_name="Lovelace",
+        phone="07700 900123",
+        date_of_birth=date(1990, 5, 17),
+        now=booking_now(),
+    )
+    page = to_plan(client, clinic)
+    client.post("/book/course/plan/", {"token": token_of(page), "use": "proposal"})
+    r = client.post("/book/course/details/", DETAILS)
+    html = r.content.decode()
+    assert r.status_code == 400
+    assert "There is already an account with this email address." in html
+    assert "/account/sign-in/?next=/book/course/details/" in html
+    assert "details" not in client.session["course_booking"]
+    assert client.get("/book/course/review/").url == "/book/course/details/"
+
+
+def _session(n, when):
+    return ShownSession(n, when, when + timedelta(minutes=70), "", when + timedelta(hours=72))
+
+
+def test_calendar_strip_marks_sessions_recovery_and_important_dates():
+    tz = ZoneInfo("Europe/London")
+    sessions = [_session(1, datetime(2030, 1, 31, 10, tzinfo=tz))]
+    party = ShownDate("party", "Party", "", date(2030, 2, 2), date(2030, 2, 2), False)
+    wedding = ShownDate("wedding", "Wedding", "Sam’s", date(2030, 2, 20), date(2030, 2, 20), True)
+    months = calendar_strip(sessions=sessions, dates=[party, wedding], tz=tz, ident="t")
+    # The recovery window runs into February, so both months are drawn, each described.
+    assert [m.title for m in months] == ["January 2030", "February 2030"]
+    jan, feb = (str(m.svg) for m in months)
+    assert "session 1 on Thursday 31 January, recovering until Sunday 3 February" in jan
+    assert "recovering from session 1 until Sunday 3 February" in feb
+    assert "Party on Saturday 2 February" in feb and "Sam’s on Wednesday 20 February" in feb
+    # A date inside a recovery window is drawn in the error colour; one clear of it is not.
+    assert feb.count('stroke="#a3261b"') == 1 and feb.count('stroke="#7a4b00"') == 1
+    assert 'aria-labelledby="t-1-t t-1-d"' in jan and 'role="img"' in jan
+
+
+def test_calendar_strip_escapes_what_the_client_typed():
+    tz = ZoneInfo("Europe/London")
+    sessions = [_session(1, datetime(2030, 1, 7, 10, tzinfo=tz))]
+    odd = ShownDate("other", "Other", "<b>me</b>", date(2030, 1, 20), date(2030, 1, 20), False)
+    svg = str(calendar_strip(sessions=sessions, dates=[odd], tz=tz, ident="x")[0].svg)
+    assert "<b>" not in svg and "&lt;b&gt;me&lt;/b&gt;" in svg
