@@ -136,7 +136,7 @@ def _check_clinical_hold(client: Client) -> None:
         raise ClientContraindicated(
             f"{client.full_name}'s next session is on hold: {hold.reason}. A specialist or the "
             "clinic manager must review the client and clear the hold (back-office, Alerts) "
-            "before a session is booked or moved.",
+            "before a session is booked, moved or started.",
             code="clinical_hold",
         )
 
@@ -887,6 +887,10 @@ def appointment_set_status(
                 f"A {appt.get_status_display().lower()} appointment cannot become "
                 f"{target.label.lower()}."
             )
+        if appt.status == Status.BOOKED and target != Status.NO_SHOW:
+            # A session already in the diary when a warning sign came in is held too: it is not
+            # treated until a clinician has seen the client and cleared the hold (DOMAIN.md 5.2).
+            _check_clinical_hold(appt.client)
         local_day = appt.starts_at.astimezone(appt.location.tz).date()
         if target == Status.CHECKED_IN and now.astimezone(appt.location.tz).date() != local_day:
             raise PolicyViolation("Clients can only be checked in on the day of their appointment.")

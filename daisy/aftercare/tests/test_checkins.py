@@ -27,7 +27,12 @@ from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message
 from daisy.notifications.testing import SmtpSink
 from daisy.scheduling.models import Status
-from daisy.scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
+from daisy.scheduling.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    appointment_set_status,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 H = timedelta(hours=1)
@@ -141,6 +146,14 @@ def test_red_flag_alerts_specialist_and_clinic_by_email_and_holds_the_next_sessi
     assert refused.value.code == "clinical_hold"
     with pytest.raises(ClientContraindicated, match="signs of infection"):
         book(clinic, at(MONDAY + 30 * D, 10), now=answered)
+    # ...nor, when its day comes, checked in for treatment.
+    with pytest.raises(ClientContraindicated, match="started") as refused:
+        appointment_set_status(
+            appointment=second, status=Status.CHECKED_IN, by=clinic.reception,
+            now=at(MONDAY + 28 * D, 9),
+        )  # fmt: skip
+    second.refresh_from_db()
+    assert refused.value.code == "clinical_hold" and second.status == Status.BOOKED
     # ...until a clinician clears the alert, saying why.
     with pytest.raises(PermissionDenied):
         alert_clear(alert=alert, by=clinic.reception, reason="Looked fine", now=answered)
