@@ -39,7 +39,7 @@ def _step(page, name: str | None) -> None:
     assert_accessible(page)
 
 
-def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> None:
+def _walk_to_times(page, live_url: str, prefix: str | None) -> None:
     page.goto(f"{live_url}/treatments/microneedling/")
     _step(page, prefix and f"{prefix}-01-treatment")
     page.get_by_role("link", name="Book Micro-needling").first.click()
@@ -52,6 +52,10 @@ def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> 
     _step(page, prefix and f"{prefix}-03-clinic")
     page.get_by_role("button", name="Show available times").click()
     page.wait_for_url("**/book/time/")
+
+
+def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> None:
+    _walk_to_times(page, live_url, prefix)
     page.get_by_role("link", name="Next week").click()  # htmx swaps the week in place
     page.get_by_role("heading", name="7 Jan – 13 Jan 2030").wait_for()
     assert page.url.endswith("/book/time/?week=2030-01-07")
@@ -79,6 +83,39 @@ def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> 
     page.wait_for_url("**/book/done/")
     assert page.get_by_text("You are booked in.").is_visible()
     _step(page, prefix and f"{prefix}-08-done")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, None], ids=["phone", "desktop"])
+def test_changing_week_swaps_the_times_in_place_without_moving_the_page(
+    browser_page, live_url, clinic, viewport
+):
+    # Issue 4 item 6: no layout shift when htmx swaps a fragment. The page is not reloaded
+    # (a marker set on it survives), and the week's heading and navigation stay where they were.
+    page = browser_page
+    if viewport:
+        page.set_viewport_size(viewport)
+    _walk_to_times(page, live_url, None)
+
+    def boxes():
+        return {
+            "section": page.locator("#week").bounding_box(),
+            "heading": page.locator("#week-heading").bounding_box(),
+            "next": page.get_by_role("link", name="Next week").bounding_box(),
+        }
+
+    page.evaluate("window.daisyNotReloaded = true")
+    before = boxes()
+    first_heading = page.locator("#week-heading").inner_text()
+    page.get_by_role("link", name="Next week").click()
+    page.wait_for_function(
+        "h => document.querySelector('#week-heading').innerText !== h", arg=first_heading
+    )
+    after = boxes()
+    assert page.evaluate("window.daisyNotReloaded === true")
+    for name in ("section", "heading", "next"):
+        assert abs(after[name]["y"] - before[name]["y"]) < 1, (name, before[name], after[name])
+        assert abs(after[name]["x"] - before[name]["x"]) < 1, (name, before[name], after[name])
+    assert page.get_by_role("link", name="Previous week").is_visible()
 
 
 def test_new_client_books_on_a_phone(browser, live_url, clinic):
