@@ -5,14 +5,12 @@ the calendar event keeps its UID and raises its SEQUENCE."""
 
 from __future__ import annotations
 
-import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail, signing
-from django.db import connection
 from icalendar import Calendar
 
 from daisy.aftercare.selectors import checkin_token_read
@@ -479,53 +477,3 @@ def test_a_tampered_or_expired_check_in_token_is_refused() -> None:
 
 
 # --- cost ---------------------------------------------------------------------------------------
-
-
-def test_measure_what_scheduling_the_messages_adds_to_a_booking(monkeypatch: Any) -> None:
-    """Issue 6: enqueuing a booking's messages should add under 5 ms. Measured, not asserted
-    (shared machines are noisy); printed with -s."""
-    import daisy.scheduling.services as scheduling_services
-
-    clinic = make_clinic(specialists=4, rooms=4, pens=4, clients=1)
-
-    def run(n: int, first_day: date) -> float:
-        """Median milliseconds of n bookings, 16 a day from 09:00 every 30 minutes."""
-        took = []
-        for i in range(n):
-            day = first_day + (i // 16) * D
-            start = at(day, 9) + timedelta(minutes=30 * (i % 16))
-            t0 = clock.perf_counter()
-            appointment_book(
-                client=clinic.clients[0],
-                treatment=clinic.microneedling,
-                starts_at=start,
-                booked_by=clinic.reception,
-                now=booking_now(first_day),
-            )
-            took.append(clock.perf_counter() - t0)
-        return sorted(took)[n // 2] * 1000
-
-    real = scheduling_services.appointment_messages_schedule
-    inner: list[float] = []
-
-    def timed(**kw: Any) -> Any:
-        t0 = clock.perf_counter()
-        try:
-            return real(**kw)
-        finally:
-            inner.append(clock.perf_counter() - t0)
-
-    run(3, MONDAY + 21 * D)  # warm up: templates, zone data, query compilation
-    monkeypatch.setattr(scheduling_services, "appointment_messages_schedule", timed)
-    before = Message.objects.count()
-    with_messages = run(20, MONDAY)
-    per_booking = (Message.objects.count() - before) / 20
-    inner_ms = sorted(inner)[len(inner) // 2] * 1000
-    monkeypatch.setattr(scheduling_services, "appointment_messages_schedule", lambda **kw: [])
-    without = run(20, MONDAY + 7 * D)
-    print(
-        f"\n[{connection.vendor}] appointment_book median: {with_messages:.2f} ms with its "
-        f"messages, {without:.2f} ms without (+{with_messages - without:.2f} ms); "
-        f"appointment_messages_schedule alone: median {inner_ms:.2f} ms for "
-        f"{per_booking:.0f} messages a booking"
-    )
