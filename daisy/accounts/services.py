@@ -11,7 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from daisy.clients.models import Client
 from daisy.clients.selectors import client_for_user
 from daisy.clients.services import client_create, email_normalise
 from daisy.lib.errors import ValidationFailed
-from daisy.notifications.services import message_schedule
+from daisy.notifications.services import message_discard_unsent, message_schedule
 
 # What each staff role may do in the back-office (the admin, for now). The manager is a
 # superuser. Appointment writes go through the booking services whatever the role.
@@ -309,6 +309,36 @@ def client_account_ensure(
             raise
         return existing, _client_of(existing, now=now), False
     return user, client, True
+
+
+def client_account_withdraw(*, user: User, now: datetime) -> bool:
+    """Take back an account that `client_account_ensure` made a moment ago for a guest whose
+    booking then failed (the time was taken, a hard stop, a clinic rule): nothing of the guest
+    is kept, and the "confirm your email" message is cancelled before it goes out. An account
+    that has been used meanwhile (signed in, confirmed, or holding any appointment, course or
+    alert: their foreign keys protect the record) stays as it is. True when it was removed."""
+    with transaction.atomic():
+        fresh = User.objects.select_for_update().filter(pk=user.pk, role=Role.CLIENT).first()
+        if fresh is None or fresh.last_login is not None or fresh.email_verified_at is not None:
+            return False
+        try:
+            with transaction.atomic():
+                message_discard_unsent(about=f"user:{fresh.pk}")
+                client = client_for_user(fresh)
+                if client is not None:
+                    client.delete()
+                EmailToken.objects.filter(user=fresh).delete()
+                fresh.delete()
+        except (ProtectedError, IntegrityError):
+            return False
+        audit_record(
+            actor=None,
+            action="account.withdraw",
+            obj=user,
+            at=now,
+            data={"reason": "the booking that made it did not go through"},
+        )
+    return True
 
 
 def _client_of(user: User, *, now: datetime) -> Client:

@@ -262,6 +262,17 @@ def message_cancel_for(*, about: str, now: datetime, kinds: Iterable[str] | None
     return rows.update(status=MessageStatus.CANCELLED, cancelled_at=now, lease_until=None)
 
 
+def message_discard_unsent(*, about: str) -> int:
+    """Delete the messages about `about` that never reached a channel (a record withdrawn as if
+    it had never been made: its address must not linger in the outbox); returns how many. One
+    whose hand-off has started is kept, as it may have gone out."""
+    statuses = [*CANCELLABLE, MessageStatus.CANCELLED, MessageStatus.SENDING]
+    deleted, _by_model = Message.objects.filter(
+        about=about, status__in=statuses, handoff_started_at__isnull=True, sent_at__isnull=True
+    ).delete()
+    return deleted
+
+
 _TEMPLATES_SEEN: set[tuple[str, str]] = set()
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from daisy.lib.times import parse_offered_start
+
 
 class ProfileForm(forms.Form):
     first_name = forms.CharField(
@@ -35,12 +37,8 @@ class StartForm(forms.Form):
     start = forms.CharField(max_length=40)
 
     def clean_start(self) -> datetime:
-        raw = self.cleaned_data["start"]
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            raise forms.ValidationError(_("Choose one of the times offered.")) from None
-        if value.tzinfo is None:
+        value = parse_offered_start(self.cleaned_data["start"])
+        if value is None:
             raise forms.ValidationError(_("Choose one of the times offered."))
         return value
 

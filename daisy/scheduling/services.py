@@ -42,6 +42,7 @@ from daisy.lib.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
+from daisy.lib.times import SANE_YEARS, is_sane_year
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment, SlotHold, Status
 from daisy.treatments.models import Treatment
@@ -126,6 +127,21 @@ def _check_contraindications(
         )
     return True
 
+
+def _check_start(starts_at: datetime, *, new: bool = False) -> None:
+    """An aware start within sane years, or a clear InvalidTime (never an overflow later)."""
+    if starts_at.tzinfo is None:
+        what = _("The new start time") if new else _("The start time")
+        raise InvalidTime(
+            _("%(what)s needs a time zone or UTC offset.") % {"what": what},
+            fields={"start": "naive"},
+        )
+    if not is_sane_year(starts_at):
+        raise InvalidTime(
+            _("Choose a time between %(low)s and %(high)s.")
+            % {"low": SANE_YEARS[0], "high": SANE_YEARS[1]},
+            fields={"start": "out of range"},
+        )
 
 def _check_clinical_hold(client: Client) -> None:
     """A check-in red flag holds the client's next session until a clinician clears it
@@ -371,10 +387,7 @@ def slot_hold_create(
         raise ValidationFailed(
             _("A hold lasts between a second and an hour."), fields={"ttl": "out of range"}
         )
-    if starts_at.tzinfo is None:
-        raise InvalidTime(
-            _("The start time needs a time zone or UTC offset."), fields={"start": "naive"}
-        )
+    _check_start(starts_at)
     if not treatment.is_active:
         raise ValidationFailed(
             _("%(treatment)s is not offered at the moment.") % {"treatment": treatment.name},
@@ -538,10 +551,7 @@ def appointment_book(
         )
     if held_by is not None:
         held_by = _check_held_by(held_by)
-    if starts_at.tzinfo is None:
-        raise InvalidTime(
-            "The start time needs a time zone or UTC offset.", fields={"start": "naive"}
-        )
+    _check_start(starts_at)
     if not treatment.is_active:
         raise ValidationFailed(
             f"{treatment.name} is not offered at the moment.", fields={"treatment": "inactive"}
@@ -721,10 +731,7 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move a booked appointment. The old time is released and the new one taken in the same
     transaction, so a failed move leaves the appointment exactly where it was."""
-    if starts_at.tzinfo is None:
-        raise InvalidTime(
-            "The new start time needs a time zone or UTC offset.", fields={"start": "naive"}
-        )
+    _check_start(starts_at, new=True)
     for_staff = _is_staff(by)
     try:
         with transaction.atomic(durable=True):

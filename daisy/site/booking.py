@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from daisy.accounts.services import client_account_ensure, client_user_find
+from daisy.accounts.services import client_account_ensure, client_account_withdraw, client_user_find
 from daisy.clients.selectors import client_for_user
 from daisy.clinic.selectors import specialist_get
 from daisy.lib.errors import ClientContraindicated, DomainError, NotFound, SlotUnavailable
+from daisy.lib.times import parse_offered_start
 from daisy.scheduling.selectors import (
     ROLE_SPECIALIST,
     appointment_get,
@@ -377,11 +378,8 @@ def times(request: HttpRequest) -> HttpResponse:
     alternatives: list[datetime] = []
 
     if request.method == "POST":
-        try:
-            starts_at = datetime.fromisoformat(request.POST.get("start", ""))
-            if starts_at.tzinfo is None:
-                raise ValueError
-        except ValueError:
+        starts_at = parse_offered_start(request.POST.get("start"))
+        if starts_at is None:
             problem = _("Choose one of the times shown.")
         else:
             try:
@@ -525,6 +523,11 @@ def review(request: HttpRequest) -> HttpResponse:
     if early:
         return early
     location = _location(state)
+    if location is None:
+        # The clinic stopped taking bookings while the client was filling in: choose again.
+        state.pop("location", None)
+        _save(request, state)
+        return redirect("site:book-place")
     problem = None
     alternatives: list[datetime] = []
     offer_consultation = False
@@ -571,20 +574,25 @@ def _confirm(
         notes = ""
         if state.get("areas"):
             notes = _("Areas to treat: %(areas)s") % {"areas": ", ".join(state["areas"])}
-        result = appointment_book(
-            client=client,
-            treatment=info.treatment,
-            starts_at=_start(state),
-            booked_by=user,
-            now=now,
-            location=location,
-            specialist=_specialist(state),
-            # One key per held choice: a double-clicked confirm books once.
-            idempotency_key=f"site-{state['owner']}-{state.get('hold_id', '')}",
-            notes=notes,
-            hold_id=state.get("hold_id"),
-            held_by=state["owner"],
-        )
+        try:
+            result = appointment_book(
+                client=client,
+                treatment=info.treatment,
+                starts_at=_start(state),
+                booked_by=user,
+                now=now,
+                location=location,
+                specialist=_specialist(state),
+                # One key per held choice: a double-clicked confirm books once.
+                idempotency_key=f"site-{state['owner']}-{state.get('hold_id', '')}",
+                notes=notes,
+                hold_id=state.get("hold_id"),
+                held_by=state["owner"],
+            )
+        except DomainError:
+            if created:  # a booking that did not go through leaves no account behind
+                client_account_withdraw(user=user, now=now)
+            raise
     except SlotUnavailable as exc:
         state.pop("hold_id", None)
         state.pop("hold_expires", None)
@@ -622,14 +630,17 @@ def done(request: HttpRequest) -> HttpResponse:
         appointment = appointment_get(record["appointment"])
     except NotFound:
         return redirect("site:book")
-    info = treatment_info_get(appointment.treatment.slug)
+    try:
+        info = treatment_info_get(appointment.treatment.slug)
+    except NotFound:  # withdrawn since: the booking stands, without the treatment's page notes
+        info = None
     return render(
         request,
         "site/book/done.html",
         {
             "appointment": appointment,
             "info": info,
-            "tp": info.page,
+            "tp": info.page if info else None,
             "account_created": record.get("created"),
         },
     )

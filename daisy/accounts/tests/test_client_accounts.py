@@ -67,6 +67,19 @@ def test_guest_booking_creates_login_client_and_verification_email() -> None:
     assert message.send_after == NOW
 
 
+def test_an_account_whose_booking_failed_is_withdrawn_unless_used_meanwhile() -> None:
+    user, _client, _ = _ensure()
+    assert services.client_account_withdraw(user=user, now=NOW)
+    assert not User.objects.exists() and not Client.objects.exists()
+    assert not Message.objects.exists()  # the "confirm your email" never goes out
+    assert AuditEntry.objects.filter(action="account.withdraw").count() == 1
+    # Confirmed (or signed in) since: it is the client's account now, and it stays.
+    user, client, _ = _ensure()
+    User.objects.filter(pk=user.pk).update(email_verified_at=NOW)
+    assert not services.client_account_withdraw(user=user, now=NOW)
+    assert User.objects.filter(pk=user.pk).exists() and Client.objects.filter(pk=client.pk).exists()
+
+
 def test_the_same_address_in_any_case_finds_the_same_account_and_sends_nothing_more() -> None:
     user, client, _ = _ensure()
     again_user, again_client, created = _ensure(

@@ -30,6 +30,7 @@ from daisy.api.schemas import (
     rfc3339,
 )
 from daisy.clients.selectors import client_get
+from daisy.clients.services import client_view_record
 from daisy.core import courses as core
 from daisy.courses.selectors import (
     CourseView,
@@ -449,7 +450,12 @@ def course_get_view(request: HttpRequest, course_id: uuid.UUID) -> Any:
         if actor.client is None:
             raise NotFound(_("That course does not exist."))
         return _course_out(course_get_for_client(actor.client, course_id))
-    return _course_out(course_get(course_id))
+    course = course_get(course_id)
+    # Areas, concerns and severity grades are health data: a staff read is audited.
+    client_view_record(
+        client=client_get(course.client_id), by=actor.user, now=timezone.now(), via="api:course"
+    )
+    return _course_out(course)
 
 
 def _scoped_client(actor: Actor, client_id: uuid.UUID) -> Any:
@@ -466,7 +472,12 @@ def _scoped_client(actor: Actor, client_id: uuid.UUID) -> Any:
     description="In date order. Staff: any client. Client: only itself.",
 )
 def important_date_list_view(request: HttpRequest, client_id: uuid.UUID) -> Any:
-    client = _scoped_client(actor_of(request), client_id)
+    actor = actor_of(request)
+    client = _scoped_client(actor, client_id)
+    if actor.is_staff:
+        client_view_record(
+            client=client, by=actor.user, now=timezone.now(), via="api:important-dates"
+        )
     return [_date_out(item) for item in important_date_list_for_client(client)]
 
 

@@ -127,6 +127,21 @@ def test_reschedule_offers_free_times_and_moves_the_appointment(world: World) ->
     assert world.appt_a.starts_at == new_start
 
 
+@pytest.mark.parametrize("confirm", ["", "yes"])
+@pytest.mark.parametrize(
+    "start", ["9999-12-31T23:00:00+00:00", "0001-01-01T00:00:00+00:00", "2030-01-08T11:00:30Z"]
+)
+def test_a_tampered_time_is_refused_kindly(world: World, start: str, confirm: str) -> None:
+    response = world.http_a.post(
+        f"/portal/appointments/{world.appt_a.pk}/reschedule/",
+        {"start": start, **({"confirm": confirm} if confirm else {})},
+    )
+    assert response.status_code in (200, 409, 422)
+    assert "Choose one of the times offered." in response.text
+    world.appt_a.refresh_from_db()
+    assert world.appt_a.starts_at == at(MONDAY, 10)
+
+
 def test_a_taken_time_gets_a_friendly_message_and_nearby_times(world: World) -> None:
     taken = world.appt_b.starts_at
     response = world.http_a.post(

@@ -26,7 +26,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from daisy.accounts.services import client_account_ensure, client_user_find
+from daisy.accounts.services import (
+    client_account_ensure,
+    client_account_withdraw,
+    client_user_find,
+)
 from daisy.clients.selectors import client_for_user
 from daisy.clinic.selectors import specialist_get
 from daisy.core import courses as core
@@ -523,6 +527,8 @@ def important_dates(request: HttpRequest) -> HttpResponse:
         elif action.startswith("remove-"):
             try:
                 index = int(action.removeprefix("remove-"))
+                if index < 0:  # not a position on the page (Python would count from the end)
+                    raise IndexError(index)
                 del state["dates"][index]
             except (ValueError, IndexError):
                 problem = _("That date was already removed.")
@@ -737,6 +743,11 @@ def review(request: HttpRequest) -> HttpResponse:
     if early:
         return early
     location = _location(state)
+    if location is None:
+        # The clinic stopped taking bookings while the client was filling in: choose again.
+        state.pop("location", None)
+        _save(request, state)
+        return redirect("site:book-course-when")
     problem, offer_consultation = None, False
     if request.method == "POST":
         outcome = _book(request, state, info, location)
@@ -810,22 +821,27 @@ def _book(
             for s in chosen["sessions"]
         ]
         windows = [(a, b) for key, _label, a, b in TIMES_OF_DAY if key in state.get("times", [])]
-        booked = course_book(
-            client=client,
-            treatment=info.treatment,
-            booked_by=user,
-            now=now,
-            sessions=len(times),
-            session_times=times,
-            specialist=_specialist(state),
-            location=location,
-            preferred_weekdays=state.get("weekdays") or None,
-            preferred_times=windows or None,
-            important_dates=_session_dates(state, kinds=_kinds()),
-            # One key per chosen set of dates: a double-clicked "book" books once.
-            idempotency_key=f"site-course-{state['owner']}-{chosen['token']}",
-            notes=_notes(state),
-        )
+        try:
+            booked = course_book(
+                client=client,
+                treatment=info.treatment,
+                booked_by=user,
+                now=now,
+                sessions=len(times),
+                session_times=times,
+                specialist=_specialist(state),
+                location=location,
+                preferred_weekdays=state.get("weekdays") or None,
+                preferred_times=windows or None,
+                important_dates=_session_dates(state, kinds=_kinds()),
+                # One key per chosen set of dates: a double-clicked "book" books once.
+                idempotency_key=f"site-course-{state['owner']}-{chosen['token']}",
+                notes=_notes(state),
+            )
+        except DomainError:
+            if created:  # a course that did not go through leaves no account behind
+                client_account_withdraw(user=user, now=now)
+            raise
     except (SlotUnavailable, CourseUnavailable, ImportantDateConflict, InvalidTime, NotFound):
         # Someone took a time meanwhile (or the diary changed): nothing was booked. Plan
         # afresh from the same answers and say so.
@@ -889,9 +905,16 @@ def done(request: HttpRequest) -> HttpResponse:
         course = course_get(record["course"])
     except NotFound:
         return redirect("site:book-course")
-    info = treatment_info_get(course.treatment_slug)
+    try:
+        info = treatment_info_get(course.treatment_slug)
+    except NotFound:  # withdrawn since: the course stands, without the treatment's page notes
+        info = None
     sessions = [s for s in course.sessions if s.state == "planned"]
-    location = location_get(sessions[0].location_id) if sessions else None
+    try:
+        location = location_get(sessions[0].location_id) if sessions else None
+    except NotFound:  # no longer listed: the sessions still carry its name and zone
+        first = sessions[0]
+        location = SimpleNamespace(name=first.location_name, time_zone=first.time_zone)
     return render(
         request,
         "site/course/done.html",
@@ -900,7 +923,7 @@ def done(request: HttpRequest) -> HttpResponse:
             "sessions": sessions,
             "location": location,
             "info": info,
-            "tp": info.page,
+            "tp": info.page if info else None,
             "account_created": record.get("created"),
             "signed_in": _signed_in_client(request) is not None,
         },

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from daisy.accounts.models import User
+from daisy.clients.models import Client
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, SlotHold, Status
@@ -182,6 +184,41 @@ def test_a_time_taken_meanwhile_offers_the_nearest_alternatives(client, clinic):
     assert "taken by someone else" in html
     assert html.count('name="start"') >= 1
     assert Appointment.objects.filter(client__email="ada@example.com").count() == 0
+    # Nothing of the guest is kept: no login, no client record, no "confirm your email".
+    assert not User.objects.filter(email="ada@example.com").exists()
+    assert not Client.objects.filter(email="ada@example.com").exists()
+    assert not Message.objects.filter(recipient="ada@example.com").exists()
+    # Choosing one of the alternatives books, and makes the account then.
+    r = client.post("/book/time/", {"start": at(MONDAY, 11).isoformat(), "week": "2030-01-07"})
+    assert r.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "9999-12-31T23:00:00+00:00",
+        "0001-01-01T00:00:00+00:00",
+        "2030-01-07T10:00:07.5+00:00",
+        "2030-01-07T10:00:00",
+        "tomorrow",
+    ],
+)
+def test_a_tampered_start_is_refused_kindly(client, clinic, start):
+    start_microneedling(client, clinic)
+    r = client.post("/book/time/", {"start": start, "week": "2030-01-07"})
+    assert r.status_code in (200, 409, 422)
+    assert "Choose one of the times shown." in r.content.decode()
+    assert not SlotHold.objects.exists()
+
+
+def test_a_clinic_withdrawn_meanwhile_sends_the_client_back_to_choose(client, clinic):
+    start_microneedling(client, clinic)
+    hold(client)
+    client.post("/book/details/", DETAILS)
+    client.post("/book/health-check/", NO_TO_ALL)
+    type(clinic.location).objects.filter(pk=clinic.location.pk).update(is_active=False)
+    r = client.get("/book/review/")
+    assert r.status_code == 302 and r.url == "/book/clinic/"
 
 
 def test_an_existing_account_must_sign_in(client, clinic):

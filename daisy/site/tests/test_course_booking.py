@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from daisy.accounts.models import User
 from daisy.accounts.services import client_account_ensure
 from daisy.courses.models import ImportantDate, ImportantDateKind, Plan
 from daisy.courses.services import important_date_create
 from daisy.lib.testing import booking_now, make_clinic, make_user
+from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
 from daisy.scheduling.services import appointment_book
 from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
@@ -237,6 +239,9 @@ def test_a_time_taken_meanwhile_books_nothing_and_offers_a_fresh_plan(client, cl
     r = client.post("/book/course/review/")
     assert r.status_code == 302 and r.url == "/book/course/plan/"
     assert Appointment.objects.count() == 1 and not Plan.objects.exists()
+    # The account made for the guest went with the failed course: nothing of them is kept.
+    assert not User.objects.filter(email=DETAILS["email"]).exists()
+    assert not Message.objects.filter(recipient=DETAILS["email"]).exists()
     fresh = client.get("/book/course/plan/")
     html = fresh.content.decode()
     assert "taken by someone else a moment ago, so nothing has been booked" in html
