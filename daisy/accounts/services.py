@@ -341,6 +341,35 @@ def client_account_withdraw(*, user: User, now: datetime) -> bool:
     return True
 
 
+def client_login_grant(
+    *, client: Client, password: str, now: datetime, is_email_confirmed: bool = False
+) -> User:
+    """Give a client record that has none a login for the portal, on its own email address
+    (the demo clinic's sample client; staff setting up a client in person)."""
+    if client.user_id is not None:
+        raise ValidationFailed(_("This client can already sign in."))
+    address = _address(client.email)
+    if client_user_find(address) is not None:
+        raise ValidationFailed(
+            _("Another login already uses this email address."), fields={"email": "taken"}
+        )
+    with transaction.atomic():
+        user = User(
+            username=_client_username(),
+            email=address,
+            role=Role.CLIENT,
+            first_name=client.first_name[:150],
+            last_name=client.last_name[:150],
+            email_verified_at=now if is_email_confirmed else None,
+        )
+        user.set_password(password)
+        user.save(force_insert=True)
+        Client.objects.filter(pk=client.pk).update(user=user)
+        client.user = user
+        audit_record(actor=None, action="account.grant", obj=user, at=now)
+    return user
+
+
 def _client_of(user: User, *, now: datetime) -> Client:
     client = client_for_user(user)
     if client is None:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 
 from daisy.accounts.models import Role, User
-from daisy.accounts.services import staff_user_create
+from daisy.accounts.services import client_login_grant, staff_user_create
 from daisy.clients.models import Client
 from daisy.clinic.models import (
     Closure,
@@ -151,6 +151,10 @@ def demo_exists() -> bool:
     return Location.objects.filter(slug=CLINIC_SLUG).exists()
 
 
+# The first demo client signs in to the portal (password DEMO_PASSWORD) with this address.
+DEMO_CLIENT_EMAIL = f"{FIRST_NAMES[0].lower()}.{LAST_NAMES[0].lower()}@example.com"
+
+
 def demo_seed(*, now: datetime, seed: int = 2026) -> DemoSummary:
     """Seed the demo clinic unless it exists. `now` anchors the 12 weeks of appointments."""
     if demo_exists():
@@ -162,6 +166,10 @@ def demo_seed(*, now: datetime, seed: int = 2026) -> DemoSummary:
         specialists = _staff(location)
         _rooms_and_devices(location)
         clients = _clients(rng)
+        # One sample client can sign in to the portal, to show the client's side.
+        client_login_grant(
+            client=clients[0], password=DEMO_PASSWORD, now=now, is_email_confirmed=True
+        )
     booked = _appointments(
         rng, now=now, location=location, clients=clients, specialists=specialists, seed=seed
     )

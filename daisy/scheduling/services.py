@@ -70,7 +70,7 @@ def _resolve_location(
     if location is not None:
         if not location.is_active:
             raise ValidationFailed(
-                "That location is closed for bookings.", fields={"location": "inactive"}
+                _("That location is closed for bookings."), fields={"location": "inactive"}
             )
         return location
     options = list(selectors.locations_offering(treatment))
@@ -81,9 +81,12 @@ def _resolve_location(
         return options[0]
     if not options:
         raise ValidationFailed(
-            f"No location offers {treatment.name} at the moment.", fields={"location": "none"}
+            _("No location offers %(treatment)s at the moment.") % {"treatment": treatment.name},
+            fields={"location": "none"},
         )
-    raise ValidationFailed("Choose a location for this booking.", fields={"location": "required"})
+    raise ValidationFailed(
+        _("Choose a location for this booking."), fields={"location": "required"}
+    )
 
 
 def _check_contraindications(
@@ -110,20 +113,30 @@ def _check_contraindications(
     if hard:
         # DOMAIN.md 2.1: a hard stop has no in-app override; the condition must resolve first.
         raise ClientContraindicated(
-            f"{client.full_name} cannot be booked for {treatment.name}: "
-            f"{hard[0].condition}. Offer a consultation instead, and book once a clinician has "
-            "recorded that it has resolved."
+            _(
+                "%(client)s cannot be booked for %(treatment)s: "
+                "%(condition)s. Offer a consultation instead, and book once a clinician has "
+                "recorded that it has resolved."
+            )
+            % {
+                "client": client.full_name,
+                "treatment": treatment.name,
+                "condition": hard[0].condition,
+            }
         )
     if not override_reason.strip():
         reason = blocking[0]
         raise ClientContraindicated(
-            f"{client.full_name} has an open screening finding ({reason.condition}). "
-            "A clinician must review it and record an override reason before booking.",
+            _(
+                "%(client)s has an open screening finding (%(condition)s). "
+                "A clinician must review it and record an override reason before booking."
+            )
+            % {"client": client.full_name, "condition": reason.condition},
             fields={"override_reason": "required"},
         )
     if not getattr(booked_by, "is_clinician", False):
         raise PermissionDenied(
-            "Only a specialist or the clinic manager can override a screening finding."
+            _("Only a specialist or the clinic manager can override a screening finding.")
         )
     return True
 
@@ -143,6 +156,7 @@ def _check_start(starts_at: datetime, *, new: bool = False) -> None:
             fields={"start": "out of range"},
         )
 
+
 def _check_clinical_hold(client: Client) -> None:
     """A check-in red flag holds the client's next session until a clinician clears it
     (DOMAIN.md 5.1, 5.2 row "Each session"). Read inside the booking transaction, so a hold
@@ -150,9 +164,12 @@ def _check_clinical_hold(client: Client) -> None:
     hold = client_open_hold(client.pk)
     if hold is not None:
         raise ClientContraindicated(
-            f"{client.full_name}'s next session is on hold: {hold.reason}. A specialist or the "
-            "clinic manager must review the client and clear the hold (back-office, Alerts) "
-            "before a session is booked, moved or started.",
+            _(
+                "%(client)s's next session is on hold: %(reason)s. A specialist or the "
+                "clinic manager must review the client and clear the hold (back-office, Alerts) "
+                "before a session is booked, moved or started."
+            )
+            % {"client": client.full_name, "reason": hold.reason},
             code="clinical_hold",
         )
 
@@ -260,7 +277,7 @@ def nearest_alternatives(
 
 
 def _lost_race() -> SlotUnavailable:
-    return SlotUnavailable("That time was just taken by another booking.")
+    return SlotUnavailable(_("That time was just taken by another booking."))
 
 
 def _with_alternatives(
@@ -554,15 +571,20 @@ def appointment_book(
     _check_start(starts_at)
     if not treatment.is_active:
         raise ValidationFailed(
-            f"{treatment.name} is not offered at the moment.", fields={"treatment": "inactive"}
+            _("%(treatment)s is not offered at the moment.") % {"treatment": treatment.name},
+            fields={"treatment": "inactive"},
         )
     for_staff = _is_staff(booked_by)
     if not for_staff and not treatment.is_online_bookable:
-        raise PermissionDenied(f"{treatment.name} is booked by the clinic: please call us.")
+        raise PermissionDenied(
+            _("%(treatment)s is booked by the clinic: please call us.")
+            % {"treatment": treatment.name}
+        )
     loc = _resolve_location(treatment, location, specialist)
     if specialist is not None and not specialist.locations.filter(pk=loc.pk).exists():
         raise ValidationFailed(
-            f"{specialist.name} does not work at {loc.name}.",
+            _("%(specialist)s does not work at %(location)s.")
+            % {"specialist": specialist.name, "location": loc.name},
             fields={"specialist": "wrong location"},
         )
     fingerprint = _fingerprint(
@@ -695,8 +717,10 @@ def _replay(scoped_key: str, fingerprint: str) -> Appointment | None:
         return None
     if existing.request_fingerprint != fingerprint:
         raise IdempotencyConflict(
-            "This Idempotency-Key was already used for a different booking. "
-            "Use a new key for a new request."
+            _(
+                "This Idempotency-Key was already used for a different booking. "
+                "Use a new key for a new request."
+            )
         )
     return existing
 
@@ -739,15 +763,18 @@ def appointment_reschedule(
             _check_clinical_hold(appt.client)
             if appt.status != Status.BOOKED:
                 raise PolicyViolation(
-                    "Only booked appointments can be moved; "
-                    f"this one is {appt.get_status_display().lower()}."
+                    _("Only booked appointments can be moved; this one is %(status)s.")
+                    % {"status": appt.get_status_display().lower()}
                 )
             late = now > appt.starts_at - appt.treatment.cancellation_window
             if late and not for_staff:
                 hours = appt.treatment.cancellation_window_hours
                 raise PolicyViolation(
-                    f"Appointments can be moved online up to {hours} hours before they start. "
-                    "Please call the clinic and we will do our best to help.",
+                    _(
+                        "Appointments can be moved online up to %(hours)s hours before they "
+                        "start. Please call the clinic and we will do our best to help."
+                    )
+                    % {"hours": hours},
                     code="late_change",
                 )
             by_role = selectors.eligible_resources(
@@ -837,11 +864,13 @@ def appointment_cancel(
         appt = _lock_appointment(appointment)
         if appt.status != Status.BOOKED:
             raise PolicyViolation(
-                "Only booked appointments can be cancelled; "
-                f"this one is {appt.get_status_display().lower()}."
+                _("Only booked appointments can be cancelled; this one is %(status)s.")
+                % {"status": appt.get_status_display().lower()}
             )
         if appt.starts_at <= now and not _is_staff(by):
-            raise PolicyViolation("This appointment has already started; please call the clinic.")
+            raise PolicyViolation(
+                _("This appointment has already started; please call the clinic.")
+            )
         appt.is_late_cancellation = now > appt.starts_at - appt.treatment.cancellation_window
         appt.status = Status.CANCELLED
         appt.cancelled_at = now
@@ -876,23 +905,23 @@ def appointment_set_status(
 ) -> Appointment:
     """Check in, complete or mark a no-show (staff only)."""
     if not _is_staff(by):
-        raise PermissionDenied("Only clinic staff can change an appointment's status.")
+        raise PermissionDenied(_("Only clinic staff can change an appointment's status."))
     try:
         target = Status(status)
     except ValueError:
         raise ValidationFailed(
-            f"“{status}” is not a status.", fields={"status": "unknown"}
+            _("“%(status)s” is not a status.") % {"status": status}, fields={"status": "unknown"}
         ) from None
     if target not in _TRANSITIONS:
         raise ValidationFailed(
-            "Use cancel or reschedule for that change.", fields={"status": "not allowed"}
+            _("Use cancel or reschedule for that change."), fields={"status": "not allowed"}
         )
     with transaction.atomic(durable=True):
         appt = _lock_appointment(appointment)
         if appt.status not in _TRANSITIONS[target]:
             raise PolicyViolation(
-                f"A {appt.get_status_display().lower()} appointment cannot become "
-                f"{target.label.lower()}."
+                _("A %(status)s appointment cannot become %(target)s.")
+                % {"status": appt.get_status_display().lower(), "target": target.label.lower()}
             )
         if appt.status == Status.BOOKED and target != Status.NO_SHOW:
             # A session already in the diary when a warning sign came in is held too: it is not
@@ -900,9 +929,13 @@ def appointment_set_status(
             _check_clinical_hold(appt.client)
         local_day = appt.starts_at.astimezone(appt.location.tz).date()
         if target == Status.CHECKED_IN and now.astimezone(appt.location.tz).date() != local_day:
-            raise PolicyViolation("Clients can only be checked in on the day of their appointment.")
+            raise PolicyViolation(
+                _("Clients can only be checked in on the day of their appointment.")
+            )
         if target == Status.NO_SHOW and now < appt.starts_at:
-            raise PolicyViolation("A client can only be marked as a no-show after the start time.")
+            raise PolicyViolation(
+                _("A client can only be marked as a no-show after the start time.")
+            )
         old = appt.status
         appt.status = target
         appt.updated_at = now

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from daisy.accounts.models import User
 from daisy.clients.models import Client
-from daisy.clinic.demo import STAFF_USERS, demo_seed
+from daisy.clinic.demo import DEMO_CLIENT_EMAIL, DEMO_PASSWORD, STAFF_USERS, demo_seed
 from daisy.clinic.models import Device, DeviceKind, Location, Room, Specialist
 from daisy.scheduling.models import Appointment
 from daisy.treatments.models import Treatment
@@ -56,6 +56,11 @@ def test_demo_clinic_is_seeded_once_with_the_promised_cast_and_diary():
         .exclude(status="booked")
         .exists()
     )
+    # One sample client signs in to the portal with the address `make demo` prints.
+    sample = Client.objects.get(email=DEMO_CLIENT_EMAIL)
+    assert sample.user is not None and sample.user.email_verified_at is not None
+    assert sample.user.email == DEMO_CLIENT_EMAIL and sample.user.check_password(DEMO_PASSWORD)
+    assert sample.appointments.exists()  # the portal has something to show
     # A second run reuses what is there.
     again = demo_seed(now=NOW)
     assert not again.created

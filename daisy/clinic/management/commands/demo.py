@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from daisy.clinic.demo import DEMO_PASSWORD, STAFF_USERS
+from daisy.clinic.demo import DEMO_CLIENT_EMAIL, DEMO_PASSWORD, STAFF_USERS
 
 
 class Command(BaseCommand):
@@ -37,6 +37,7 @@ class Command(BaseCommand):
             f"  Back-office:   {base}/admin/\n"
             f"  API docs:      {base}/api/v1/docs\n"
             f"  Staff logins:  {', '.join(STAFF_USERS)} (password: {DEMO_PASSWORD})\n"
+            f"  Client portal: {base}/portal/ as {DEMO_CLIENT_EMAIL} (password: {DEMO_PASSWORD})\n"
         )
         try:
             while all(p.poll() is None for p in procs):
