@@ -89,6 +89,44 @@ def _resolve_location(
     )
 
 
+def booking_request_check(
+    *,
+    treatment: Treatment,
+    for_staff: bool,
+    location: Location | None = None,
+    specialist: Specialist | None = None,
+    starts_at: datetime | None = None,
+) -> Location:
+    """What every booking, hold and course checks before taking any lock: a sane start, a
+    treatment on offer (online only where it is bookable online), a location that offers it and
+    where the chosen specialist works. Returns the location."""
+    if starts_at is not None:
+        _check_start(starts_at)
+    if not treatment.is_active:
+        raise ValidationFailed(
+            _("%(treatment)s is not offered at the moment.") % {"treatment": treatment.name},
+            fields={"treatment": "inactive"},
+        )
+    if not for_staff and not treatment.is_online_bookable:
+        raise PermissionDenied(
+            _("%(treatment)s is booked by the clinic: please call us.")
+            % {"treatment": treatment.name}
+        )
+    loc = _resolve_location(treatment, location, specialist)
+    if specialist is not None:
+        specialist_check_works_at(specialist, loc)
+    return loc
+
+
+def specialist_check_works_at(specialist: Specialist, location: Location) -> None:
+    if not specialist.locations.filter(pk=location.pk).exists():
+        raise ValidationFailed(
+            _("%(specialist)s does not work at %(location)s.")
+            % {"specialist": specialist.name, "location": location.name},
+            fields={"specialist": "wrong location"},
+        )
+
+
 def _check_contraindications(
     *,
     client: Client,
@@ -404,25 +442,14 @@ def slot_hold_create(
         raise ValidationFailed(
             _("A hold lasts between a second and an hour."), fields={"ttl": "out of range"}
         )
-    _check_start(starts_at)
-    if not treatment.is_active:
-        raise ValidationFailed(
-            _("%(treatment)s is not offered at the moment.") % {"treatment": treatment.name},
-            fields={"treatment": "inactive"},
-        )
     for_staff = _is_staff(by)
-    if not for_staff and not treatment.is_online_bookable:
-        raise PermissionDenied(
-            _("%(treatment)s is booked by the clinic: please call us.")
-            % {"treatment": treatment.name}
-        )
-    loc = _resolve_location(treatment, location, specialist)
-    if specialist is not None and not specialist.locations.filter(pk=loc.pk).exists():
-        raise ValidationFailed(
-            _("%(specialist)s does not work at %(location)s.")
-            % {"specialist": specialist.name, "location": loc.name},
-            fields={"specialist": "wrong location"},
-        )
+    loc = booking_request_check(
+        treatment=treatment,
+        for_staff=for_staff,
+        location=location,
+        specialist=specialist,
+        starts_at=starts_at,
+    )
     # Abandoned holds already block nobody; clearing them here keeps the table small without
     # a periodic job (one indexed read when there are none).
     slot_holds_purge(now=now, limit=100)
@@ -568,25 +595,14 @@ def appointment_book(
         )
     if held_by is not None:
         held_by = _check_held_by(held_by)
-    _check_start(starts_at)
-    if not treatment.is_active:
-        raise ValidationFailed(
-            _("%(treatment)s is not offered at the moment.") % {"treatment": treatment.name},
-            fields={"treatment": "inactive"},
-        )
     for_staff = _is_staff(booked_by)
-    if not for_staff and not treatment.is_online_bookable:
-        raise PermissionDenied(
-            _("%(treatment)s is booked by the clinic: please call us.")
-            % {"treatment": treatment.name}
-        )
-    loc = _resolve_location(treatment, location, specialist)
-    if specialist is not None and not specialist.locations.filter(pk=loc.pk).exists():
-        raise ValidationFailed(
-            _("%(specialist)s does not work at %(location)s.")
-            % {"specialist": specialist.name, "location": loc.name},
-            fields={"specialist": "wrong location"},
-        )
+    loc = booking_request_check(
+        treatment=treatment,
+        for_staff=for_staff,
+        location=location,
+        specialist=specialist,
+        starts_at=starts_at,
+    )
     fingerprint = _fingerprint(
         client=client.pk,
         treatment=treatment.slug,
@@ -639,57 +655,24 @@ def appointment_book(
                 now=now,
             )
             slot = _check(ctx, starts_at, rules_now, for_staff)
-            overridden = _check_contraindications(
-                client=client,
-                treatment=treatment,
-                starts_at=starts_at,
-                tz=ctx.tz,
-                booked_by=booked_by,
-                override_reason=override_reason,
-            )
             # Issue 5: a recovery window over one of the client's important dates needs
             # the caller's explicit confirmation, recorded in the audit entry.
             clashes = important_date_clashes(
                 client=client, treatment=treatment, starts_at=slot.start, tz=ctx.tz
             )
             important_dates_require_confirmation(clashes=clashes, confirmed=confirm_important_dates)
-            _check_clinical_hold(client)
-            appointment = Appointment(
+            appointment = appointment_write(
                 client=client,
                 treatment=treatment,
                 location=loc,
-                starts_at=slot.start,
-                ends_at=slot.end,
-                busy_until=slot.busy_until,
-                status=Status.BOOKED,
-                price=treatment.price,
+                slot=slot,
+                booked_by=booked_by,
+                now=now,
                 notes=notes,
-                booked_by=booked_by if getattr(booked_by, "pk", None) else None,
-                created_at=now,
-                updated_at=now,
-                override_by=booked_by if overridden else None,
-                override_reason=override_reason.strip() if overridden else "",
+                override_reason=override_reason,
                 idempotency_key=scoped,
                 request_fingerprint=fingerprint if scoped else "",
-            )
-            _assign_resources(appointment, slot)
-            appointment.save(force_insert=True)
-            Allocation.objects.bulk_create(_allocations_for(appointment, slot))
-            # In this transaction: a booking that rolls back leaves no message (DESIGN.md 5).
-            appointment_messages_schedule(
-                appointment=appointment, now=now, version=appointment.messages_version
-            )
-            audit_record(
-                actor=booked_by,
-                action="appointment.book",
-                obj=appointment,
-                at=now,
-                data={
-                    "client": str(client.pk),
-                    "treatment": treatment.slug,
-                    "start": slot.start.isoformat(),
-                    "resources": dict(slot.resources),
-                    **({"override_reason": appointment.override_reason} if overridden else {}),
+                audit_data={
                     **({"important_dates_confirmed": [c.text for c in clashes]} if clashes else {}),
                     **({"hold": honoured_id} if honoured is not None else {}),
                 },
@@ -709,6 +692,77 @@ def appointment_book(
         raise _with_alternatives(
             exc, treatment, loc, starts_at, now, specialist, for_staff, held_by
         ) from None
+
+
+def appointment_write(
+    *,
+    client: Client,
+    treatment: Treatment,
+    location: Location,
+    slot: slots.Slot,
+    booked_by: Any,
+    now: datetime,
+    notes: str = "",
+    override_reason: str = "",
+    idempotency_key: str | None = None,
+    request_fingerprint: str = "",
+    audit_data: dict[str, Any] | None = None,
+) -> Appointment:
+    """The client-side checks and the write of one appointment on a slot that `check_slot` has
+    just passed: screening (DOMAIN.md 2.1, with a recorded clinician override) and the clinical
+    hold (5.2), then the appointment, its allocations, its messages and its audit entry.
+
+    For booking services only: call it inside their durable transaction while holding the
+    locks of the slot's resources (single bookings, every session of a course)."""
+    overridden = _check_contraindications(
+        client=client,
+        treatment=treatment,
+        starts_at=slot.start,
+        tz=location.tz,
+        booked_by=booked_by,
+        override_reason=override_reason,
+    )
+    _check_clinical_hold(client)
+    appointment = Appointment(
+        client=client,
+        treatment=treatment,
+        location=location,
+        starts_at=slot.start,
+        ends_at=slot.end,
+        busy_until=slot.busy_until,
+        status=Status.BOOKED,
+        price=treatment.price,
+        notes=notes,
+        booked_by=booked_by if getattr(booked_by, "pk", None) else None,
+        created_at=now,
+        updated_at=now,
+        override_by=booked_by if overridden else None,
+        override_reason=override_reason.strip() if overridden else "",
+        idempotency_key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+    )
+    _assign_resources(appointment, slot)
+    appointment.save(force_insert=True)
+    Allocation.objects.bulk_create(_allocations_for(appointment, slot))
+    # In this transaction: a booking that rolls back leaves no message (DESIGN.md 5).
+    appointment_messages_schedule(
+        appointment=appointment, now=now, version=appointment.messages_version
+    )
+    audit_record(
+        actor=booked_by,
+        action="appointment.book",
+        obj=appointment,
+        at=now,
+        data={
+            "client": str(client.pk),
+            "treatment": treatment.slug,
+            "start": slot.start.isoformat(),
+            "resources": dict(slot.resources),
+            **({"override_reason": appointment.override_reason} if overridden else {}),
+            **(audit_data or {}),
+        },
+    )
+    return appointment
 
 
 def _replay(scoped_key: str, fingerprint: str) -> Appointment | None:

@@ -17,9 +17,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from daisy.aftercare.services import (
-    appointment_messages_schedule,
-)
 from daisy.audit.services import audit_record
 from daisy.clinic.selectors import specialist_get
 from daisy.core import courses as core
@@ -45,14 +42,13 @@ from daisy.lib.errors import (
     DomainError,
     IdempotencyConflict,
     InvalidTime,
-    PermissionDenied,
     PolicyViolation,
     SlotUnavailable,
     ValidationFailed,
 )
 from daisy.scheduling import selectors as scheduling
 from daisy.scheduling import services as booking
-from daisy.scheduling.models import Allocation, Appointment, Status
+from daisy.scheduling.models import Appointment, Status
 
 # The first session falls within a week of the earliest start (the planner's default).
 START_WITHIN_DAYS = 7
@@ -108,27 +104,15 @@ def course_propose(
 ) -> Proposal:
     """Plan every session (no writes): free time of every eligible resource over the course's
     horizon, the client's stored important dates plus `important_dates`, the pure planner."""
-    if not treatment.is_active:
-        raise ValidationFailed(
-            _("%(name)s is not offered at the moment.") % {"name": treatment.name},
-            fields={"treatment": "inactive"},
-        )
-    if not for_staff and not treatment.is_online_bookable:
-        raise PermissionDenied(
-            _("%(name)s is booked by the clinic: please call us.") % {"name": treatment.name}
-        )
+    loc = booking.booking_request_check(
+        treatment=treatment, for_staff=for_staff, location=location, specialist=specialist
+    )
     shape = course_shape(
         sessions=sessions,
         interval_days=interval_days,
         min_interval_days=min_interval_days,
         max_interval_days=max_interval_days,
     )
-    loc = booking._resolve_location(treatment, location, specialist)
-    if specialist is not None and not specialist.locations.filter(pk=loc.pk).exists():
-        raise ValidationFailed(
-            _("%(who)s does not work at %(where)s.") % {"who": specialist.name, "where": loc.name},
-            fields={"specialist": "wrong location"},
-        )
     tz = loc.tz
     if earliest_start < now.astimezone(tz).date():
         raise InvalidTime(
@@ -324,23 +308,13 @@ def course_book(
                 _("Session times need a time zone or UTC offset."), fields={"sessions": "naive"}
             )
     session_times = sorted(session_times, key=lambda t: t.start)
-    if not treatment.is_active:
-        raise ValidationFailed(
-            _("%(name)s is not offered at the moment.") % {"name": treatment.name},
-            fields={"treatment": "inactive"},
-        )
-    if not for_staff and not treatment.is_online_bookable:
-        raise PermissionDenied(
-            _("%(name)s is booked by the clinic: please call us.") % {"name": treatment.name}
-        )
-    loc = booking._resolve_location(treatment, location, specialist)
+    loc = booking.booking_request_check(
+        treatment=treatment, for_staff=for_staff, location=location, specialist=specialist
+    )
     for item in session_times:
-        who = item.specialist
-        if who is not None and not who.locations.filter(pk=loc.pk).exists():
-            raise ValidationFailed(
-                _("%(who)s does not work at %(where)s.") % {"who": who.name, "where": loc.name},
-                fields={"specialist": "wrong location"},
-            )
+        booking._check_start(item.start)
+        if item.specialist is not None:
+            booking.specialist_check_works_at(item.specialist, loc)
     _check_gaps(session_times, shape, loc.tz)
     fingerprint = booking._fingerprint(
         client=client.pk,
@@ -531,57 +505,22 @@ def _book_all(
                 )
                 confirmed.extend({"session": number, "date": c.text} for c in clashes)
             try:
-                overridden = booking._check_contraindications(
+                appointment = booking.appointment_write(
                     client=client,
                     treatment=treatment,
-                    starts_at=slot.start,
-                    tz=tz,
+                    location=loc,
+                    slot=slot,
                     booked_by=booked_by,
+                    now=now,
+                    notes=notes,
                     override_reason=override_reason,
+                    audit_data={"course": str(plan.pk), "session": number},
                 )
             except DomainError as exc:
                 exc.message = _("Session %(n)s: %(why)s") % {"n": number, "why": exc.message}
                 exc.args = (exc.message,)
                 raise
-            appointment = Appointment(
-                client=client,
-                treatment=treatment,
-                location=loc,
-                starts_at=slot.start,
-                ends_at=slot.end,
-                busy_until=slot.busy_until,
-                status=Status.BOOKED,
-                price=treatment.price,
-                booked_by=booked_by if getattr(booked_by, "pk", None) else None,
-                created_at=now,
-                updated_at=now,
-                override_by=booked_by if overridden else None,
-                override_reason=override_reason.strip() if overridden else "",
-                notes=notes,
-            )
-            booking._assign_resources(appointment, slot)
-            appointment.save(force_insert=True)
-            Allocation.objects.bulk_create(booking._allocations_for(appointment, slot))
             PlanSession.objects.create(plan=plan, appointment=appointment)
-            # In this transaction: a course that rolls back leaves no message (DESIGN.md 5).
-            appointment_messages_schedule(
-                appointment=appointment, now=now, version=appointment.messages_version
-            )
-            audit_record(
-                actor=booked_by,
-                action="appointment.book",
-                obj=appointment,
-                at=now,
-                data={
-                    "client": str(client.pk),
-                    "treatment": treatment.slug,
-                    "start": slot.start.isoformat(),
-                    "resources": dict(slot.resources),
-                    "course": str(plan.pk),
-                    "session": number,
-                    **({"override_reason": appointment.override_reason} if overridden else {}),
-                },
-            )
             made.append(appointment)
         audit_record(
             actor=booked_by,

@@ -12,6 +12,7 @@ import pytest
 from daisy.accounts.models import Role
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Contraindication, Tier
+from daisy.clients.services import client_hold_place
 from daisy.clinic.models import Closure
 from daisy.core import courses as core
 from daisy.courses.models import ImportantDate, Plan, PlanSession, PlanStatus
@@ -22,6 +23,7 @@ from daisy.lib.errors import (
     CourseUnavailable,
     IdempotencyConflict,
     ImportantDateConflict,
+    InvalidTime,
     PermissionDenied,
     SlotUnavailable,
     ValidationFailed,
@@ -93,6 +95,36 @@ def test_books_a_four_session_course_around_a_wedding(clinic: Clinic) -> None:
 
 def _explicit(clinic: Clinic, hour: int = 10, sessions: int = 4) -> list[SessionTime]:
     return [SessionTime(at(MONDAY + k * 4 * WEEK, hour)) for k in range(sessions)]
+
+
+def test_a_client_on_clinical_hold_cannot_book_a_course(clinic: Clinic) -> None:
+    # DOMAIN.md 5.2: a warning sign holds the next session; a whole course is no way round it.
+    client = clinic.clients[0]
+    client_hold_place(client=client, reason="signs of infection", source="alert:1", now=NOW)
+    before = counts()
+    with pytest.raises(ClientContraindicated, match="Session 1: .*on hold") as refused:
+        course_book(
+            client=client,
+            treatment=clinic.microneedling,
+            booked_by=clinic.reception,
+            now=NOW,
+            session_times=_explicit(clinic),
+        )
+    assert refused.value.code == "clinical_hold"
+    assert counts() == before
+
+
+def test_course_session_times_in_absurd_years_are_refused(clinic: Clinic) -> None:
+    times = _explicit(clinic)
+    far = [SessionTime(t.start.replace(year=9999)) for t in times]
+    with pytest.raises(InvalidTime):
+        course_book(
+            client=clinic.clients[0],
+            treatment=clinic.microneedling,
+            booked_by=clinic.reception,
+            now=NOW,
+            session_times=far,
+        )
 
 
 def test_an_expired_hold_on_a_session_time_does_not_block_the_course(clinic: Clinic) -> None:
