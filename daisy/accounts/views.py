@@ -22,19 +22,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from daisy.accounts import services
 from daisy.accounts.forms import EmailForm, RegisterForm, SetPasswordForm, SignInForm
 from daisy.lib.errors import DomainError
+from daisy.lib.forms import form_add_domain_error
 
 BACKEND = "daisy.accounts.backends.ClientEmailBackend"
 INBOX_KINDS = {"register", "sign-in-link", "password-reset"}
-
-
-def _add_errors(form, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
-    placed = False
-    for field, message in exc.fields.items():
-        if field in form.fields:
-            form.add_error(field, message)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -55,7 +46,7 @@ def register(request: HttpRequest) -> HttpResponse:
         try:
             services.client_register(now=timezone.now(), **form.cleaned_data)
         except DomainError as exc:
-            _add_errors(form, exc)
+            form_add_domain_error(form, exc)
         else:
             return redirect("accounts:check-inbox", kind="register")
     return render(request, "accounts/register.html", {"form": form})
@@ -122,7 +113,7 @@ def sign_in_link_request(request: HttpRequest) -> HttpResponse:
         try:
             services.sign_in_link_request(email=form.cleaned_data["email"], now=timezone.now())
         except DomainError as exc:
-            _add_errors(form, exc)
+            form_add_domain_error(form, exc)
         else:
             return redirect("accounts:check-inbox", kind="sign-in-link")
     return render(request, "accounts/sign_in_link_request.html", {"form": form})
@@ -150,7 +141,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         try:
             services.password_reset_request(email=form.cleaned_data["email"], now=timezone.now())
         except DomainError as exc:
-            _add_errors(form, exc)
+            form_add_domain_error(form, exc)
         else:
             return redirect("accounts:check-inbox", kind="password-reset")
     return render(request, "accounts/password_reset.html", {"form": form})
@@ -172,7 +163,7 @@ def password_reset_confirm(request: HttpRequest, secret: str) -> HttpResponse:
                 secret=secret, password=form.cleaned_data["password"], now=now
             )
         except DomainError as exc:
-            _add_errors(form, exc)
+            form_add_domain_error(form, exc)
         else:
             logout(request)
             messages.success(request, _("Your password has been changed. Please sign in."))

@@ -31,6 +31,7 @@ from daisy.clients.selectors import client_for_user
 from daisy.clients.services import client_preferences_update, client_update, client_view_record
 from daisy.courses.selectors import course_get_for_client, course_list_for_client
 from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
+from daisy.lib.forms import form_add_domain_error
 from daisy.portal.charts import severity_svg
 from daisy.portal.forms import CancelForm, PreferencesForm, ProfileForm, StartForm
 from daisy.scheduling.selectors import appointment_get, appointment_list, availability_list
@@ -285,10 +286,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         try:
             client_update(client=client, by=request.user, now=now, **form.cleaned_data)
         except DomainError as exc:
-            for field, message in exc.fields.items():
-                form.add_error(field if field in form.fields else None, message)
-            if not exc.fields:
-                form.add_error(None, exc.message)
+            form_add_domain_error(form, exc)
         else:
             messages.success(request, _("Your details have been saved."))
             return redirect("portal:profile")
@@ -333,10 +331,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         try:
             client_preferences_update(client=client, by=request.user, now=now, **form.cleaned_data)
         except DomainError as exc:
-            for field, message in exc.fields.items():
-                form.add_error(field if field in form.fields else None, message)
-            if not exc.fields:
-                form.add_error(None, exc.message)
+            form_add_domain_error(form, exc)
         else:
             messages.success(request, _("Your preferences have been saved."))
             return redirect("portal:preferences")
