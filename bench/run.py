@@ -358,91 +358,103 @@ def _get(figures: dict[str, Any], *path: str) -> Any:
     return node
 
 
+# Targets with a fixed limit: name -> (path to the value in the figures, op, limit, rule).
+# Issue 2 item 9; issue 3 item 9 (HTTP, gunicorn with 2 workers, concurrency 2); issues 4, 5
+# and 6. "info_" rows come from research/performance.md section 7 (P1) and only inform.
+FIXED_TARGETS: dict[str, tuple[tuple[str, ...], str, float, str]] = {
+    "availability_7d_p95_lt_15ms": (
+        ("availability_7d_ms", "p95_ms"), "<", 15.0,
+        'availability_7d_ms p95 < 15 ms (SQLite)',
+    ),
+    "scaling_days_ratio_le_2.2": (
+        ("scaling", "days", "ratio"), "<=", 2.2,
+        'availability median, 90 days / 45 days <= 2.2',
+    ),
+    "scaling_specialists_ratio_le_2.2": (
+        ("scaling", "specialists", "ratio"), "<=", 2.2,
+        'availability median (90 days), 20 specialists / 10 specialists <= 2.2',
+    ),
+    "info_P1_availability_90d_p95_le_150ms_sqlite": (
+        ("availability_90d_ms", "p95_ms"), "<=", 150.0,
+        'performance.md P1 (in-process, not HTTP)',
+    ),
+    "info_P1_availability_90d_p95_le_150ms_postgres": (
+        ("availability_90d_ms_postgres", "p95_ms"), "<=", 150.0,
+        'performance.md P1 (in-process, not HTTP)',
+    ),
+    "http_availability_7d_p95_lt_25ms": (
+        ("http_availability_7d_sqlite", "p95_ms"), "<", 25.0,
+        'GET /api/v1/availability (7 days) p95 < 25 ms, concurrency 2, SQLite',
+    ),
+    "http_availability_7d_ge_300_req_s": (
+        ("http_availability_7d_sqlite", "req_per_s"), ">=", 300.0,
+        'GET /api/v1/availability (7 days) >= 300 requests/s, concurrency 2, SQLite',
+    ),
+    "http_book_p99_lt_100ms": (
+        ("http_book_sqlite", "p99_ms"), "<", 100.0,
+        'POST /api/v1/appointments p99 < 100 ms, concurrency 2, SQLite',
+    ),
+    "messages_per_s_sqlite_1_worker_ge_200": (
+        ("messages_per_s_sqlite_1_worker", "value"), ">=", 200.0,
+        '1 `daisy worker`, SQLite: >= 200 messages/s',
+    ),
+    "messages_per_s_postgres_3_workers_ge_500": (
+        ("messages_per_s_postgres_3_workers", "value"), ">=", 500.0,
+        '3 `daisy worker` processes, PostgreSQL: >= 500 messages/s',
+    ),
+    "course_plan_6_p95_lt_100ms": (
+        ("course_plan_ms", "p95_ms"), "<", 100.0,
+        '6-session course plan, 3 important dates, bench clinic: p95 < 100 ms',
+    ),
+    "course_plan_12_p95_lt_250ms": (
+        ("course_plan_12_ms", "p95_ms"), "<", 250.0,
+        '12-session course plan, bench clinic: p95 < 250 ms',
+    ),
+    "site_week_fragment_p95_lt_30ms": (
+        ("site_week_fragment_ms", "p95_ms"), "<", 30.0,
+        "booking page's week of times (htmx fragment), server time p95 < 30 ms",
+    ),
+    "site_pages_p95_lt_50ms": (
+        ("site_pages_ms", "p95_ms"), "<", 50.0,
+        'every public page, server time p95 < 50 ms (slowest page shown)',
+    ),
+    "schedule_booking_messages_lt_5ms": (
+        (BOOKING_MESSAGES_FIGURE, "value"), "<", 5.0,
+        "enqueuing a real booking's messages < 5 ms (SQLite; PostgreSQL alongside)",
+    ),
+    "schedule_6_lt_5ms": (
+        (SCHEDULE_FIGURE, "value"), "<", 5.0,
+        "scheduling a booking's 6 messages < 5 ms (SQLite)",
+    ),
+}
+
+
 def targets(figures: dict[str, Any]) -> dict[str, Any]:
-    a90 = _get(figures, "availability_90d_ms", "p95_ms")
-    floor = _get(figures, "availability_floor_ms", "p95_ms")
-    a90_pg = _get(figures, "availability_90d_ms_postgres", "p95_ms")
-    floor_pg = _get(figures, "availability_floor_ms_postgres", "p95_ms")
-    queries = _get(figures, "availability_90d_ms", "queries")
-    return {
-        "availability_90d_p95_le_3x_floor": _target(
-            a90, None if floor is None else 3 * floor, "<=",
-            rule="availability_90d_ms p95 <= 3 x availability_floor_ms p95 (SQLite)",
-        ),
-        "availability_7d_p95_lt_15ms": _target(
-            _get(figures, "availability_7d_ms", "p95_ms"), 15.0, "<",
-            rule="availability_7d_ms p95 < 15 ms (SQLite)",
-        ),
-        "scaling_days_ratio_le_2.2": _target(
-            _get(figures, "scaling", "days", "ratio"), 2.2, "<=",
-            rule="availability median, 90 days / 45 days <= 2.2",
-        ),
-        "scaling_specialists_ratio_le_2.2": _target(
-            _get(figures, "scaling", "specialists", "ratio"), 2.2, "<=",
-            rule="availability median (90 days), 20 specialists / 10 specialists <= 2.2",
-        ),
-        # Informational, from research/performance.md section 7 (P1).
-        "info_P1_availability_90d_p95_le_150ms_sqlite": _target(
-            a90, 150.0, "<=", rule="performance.md P1 (in-process, not HTTP)"
-        ),
-        "info_P1_availability_90d_p95_le_150ms_postgres": _target(
-            a90_pg, 150.0, "<=", rule="performance.md P1 (in-process, not HTTP)"
-        ),
-        "info_P1_availability_90d_p95_le_3x_floor_postgres": _target(
-            a90_pg, None if floor_pg is None else 3 * floor_pg, "<=",
-            rule="performance.md P1 on PostgreSQL",
-        ),
-        "info_P1_availability_queries_le_8": _target(
-            None if queries is None else float(queries), 8.0, "<=",
-            rule="performance.md P1: <= 8 SQL queries per availability call",
-        ),
-        # Issue 3, item 9: through HTTP, gunicorn with 2 workers, read at concurrency 2.
-        "http_availability_7d_p95_lt_25ms": _target(
-            _get(figures, "http_availability_7d_sqlite", "p95_ms"), 25.0, "<",
-            rule="GET /api/v1/availability (7 days) p95 < 25 ms, concurrency 2, SQLite",
-        ),
-        "http_availability_7d_ge_300_req_s": _target(
-            _get(figures, "http_availability_7d_sqlite", "req_per_s"), 300.0, ">=",
-            rule="GET /api/v1/availability (7 days) >= 300 requests/s, concurrency 2, SQLite",
-        ),
-        "http_book_p99_lt_100ms": _target(
-            _get(figures, "http_book_sqlite", "p99_ms"), 100.0, "<",
-            rule="POST /api/v1/appointments p99 < 100 ms, concurrency 2, SQLite",
-        ),
-        # Issue 6 (bench/messages.py).
-        "messages_per_s_sqlite_1_worker_ge_200": _target(
-            _get(figures, "messages_per_s_sqlite_1_worker", "value"), 200.0, ">=",
-            rule="1 `daisy worker`, SQLite: >= 200 messages/s",
-        ),
-        "messages_per_s_postgres_3_workers_ge_500": _target(
-            _get(figures, "messages_per_s_postgres_3_workers", "value"), 500.0, ">=",
-            rule="3 `daisy worker` processes, PostgreSQL: >= 500 messages/s",
-        ),
-        "course_plan_6_p95_lt_100ms": _target(
-            _get(figures, "course_plan_ms", "p95_ms"), 100.0, "<",
-            rule="6-session course plan, 3 important dates, bench clinic: p95 < 100 ms",
-        ),
-        "course_plan_12_p95_lt_250ms": _target(
-            _get(figures, "course_plan_12_ms", "p95_ms"), 250.0, "<",
-            rule="12-session course plan, bench clinic: p95 < 250 ms",
-        ),
-        "site_week_fragment_p95_lt_30ms": _target(
-            _get(figures, "site_week_fragment_ms", "p95_ms"), 30.0, "<",
-            rule="booking page's week of times (htmx fragment), server time p95 < 30 ms",
-        ),
-        "site_pages_p95_lt_50ms": _target(
-            _get(figures, "site_pages_ms", "p95_ms"), 50.0, "<",
-            rule="every public page, server time p95 < 50 ms (slowest page shown)",
-        ),
-        "schedule_booking_messages_lt_5ms": _target(
-            _get(figures, BOOKING_MESSAGES_FIGURE, "value"), 5.0, "<",
-            rule="enqueuing a real booking's messages < 5 ms (SQLite; PostgreSQL alongside)",
-        ),
-        "schedule_6_lt_5ms": _target(
-            _get(figures, SCHEDULE_FIGURE, "value"), 5.0, "<",
-            rule="scheduling a booking's 6 messages < 5 ms (SQLite)",
-        ),
+    def thrice(name: str) -> float | None:
+        floor = _get(figures, name, "p95_ms")
+        return None if floor is None else 3 * floor
+
+    found = {
+        name: _target(_get(figures, *path), limit, op, rule=rule)
+        for name, (path, op, limit, rule) in FIXED_TARGETS.items()
     }
+    # Targets whose limit is another figure, or whose value is a count.
+    found["availability_90d_p95_le_3x_floor"] = _target(
+        _get(figures, "availability_90d_ms", "p95_ms"), thrice("availability_floor_ms"), "<=",
+        rule="availability_90d_ms p95 <= 3 x availability_floor_ms p95 (SQLite)",
+    )
+    found["info_P1_availability_90d_p95_le_3x_floor_postgres"] = _target(
+        _get(figures, "availability_90d_ms_postgres", "p95_ms"),
+        thrice("availability_floor_ms_postgres"),
+        "<=",
+        rule="performance.md P1 on PostgreSQL",
+    )
+    queries = _get(figures, "availability_90d_ms", "queries")
+    found["info_P1_availability_queries_le_8"] = _target(
+        None if queries is None else float(queries), 8.0, "<=",
+        rule="performance.md P1: <= 8 SQL queries per availability call",
+    )
+    return found
 
 
 def _machine() -> dict[str, Any]:
