@@ -20,18 +20,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from daisy.accounts.services import (
-    client_account_ensure,
     client_account_withdraw,
-    client_user_find,
 )
-from daisy.clients.selectors import client_for_user
 from daisy.clinic.selectors import specialist_get
 from daisy.core import courses as core
 from daisy.courses.selectors import (
@@ -60,10 +56,7 @@ from daisy.lib.errors import (
     ValidationFailed,
 )
 from daisy.scheduling.selectors import (
-    ROLE_SPECIALIST,
-    eligible_resources,
     location_get,
-    locations_offering,
 )
 from daisy.site.booking import SESSION_KEY as SINGLE_BOOKING_KEY
 from daisy.site.course_booking.forms import (
@@ -76,8 +69,17 @@ from daisy.site.course_booking.forms import (
     WhenForm,
 )
 from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
-from daisy.site.forms import ANYONE, DetailsForm, PrescreenForm
+from daisy.site.forms import ANYONE
 from daisy.site.selectors import TreatmentInfo, site_page_get, treatment_info_get
+from daisy.site.wizard import (
+    Wizard,
+    areas_for,
+    booking_client,
+    location_of,
+    place_choices,
+    signed_in_client,
+    specialist_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,37 +101,15 @@ STEPS: list[tuple[str, Any]] = [
     ("site:book-course-check", gettext_lazy("Health check")),
     ("site:book-course-review", gettext_lazy("Review")),
 ]
-STEP_INDEX = {name: i for i, (name, _label) in enumerate(STEPS)}
 
 
 # --- the course in the session ---------------------------------------------------------------
-
-
-def _state(request: HttpRequest) -> dict[str, Any]:
-    state = request.session.get(SESSION_KEY)
-    if not isinstance(state, dict):
-        state = {}
-    state.setdefault("owner", secrets.token_hex(16))
-    state.setdefault("dates", [])
-    return state
-
-
-def _save(request: HttpRequest, state: dict[str, Any]) -> None:
-    request.session[SESSION_KEY] = state
-    request.session.modified = True
 
 
 def _forget_plan(state: dict[str, Any]) -> None:
     """An answer changed: the dates shown and chosen no longer follow from the answers."""
     state.pop("proposal", None)
     state.pop("chosen", None)
-
-
-def _signed_in_client(request: HttpRequest) -> Any:
-    user = request.user
-    if not user.is_authenticated or getattr(user, "is_clinic_staff", False):
-        return None
-    return client_for_user(user)
 
 
 def _info(state: dict[str, Any]) -> TreatmentInfo | None:
@@ -143,10 +123,6 @@ def _info(state: dict[str, Any]) -> TreatmentInfo | None:
     return info if info.treatment.is_online_bookable else None
 
 
-def _areas_for(info: TreatmentInfo) -> list[str]:
-    return info.page.area_choices if info.page else []
-
-
 def _next_step(request: HttpRequest, state: dict[str, Any], info: TreatmentInfo | None) -> str:
     if info is None or not state.get("sessions") or not state.get("earliest_start"):
         return "site:book-course"
@@ -156,39 +132,35 @@ def _next_step(request: HttpRequest, state: dict[str, Any], info: TreatmentInfo 
         return "site:book-course-dates"
     if not state.get("chosen"):
         return "site:book-course-plan"
-    if not state.get("details") and _signed_in_client(request) is None:
+    if not state.get("details") and signed_in_client(request) is None:
         return "site:book-course-details"
     if info.treatment.requires_screening and not state.get("screened"):
         return "site:book-course-check"
     return "site:book-course-review"
 
 
-def _guard(request: HttpRequest, step: str) -> tuple[dict[str, Any], Any, HttpResponse | None]:
-    state = _state(request)
-    info = _info(state)
-    needed = _next_step(request, state, info)
-    if STEP_INDEX[needed] < STEP_INDEX[step]:
-        return state, info, redirect(needed)
-    return state, info, None
+def _hidden_steps(request: HttpRequest, info: TreatmentInfo | None) -> set[str]:
+    hidden = set()
+    if info is not None and not info.treatment.requires_screening:
+        hidden.add("site:book-course-check")
+    if signed_in_client(request) is not None:
+        hidden.add("site:book-course-details")
+    return hidden
 
 
-def _location(state: dict[str, Any]) -> Any:
-    if not state.get("location"):
-        return None
-    try:
-        return location_get(state["location"])
-    except NotFound:
-        return None
+def _more_context(state: dict[str, Any]) -> dict[str, Any]:
+    return {"sessions_count": state.get("sessions")}
 
 
-def _specialist(state: dict[str, Any]) -> Any:
-    sid = state.get("specialist")
-    if not sid or sid == ANYONE:
-        return None
-    try:
-        return specialist_get(sid)
-    except NotFound:
-        return None
+WIZARD = Wizard(
+    session_key=SESSION_KEY,
+    steps=STEPS,
+    info=_info,
+    next_step=_next_step,
+    hidden_steps=_hidden_steps,
+    more_context=_more_context,
+    defaults={"dates": []},
+)
 
 
 def _session_dates(
@@ -260,33 +232,6 @@ def _recommended(concern: str) -> int:
     return min(sessions, ONLINE_MAX_SESSIONS)
 
 
-def _context(request: HttpRequest, step: str, state: dict[str, Any], **extra: Any) -> dict:
-    info = extra.get("info")
-    steps = []
-    for name, label in STEPS:
-        if name == "site:book-course-check" and info is not None:
-            if not info.treatment.requires_screening:
-                continue
-        if name == "site:book-course-details" and _signed_in_client(request) is not None:
-            continue
-        steps.append(
-            {"label": label, "current": name == step, "done": STEP_INDEX[name] < STEP_INDEX[step]}
-        )
-    return {
-        "steps": steps,
-        "state": state,
-        "location": _location(state),
-        "specialist_name": _specialist_name(state),
-        "sessions_count": state.get("sessions"),
-        **extra,
-    }
-
-
-def _specialist_name(state: dict[str, Any]) -> str:
-    specialist = _specialist(state)
-    return specialist.name if specialist else _("Anyone available")
-
-
 # --- the proposal and its calendar strip ------------------------------------------------------
 
 
@@ -298,14 +243,14 @@ def _propose(request: HttpRequest, state: dict[str, Any], info: TreatmentInfo) -
     """The planner's proposal for the answers in the session (no writes)."""
     windows = [(a, b) for key, _label, a, b in TIMES_OF_DAY if key in state.get("times", [])]
     return course_propose(
-        client=_signed_in_client(request) or GUEST,
+        client=signed_in_client(request) or GUEST,
         treatment=info.treatment,
         sessions=int(state["sessions"]),
         earliest_start=date.fromisoformat(state["earliest_start"]),
         now=timezone.now(),
         for_staff=False,
-        specialist=_specialist(state),
-        location=_location(state),
+        specialist=specialist_of(state),
+        location=location_of(state),
         preferred_weekdays=state.get("weekdays") or None,
         preferred_times=windows or None,
         important_dates=_session_dates(state, kinds=_kinds()),
@@ -347,7 +292,7 @@ def _shown_sessions(items: Sequence[dict[str, Any]], recovery: timedelta) -> lis
 def start(request: HttpRequest) -> HttpResponse:
     """Step 1: areas, aim, number of sessions (the DOMAIN.md 1.2 recommendation explained) and
     the earliest start. Coming from the single booking flow, its treatment and areas carry over."""
-    state = _state(request)
+    state = WIZARD.state(request)
     wanted = request.GET.get("treatment", "")
     single = request.session.get(SINGLE_BOOKING_KEY)
     single = single if isinstance(single, dict) else {}
@@ -368,7 +313,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 state[key] = single[key]
     info = _info(state)
     if info is None:
-        _save(request, state)
+        WIZARD.save(request, state)
         return render(request, "site/course/unavailable.html", {"state": state}, status=404)
     today = timezone.localdate()
     concerns = _concerns()
@@ -380,7 +325,7 @@ def start(request: HttpRequest) -> HttpResponse:
     }
     form = CourseForm(
         request.POST or None,
-        areas=_areas_for(info),
+        areas=areas_for(info),
         concerns=[(c, label) for c, label, _row in concerns],
         today=today,
         initial=initial,
@@ -399,9 +344,9 @@ def start(request: HttpRequest) -> HttpResponse:
         if any(state.get(k) != v for k, v in answers.items()):
             _forget_plan(state)
         state.update(answers)
-        _save(request, state)
-        return redirect(_next_step(request, state, info))
-    _save(request, state)
+        WIZARD.save(request, state)
+        return WIZARD.go_on(request, state, info)
+    WIZARD.save(request, state)
     table = [
         {
             "label": label,
@@ -416,7 +361,7 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "site/course/start.html",
-        _context(
+        WIZARD.context(
             request,
             "site:book-course",
             state,
@@ -428,26 +373,14 @@ def start(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _place_choices(info: TreatmentInfo, location_id: str | None) -> tuple[list, list, Any]:
-    locations = list(locations_offering(info.treatment))
-    current = next((loc for loc in locations if str(loc.pk) == str(location_id)), None)
-    if current is None and locations:
-        current = locations[0]
-    specialists: list[tuple[str, str]] = []
-    if current is not None:
-        by_role = eligible_resources(info.treatment, current)
-        specialists = [(r.id, r.name) for r in by_role.get(ROLE_SPECIALIST, [])]
-    return [(str(loc.pk), f"{loc.name}, {loc.city}") for loc in locations], specialists, current
-
-
 @require_http_methods(["GET", "POST"])
 def when(request: HttpRequest) -> HttpResponse:
     """Step 2: clinic, specialist (or anyone), the weekdays and times of day that suit."""
-    state, info, early = _guard(request, "site:book-course-when")
+    state, info, early = WIZARD.guard(request, "site:book-course-when")
     if early:
         return early
     # The specialists offered are those of the clinic the page was shown with.
-    locations, specialists, current = _place_choices(info, state.get("location"))
+    locations, specialists, current = place_choices(info, state.get("location"))
     form = WhenForm(
         request.POST or None,
         locations=locations,
@@ -466,7 +399,7 @@ def when(request: HttpRequest) -> HttpResponse:
             state["location"] = data["location"]
             state["specialist"] = ANYONE
             _forget_plan(state)
-            _save(request, state)
+            WIZARD.save(request, state)
             return redirect("site:book-course-when")
         answers = {
             "location": data["location"],
@@ -477,12 +410,12 @@ def when(request: HttpRequest) -> HttpResponse:
         if any(state.get(k) != v for k, v in answers.items()):
             _forget_plan(state)
         state.update(answers)
-        _save(request, state)
-        return redirect(_next_step(request, state, info))
+        WIZARD.save(request, state)
+        return WIZARD.go_on(request, state, info)
     return render(
         request,
         "site/course/when.html",
-        _context(
+        WIZARD.context(
             request,
             "site:book-course-when",
             state,
@@ -497,12 +430,12 @@ def when(request: HttpRequest) -> HttpResponse:
 def important_dates(request: HttpRequest) -> HttpResponse:
     """Step 3: the dates to look one's best for. Adding one re-shows this page; a guest's stay
     in the session until the course is booked, a signed-in client's stored ones are listed."""
-    state, info, early = _guard(request, "site:book-course-dates")
+    state, info, early = WIZARD.guard(request, "site:book-course-dates")
     if early:
         return early
     today = timezone.localdate()
     kinds = _kinds()
-    client = _signed_in_client(request)
+    client = signed_in_client(request)
     form = ImportantDateForm(kinds=list(kinds.items()), today=today)
     problem = None
     if request.method == "POST":
@@ -522,7 +455,7 @@ def important_dates(request: HttpRequest) -> HttpResponse:
                     }
                 )
                 _forget_plan(state)
-                _save(request, state)
+                WIZARD.save(request, state)
                 return redirect("site:book-course-dates")
         elif action.startswith("remove-"):
             try:
@@ -534,12 +467,12 @@ def important_dates(request: HttpRequest) -> HttpResponse:
                 problem = _("That date was already removed.")
             else:
                 _forget_plan(state)
-                _save(request, state)
+                WIZARD.save(request, state)
                 return redirect("site:book-course-dates")
         elif action == "continue":
             state["dates_seen"] = True
-            _save(request, state)
-            return redirect(_next_step(request, state, info))
+            WIZARD.save(request, state)
+            return WIZARD.go_on(request, state, info)
         else:
             problem = _("Please use one of the buttons on this page.")
     rules = recovery_rules(info.treatment, important_date_kind_list())
@@ -550,7 +483,7 @@ def important_dates(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "site/course/important_dates.html",
-        _context(
+        WIZARD.context(
             request,
             "site:book-course-dates",
             state,
@@ -571,14 +504,12 @@ def important_dates(request: HttpRequest) -> HttpResponse:
 def plan(request: HttpRequest) -> HttpResponse:
     """Step 4: the proposed dates on a calendar strip. GET plans afresh from the answers (the
     diary moves on); choosing takes exactly the dates that were shown, by their token."""
-    state, info, early = _guard(request, "site:book-course-plan")
+    state, info, early = WIZARD.guard(request, "site:book-course-plan")
     if early:
         return early
-    location = _location(state)
+    location = location_of(state)
     if location is None:
-        state.pop("location", None)
-        _save(request, state)
-        return redirect("site:book-course-when")
+        return WIZARD.back_to(request, state, "site:book-course-when", "location")
     if request.method == "POST":
         shown = state.get("proposal") or {}
         if not shown or request.POST.get("token") != shown.get("token"):
@@ -586,7 +517,7 @@ def plan(request: HttpRequest) -> HttpResponse:
                 "These dates were out of date (perhaps changed in another tab). Here is a "
                 "fresh plan: please check it."
             )
-            _save(request, state)
+            WIZARD.save(request, state)
             return redirect("site:book-course-plan")
         use = request.POST.get("use")
         if use == "proposal" and shown.get("complete"):
@@ -600,8 +531,8 @@ def plan(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("site:book-course-plan")
         state["chosen"] = {"token": secrets.token_hex(8), "sessions": sessions}
-        _save(request, state)
-        return redirect(_next_step(request, state, info))
+        WIZARD.save(request, state)
+        return WIZARD.go_on(request, state, info)
 
     notice = state.pop("notice", None)
     problem = None
@@ -611,7 +542,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         proposal, problem = None, exc.message
     recovery = _recovery(info)
     today = timezone.localdate()
-    client = _signed_in_client(request)
+    client = signed_in_client(request)
     dates = _shown_dates(state, client, since=today, kinds=_kinds())
     ctx: dict[str, Any] = {"problem": problem, "notice": notice, "dates": dates}
     if proposal is not None:
@@ -647,11 +578,11 @@ def plan(request: HttpRequest) -> HttpResponse:
             )
     else:
         state.pop("proposal", None)
-    _save(request, state)
+    WIZARD.save(request, state)
     return render(
         request,
         "site/course/plan.html",
-        _context(
+        WIZARD.context(
             request,
             "site:book-course-plan",
             state,
@@ -666,40 +597,15 @@ def plan(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def details(request: HttpRequest) -> HttpResponse:
-    """Step 5: a guest's details (the single booking flow's form); a signed-in client skips it."""
-    state, info, early = _guard(request, "site:book-course-details")
-    if early:
-        return early
-    if _signed_in_client(request) is not None:
-        return redirect(_next_step(request, state, info))
-    initial = dict(state.get("details") or {})
-    form = DetailsForm(request.POST or None, initial=initial, today=timezone.localdate())
-    account_exists = False
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if client_user_find(data["email"]) is not None:
-            # Never book into an existing account without its owner signing in (issue 4,
-            # item 9): the answers, the course and the important dates must be theirs.
-            account_exists = True
-        else:
-            state["details"] = {**data, "date_of_birth": data["date_of_birth"].isoformat()}
-            _save(request, state)
-            return redirect(_next_step(request, state, info))
-    return render(
+    """Step 5: a guest's details (the single booking flow's form); a signed-in client skips it.
+    An email of any existing account is refused: the course and the important dates must be
+    its owner's, signed in."""
+    return WIZARD.details(
         request,
+        "site:book-course-details",
         "site/course/details.html",
-        _context(
-            request,
-            "site:book-course-details",
-            state,
-            form=form,
-            info=info,
-            account_exists=account_exists,
-            sign_in_url=reverse("accounts:sign-in")
-            + "?next="
-            + reverse("site:book-course-details"),
-        ),
-        status=400 if form.errors or account_exists else 200,
+        own_account_ok=False,
+        invalid_status=400,
     )
 
 
@@ -707,47 +613,27 @@ def details(request: HttpRequest) -> HttpResponse:
 def check(request: HttpRequest) -> HttpResponse:
     """Step 6: the DOMAIN.md 2.2 hard stops as yes/no questions. Any "yes" books nothing,
     explains why kindly, and offers a free consultation instead."""
-    state, info, early = _guard(request, "site:book-course-check")
-    if early:
-        return early
-    if not info.treatment.requires_screening:
-        return redirect(_next_step(request, state, info))
-    form = PrescreenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        stops = form.hard_stops()
-        if stops:
-            # Nothing is booked and no answer is kept; the chosen dates are let go.
-            state.pop("screened", None)
-            _forget_plan(state)
-            _save(request, state)
-            return render(
-                request,
-                "site/course/not_suitable.html",
-                _context(request, "site:book-course-check", state, info=info, stops=stops),
-            )
-        state["screened"] = True
-        _save(request, state)
-        return redirect(_next_step(request, state, info))
-    return render(
+    # Nothing is booked and no answer is kept; the chosen dates are let go.
+    return WIZARD.check(
         request,
+        "site:book-course-check",
         "site/course/check.html",
-        _context(request, "site:book-course-check", state, form=form, info=info),
-        status=400 if form.errors else 200,
+        "site/course/not_suitable.html",
+        let_go=_forget_plan,
+        invalid_status=400,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest) -> HttpResponse:
     """Step 7: every session, the price, what to bring, the policy; "book all N sessions"."""
-    state, info, early = _guard(request, "site:book-course-review")
+    state, info, early = WIZARD.guard(request, "site:book-course-review")
     if early:
         return early
-    location = _location(state)
+    location = location_of(state)
     if location is None:
         # The clinic stopped taking bookings while the client was filling in: choose again.
-        state.pop("location", None)
-        _save(request, state)
-        return redirect("site:book-course-when")
+        return WIZARD.back_to(request, state, "site:book-course-when", "location")
     problem, offer_consultation = None, False
     if request.method == "POST":
         outcome = _book(request, state, info, location)
@@ -756,13 +642,13 @@ def review(request: HttpRequest) -> HttpResponse:
         problem, offer_consultation = outcome
     recovery = _recovery(info)
     sessions = _shown_sessions(state["chosen"]["sessions"], recovery)
-    client = _signed_in_client(request)
+    client = signed_in_client(request)
     dates = _shown_dates(state, client, since=timezone.localdate(), kinds=_kinds())
     price = info.treatment.price
     return render(
         request,
         "site/course/review.html",
-        _context(
+        WIZARD.context(
             request,
             "site:book-course-review",
             state,
@@ -797,22 +683,11 @@ def _book(
     request: HttpRequest, state: dict[str, Any], info: TreatmentInfo, location: Any
 ) -> HttpResponse | tuple[str, bool]:
     now = timezone.now()
-    client = _signed_in_client(request)
+    client = signed_in_client(request)
     created = False
     chosen = state["chosen"]
     try:
-        if client is None:
-            d = state["details"]
-            user, client, created = client_account_ensure(
-                email=d["email"],
-                first_name=d["first_name"],
-                last_name=d["last_name"],
-                phone=d["phone"],
-                date_of_birth=date.fromisoformat(d["date_of_birth"]),
-                now=now,
-            )
-        else:
-            user = request.user
+        user, client, created = booking_client(request, state, client, now)
         times = [
             SessionTime(
                 datetime.fromisoformat(s["start"]),
@@ -829,7 +704,7 @@ def _book(
                 now=now,
                 sessions=len(times),
                 session_times=times,
-                specialist=_specialist(state),
+                specialist=specialist_of(state),
                 location=location,
                 preferred_weekdays=state.get("weekdays") or None,
                 preferred_times=windows or None,
@@ -850,7 +725,7 @@ def _book(
             "Sorry, one of those times was taken by someone else a moment ago, so nothing has "
             "been booked. Here is a fresh plan with the same choices; your details are kept."
         )
-        _save(request, state)
+        WIZARD.save(request, state)
         return redirect("site:book-course-plan")
     except ClientContraindicated:
         return (
@@ -925,6 +800,6 @@ def done(request: HttpRequest) -> HttpResponse:
             "info": info,
             "tp": info.page if info else None,
             "account_created": record.get("created"),
-            "signed_in": _signed_in_client(request) is not None,
+            "signed_in": signed_in_client(request) is not None,
         },
     )

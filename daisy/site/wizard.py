@@ -1,0 +1,262 @@
+"""The plumbing the two booking wizards share: the single booking at /book/ (booking.py) and the
+whole course at /book/course/ (course_booking/views.py).
+
+A `Wizard` is one flow's answers in the session (under its own key, never in a URL), its list of
+steps, the guard that sends a client back to the first unanswered step, the step-progress
+context, and the details and pre-screen steps, which ask the same questions in both flows. What
+differs between the flows (which step comes next, which steps are hidden, what each page shows
+besides) is passed in by the flow."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from daisy.accounts.services import client_account_ensure, client_user_find
+from daisy.clients.selectors import client_for_user
+from daisy.clinic.selectors import specialist_get
+from daisy.lib.errors import NotFound
+from daisy.scheduling.selectors import (
+    ROLE_SPECIALIST,
+    eligible_resources,
+    location_get,
+    locations_offering,
+)
+from daisy.site.forms import ANYONE, DetailsForm, PrescreenForm
+from daisy.site.selectors import TreatmentInfo
+
+State = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Wizard:
+    session_key: str
+    # (url name, label) in order; a step's place in this list is what the guard compares.
+    steps: Sequence[tuple[str, Any]]
+    # The treatment the answers are for, or None when there is none (yet) to book.
+    info: Callable[[State], TreatmentInfo | None]
+    # The first step that still needs an answer.
+    next_step: Callable[[HttpRequest, State, Any], str]
+    # The steps left out of the progress list for this client and treatment.
+    hidden_steps: Callable[[HttpRequest, Any], Collection[str]]
+    # What every page of the flow shows besides the steps, the clinic and the specialist.
+    more_context: Callable[[State], dict[str, Any]]
+    # Keys every state starts with (besides its random owner key).
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def step_index(self, name: str) -> int:
+        return next(i for i, (step, _label) in enumerate(self.steps) if step == name)
+
+    def state(self, request: HttpRequest) -> State:
+        state = request.session.get(self.session_key)
+        if not isinstance(state, dict):
+            state = {}
+        state.setdefault("owner", secrets.token_hex(16))
+        for key, value in self.defaults.items():
+            state.setdefault(key, copy.deepcopy(value))
+        return state
+
+    def save(self, request: HttpRequest, state: State) -> None:
+        request.session[self.session_key] = state
+        request.session.modified = True
+
+    def go_on(self, request: HttpRequest, state: State, info: Any) -> HttpResponse:
+        return redirect(self.next_step(request, state, info))
+
+    def back_to(self, request: HttpRequest, state: State, step: str, *forget: str) -> HttpResponse:
+        """Drop answers that no longer hold (a clinic withdrawn meanwhile) and ask again."""
+        for key in forget:
+            state.pop(key, None)
+        self.save(request, state)
+        return redirect(step)
+
+    def guard(self, request: HttpRequest, step: str) -> tuple[State, Any, HttpResponse | None]:
+        """The state and treatment, or a redirect to the first unanswered step before this one."""
+        state = self.state(request)
+        info = self.info(state)
+        needed = self.next_step(request, state, info)
+        if self.step_index(needed) < self.step_index(step):
+            return state, info, redirect(needed)
+        return state, info, None
+
+    def context(self, request: HttpRequest, step: str, state: State, **extra: Any) -> dict:
+        hidden = self.hidden_steps(request, extra.get("info"))
+        here = self.step_index(step)
+        steps = [
+            {"label": label, "current": name == step, "done": i < here}
+            for i, (name, label) in enumerate(self.steps)
+            if name not in hidden
+        ]
+        return {
+            "steps": steps,
+            "state": state,
+            "location": location_of(state),
+            "specialist_name": specialist_name(state),
+            **self.more_context(state),
+            **extra,
+        }
+
+    def details(
+        self,
+        request: HttpRequest,
+        step: str,
+        template: str,
+        *,
+        own_account_ok: bool,
+        invalid_status: int,
+    ) -> HttpResponse:
+        """A guest's name, email, phone and date of birth; a signed-in client skips this step.
+        An email that belongs to an existing account (other than the signed-in user's, with
+        `own_account_ok`) is refused: a booking made without signing in never lands in someone's
+        existing account, the answers and what is booked must be theirs (issue 4, item 9)."""
+        state, info, early = self.guard(request, step)
+        if early:
+            return early
+        if signed_in_client(request) is not None:
+            return self.go_on(request, state, info)
+        initial = dict(state.get("details") or {})
+        form = DetailsForm(request.POST or None, initial=initial, today=timezone.localdate())
+        account_exists = False
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            owner = client_user_find(data["email"])
+            if owner is not None and not (own_account_ok and owner.pk == request.user.pk):
+                account_exists = True
+            else:
+                state["details"] = {**data, "date_of_birth": data["date_of_birth"].isoformat()}
+                self.save(request, state)
+                return self.go_on(request, state, info)
+        return render(
+            request,
+            template,
+            self.context(
+                request,
+                step,
+                state,
+                form=form,
+                info=info,
+                account_exists=account_exists,
+                sign_in_url=reverse("accounts:sign-in") + "?next=" + reverse(step),
+            ),
+            status=invalid_status if form.errors or account_exists else 200,
+        )
+
+    def check(
+        self,
+        request: HttpRequest,
+        step: str,
+        template: str,
+        not_suitable: str,
+        *,
+        let_go: Callable[[State], None],
+        invalid_status: int,
+    ) -> HttpResponse:
+        """The pre-screen: DOMAIN.md 2.2 hard stops as yes/no questions. Any "yes" books
+        nothing, keeps no answer, lets go of what was chosen (`let_go`) and explains why kindly,
+        offering a free consultation instead."""
+        state, info, early = self.guard(request, step)
+        if early:
+            return early
+        if not info.treatment.requires_screening:
+            return self.go_on(request, state, info)
+        form = PrescreenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            stops = form.hard_stops()
+            if stops:
+                let_go(state)
+                state.pop("screened", None)
+                self.save(request, state)
+                return render(
+                    request,
+                    not_suitable,
+                    self.context(request, step, state, info=info, stops=stops),
+                )
+            state["screened"] = True
+            self.save(request, state)
+            return self.go_on(request, state, info)
+        return render(
+            request,
+            template,
+            self.context(request, step, state, form=form, info=info),
+            status=invalid_status if form.errors else 200,
+        )
+
+
+# --- what both flows look up from the answers -------------------------------------------------
+
+
+def signed_in_client(request: HttpRequest) -> Any:
+    user = request.user
+    if not user.is_authenticated or getattr(user, "is_clinic_staff", False):
+        return None
+    return client_for_user(user)
+
+
+def areas_for(info: TreatmentInfo) -> list[str]:
+    return info.page.area_choices if info.page else []
+
+
+def location_of(state: State) -> Any:
+    if not state.get("location"):
+        return None
+    try:
+        return location_get(state["location"])
+    except NotFound:
+        return None
+
+
+def specialist_of(state: State) -> Any:
+    sid = state.get("specialist")
+    if not sid or sid == ANYONE:
+        return None
+    try:
+        return specialist_get(sid)
+    except NotFound:
+        return None
+
+
+def specialist_name(state: State) -> str:
+    specialist = specialist_of(state)
+    return specialist.name if specialist else _("Anyone available")
+
+
+def place_choices(info: TreatmentInfo, location_id: str | None) -> tuple[list, list, Any]:
+    """The clinics offering the treatment, the specialists of the chosen (or first) one, and
+    that clinic."""
+    locations = list(locations_offering(info.treatment))
+    current = next((loc for loc in locations if str(loc.pk) == str(location_id)), None)
+    if current is None and locations:
+        current = locations[0]
+    specialists: list[tuple[str, str]] = []
+    if current is not None:
+        by_role = eligible_resources(info.treatment, current)
+        specialists = [(r.id, r.name) for r in by_role.get(ROLE_SPECIALIST, [])]
+    return [(str(loc.pk), f"{loc.name}, {loc.city}") for loc in locations], specialists, current
+
+
+def booking_client(
+    request: HttpRequest, state: State, client: Any, now: datetime
+) -> tuple[Any, Any, bool]:
+    """(user, client, created): the signed-in client, or an account for the guest's details
+    (created when new, so that a booking that fails can withdraw it)."""
+    if client is not None:
+        return request.user, client, False
+    d = state["details"]
+    return client_account_ensure(
+        email=d["email"],
+        first_name=d["first_name"],
+        last_name=d["last_name"],
+        phone=d["phone"],
+        date_of_birth=date.fromisoformat(d["date_of_birth"]),
+        now=now,
+    )
