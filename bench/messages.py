@@ -32,6 +32,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ABOUT = "bench:messages"
 POLL_SECONDS = "0.25"
+STALL_SECONDS = 3.0
 
 
 def measure_messages(
@@ -150,6 +151,9 @@ def _drive(workers: int, count: int, timeout: float) -> dict[str, Any]:
         "LOG_LEVEL": "WARNING",
         "DAISY_MESSAGE_ENQUEUE_TASK": "0",
     }
+    import tempfile
+
+    logs = [tempfile.TemporaryFile(mode="w+") for _ in range(workers)]
     procs = [
         subprocess.Popen(
             [
@@ -165,7 +169,9 @@ def _drive(workers: int, count: int, timeout: float) -> dict[str, Any]:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A file, not a pipe: nobody reads a pipe during the run, and a worker that fills
+            # one would block on its next log line.
+            stderr=logs[n],
         )
         for n in range(workers)
     ]
@@ -190,9 +196,20 @@ def _drive(workers: int, count: int, timeout: float) -> dict[str, Any]:
         Message.objects.filter(about=ABOUT).update(send_after=due)
         deadline = time.monotonic() + timeout
         sent = 0
+        stalls: list[dict[str, Any]] = []
+        progress_at, stall_reported = time.monotonic(), False
+        timeline: list[tuple[float, int]] = []  # (seconds after t0, sent), about once a second
         while sent < count:
             time.sleep(0.05)
-            sent = Message.objects.filter(about=ABOUT, status=MessageStatus.SENT).count()
+            now_sent = Message.objects.filter(about=ABOUT, status=MessageStatus.SENT).count()
+            elapsed = time.perf_counter() - t0
+            if not timeline or elapsed - timeline[-1][0] >= 1.0:
+                timeline.append((round(elapsed, 2), now_sent))
+            if now_sent != sent:
+                sent, progress_at, stall_reported = now_sent, time.monotonic(), False
+            elif not stall_reported and time.monotonic() - progress_at > STALL_SECONDS:
+                stalls.append(_stall_snapshot(t0, sent))
+                stall_reported = True
             if time.monotonic() > deadline:
                 raise RuntimeError(f"timed out with {sent}/{count} sent")
         t1 = time.perf_counter()
@@ -210,8 +227,18 @@ def _drive(workers: int, count: int, timeout: float) -> dict[str, Any]:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
+    worker_log_tails = []
+    for log in logs:
+        log.seek(0)
+        text = log.read()
+        log.close()
+        if text.strip():
+            worker_log_tails.append(text[-2000:])
     rows = Message.objects.filter(about=ABOUT)
     unknown = rows.filter(unknown_outcomes__gt=0).count()
+    # Sent on a later attempt: a temporary failure, then a retry after the back-off.
+    retried = rows.filter(attempts__gt=1).count()
+    errors = sorted(set(rows.exclude(last_error="").values_list("last_error", flat=True)[:5]))
     per_worker = len(set(rows.values_list("leased_by", flat=True)))
     rows.delete()
     Message.objects.filter(about__startswith="bench:").delete()
@@ -224,6 +251,8 @@ def _drive(workers: int, count: int, timeout: float) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "messages_per_s": round(count / seconds, 1),
         "unknown_outcomes": unknown,
+        "retried": retried,
+        "errors": errors,
         "workers_that_sent": per_worker,
         "schedule_6_ms": schedule_ms["many"],
         "schedule_6_one_by_one_ms": schedule_ms["one_by_one"],
@@ -234,6 +263,55 @@ def _drive(workers: int, count: int, timeout: float) -> dict[str, Any]:
         "database_cpu_ms_per_message": round(db_cpu_seconds * 1000 / count, 3),
         "cpus": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        # Each time delivery made no progress for STALL_SECONDS: where the undelivered rows were.
+        "stalls": stalls,
+        "timeline": timeline,
+        "worker_logs": worker_log_tails,
+    }
+
+
+def _stall_snapshot(t0: float, sent: int) -> dict[str, Any]:
+    """Where the undelivered bench messages are: counts by status, lease holder and whether their
+    hand-off started, with each group's lease expiry; and what the database sessions wait on."""
+    from django.db import connection
+    from django.db.models import Count, Max, Min
+
+    from daisy.notifications.models import Message, MessageStatus
+
+    groups = (
+        Message.objects.filter(about=ABOUT)
+        .exclude(status=MessageStatus.SENT)
+        .values("status", "leased_by", "handoff_started_at__isnull", "attempts", "last_error")
+        .annotate(
+            n=Count("pk"),
+            lease_min=Min("lease_until"),
+            lease_max=Max("lease_until"),
+            due_min=Min("send_after"),
+        )
+        .order_by("status", "leased_by")
+    )
+    waits: list[Any] = []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, state, wait_event_type, wait_event, "
+                "now() - xact_start, left(query, 160) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            waits = [[str(c) for c in row] for row in cursor.fetchall()]
+    return {
+        "at_s": round(time.perf_counter() - t0, 2),
+        "sent": sent,
+        "undelivered": [
+            {
+                **g,
+                "lease_min": str(g["lease_min"]),
+                "lease_max": str(g["lease_max"]),
+                "due_min": str(g["due_min"]),
+            }
+            for g in groups
+        ],
+        "sessions": waits,
     }
 
 

@@ -244,16 +244,15 @@ DAISY_API_RATE_LIMITS = (
 )
 
 # --- Message delivery (issue 6; owned by daisy/notifications) ---------------------------------
-# The outbox (notifications.Message) is delivered by `daisy worker`: claims under a lease, a
-# hand-off mark before each channel call, and a sweep that recovers leases of lost workers.
+# The outbox (notifications.Message) is delivered by `daisy worker`: each claim takes a lease and
+# marks the hand-off before any channel call; a sweep recovers the leases of lost workers.
 # The lease must outlast one hand-off group: EMAIL_TIMEOUT (or DAISY_SMS_TIMEOUT) per message.
 DAISY_MESSAGE_LEASE_SECONDS = env_int("DAISY_MESSAGE_LEASE_SECONDS", 120)
 # How often each worker looks for due messages and expired leases (the safety net behind the
 # task trigger); the p99 delay after send_after is about one interval.
 DAISY_MESSAGE_POLL_SECONDS = float(env_str("DAISY_MESSAGE_POLL_SECONDS", "2"))
-# Rows claimed per lease, and rows marked handed-off per commit. A lost worker's whole group is
-# re-sent (same Message-ID) and flagged outcome_unknown; a small backlog makes groups small.
-DAISY_MESSAGE_CLAIM_BATCH = env_int("DAISY_MESSAGE_CLAIM_BATCH", 50)
+# Rows claimed (and marked handed-off) per commit. A lost worker's whole group is re-sent (same
+# Message-ID) and flagged outcome_unknown; a small backlog makes groups small.
 DAISY_MESSAGE_HANDOFF_GROUP = env_int("DAISY_MESSAGE_HANDOFF_GROUP", 10)
 # Outbox threads per `daisy worker` process: while one waits for the mail server, another works.
 DAISY_MESSAGE_WORKER_THREADS = env_int("DAISY_MESSAGE_WORKER_THREADS", 2)

@@ -1,16 +1,14 @@
 """The delivery loop that `daisy worker` and the `deliver_due` task run.
 
-One round: sweep expired leases, claim a batch of due messages under a lease, then for each
-group of them: render, mark the hand-off (committed), call the channel, record the results
-(committed). A worker killed at any point leaves rows the sweep recovers:
+One round: sweep expired leases, claim one hand-off group of due messages (lease and hand-off
+mark in one committed statement), then render each, call the channel, and record the results
+(committed). A worker killed at any point leaves rows the sweep recovers: after their lease they
+become outcome_unknown and are re-sent with the same Message-ID (the receiver de-duplicates).
 
-- killed before the hand-off mark: the rows go back to pending; nothing went out;
-- killed after it: the rows become outcome_unknown and are re-sent with the same Message-ID.
-
-The group size trades commits for exposure: a lost worker's whole group counts as "outcome
-unknown" (at most DAISY_MESSAGE_HANDOFF_GROUP messages, each re-sent once under its own
-Message-ID), while each commit pays one fsync on PostgreSQL. With a small backlog the claimed
-batch, and so the group, is small anyway.
+The group size trades commits for exposure: a lost worker's group counts as "outcome unknown"
+(at most DAISY_MESSAGE_HANDOFF_GROUP messages, each re-sent once under its own Message-ID),
+while each commit pays one fsync on PostgreSQL. Only the group in hand is claimed: the rest of
+the backlog stays pending, for any worker to take and for a cancel to stop.
 
 This module reads the clock (it runs for a long time); the services it calls take `now`."""
 
@@ -22,7 +20,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,9 +34,7 @@ from daisy.notifications.rendering import render_message
 from daisy.notifications.services import (
     DeliveryResult,
     messages_claim_due,
-    messages_handoff_start,
     messages_record_results,
-    messages_release,
     messages_sweep_expired_leases,
 )
 
@@ -59,7 +55,6 @@ class DeliveryStats:
     failed: int = 0
     released: int = 0
     swept: int = 0
-    lost_lease: int = 0
 
     def add(self, other: DeliveryStats) -> None:
         for name in self.__dataclass_fields__:
@@ -69,121 +64,89 @@ class DeliveryStats:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def _chunks(rows: Sequence[Message], size: int) -> Iterator[Sequence[Message]]:
-    for i in range(0, len(rows), max(1, size)):
-        yield rows[i : i + size]
-
-
 @dataclass
 class Deliverer:
     owner: str
     clock: Callable[[], datetime] = timezone.now
     lease_seconds: float = field(default_factory=lambda: settings.DAISY_MESSAGE_LEASE_SECONDS)
-    batch: int = field(default_factory=lambda: settings.DAISY_MESSAGE_CLAIM_BATCH)
     group: int = field(default_factory=lambda: settings.DAISY_MESSAGE_HANDOFF_GROUP)
     channel_factory: Callable[[str], Channel] = channel_for
     stop: threading.Event = field(default_factory=threading.Event)
+    # Open channels (one SMTP connection...) kept across the groups of one drain.
+    _channels: dict[str, Channel] = field(default_factory=dict, repr=False)
 
     def run_once(self) -> DeliveryStats:
-        """Sweep, claim one batch, deliver it. Returns what happened."""
-        stats = DeliveryStats()
-        stats.swept = messages_sweep_expired_leases(now=self.clock()).total
-        rows = messages_claim_due(
-            owner=self.owner, now=self.clock(), limit=self.batch, lease_seconds=self.lease_seconds
-        )
-        stats.claimed = len(rows)
-        if rows:
-            self._deliver(rows, stats)
-        return stats
+        """Sweep, claim one group, deliver it. Returns what happened."""
+        try:
+            return self._round()
+        finally:
+            self._close_channels()
 
     def drain(self, *, max_seconds: float | None = None) -> DeliveryStats:
         """Deliver until nothing is due (or the time is up, or stop is set)."""
         total = DeliveryStats()
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
-        while not self.stop.is_set():
-            stats = self.run_once()
-            total.add(stats)
-            if not stats.claimed:
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                break
+        try:
+            while not self.stop.is_set():
+                stats = self._round()
+                total.add(stats)
+                if not stats.claimed:
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+        finally:
+            self._close_channels()
         return total
 
-    def _deliver(self, rows: list[Message], stats: DeliveryStats) -> None:
-        channels: dict[str, Channel] = {}
-        done = 0
-        try:
-            for group in _chunks(rows, self.group):
-                if self.stop.is_set():
-                    break
-                self._deliver_group(group, channels, stats)
-                done += len(group)
-        finally:
-            for channel in channels.values():
-                channel.close()
-            # Rows left behind by a stop, an error or a lost lease: give back what never went
-            # out, so that no one waits for the lease to run out.
-            if done < len(rows) or stats.lost_lease:
-                stats.released += messages_release(owner=self.owner, ids=[r.pk for r in rows])
+    def _round(self) -> DeliveryStats:
+        stats = DeliveryStats()
+        stats.swept = messages_sweep_expired_leases(now=self.clock()).total
+        claimed_at = time.monotonic()
+        rows = messages_claim_due(
+            owner=self.owner, now=self.clock(), limit=self.group, lease_seconds=self.lease_seconds
+        )
+        stats.claimed = len(rows)
+        if rows:
+            # Stop handing off well before the lease runs out, or the sweep would re-send what
+            # this worker is still sending.
+            margin = min(30.0, self.lease_seconds / 4)
+            self._deliver_group(rows, stats, send_until=claimed_at + self.lease_seconds - margin)
+        return stats
+
+    def _close_channels(self) -> None:
+        for channel in self._channels.values():
+            channel.close()
+        self._channels.clear()
 
     def _deliver_group(
-        self, group: Sequence[Message], channels: dict[str, Channel], stats: DeliveryStats
+        self, group: Sequence[Message], stats: DeliveryStats, *, send_until: float
     ) -> None:
         now = self.clock()
         results: list[DeliveryResult] = []
-        ready: list[tuple[Message, Outgoing]] = []
         for row in group:
+            attempts = row.attempts  # the claim counted this attempt
+            # Stopping (SIGTERM) or out of lease time: give back what never went out, so that
+            # no one waits for the lease to run out.
+            if self.stop.is_set() or time.monotonic() > send_until:
+                results.append(DeliveryResult(row.pk, "release", self.clock()))
+                continue
             if row.expires_at is not None and row.expires_at <= now:
                 results.append(
                     DeliveryResult(row.pk, "failed", now, error="expired before it could be sent")
                 )
                 continue
             try:
-                rendered = render_message(row)
+                out = self._outgoing(row)
             except Exception as exc:  # noqa: BLE001 - a broken template fails this message only
                 logger.exception("message %s: rendering failed", row.pk)
                 results.append(
                     DeliveryResult(row.pk, "failed", now, error=f"rendering failed: {exc!r}")
                 )
                 continue
-            ready.append(
-                (
-                    row,
-                    Outgoing(
-                        message_id=row.pk,
-                        message_id_header=row.message_id_header,
-                        idempotency_key=row.idempotency_key,
-                        recipient=row.recipient,
-                        subject=rendered.subject,
-                        text=rendered.text,
-                        html=rendered.html,
-                        attachments=rendered.attachments,
-                        is_resend=row.unknown_outcomes > 0,
-                    ),
-                )
-            )
-        handed = messages_handoff_start(
-            owner=self.owner,
-            ids=[row.pk for row, _ in ready],
-            now=self.clock(),
-            lease_seconds=self.lease_seconds,
-        )
-        stats.lost_lease += len(ready) - len(handed)
-        # Stop handing off well before the renewed lease runs out, or the sweep would re-send
-        # what this worker is still sending.
-        margin = min(30.0, self.lease_seconds / 4)
-        send_until = time.monotonic() + self.lease_seconds - margin
-        for row, out in ready:
-            if row.pk not in handed:
-                continue
-            attempts = row.attempts + 1
-            if time.monotonic() > send_until:
-                results.append(DeliveryResult(row.pk, "release", self.clock()))
-                continue
             try:
-                channel = channels.get(row.channel)
+                channel = self._channels.get(row.channel)
                 if channel is None:
-                    channel = channels[row.channel] = self.channel_factory(row.channel)
+                    channel = self._channels[row.channel] = self.channel_factory(row.channel)
                     channel.open()
                 provider_id = channel.send(out)
             except PermanentFailure as exc:
@@ -223,6 +186,22 @@ class Deliverer:
             else:
                 stats.released += 1
 
+    @staticmethod
+    def _outgoing(row: Message) -> Outgoing:
+        rendered = render_message(row)
+        return Outgoing(
+            message_id=row.pk,
+            message_id_header=row.message_id_header,
+            idempotency_key=row.idempotency_key,
+            recipient=row.recipient,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            attachments=rendered.attachments,
+            # A re-send after an unknown outcome: the provider may already have it.
+            is_resend=row.unknown_outcomes > 0,
+        )
+
 
 def deliver_due_now(*, owner_prefix: str = "task", max_seconds: float = 60.0) -> DeliveryStats:
     """What the `deliver_due` task runs: drain what is due, for at most `max_seconds`."""
@@ -245,7 +224,3 @@ def run_outbox_loop(
             logger.exception("outbox round failed")
             close_old_connections()
         stop.wait(poll)
-    try:
-        messages_release(owner=owner)
-    except Exception:  # noqa: BLE001 - best effort: the sweep recovers them after the lease
-        logger.exception("releasing leases at shutdown failed")

@@ -7,13 +7,15 @@ Two kinds of caller:
   its reminders atomically. Notifications knows nothing of what a message is about beyond the
   opaque `about` string ("appointment:<uuid>").
 - the worker moves rows through delivery, each step its own short transaction:
-  `messages_claim_due` -> `messages_handoff_start` -> (channel) -> `messages_record_results`,
-  with `messages_sweep_expired_leases` recovering the rows of a lost worker.
+  `messages_claim_due` (lease and hand-off mark, committed) -> (channel) ->
+  `messages_record_results`, with `messages_sweep_expired_leases` recovering the rows of a lost
+  worker.
 
 Every delivery write is a compare-and-set on (status, leased_by): a worker whose lease was taken
 over can no longer change the row, so the database, not the worker, decides what happened.
-Workers never wait for a row lock (SKIP LOCKED on PostgreSQL; SQLite's IMMEDIATE transactions
-serialise writers), so they cannot deadlock with a booking that cancels its messages."""
+Workers never wait for a row lock when they pick work (SKIP LOCKED on PostgreSQL; SQLite's
+IMMEDIATE transactions serialise writers), and afterwards they write only rows they hold, so they
+cannot deadlock with a booking that cancels its messages."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 
 from daisy.clients.models import Client
@@ -247,12 +249,14 @@ def _insert_or_existing(message: Message) -> Message:
 def message_cancel_for(*, about: str, now: datetime, kinds: Iterable[str] | None = None) -> int:
     """Cancel the messages about `about` (only those with a template in `kinds`, if given)
     that have not been handed to a channel yet; returns how many. Call it in the transaction
-    that cancels or moves the thing they are about: a worker that already claimed one of them
-    finds it cancelled when it tries to start the hand-off, and skips it. A message whose
-    hand-off has started cannot be called back and is left as it is.
+    that cancels or moves the thing they are about. A message a worker has claimed is being
+    handed off (the claim marks it) and cannot be called back, so it is left as it is; a worker
+    claims one small group at a time, so that is only what is going out right now.
 
-    This is the one delivery write that waits for row locks (a worker's claim or hand-off
-    commits within milliseconds); workers never wait for it, so the two cannot deadlock."""
+    This waits for row locks (a worker's claim commits within milliseconds); workers never wait
+    for it when they pick work, so the two cannot deadlock. The clause for a `sending` row
+    without a hand-off mark covers rows leased by a worker of an earlier version, which claimed
+    ahead of the hand-off."""
     not_handed_off = Q(status__in=CANCELLABLE) | Q(
         status=MessageStatus.SENDING, handoff_started_at__isnull=True
     )
@@ -356,73 +360,56 @@ def retry_delay(attempts: int) -> timedelta:
 def messages_claim_due(
     *, owner: str, now: datetime, limit: int, lease_seconds: float
 ) -> list[Message]:
-    """Lease up to `limit` due messages to `owner`, oldest due first.
+    """Lease up to `limit` due messages to `owner`, oldest due first, and record that their
+    hand-off starts: one statement, committed before the caller calls any channel. This mark is
+    what lets the sweep tell "maybe sent" (the lease ran out after the mark) from "certainly not
+    sent". The caller claims one hand-off group at a time, so a lost worker leaves at most that
+    many messages with an unknown outcome, and everything it has not claimed yet stays pending,
+    where any worker can take it and a cancel still stops it.
 
-    PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` picks rows no other claimer holds, so
-    workers never wait for one another. SQLite: the IMMEDIATE transaction holds the write lock
-    from its first statement, so the select and the compare-and-set update are serialised."""
-    lease_until = now + timedelta(seconds=lease_seconds)
+    Claiming and marking are one step on purpose. A worker never has to touch a row it already
+    holds while another transaction may have it locked: PostgreSQL's `FOR UPDATE SKIP LOCKED`
+    keeps a lock on each row it stepped over and then found already claimed, until its own
+    transaction ends, so a second skip-locking step on claimed rows could skip them and leave
+    them stranded until their lease ran out.
+
+    PostgreSQL: the rows are picked with `FOR UPDATE SKIP LOCKED`, so workers never wait for one
+    another or for a booking that is cancelling its messages. SQLite: the IMMEDIATE transaction
+    holds the database's write lock from its first statement."""
     due = Message.objects.filter(status__in=CLAIMABLE, send_after__lte=now)
     # Look before locking: on SQLite every transaction here takes the database's one write lock,
     # and an idle poll should not queue up behind (or in front of) real work.
     if not due.exists():
         return []
-    with transaction.atomic():
-        rows = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(status__in=CLAIMABLE, send_after__lte=now)
-            .order_by("send_after")[:limit]
-        )
-        if not rows:
-            return []
-        Message.objects.filter(pk__in=[r.pk for r in rows], status__in=CLAIMABLE).update(
-            status=MessageStatus.SENDING,
-            leased_by=owner,
-            lease_until=lease_until,
-            handoff_started_at=None,
-        )
-    for row in rows:
-        row.status, row.leased_by, row.lease_until = MessageStatus.SENDING, owner, lease_until
-        row.handoff_started_at = None
-    return rows
-
-
-def messages_handoff_start(
-    *, owner: str, ids: Sequence[UUID], now: datetime, lease_seconds: float
-) -> set[UUID]:
-    """Record, before any channel call, that the hand-off of these leased messages starts; and
-    renew their lease. Returns the ids the caller may now send: those it still holds (not
-    cancelled, lease not expired or taken over). Committed before the first byte goes out, this
-    mark is what lets the sweep tell "maybe sent" from "certainly not sent"."""
-    if not ids:
-        return set()
-    held = Message.objects.filter(
-        pk__in=ids, status=MessageStatus.SENDING, leased_by=owner, lease_until__gt=now
+    connection = transaction.get_connection()
+    meta = Message._meta
+    column = {f.name: connection.ops.quote_name(f.column) for f in meta.concrete_fields}
+    table = connection.ops.quote_name(meta.db_table)
+    lock = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
+    sql = (
+        f"UPDATE {table} SET {column['status']} = %s, {column['leased_by']} = %s, "
+        f"{column['lease_until']} = %s, {column['handoff_started_at']} = %s, "
+        f"{column['attempts']} = {column['attempts']} + 1 "
+        f"WHERE {column['id']} IN (SELECT {column['id']} FROM {table} "
+        f"WHERE {column['status']} IN (%s, %s) AND {column['send_after']} <= %s "
+        f"ORDER BY {column['send_after']} LIMIT %s{lock}) "
+        f"RETURNING {', '.join(column.values())}"
+    )
+    at = meta.get_field("send_after").get_db_prep_value
+    params = [
+        str(MessageStatus.SENDING),
+        owner,
+        at(now + timedelta(seconds=lease_seconds), connection),
+        at(now, connection),
+        *(str(status) for status in CLAIMABLE),
+        at(now, connection),
+        int(limit),
+    ]
     with transaction.atomic():
-        marked = Message.objects.filter(pk__in=_skip_locked(held)).update(
-            handoff_started_at=now,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=F("attempts") + 1,
-        )
-        if marked == len(ids):  # the usual case: one statement
-            return set(ids)
-        # Some were cancelled or taken over meanwhile: find out which ones are still ours.
-        return set(
-            Message.objects.filter(
-                pk__in=ids, status=MessageStatus.SENDING, leased_by=owner, handoff_started_at=now
-            ).values_list("pk", flat=True)
-        )
-
-
-def _skip_locked(rows: QuerySet[Message]) -> QuerySet[Message]:
-    """The ids of these rows that no other transaction is changing, locked, as a subquery.
-
-    Workers never wait for a row lock (PostgreSQL: FOR UPDATE SKIP LOCKED): a row that is locked
-    is being cancelled, swept or claimed by someone else, and the worker leaves it alone. Only
-    message_cancel_for waits, so two transactions can never wait for each other (no deadlock).
-    On SQLite the IMMEDIATE transaction already holds the database's write lock."""
-    return rows.order_by().select_for_update(skip_locked=True).values("pk")
+        rows = list(Message.objects.raw(sql, params))
+    return sorted(rows, key=lambda row: (row.send_after, str(row.pk)))
 
 
 # sent / retry (temporary failure) / failed (for good) / release (hand-off marked, but the channel
@@ -521,20 +508,6 @@ def _record_sent(owner: str, sent: Sequence[DeliveryResult]) -> int:
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
         return max(0, cursor.rowcount)
-
-
-def messages_release(*, owner: str, ids: Sequence[UUID] | None = None) -> int:
-    """Give back leased messages whose hand-off never started (a worker shutting down, or a
-    batch cut short), so another worker can take them at once instead of after the lease."""
-    rows = Message.objects.filter(
-        status=MessageStatus.SENDING, leased_by=owner, handoff_started_at__isnull=True
-    )
-    if ids is not None:
-        rows = rows.filter(pk__in=list(ids))
-    with transaction.atomic():
-        return Message.objects.filter(pk__in=_skip_locked(rows)).update(
-            status=MessageStatus.PENDING, lease_until=None
-        )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from daisy.notifications.models import Message, MessageStatus
 from daisy.notifications.selectors import messages_list_for_about, worker_health
 from daisy.notifications.services import (
     messages_claim_due,
-    messages_handoff_start,
     messages_sweep_expired_leases,
     worker_heartbeat_beat,
 )
@@ -72,7 +71,6 @@ def test_admin_lists_messages_with_status_and_last_error(manager: HttpClient) ->
     )
     Message.objects.filter(pk=sent.pk).update(status=MessageStatus.SENT)
     messages_claim_due(owner="dead", now=NOW, limit=10, lease_seconds=1)
-    messages_handoff_start(owner="dead", ids=[unknown.pk], now=NOW, lease_seconds=1)
     messages_sweep_expired_leases(now=NOW + timedelta(seconds=2))
 
     url, _ = changelist()

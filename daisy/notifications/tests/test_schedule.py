@@ -23,7 +23,6 @@ from daisy.notifications.services import (
     message_schedule,
     message_schedule_many,
     messages_claim_due,
-    messages_handoff_start,
 )
 from daisy.notifications.testing import SmtpSink
 from daisy.notifications.tests.conftest import NOW, Clock, schedule
@@ -271,19 +270,21 @@ def test_cancel_for_only_the_kinds_given() -> None:
 
 
 @db
-def test_a_cancel_between_claim_and_handoff_wins(sink: SmtpSink) -> None:
-    (m,) = schedule()
-    claimed = messages_claim_due(owner="w", now=NOW, limit=10, lease_seconds=60)
-    assert [r.pk for r in claimed] == [m.pk]
-    assert message_cancel_for(about="appointment:1", now=NOW) == 1
-    assert messages_handoff_start(owner="w", ids=[m.pk], now=NOW, lease_seconds=60) == set()
+def test_a_cancel_stops_all_but_the_group_already_in_flight(sink: SmtpSink) -> None:
+    # A worker claims (and starts handing off) one group at a time; the rest of the backlog is
+    # still pending, so a cancel stops it.
+    schedule(3)
+    (in_flight,) = messages_claim_due(owner="w", now=NOW, limit=1, lease_seconds=60)
+    assert message_cancel_for(about="appointment:1", now=NOW) == 2
+    statuses = dict(Message.objects.values_list("pk", "status"))
+    assert statuses.pop(in_flight.pk) == MessageStatus.SENDING
+    assert set(statuses.values()) == {MessageStatus.CANCELLED}
 
 
 @db
 def test_a_message_already_handed_off_is_not_cancelled() -> None:
     (m,) = schedule()
-    messages_claim_due(owner="w", now=NOW, limit=10, lease_seconds=60)
-    assert messages_handoff_start(owner="w", ids=[m.pk], now=NOW, lease_seconds=60) == {m.pk}
+    assert messages_claim_due(owner="w", now=NOW, limit=10, lease_seconds=60)
     assert message_cancel_for(about="appointment:1", now=NOW) == 0
     m.refresh_from_db()
     assert m.status == MessageStatus.SENDING
@@ -291,13 +292,12 @@ def test_a_message_already_handed_off_is_not_cancelled() -> None:
 
 @tx
 def test_a_worker_skips_rows_a_cancelling_transaction_holds() -> None:
-    # A booking transaction cancels its messages and is still open; a worker that claimed them
-    # tries to start the hand-off. PostgreSQL: the worker does not wait (SKIP LOCKED), so it can
-    # never deadlock with the booking; SQLite: it waits for the write lock. Either way nothing
-    # of what was cancelled is handed off.
+    # A booking transaction cancels its messages and is still open; a worker looks for due
+    # messages. PostgreSQL: the worker does not wait (SKIP LOCKED), so it can never deadlock with
+    # the booking; SQLite: it waits for the write lock. Either way nothing of what was cancelled
+    # is claimed or sent.
     now = timezone.now()
     schedule(3, send_after=now, now=now)
-    ids = [m.pk for m in messages_claim_due(owner="w", now=now, limit=10, lease_seconds=60)]
     locked, release = threading.Event(), threading.Event()
 
     def booking() -> None:
@@ -314,11 +314,11 @@ def test_a_worker_skips_rows_a_cancelling_transaction_holds() -> None:
     assert locked.wait(5)
     if connection.vendor == "postgresql":
         started = time.monotonic()
-        assert messages_handoff_start(owner="w", ids=ids, now=now, lease_seconds=60) == set()
+        assert messages_claim_due(owner="w", now=now, limit=10, lease_seconds=60) == []
         assert time.monotonic() - started < 1.0
         release.set()
     else:
         threading.Timer(0.3, release.set).start()
-        assert messages_handoff_start(owner="w", ids=ids, now=now, lease_seconds=60) == set()
+        assert messages_claim_due(owner="w", now=now, limit=10, lease_seconds=60) == []
     thread.join()
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.CANCELLED}

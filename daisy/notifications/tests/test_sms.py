@@ -14,7 +14,6 @@ from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus
 from daisy.notifications.services import (
     messages_claim_due,
-    messages_handoff_start,
     messages_sweep_expired_leases,
 )
 from daisy.notifications.testing import FakeTwilio
@@ -90,7 +89,6 @@ def test_twilio_resend_after_unknown_outcome_uses_the_same_idempotency_key(
     (m,) = sms()
     # A worker hands it off, the provider accepts, the worker dies before recording.
     messages_claim_due(owner="doomed", now=clock.now, limit=1, lease_seconds=10)
-    messages_handoff_start(owner="doomed", ids=[m.pk], now=clock.now, lease_seconds=10)
     first_sid = sms_channel().send(
         Outgoing(m.pk, m.message_id_header, str(m.pk), PHONE, "", "hello", "", (), False)
     )

@@ -121,7 +121,7 @@ def test_two_workers_racing_send_each_message_once(
     sink: SmtpSink, workers: Callable[..., Workers]
 ) -> None:
     sink.delay = 0.002
-    pool = workers(sink, DAISY_MESSAGE_POLL_SECONDS="0.2", DAISY_MESSAGE_CLAIM_BATCH="10")
+    pool = workers(sink, DAISY_MESSAGE_POLL_SECONDS="0.2", DAISY_MESSAGE_HANDOFF_GROUP="10")
     pool.start()
     pool.start()
     wait_for(lambda: WorkerHeartbeat.objects.count() == 2, timeout=20, pool=pool)

@@ -11,7 +11,7 @@ Four loops in one process:
   each idempotent, as every worker runs them.
 
 SIGTERM/SIGINT stop it gracefully: the message being handed off is finished and recorded, the
-rest of the batch is released for other workers. SIGKILL loses nothing either: the sweep
+rest of its group is released for other workers. SIGKILL loses nothing either: the sweep
 recovers the leases after DAISY_MESSAGE_LEASE_SECONDS."""
 
 from __future__ import annotations
