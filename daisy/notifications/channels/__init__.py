@@ -1,7 +1,8 @@
 """Channels hand one rendered message to the outside world.
 
-A channel is opened once per claimed batch, sends messages one at a time, and is closed at the
-end of the batch. `send` returns the provider's id for the message, or raises:
+A channel is opened when a worker first needs it, sends messages one at a time, and is closed
+when the worker has nothing more due (it serves every group of a backlog). `send` returns the
+provider's id for the message, or raises:
 
 - PermanentFailure: the provider refused this message for good (bad address, 5xx SMTP reply,
   HTTP 4xx); the message ends as `failed` at once;
