@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -265,11 +265,18 @@ _BUSY_SQL = {
         "FROM scheduling_allocation WHERE is_active AND starts_at < %s AND ends_at > %s "
         "AND starts_at > %s AND resource_id IN ({ids}){exclude} ORDER BY resource_id"
     ),
+    # One row per resource with its rows as two arrays: a long window (a course's months) has
+    # tens of thousands of rows, and reading them one by one over the wire cost more than the
+    # server spends finding them. date_part gives float8 seconds, a third cheaper than
+    # extract's numeric, and exact enough: a float8 near 2**33 s (the year 2242) resolves a
+    # quarter of a microsecond, so floor and ceil of microsecond times come out right.
     "postgresql": (
         "SELECT replace(resource_id::text, '-', ''), "
-        "floor(extract(epoch FROM starts_at))::bigint, ceil(extract(epoch FROM ends_at))::bigint "
+        "array_agg(floor(date_part('epoch', starts_at))::bigint), "
+        "array_agg(ceil(date_part('epoch', ends_at))::bigint) "
         "FROM scheduling_allocation WHERE is_active AND starts_at < %s AND ends_at > %s "
-        "AND starts_at > %s AND resource_id IN ({ids}){exclude} ORDER BY resource_id"
+        "AND starts_at > %s AND resource_id IN ({ids}){exclude} "
+        "GROUP BY resource_id ORDER BY resource_id"
     ),
 }
 
@@ -337,7 +344,13 @@ def busy_rows(
     query = sql.format(ids=", ".join(["%s"] * len(ids)), exclude=exclude)
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    if vendor == "sqlite":
+        return rows
+    out: list[tuple[str, int, int]] = []
+    for resource, starts, ends in rows:
+        out.extend(zip(repeat(resource, len(starts)), starts, ends, strict=True))
+    return out
 
 
 HoursRow = tuple[int, dt_time, dt_time]  # weekday, opens, closes
