@@ -177,7 +177,7 @@ def _window_ids(bench: Bench) -> tuple[list[str], timedelta]:
 def _floor(bench: Bench, name: str) -> Timed:
     ids, total = _window_ids(bench)
     start, end = bench.day(0) - total, bench.day(config.DAYS) + total
-    rows = len(selectors.busy_rows(ids, start, end, now=config.NOW))
+    rows = sum(map(len, selectors.busy_rows(ids, start, end, now=config.NOW).values()))
     return Timed(
         name,
         lambda: selectors.busy_rows(ids, start, end, now=config.NOW),

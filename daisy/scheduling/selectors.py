@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
-from itertools import groupby, repeat
+from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
@@ -289,16 +289,16 @@ def busy_rows(
     now: datetime | None = None,
     exclude_appointment_id: Any = None,
     exclude_hold_id: Any = None,
-) -> list[tuple[str, int, int]]:
-    """The window's active allocations of these resources as (resource hex id, start, end)
-    epoch seconds: the single indexed query that is the physical floor of every availability
+) -> dict[str, list[tuple[int, int]]]:
+    """The window's active allocations of these resources as {resource hex id: [(start, end)
+    epoch seconds]}: the single indexed query that is the physical floor of every availability
     answer (bench: availability_floor_ms). Integers, because building two datetimes per row
-    cost more than the query itself.
+    cost more than the query itself. A resource with nothing busy is absent.
 
     With `now`, holds that expired by then are not busy (they block nobody); without it every
     active row counts, which can only ever refuse more, never double-book."""
     if not resource_ids:
-        return []
+        return {}
     vendor = connection.vendor
     sql = _BUSY_SQL.get(vendor)
     ops = connection.ops
@@ -337,20 +337,23 @@ def busy_rows(
             )
         if exclude_hold_id is not None:
             qs = qs.filter(Q(hold_id__isnull=True) | ~Q(hold_id=exclude_hold_id))
-        return [
+        return _grouped(
             (_rid(r), math.floor(s.timestamp()), math.ceil(e.timestamp()))
             for r, s, e in qs.values_list("resource_id", "starts_at", "ends_at")
-        ]
+        )
     query = sql.format(ids=", ".join(["%s"] * len(ids)), exclude=exclude)
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
     if vendor == "sqlite":
-        return rows
-    out: list[tuple[str, int, int]] = []
-    for resource, starts, ends in rows:
-        out.extend(zip(repeat(resource, len(starts)), starts, ends, strict=True))
-    return out
+        return _grouped(rows)
+    return {resource: list(zip(starts, ends, strict=True)) for resource, starts, ends in rows}
+
+
+def _grouped(rows: Iterable[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
+    # Rows come ordered by resource (free: the index leads with it), so grouping them is one
+    # pass rather than 24k dictionary appends.
+    return {rid: [(s, e) for _, s, e in group] for rid, group in groupby(rows, key=itemgetter(0))}
 
 
 HoursRow = tuple[int, dt_time, dt_time]  # weekday, opens, closes
@@ -512,7 +515,7 @@ def booking_context(
         if spans:
             time_off[rid] = spans
 
-    rows = busy_rows(
+    busy = busy_rows(
         ids,
         window_start - template.total_duration,
         window_end + template.total_duration,
@@ -520,9 +523,6 @@ def booking_context(
         exclude_appointment_id=exclude_appointment_id,
         exclude_hold_id=exclude_hold_id,
     )
-    # Rows come ordered by resource (free: the index leads with it), so grouping them is one
-    # pass rather than 24k dictionary appends.
-    busy = {rid: [(s, e) for _, s, e in group] for rid, group in groupby(rows, key=itemgetter(0))}
 
     location_hours = setup.hours.get((loc, None), ())
     location_overrides = _on_days(setup.overrides.get((loc, None), []), first_day, last_day)

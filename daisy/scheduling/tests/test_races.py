@@ -486,7 +486,7 @@ def test_when_only_the_backstop_catches_a_clash_the_booker_gets_slot_unavailable
     # Blind the service's own check, as a bug or a stale read would: the database still refuses,
     # and the request ends in the same clear refusal as a lost race, with nothing written.
     clinic, appt = booked_at_ten
-    monkeypatch.setattr(selectors, "busy_rows", lambda *args, **kwargs: [])
+    monkeypatch.setattr(selectors, "busy_rows", lambda *args, **kwargs: {})
     with pytest.raises(SlotUnavailable) as refused:
         appointment_book(
             client=clinic.clients[1],
