@@ -310,21 +310,26 @@ def test_a_concurrent_claim_that_steps_over_a_group_cannot_strand_it(sink: SmtpS
     now = timezone.now()
     messages = schedule(3, send_after=now, now=now)
     table = Message._meta.db_table
-    started, stepped_over, finish = threading.Event(), threading.Event(), threading.Event()
+    started, stepped_over = threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
 
     def slow_claimer() -> None:
-        # A claim that is slow to reach the rows: its snapshot still shows them pending.
+        # A claim that is slow to reach the rows (0.5 s a row): its snapshot still shows them
+        # pending, and the worker below claims them all before it gets there.
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 started.set()
                 cursor.execute(
                     f"SELECT id FROM {table} WHERE status IN ('pending', 'outcome_unknown') "
-                    "AND pg_sleep(0.2) IS NOT NULL FOR UPDATE SKIP LOCKED"
+                    "AND pg_sleep(0.5) IS NOT NULL FOR UPDATE SKIP LOCKED"
                 )
-                assert cursor.fetchall() == []  # all taken meanwhile: none returned...
+                seen["returned"] = cursor.fetchall()  # all taken meanwhile: none returned...
+                seen["stepped_over_at"] = time.monotonic()
                 stepped_over.set()
-                finish.wait(5)  # ...but each one stays locked until this transaction ends
+                time.sleep(0.5)  # ...but each one stays locked until this transaction ends
+            seen["committed_at"] = time.monotonic()
         finally:
+            stepped_over.set()
             connection.close()
 
     class WaitForTheSlowClaimer:
@@ -335,7 +340,7 @@ def test_a_concurrent_claim_that_steps_over_a_group_cannot_strand_it(sink: SmtpS
             self.inner.open()
 
         def send(self, outgoing: Outgoing) -> str:
-            assert stepped_over.wait(5)
+            assert stepped_over.wait(10)
             return self.inner.send(outgoing)
 
         def close(self) -> None:
@@ -345,14 +350,15 @@ def test_a_concurrent_claim_that_steps_over_a_group_cannot_strand_it(sink: SmtpS
     thread.start()
     assert started.wait(5)
     time.sleep(0.05)
-    threading.Timer(1.5, finish.set).start()
-    began = time.monotonic()
     stats = Deliverer(
         owner="w", group=10, channel_factory=lambda name: WaitForTheSlowClaimer()
     ).run_once()
+    recorded_at = time.monotonic()
     thread.join()
+    assert seen["returned"] == []
     assert (stats.claimed, stats.sent, stats.released) == (3, 3, 0)
-    assert time.monotonic() - began >= 1.0  # the results waited for the slow claim to end
+    # The results were recorded once the slow claim let go of the rows, not skipped.
+    assert recorded_at >= seen["committed_at"] > seen["stepped_over_at"]
     assert set(Message.objects.values_list("status", "lease_until")) == {(MessageStatus.SENT, None)}
     assert sink.counts() == {m.message_id_header: 1 for m in messages}
 
