@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -191,18 +192,37 @@ class Crash(BaseException):
     """Stands for SIGKILL: nothing after it runs, nothing is recorded."""
 
 
-class SendThenCrash:
-    """The real email channel, but the worker 'dies' right after the provider accepted."""
+class HookedEmail:
+    """The real email channel, with hooks around each send (a stop, a wait, a crash)."""
 
-    def __init__(self) -> None:
-        self.inner = channel_for("email")
+    def __init__(
+        self,
+        before: Callable[[int], None] = lambda n: None,
+        after: Callable[[int], None] = lambda n: None,
+    ) -> None:
+        self.inner, self.sent, self.before, self.after = channel_for("email"), 0, before, after
 
     def open(self) -> None:
         self.inner.open()
 
     def send(self, outgoing: Outgoing) -> str:
-        self.inner.send(outgoing)
+        self.sent += 1
+        self.before(self.sent)
+        provider_id = self.inner.send(outgoing)
+        self.after(self.sent)
+        return provider_id
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def send_then_crash() -> HookedEmail:
+    """The worker 'dies' right after the provider accepted."""
+
+    def crash(n: int) -> None:
         raise Crash
+
+    return HookedEmail(after=crash)
 
     def close(self) -> None:
         self.inner.close()
@@ -218,7 +238,7 @@ def test_a_worker_lost_after_the_hand_off_is_resent_with_the_same_message_id(
             owner="doomed",
             clock=clock,
             lease_seconds=30,
-            channel_factory=lambda name: SendThenCrash(),
+            channel_factory=lambda name: send_then_crash(),
         ).drain()
     m.refresh_from_db()
     assert (m.status, m.attempts, m.handoff_started_at) == (MessageStatus.SENDING, 1, NOW)
@@ -332,26 +352,14 @@ def test_a_concurrent_claim_that_steps_over_a_group_cannot_strand_it(sink: SmtpS
             stepped_over.set()
             connection.close()
 
-    class WaitForTheSlowClaimer:
-        def __init__(self) -> None:
-            self.inner = channel_for("email")
-
-        def open(self) -> None:
-            self.inner.open()
-
-        def send(self, outgoing: Outgoing) -> str:
-            assert stepped_over.wait(10)
-            return self.inner.send(outgoing)
-
-        def close(self) -> None:
-            self.inner.close()
-
     thread = threading.Thread(target=slow_claimer)
     thread.start()
     assert started.wait(5)
     time.sleep(0.05)
     stats = Deliverer(
-        owner="w", group=10, channel_factory=lambda name: WaitForTheSlowClaimer()
+        owner="w",
+        group=10,
+        channel_factory=lambda name: HookedEmail(before=lambda n: stepped_over.wait(10)),
     ).run_once()
     recorded_at = time.monotonic()
     thread.join()
@@ -386,24 +394,16 @@ def test_a_stopping_worker_releases_what_it_did_not_hand_off(sink: SmtpSink, clo
     schedule(6)
     stop = threading.Event()
 
-    class StopAfterTwo:
-        def __init__(self) -> None:
-            self.inner, self.sent = channel_for("email"), 0
-
-        def open(self) -> None:
-            self.inner.open()
-
-        def send(self, outgoing: Outgoing) -> str:
-            self.sent += 1
-            if self.sent == 2:
-                stop.set()
-            return self.inner.send(outgoing)
-
-        def close(self) -> None:
-            self.inner.close()
+    def stop_at_the_second(n: int) -> None:
+        if n == 2:
+            stop.set()
 
     stats = Deliverer(
-        owner="stopping", clock=clock, group=4, stop=stop, channel_factory=lambda n: StopAfterTwo()
+        owner="stopping",
+        clock=clock,
+        group=4,
+        stop=stop,
+        channel_factory=lambda n: HookedEmail(before=stop_at_the_second),
     ).drain()
     assert (stats.claimed, stats.sent, stats.released) == (4, 2, 2)
     released = Message.objects.filter(status=MessageStatus.PENDING)
