@@ -38,7 +38,6 @@ from daisy.site.wizard import (
     Wizard,
     areas_for,
     booking_client,
-    location_of,
     place_choices,
     signed_in_client,
     specialist_of,
@@ -294,9 +293,7 @@ def times(request: HttpRequest) -> HttpResponse:
     state, info, early = WIZARD.guard(request, "site:book-time")
     if early:
         return early
-    location = location_of(state)
-    if location is None:
-        return WIZARD.back_to(request, state, "site:book-place", "location")
+    location = WIZARD.location(request, state)
     specialist = specialist_of(state)
     now = timezone.now()
     this_monday = _monday(now.astimezone(location.tz).date())
@@ -405,10 +402,7 @@ def review(request: HttpRequest) -> HttpResponse:
     state, info, early = WIZARD.guard(request, "site:book-review")
     if early:
         return early
-    location = location_of(state)
-    if location is None:
-        # The clinic stopped taking bookings while the client was filling in: choose again.
-        return WIZARD.back_to(request, state, "site:book-place", "location")
+    location = WIZARD.location(request, state)
     problem = None
     alternatives: list[datetime] = []
     offer_consultation = False

@@ -81,13 +81,30 @@ class Wizard:
         return redirect(step)
 
     def guard(self, request: HttpRequest, step: str) -> tuple[State, Any, HttpResponse | None]:
-        """The state and treatment, or a redirect to the first unanswered step before this one."""
+        """The state and treatment, or a redirect to the first unanswered step before this one.
+
+        A clinic that stopped taking online bookings while the client was filling in is no
+        longer an answer: it is dropped here, so every later step sends the client back to
+        choose a clinic, rather than each step checking it again."""
         state = self.state(request)
+        if state.get("location") and self.location(request, state) is None:
+            state.pop("location")
+            self.save(request, state)
         info = self.info(state)
         needed = self.next_step(request, state, info)
         if self.step_index(needed) < self.step_index(step):
             return state, info, redirect(needed)
         return state, info, None
+
+    def location(self, request: HttpRequest, state: State) -> Any:
+        """The chosen clinic, or None; read once per request (every step shows it, and the
+        guard and the view need it too)."""
+        key = state.get("location")
+        cached = getattr(request, "_wizard_location", None)
+        if cached is None or cached[0] != key:
+            cached = (key, location_of(state))
+            request._wizard_location = cached  # type: ignore[attr-defined]
+        return cached[1]
 
     def context(self, request: HttpRequest, step: str, state: State, **extra: Any) -> dict:
         hidden = self.hidden_steps(request, extra.get("info"))
@@ -100,7 +117,7 @@ class Wizard:
         return {
             "steps": steps,
             "state": state,
-            "location": location_of(state),
+            "location": self.location(request, state),
             "specialist_name": specialist_name(state),
             **self.more_context(state),
             **extra,

@@ -75,7 +75,6 @@ from daisy.site.wizard import (
     Wizard,
     areas_for,
     booking_client,
-    location_of,
     place_choices,
     signed_in_client,
     specialist_of,
@@ -250,7 +249,7 @@ def _propose(request: HttpRequest, state: dict[str, Any], info: TreatmentInfo) -
         now=timezone.now(),
         for_staff=False,
         specialist=specialist_of(state),
-        location=location_of(state),
+        location=WIZARD.location(request, state),
         preferred_weekdays=state.get("weekdays") or None,
         preferred_times=windows or None,
         important_dates=_session_dates(state, kinds=_kinds()),
@@ -507,9 +506,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     state, info, early = WIZARD.guard(request, "site:book-course-plan")
     if early:
         return early
-    location = location_of(state)
-    if location is None:
-        return WIZARD.back_to(request, state, "site:book-course-when", "location")
+    location = WIZARD.location(request, state)
     if request.method == "POST":
         shown = state.get("proposal") or {}
         if not shown or request.POST.get("token") != shown.get("token"):
@@ -630,10 +627,7 @@ def review(request: HttpRequest) -> HttpResponse:
     state, info, early = WIZARD.guard(request, "site:book-course-review")
     if early:
         return early
-    location = location_of(state)
-    if location is None:
-        # The clinic stopped taking bookings while the client was filling in: choose again.
-        return WIZARD.back_to(request, state, "site:book-course-when", "location")
+    location = WIZARD.location(request, state)
     problem, offer_consultation = None, False
     if request.method == "POST":
         outcome = _book(request, state, info, location)

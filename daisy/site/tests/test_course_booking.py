@@ -361,6 +361,16 @@ def test_a_double_clicked_book_button_books_the_course_once(client, clinic):
     assert ImportantDate.objects.count() == 1
 
 
+def test_a_clinic_withdrawn_meanwhile_sends_the_client_back_to_choose(client, clinic):
+    ready_to_book(client, clinic)
+    type(clinic.location).objects.filter(pk=clinic.location.pk).update(is_active=False)
+    for step in ("review", "health-check", "details", "plan"):
+        r = client.post(f"/book/course/{step}/")
+        assert r.status_code == 302 and r.url == "/book/course/when/"
+    assert "location" not in client.session["course_booking"]
+    assert not Plan.objects.exists() and not Appointment.objects.exists()
+
+
 def test_an_email_with_an_account_must_sign_in_first(client, clinic):
     client_account_ensure(
         email="ada@example.com",
