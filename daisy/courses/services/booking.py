@@ -210,6 +210,16 @@ def _check_gaps(times: Sequence[SessionTime], shape: CourseShape, tz: Any) -> No
             )
 
 
+def _check_bookable(plan: Plan) -> None:
+    if plan.status not in _EDITABLE:
+        raise PolicyViolation(_("A stopped course cannot be booked."))
+    if plan.plan_sessions.filter(appointment__status=Status.BOOKED).exists():
+        raise PolicyViolation(
+            _("This course already has booked sessions; move them instead."),
+            code="course_already_booked",
+        )
+
+
 def course_book(
     *,
     client: Any,
@@ -245,13 +255,7 @@ def course_book(
             raise ValidationFailed(
                 _("That plan is for another client or treatment."), fields={"plan": "mismatch"}
             )
-        if plan.status not in _EDITABLE:
-            raise PolicyViolation(_("A stopped course cannot be booked."))
-        if plan.plan_sessions.filter(appointment__status=Status.BOOKED).exists():
-            raise PolicyViolation(
-                _("This course already has booked sessions; move them instead."),
-                code="course_already_booked",
-            )
+        _check_bookable(plan)  # early, before planning; again under the lock below
         shape = CourseShape(
             plan.sessions, plan.interval_days, plan.min_interval_days, plan.max_interval_days
         )
@@ -436,6 +440,8 @@ def _book_all(
             )
         else:
             plan = Plan.objects.select_for_update().get(pk=plan.pk)
+            # Another booking of this plan may have committed since the check before planning.
+            _check_bookable(plan)
             if plan.status == PlanStatus.PROPOSED:
                 plan.status = PlanStatus.ACCEPTED
                 plan.accepted_at = now

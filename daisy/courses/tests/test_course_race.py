@@ -109,3 +109,56 @@ def test_a_course_and_single_bookings_for_its_times_never_overlap(
     # At most one booking per session time (the pen), whoever made it.
     for start in SESSIONS:
         assert Appointment.objects.filter(starts_at=start, status=Status.BOOKED).count() <= 1
+
+
+def test_two_bookings_of_one_plan_at_once_book_it_once(clinic: Clinic) -> None:
+    # Two receptionists book the same proposed plan at the same moment, at different times (so
+    # neither takes the other's slots): the check that the plan has no booked sessions must
+    # hold under the plan's lock, or the plan ends with two courses' worth of sessions.
+    from daisy.courses.services import plan_create
+    from daisy.lib.errors import PolicyViolation
+
+    now = booking_now()
+    plan = plan_create(
+        client=clinic.clients[0],
+        treatment=clinic.microneedling,
+        by=clinic.reception,
+        now=now,
+        sessions=3,
+    )
+    times = [SESSIONS, [s + timedelta(hours=2) for s in SESSIONS]]
+    errors: list[BaseException | None] = [None, None]
+    barrier = threading.Barrier(2)
+
+    def run(index: int) -> None:
+        try:
+            treatment = Treatment.objects.prefetch_related("phases").get(pk=clinic.microneedling.pk)
+            reception = User.objects.get(pk=clinic.reception.pk)
+            client = Client.objects.get(pk=clinic.clients[0].pk)
+            fresh = Plan.objects.get(pk=plan.pk)
+            connection.ensure_connection()
+            barrier.wait(timeout=60)
+            course_book(
+                client=client,
+                treatment=treatment,
+                booked_by=reception,
+                now=now,
+                plan=fresh,
+                session_times=[SessionTime(s) for s in times[index]],
+            )
+        except BaseException as exc:  # noqa: BLE001 - asserted on below
+            errors[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert not any(t.is_alive() for t in threads), "a booking thread hung"
+    failed = [e for e in errors if e is not None]
+    assert len(failed) == 1, errors
+    assert isinstance(failed[0], PolicyViolation) and failed[0].code == "course_already_booked"
+    assert PlanSession.objects.filter(plan=plan).count() == 3
+    assert Appointment.objects.filter(client=clinic.clients[0], status=Status.BOOKED).count() == 3
