@@ -249,21 +249,35 @@ def _insert_or_existing(message: Message) -> Message:
 def message_cancel_for(*, about: str, now: datetime, kinds: Iterable[str] | None = None) -> int:
     """Cancel the messages about `about` (only those with a template in `kinds`, if given)
     that have not been handed to a channel yet; returns how many. Call it in the transaction
-    that cancels or moves the thing they are about. A message a worker has claimed is being
-    handed off (the claim marks it) and cannot be called back, so it is left as it is; a worker
-    claims one small group at a time, so that is only what is going out right now.
+    that cancels or moves the thing they are about.
+
+    A message a worker has claimed is being handed off (the claim marks it) and cannot be called
+    back; a worker claims one small group at a time, so that is only what is going out right
+    now. It is marked (`cancelled_at`), so that if it does not go out after all (the worker
+    stops, the provider says "try later", the worker is lost) it ends cancelled instead of
+    being sent later (messages_record_results, messages_sweep_expired_leases).
 
     This waits for row locks (a worker's claim commits within milliseconds); workers never wait
-    for it when they pick work, so the two cannot deadlock. The clause for a `sending` row
-    without a hand-off mark covers rows leased by a worker of an earlier version, which claimed
-    ahead of the hand-off."""
+    for it when they pick work, and both lock in-flight rows in id order, so the two cannot
+    deadlock. The clause for a `sending` row without a hand-off mark covers rows leased by a
+    worker of an earlier version, which claimed ahead of the hand-off."""
     not_handed_off = Q(status__in=CANCELLABLE) | Q(
         status=MessageStatus.SENDING, handoff_started_at__isnull=True
     )
-    rows = Message.objects.filter(not_handed_off, about=about)
+    rows = Message.objects.filter(about=about)
     if kinds is not None:
         rows = rows.filter(template__in=list(kinds))
-    return rows.update(status=MessageStatus.CANCELLED, cancelled_at=now, lease_until=None)
+    in_flight = rows.filter(
+        status=MessageStatus.SENDING, handoff_started_at__isnull=False, cancelled_at__isnull=True
+    )
+    with transaction.atomic():
+        cancelled = rows.filter(not_handed_off).update(
+            status=MessageStatus.CANCELLED, cancelled_at=now, lease_until=None
+        )
+        ids = list(in_flight.order_by("pk").select_for_update().values_list("pk", flat=True))
+        if ids:
+            Message.objects.filter(pk__in=ids).update(cancelled_at=now)
+    return cancelled
 
 
 def message_discard_unsent(*, about: str) -> int:
@@ -434,6 +448,8 @@ def messages_record_results(*, owner: str, results: Sequence[DeliveryResult]) ->
     expired and swept, or re-claimed) is left alone: the sweep already recorded it as
     outcome-unknown and another hand-off with the same Message-ID follows. Returns rows written."""
     written = 0
+    # In id order, as message_cancel_for locks in-flight rows: two writers never wait in a circle.
+    results = sorted(results, key=lambda r: r.message_id)
     sent = [r for r in results if r.outcome == "sent"]
     with transaction.atomic():
         if sent:
@@ -468,6 +484,12 @@ def messages_record_results(*, owner: str, results: Sequence[DeliveryResult]) ->
                     "handoff_started_at": None,
                     "attempts": F("attempts") - 1,
                 }
+            if fields["status"] == MessageStatus.PENDING:
+                # Cancelled while in flight and not sent after all: it must not go out later.
+                written += held.filter(cancelled_at__isnull=False).update(
+                    **{**fields, "status": MessageStatus.CANCELLED}
+                )
+                held = held.filter(cancelled_at__isnull=True)
             written += held.update(**fields)
     if written < len(results) - sum(1 for r in results if r.outcome == "release"):
         logger.warning(
@@ -515,10 +537,11 @@ class SweepResult:
     requeued: int = 0  # lease expired before the hand-off started: nothing went out
     unknown: int = 0  # hand-off started, no result: re-sent with the same Message-ID
     failed: int = 0  # ...and no attempts left
+    cancelled: int = 0  # ...but cancelled while in flight: not re-sent
 
     @property
     def total(self) -> int:
-        return self.requeued + self.unknown + self.failed
+        return self.requeued + self.unknown + self.failed + self.cancelled
 
 
 def messages_sweep_expired_leases(*, now: datetime, limit: int = SWEEP_LIMIT) -> SweepResult:
@@ -528,7 +551,7 @@ def messages_sweep_expired_leases(*, now: datetime, limit: int = SWEEP_LIMIT) ->
     may not have reached the provider: it becomes `outcome_unknown`, counts one more unknown
     outcome, and is claimed again like a pending one, to be re-sent under the same Message-ID /
     idempotency key. With no attempts left it ends as failed, saying the outcome is unknown."""
-    requeued = unknown = failed = 0
+    requeued = unknown = failed = cancelled = 0
     expired = Message.objects.filter(status=MessageStatus.SENDING, lease_until__lt=now)
     if not expired.exists():  # the usual case: read only, no write lock
         return SweepResult()
@@ -544,6 +567,7 @@ def messages_sweep_expired_leases(*, now: datetime, limit: int = SWEEP_LIMIT) ->
                 "attempts",
                 "max_attempts",
                 "unknown_outcomes",
+                "cancelled_at",
             )[:limit]
         )
         for row in rows:
@@ -556,6 +580,15 @@ def messages_sweep_expired_leases(*, now: datetime, limit: int = SWEEP_LIMIT) ->
                 f"{row.handoff_started_at:%Y-%m-%d %H:%M:%S} UTC and was lost before recording "
                 "the result"
             )
+            if row.cancelled_at is not None:
+                # Cancelled while in flight: whether or not it went out, it is not sent again.
+                cancelled += held.update(
+                    status=MessageStatus.CANCELLED,
+                    unknown_outcomes=row.unknown_outcomes + 1,
+                    last_error=f"{note}; cancelled meanwhile, not re-sent",
+                    lease_until=None,
+                )
+                continue
             if row.attempts >= row.max_attempts:
                 failed += held.update(
                     status=MessageStatus.FAILED,
@@ -570,7 +603,7 @@ def messages_sweep_expired_leases(*, now: datetime, limit: int = SWEEP_LIMIT) ->
                     last_error=f"{note}; re-sending with the same Message-ID",
                     lease_until=None,
                 )
-    result = SweepResult(requeued, unknown, failed)
+    result = SweepResult(requeued, unknown, failed, cancelled)
     if result.unknown or result.failed:
         logger.warning(
             "sweep: %d message(s) with an unknown hand-off outcome, %d failed, %d requeued",

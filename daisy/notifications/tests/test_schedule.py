@@ -18,11 +18,14 @@ from daisy.lib.errors import InvalidTime, ValidationFailed
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus
 from daisy.notifications.services import (
+    DeliveryResult,
     MessageSpec,
     message_cancel_for,
     message_schedule,
     message_schedule_many,
     messages_claim_due,
+    messages_record_results,
+    messages_sweep_expired_leases,
 )
 from daisy.notifications.testing import SmtpSink
 from daisy.notifications.tests.conftest import NOW, Clock, schedule
@@ -288,6 +291,47 @@ def test_a_message_already_handed_off_is_not_cancelled() -> None:
     assert message_cancel_for(about="appointment:1", now=NOW) == 0
     m.refresh_from_db()
     assert m.status == MessageStatus.SENDING
+
+
+@db
+def test_a_message_cancelled_in_flight_that_does_not_go_out_ends_cancelled() -> None:
+    # A reschedule cancels the old reminders while a worker has three of them in hand: one goes
+    # out (too late to stop), one is given back (the worker is stopping), one gets "try later".
+    # The last two must never go out afterwards.
+    schedule(3)
+    sent, released, deferred = messages_claim_due(owner="w", now=NOW, limit=3, lease_seconds=60)
+    assert message_cancel_for(about="appointment:1", now=NOW) == 0  # none could be called back
+    messages_record_results(
+        owner="w",
+        results=[
+            DeliveryResult(sent.pk, "sent", NOW, provider_id="p"),
+            DeliveryResult(released.pk, "release", NOW),
+            DeliveryResult(deferred.pk, "retry", NOW, attempts=1, max_attempts=8, error="451"),
+        ],
+    )
+    statuses = dict(Message.objects.values_list("pk", "status"))
+    assert statuses == {
+        sent.pk: MessageStatus.SENT,
+        released.pk: MessageStatus.CANCELLED,
+        deferred.pk: MessageStatus.CANCELLED,
+    }
+    later = NOW + timedelta(days=1)
+    assert messages_claim_due(owner="v", now=later, limit=10, lease_seconds=60) == []
+
+
+@db
+def test_a_lost_worker_s_message_cancelled_in_flight_is_not_re_sent() -> None:
+    (m,) = schedule()
+    messages_claim_due(owner="lost", now=NOW, limit=1, lease_seconds=60)
+    message_cancel_for(about="appointment:1", now=NOW)
+    swept = messages_sweep_expired_leases(now=NOW + timedelta(seconds=61))
+    assert (swept.cancelled, swept.unknown) == (1, 0)
+    m.refresh_from_db()
+    assert (m.status, m.unknown_outcomes) == (MessageStatus.CANCELLED, 1)
+    assert "cancelled meanwhile, not re-sent" in m.last_error
+    assert (
+        messages_claim_due(owner="v", now=NOW + timedelta(days=1), limit=10, lease_seconds=60) == []
+    )
 
 
 @tx
