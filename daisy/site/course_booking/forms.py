@@ -146,6 +146,9 @@ class WhenForm(forms.Form):
         return self.cleaned_data.get("specialist") or ANYONE
 
 
+FURTHEST_AHEAD = timedelta(days=5 * 366)
+
+
 class ImportantDateForm(forms.Form):
     kind = forms.ChoiceField(label=_("What is it?"))
     label = forms.CharField(
@@ -179,5 +182,8 @@ class ImportantDateForm(forms.Form):
             self.add_error("end_on", _("An important date spans at most a year."))
         elif end < self.today:
             self.add_error("start_on", _("That date has passed."))
+        elif end > self.today + FURTHEST_AHEAD:
+            # A course spans at most about a year and a half; a far date only breaks calendars.
+            self.add_error("start_on", _("Choose a date within the next five years."))
         data["end_on"] = end
         return data

@@ -193,6 +193,10 @@ def test_important_dates_are_validated(client, clinic):
     assert "The last day must be on or after the first day." in r.content.decode()
     r = add_date(client, kind="wedding", start_on="2029-06-01")
     assert "That date has passed." in r.content.decode()
+    for far in ("9999-12-31", "2036-01-01"):  # the last possible date broke the calendar (500)
+        r = add_date(client, kind="wedding", start_on=far)
+        assert r.status_code == 400
+        assert "Choose a date within the next five years." in r.content.decode()
     r = add_date(client, kind="", start_on="2030-03-01")
     assert "Choose what the date is for." in r.content.decode()
     assert client.session["course_booking"]["dates"] == []
