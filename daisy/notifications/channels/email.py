@@ -127,6 +127,7 @@ class EmailChannel:
                 raise PermanentFailure(f"SMTP {exc.smtp_code} {text}") from exc
             raise TemporaryFailure(f"SMTP {exc.smtp_code} {text}") from exc
         except ValueError as exc:  # an address or header that cannot be written: never will be
+            self.close()  # in case the SMTP transaction had begun; the next message starts afresh
             raise PermanentFailure(f"cannot write this email: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()

@@ -33,8 +33,8 @@ from daisy.notifications.rendering import Attachment
 CRLF = "\r\n"
 LINE_LIMIT = 998  # RFC 5322 2.1.1: octets per line, without the CRLF
 NEWLINES = re.compile(r"\r\n|\r|\n")
-PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+$")
-TOKEN_FILENAME = re.compile(r"^[A-Za-z0-9._ ()+-]+$")
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+TOKEN_FILENAME = re.compile(r"[A-Za-z0-9._ ()+-]+")
 
 
 @lru_cache(maxsize=256)
@@ -45,7 +45,7 @@ def _sanitized(address: str) -> str:
 def address(value: str) -> str:
     """An address for a header or the SMTP envelope, as Django's sanitize_address writes it (and
     refuses it: a line break or a malformed address raises ValueError)."""
-    if PLAIN_ADDRESS.match(value):
+    if PLAIN_ADDRESS.fullmatch(value):  # fullmatch: "$" would let a final newline through
         return value  # what sanitize_address returns for a plain ASCII address
     return _sanitized(value)
 
@@ -130,7 +130,7 @@ def _multipart(subtype: str, parts: list[str], seed: str) -> str:
 
 
 def _disposition(filename: str) -> str:
-    if filename.isascii() and TOKEN_FILENAME.match(filename):
+    if TOKEN_FILENAME.fullmatch(filename):
         return f'Content-Disposition: attachment; filename="{filename}"{CRLF}'
     return f"Content-Disposition: attachment; filename*={encode_rfc2231(filename, 'utf-8')}{CRLF}"
 

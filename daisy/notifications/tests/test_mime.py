@@ -154,6 +154,9 @@ def test_a_header_cannot_be_split_into_two() -> None:
         header_value("Subject", "Hello\r\nBcc: everyone@example.com")
     with pytest.raises(ValueError):
         address("ada@example.com\nBcc: everyone@example.com")
+    # A final line break is not a plain address: it goes through sanitize_address, which drops
+    # it (a plain "$" match once let it into the To: header).
+    assert address("ada@example.com\n") == "ada@example.com"
 
 
 def test_an_attachment_type_cannot_smuggle_a_header() -> None:
