@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from daisy.aftercare.models import Alert, CalendarFeed, CheckIn, Protocol, ProtocolStep
 from daisy.aftercare.selectors import calendar_feed_url
 from daisy.aftercare.services import alert_clear, calendar_feed_issue, calendar_feed_revoke
+from daisy.clients.admin import AuditedRecordAdmin
 from daisy.lib.errors import DomainError
 
 
@@ -118,7 +119,7 @@ def _no_edits(admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
 
 @admin.register(Alert)
 @_no_edits
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(AuditedRecordAdmin):
     """The red-flag list (DOMAIN.md 5.1): open alerts first, most serious first. Clearing one is
     the clinician's record of their review; it lifts the hold on the client's next session."""
 
@@ -234,7 +235,10 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(CheckIn)
 @_no_edits
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(AuditedRecordAdmin):
+    def record_client(self, obj: Any) -> Any:
+        return obj.appointment.client
+
     list_display = ("submitted_at", "appointment", "kind", "severity", "redness", "fever")
     list_filter = ("severity", "kind", "submitted_at")
     search_fields = ("appointment__client__last_name", "appointment__client__email")

@@ -5,9 +5,11 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from daisy.clients.models import Client, ClinicalHold, Contraindication
+from daisy.clients.services import client_view_record
 
 
 class ContraindicationInline(admin.TabularInline):
@@ -68,8 +70,41 @@ def _stamp_recorder(request: HttpRequest, obj: Contraindication) -> None:
         obj.recorded_by = request.user  # type: ignore[assignment]
 
 
+class AuditedRecordAdmin(admin.ModelAdmin):
+    """Opening a page of a client's health record (the client with their findings and holds, a
+    finding, a course plan with its grades, a check-in...) writes `client.view` to the audit
+    log, as the portal and the API do. `record_client(obj)` names the client."""
+
+    def record_client(self, obj: Any) -> Client | None:
+        return getattr(obj, "client", None)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            # The object the page showed, without reading it again.
+            obj = (getattr(response, "context_data", None) or {}).get("original")
+            client = self.record_client(obj) if obj is not None else None
+            if client is not None:
+                client_view_record(
+                    client=client,
+                    by=request.user,
+                    now=timezone.now(),
+                    via=f"admin:{self.opts.model_name}",
+                )
+        return response
+
+
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(AuditedRecordAdmin):
+    def record_client(self, obj: Any) -> Client | None:
+        return obj  # type: ignore[no-any-return]
+
     list_display = (
         "last_name",
         "first_name",
@@ -131,7 +166,7 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contraindication)
-class ContraindicationAdmin(admin.ModelAdmin):
+class ContraindicationAdmin(AuditedRecordAdmin):
     list_display = (
         "client",
         "condition",

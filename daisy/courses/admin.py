@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from daisy.clients.admin import AuditedRecordAdmin
 from daisy.courses.models import (
     CONCERN_SCALE,
     Concern,
@@ -165,7 +166,7 @@ class PlanForm(forms.ModelForm):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AuditedRecordAdmin):
     form = PlanForm
     list_display = ("client", "treatment", "sessions", "status_now", "progress", "created_at")
     list_filter = ("status", "treatment")
@@ -338,7 +339,7 @@ class ImportantDateForm(forms.ModelForm):
 
 
 @admin.register(ImportantDate)
-class ImportantDateAdmin(admin.ModelAdmin):
+class ImportantDateAdmin(AuditedRecordAdmin):
     form = ImportantDateForm
     list_display = ("client", "kind", "label", "start_on", "end_on")
     list_filter = ("kind",)
