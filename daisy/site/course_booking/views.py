@@ -681,15 +681,17 @@ def _book(
     created = False
     chosen = state["chosen"]
     try:
-        user, client, created = booking_client(request, state, client, now)
+        # Everything that can fail before booking is read first: an account made for a guest is
+        # only withdrawn if the booking itself fails.
+        specialists = {
+            sid: specialist_get(sid) for sid in {s["specialist"] for s in chosen["sessions"]} if sid
+        }
         times = [
-            SessionTime(
-                datetime.fromisoformat(s["start"]),
-                specialist_get(s["specialist"]) if s["specialist"] else None,
-            )
+            SessionTime(datetime.fromisoformat(s["start"]), specialists.get(s["specialist"]))
             for s in chosen["sessions"]
         ]
         windows = [(a, b) for key, _label, a, b in TIMES_OF_DAY if key in state.get("times", [])]
+        user, client, created = booking_client(request, state, client, now)
         try:
             booked = course_book(
                 client=client,

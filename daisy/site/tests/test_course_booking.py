@@ -375,6 +375,20 @@ def test_a_clinic_withdrawn_meanwhile_sends_the_client_back_to_choose(client, cl
     assert not Plan.objects.exists() and not Appointment.objects.exists()
 
 
+def test_a_specialist_gone_meanwhile_books_nothing_and_leaves_no_account(client, clinic):
+    from daisy.accounts.models import User
+    from daisy.clinic.models import Specialist
+    from daisy.notifications.models import Message
+
+    ready_to_book(client, clinic)
+    chosen = client.session["course_booking"]["chosen"]["sessions"]
+    Specialist.objects.filter(pk__in=[s["specialist"] for s in chosen]).update(is_active=False)
+    assert client.post("/book/course/review/").url == "/book/course/plan/"
+    assert not Appointment.objects.exists() and not Plan.objects.exists()
+    assert not User.objects.filter(email="ada@example.com").exists()
+    assert not Message.objects.exists()
+
+
 def test_an_email_with_an_account_must_sign_in_first(client, clinic):
     client_account_ensure(
         email="ada@example.com",
