@@ -450,9 +450,6 @@ def slot_hold_create(
         specialist=specialist,
         starts_at=starts_at,
     )
-    # Abandoned holds already block nobody; clearing them here keeps the table small without
-    # a periodic job (one indexed read when there are none).
-    slot_holds_purge(now=now, limit=100)
     # One retry: the owner's own second request racing the first meets the unique owner key;
     # the retry then replaces the hold that won (the newest choice is the one that counts).
     for attempt in (1, 2):
@@ -546,16 +543,21 @@ def slot_hold_release(*, hold_id: Any, held_by: str, now: datetime) -> bool:
 
 
 def slot_holds_purge(*, now: datetime, limit: int = 500) -> int:
-    """Delete expired holds (they already block nobody); returns how many went."""
-    expired = list(SlotHold.objects.filter(expires_at__lte=now).order_by("expires_at")[:limit])
+    """Delete expired holds (they already block nobody); returns how many went. Run by every
+    `daisy worker` (SchedulingConfig.periodic_jobs), not in a client's request."""
+    expired = list(
+        SlotHold.objects.filter(expires_at__lte=now)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     if not expired:
         return 0
     with transaction.atomic(durable=True):
-        ids = sorted({rid for hold in expired for rid in _slot_hold_resource_ids(hold)})
-        _lock_resources(ids)
-        _total, by_model = SlotHold.objects.filter(
-            pk__in=[h.pk for h in expired], expires_at__lte=now
-        ).delete()
+        resources = Allocation.objects.filter(hold_id__in=expired).values_list(
+            "resource_id", flat=True
+        )
+        _lock_resources(sorted({selectors._rid(pk) for pk in resources}))
+        _total, by_model = SlotHold.objects.filter(pk__in=expired, expires_at__lte=now).delete()
     return by_model.get(SlotHold._meta.label, 0)
 
 
