@@ -449,13 +449,12 @@ def course_get_view(request: HttpRequest, course_id: uuid.UUID) -> Any:
     if actor.is_client:
         if actor.client is None:
             raise NotFound(_("That course does not exist."))
-        course, client = course_get_for_client(actor.client, course_id), actor.client
-    else:
-        course = course_get(course_id)
-        client = client_get(course.client_id)
-    # Areas, concerns and severity grades are health data: every read is audited, the client's
-    # own too (as the portal's course page is).
-    client_view_record(client=client, by=actor.user, now=timezone.now(), via="api:course")
+        return _course_out(course_get_for_client(actor.client, course_id))
+    course = course_get(course_id)
+    # Areas, concerns and severity grades are health data: a staff read is audited.
+    client_view_record(
+        client=client_get(course.client_id), by=actor.user, now=timezone.now(), via="api:course"
+    )
     return _course_out(course)
 
 
