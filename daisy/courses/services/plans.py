@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -120,12 +120,16 @@ def _area_sessions(area: AreaInput, default: CourseDefault) -> tuple[int, str]:
     return high, _("%(area)s: severe; a clinician should review the plan.") % {"area": area.area}
 
 
-def course_recommend(areas: Sequence[AreaInput]) -> Recommendation:
+def course_recommend(
+    areas: Sequence[AreaInput], *, defaults: Mapping[str, Any] | None = None
+) -> Recommendation:
     """The recommended course for the areas: enough sessions for the most demanding area, at
-    the shortest default interval among them (DOMAIN.md 1.2, the clinic's CourseDefault rows)."""
+    the shortest default interval among them (DOMAIN.md 1.2, the clinic's CourseDefault rows;
+    pass `defaults` when they are already read, as course_default_map returns them)."""
     if not areas:
         return Recommendation(3, DEFAULT_INTERVAL_DAYS)
-    defaults = course_selectors.course_default_map()
+    if defaults is None:
+        defaults = course_selectors.course_default_map()
     sessions, interval, notes = 1, HARD_MAX_INTERVAL_DAYS, []
     for area in areas:
         default = defaults.get(area.concern)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -214,18 +214,19 @@ def _kinds() -> dict[str, str]:
     return {k.slug: k.name for k in important_date_kind_list()}
 
 
-def _concerns() -> list[tuple[str, str, Any]]:
+def _concerns(defaults: Mapping[str, Any] | None = None) -> list[tuple[str, str, Any]]:
     """(concern, label, CourseDefault row): the clinic's DOMAIN.md 1.2 defaults, as edited."""
-    return [(c, row.get_concern_display(), row) for c, row in course_default_map().items()]
+    rows = course_default_map() if defaults is None else defaults
+    return [(c, row.get_concern_display(), row) for c, row in rows.items()]
 
 
-def _recommended(concern: str) -> int:
+def _recommended(concern: str, defaults: Mapping[str, Any]) -> int:
     """Sessions for a standard case of the concern (DOMAIN.md 1.2 via the clinic's defaults;
     grade 2 is the standard case of DOMAIN.md 1.3); 3 when the client is not sure (1.2: most
     indications 3-5). Capped at the online maximum: beyond it a specialist decides."""
     areas = [] if concern == UNSURE else [AreaInput(area="", concern=concern, grade=2)]
     try:
-        sessions = course_recommend(areas).sessions
+        sessions = course_recommend(areas, defaults=defaults).sessions
     except ValidationFailed:
         sessions = course_recommend([]).sessions
     return min(sessions, ONLINE_MAX_SESSIONS)
@@ -315,7 +316,8 @@ def start(request: HttpRequest) -> HttpResponse:
         WIZARD.save(request, state)
         return render(request, "site/course/unavailable.html", {"state": state}, status=404)
     today = timezone.localdate()
-    concerns = _concerns()
+    defaults = course_default_map()  # read once: the form, the table and the recommendation
+    concerns = _concerns(defaults)
     initial = {
         "areas": state.get("areas"),
         "concern": state.get("concern"),
@@ -332,7 +334,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         choice = data["sessions"]
-        sessions = _recommended(data["concern"]) if choice == RECOMMENDED else int(choice)
+        sessions = _recommended(data["concern"], defaults) if choice == RECOMMENDED else int(choice)
         answers = {
             "areas": data.get("areas", []),
             "concern": data["concern"],
@@ -353,7 +355,7 @@ def start(request: HttpRequest) -> HttpResponse:
             "low": row.min_sessions,
             "high": row.max_sessions,
             "weeks": round(row.interval_days / 7),
-            "recommended": _recommended(c),
+            "recommended": _recommended(c, defaults),
         }
         for c, label, row in concerns
     ]
