@@ -296,5 +296,6 @@ DAISY_SMS_REMINDER_HOURS = [int(h) for h in env_list("DAISY_SMS_REMINDER_HOURS",
 # Local quiet hours "HH:MM-HH:MM" (may wrap past midnight): reminders, aftercare steps and
 # check-ins due inside them wait until they end, in each location's own zone.
 DAISY_QUIET_HOURS = env_str("DAISY_QUIET_HOURS", "21:00-08:00")
-# How long a check-in link stays valid.
+# How many days a check-in link stays open after its check-in is due (it opens when the session
+# starts): bounded by the session, not by when the link was made.
 DAISY_CHECKIN_LINK_MAX_AGE_DAYS = env_int("DAISY_CHECKIN_LINK_MAX_AGE_DAYS", 14)

@@ -61,7 +61,7 @@ class ProtocolStepInline(admin.TabularInline):
 class ProtocolAdmin(admin.ModelAdmin):
     list_display = ("treatment", "step_count", "recovery_hours", "checkin_hours", "updated_at")
     search_fields = ("treatment__name",)
-    fields = ("treatment", "recovery_hours", "checkin_hours", "general_advice")
+    fields = ("treatment", "recovery_hours", "checkin_hours", "review_days", "general_advice")
     inlines = (ProtocolStepInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Protocol]:
@@ -179,6 +179,9 @@ class AlertAdmin(AuditedRecordAdmin):
             f"blisters: {'yes' if c.blisters else 'no'}",
             f"dark patches: {'yes' if c.dark_patches else 'no'}",
             f"fever: {'yes' if c.fever else 'no'}",
+            f"itchy rash or hives: {'yes' if c.rash else 'no'}",
+            f"track marks: {'yes' if c.track_marks else 'no'}",
+            f"breakouts: {'yes' if c.breakouts else 'no'}",
             f"other symptoms: {', '.join(c.toxicity) or 'none'}",
         ]
         if c.notes:

@@ -1,6 +1,13 @@
-"""Course follow-ups (issue 6 item 3): a reminder to book the next session of a course, and a
-recall when a course lapses. Run as a periodic sweep in `daisy worker` (AftercareConfig's
-`periodic_jobs`); idempotent, so any number of workers may run it at once.
+"""Follow-ups made when they are due, not at booking. Run as periodic sweeps in `daisy worker`
+(AftercareConfig's `periodic_jobs`); idempotent, so any number of workers may run them at once.
+
+**Later reviews** (`checkin_reviews_run`, DOMAIN.md 5.2 rows +1 month, +3 and +6 months): a
+check-in some weeks or months after a session, at the protocol's review days, unless the client
+has had another session of the treatment by then (its in-person review covers it: DOMAIN.md 5.2
+row "Each session"). Only then is that known, so the sweep decides when each falls due.
+
+**Course follow-ups** (issue 6 item 3): a reminder to book the next session of a course, and a
+recall when a course lapses.
 
 For each accepted or in-progress course with sessions left and none booked ahead:
 
@@ -21,15 +28,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
-from daisy.aftercare.services import EMAIL, SMS, contact_routes
+from daisy.aftercare.models import Protocol, checkin_offsets
+from daisy.aftercare.selectors import SESSION_STATUSES
+from daisy.aftercare.services import EMAIL, SMS, checkin_reviews_schedule, contact_routes
 from daisy.clients.selectors import client_open_hold
 from daisy.core import aftercare as core
+from daisy.core import checkins as checkins_core
 from daisy.core.quiet_hours import quiet_hours_shift
 from daisy.courses.models import Plan, PlanSession, PlanStatus
 from daisy.notifications.models import Message
 from daisy.notifications.services import MessageSpec, message_schedule_many
+from daisy.scheduling.selectors import appointment_list
 
 logger = logging.getLogger("daisy.aftercare")
 
@@ -38,6 +49,89 @@ T_RECALL = "course/recall"
 NEXT_SESSION_NOTICE = timedelta(days=7)
 DONE = ("checked_in", "completed")
 ACTIVE = (PlanStatus.ACCEPTED, PlanStatus.IN_PROGRESS)
+
+
+# --- later reviews ------------------------------------------------------------------------------
+
+# A review delayed by a stopped worker still helps within a week of its day; later than that it
+# would arrive out of the blue, so it is left out.
+REVIEW_USEFUL_FOR = timedelta(days=7)
+# Slack on the query window for a day that is 23 or 25 hours long (daisy/core/aftercare.py).
+_DST_SLACK = timedelta(hours=2)
+
+
+def checkin_reviews_schedule_due(*, now: datetime) -> int:
+    """Make the review check-ins due at `now`; returns how many messages were made. A constant
+    number of queries, plus one transaction per session with a review to send."""
+    kinds_by_treatment = {
+        treatment_id: [checkins_core.checkin_kind(days=d) for d in checkin_offsets(raw)]
+        for treatment_id, raw in Protocol.objects.exclude(review_days="").values_list(
+            "treatment_id", "review_days"
+        )
+    }
+    window = Q(pk__in=[])
+    for treatment_id, kinds in kinds_by_treatment.items():
+        for kind in kinds:
+            offset = checkins_core.checkin_offset(kind)
+            window |= Q(
+                treatment_id=treatment_id,
+                starts_at__gt=now - offset - REVIEW_USEFUL_FOR - _DST_SLACK,
+                starts_at__lte=now - offset + _DST_SLACK,
+            )
+    sessions = list(appointment_list().filter(window, status__in=SESSION_STATUSES))
+    if not sessions:
+        return 0
+    later: dict[tuple[Any, Any], list[datetime]] = {}
+    for client_id, treatment_id, starts_at in (
+        appointment_list()
+        .filter(
+            client_id__in={a.client_id for a in sessions},
+            treatment_id__in={a.treatment_id for a in sessions},
+            status__in=SESSION_STATUSES,
+            starts_at__gt=min(a.starts_at for a in sessions),
+            starts_at__lte=now,
+        )
+        .values_list("client_id", "treatment_id", "starts_at")
+    ):
+        later.setdefault((client_id, treatment_id), []).append(starts_at)
+    sent: set[tuple[str, str]] = set()  # (about, kind) made before, in any appointment version
+    for about, key in (
+        Message.objects.filter(
+            about__in=[f"appointment:{a.pk}" for a in sessions], dedupe_key__contains=":review-"
+        )
+        .exclude(status="cancelled")
+        .values_list("about", "dedupe_key")
+    ):
+        sent.add((about, key.rsplit(":review-", 1)[1].removesuffix("-sms")))
+    made = 0
+    for appointment in sessions:
+        about = f"appointment:{appointment.pk}"
+        due = [
+            (kind, at)
+            for kind, at in checkins_core.reviews_due(
+                session_start=appointment.starts_at,
+                kinds=kinds_by_treatment[appointment.treatment_id],
+                later_sessions=later.get((appointment.client_id, appointment.treatment_id), ()),
+                tz=appointment.location.tz,
+                now=now,
+                useful_for=REVIEW_USEFUL_FOR,
+            )
+            if (about, kind) not in sent
+        ]
+        if due:
+            with transaction.atomic():
+                made += len(checkin_reviews_schedule(appointment=appointment, reviews=due, now=now))
+    return made
+
+
+def checkin_reviews_run(*, now: datetime) -> None:
+    """The worker's periodic entry point."""
+    made = checkin_reviews_schedule_due(now=now)
+    if made:
+        logger.info("check-in reviews: %d message(s) scheduled", made)
+
+
+# --- course follow-ups ----------------------------------------------------------------------------
 
 
 def _plans() -> Any:

@@ -1,5 +1,6 @@
 """The check-in form a client fills in from the link in a check-in message (DOMAIN.md 5.2): the
-red-flag questions of DOMAIN.md 5.1 in plain words, answered in under a minute."""
+red-flag questions of DOMAIN.md 5.1 in plain words, answered in about a minute. Every question
+feeds a rule of daisy/core/checkins.py RED_FLAGS."""
 
 from __future__ import annotations
 
@@ -57,6 +58,19 @@ class CheckInForm(forms.Form):
     dark_patches = _yes_no(_("Have any dark patches appeared on the treated skin?"))
     fever = _yes_no(
         _("Do you have a fever or feel unwell?"), _("Chills, a high temperature, swollen glands.")
+    )
+    # DOMAIN.md 5.1 rows "Contact / irritant dermatitis, urticaria", "Acne flare / milia" and
+    # "Tram-track scarring".
+    rash = _yes_no(
+        _("Do you have an itchy rash or hives on or around the treated skin?"),
+        _("Itchy, raised, bumpy or scaly patches."),
+    )
+    breakouts = _yes_no(
+        _("Do you have breakouts or tiny white bumps on the treated skin?"),
+        _("Pimples or whiteheads, or small hard white bumps."),
+    )
+    track_marks = _yes_no(
+        _("Can you see lines or tracks on the treated skin, like fine scratches?"),
     )
     toxicity = forms.MultipleChoiceField(
         label=_("Since your appointment, have you had any of these?"),

@@ -42,6 +42,17 @@ class Protocol(models.Model):
             "comma-separated, e.g. 24,72,168 (DOMAIN.md 5.2). Empty: no check-ins."
         ),
     )
+    review_days = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[validate_comma_separated_integer_list],
+        help_text=_(
+            "Days after the session at which the client is asked again how the skin is, "
+            "comma-separated, e.g. 30,91,182 for one, three and six months. Not sent when the "
+            "client has had another session of this treatment by then: it is reviewed in "
+            "person. Empty: no later reviews."
+        ),
+    )
     general_advice = models.TextField(
         blank=True,
         help_text=_(
@@ -61,10 +72,15 @@ class Protocol(models.Model):
     def checkin_offsets(self) -> list[int]:
         return checkin_offsets(self.checkin_hours)
 
+    @property
+    def review_offsets(self) -> list[int]:
+        return checkin_offsets(self.review_days)
+
 
 def checkin_offsets(raw: str) -> list[int]:
-    """Check-in hours from their text form: "24,72,168" -> [24, 72, 168]."""
-    return sorted({int(h) for h in raw.split(",") if h.strip()})
+    """Check-in hours (or review days) from their text form: "24,72,168" -> [24, 72, 168].
+    Zero is no check-in."""
+    return sorted({int(h) for h in raw.split(",") if h.strip() and int(h) > 0})
 
 
 class ProtocolStep(models.Model):
@@ -166,7 +182,10 @@ class CheckIn(models.Model):
     appointment = models.ForeignKey(
         "scheduling.Appointment", on_delete=models.CASCADE, related_name="checkins"
     )
-    kind = models.CharField(max_length=20, help_text=_('Which check-in: "24h", "72h", "168h".'))
+    kind = models.CharField(
+        max_length=20,
+        help_text=_('Which check-in, by its time after the session: "24h", "72h", "168h", "30d".'),
+    )
     redness = models.CharField(max_length=6, choices=Trend.choices)
     swelling = models.CharField(max_length=6, choices=Trend.choices)
     pain = models.CharField(max_length=6, choices=Trend.choices)
@@ -175,6 +194,11 @@ class CheckIn(models.Model):
     blisters = models.BooleanField()
     dark_patches = models.BooleanField()
     fever = models.BooleanField()
+    # Asked since DOMAIN.md 5.1 rows "Contact / irritant dermatitis", "Tram-track scarring" and
+    # "Acne flare / milia" became questions; earlier answers did not include them.
+    rash = models.BooleanField(default=False)
+    track_marks = models.BooleanField(default=False)
+    breakouts = models.BooleanField(default=False)
     toxicity = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)
     submitted_at = models.DateTimeField()

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from daisy.core.checkins import FOLLOW_UPS
+
+FOLLOW_UP_KINDS = [f.kind for f in FOLLOW_UPS if f.kind]
+
 PRE, POST = "pre", "post"
 UNCONFIRMED = "clinic practice, not in DOMAIN.md: confirm with the medical director (DOMAIN.md 7)"
 
@@ -41,13 +45,17 @@ class ProtocolPreset:
     steps: tuple[StepPreset, ...]
     recovery_hours: int = 0
     checkin_hours: str = ""
+    review_days: str = ""
     general_advice: str = ""
 
 
 MICRONEEDLING = ProtocolPreset(
     treatment_slug="microneedling",
     recovery_hours=72,  # DOMAIN.md 4.2 row Days 0-3: 72 h before the skin is left alone again
-    checkin_hours="24,72,168",  # DOMAIN.md 5.2: +24-48 h (sent at 24 h), +3 days, +7 days
+    # DOMAIN.md 5.2, row by row: daisy/core/checkins.py FOLLOW_UPS (+24-48 h, sent at 24 h; +3
+    # days; +7 days; then the 1-, 3- and 6-month reviews).
+    checkin_hours=",".join(k[:-1] for k in FOLLOW_UP_KINDS if k.endswith("h")),
+    review_days=",".join(k[:-1] for k in FOLLOW_UP_KINDS if k.endswith("d")),
     general_advice=(
         "Drinking enough water is good general advice for your wellbeing; it is not part of "
         "healing after micro-needling."  # DOMAIN.md section 0: no clinical source

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from daisy.aftercare import ics
 from daisy.aftercare.models import CalendarFeed, CheckIn, Protocol, ProtocolStep, checkin_offsets
 from daisy.core import aftercare as core
+from daisy.core import checkins as checkins_core
 from daisy.lib.errors import NotFound
 from daisy.scheduling.selectors import appointment_get, appointment_list
 
@@ -26,6 +27,7 @@ class ProtocolData:
     recovery_hours: int = 0
     checkin_hours: tuple[int, ...] = ()
     general_advice: str = ""
+    review_days: tuple[int, ...] = ()
 
 
 STEP_FIELDS = (
@@ -38,7 +40,7 @@ STEP_FIELDS = (
     "source",
     "notify",
 )
-PROTOCOL_FIELDS = ("recovery_hours", "checkin_hours", "general_advice")
+PROTOCOL_FIELDS = ("recovery_hours", "checkin_hours", "general_advice", "review_days")
 
 
 def _core_step(
@@ -66,7 +68,7 @@ def protocol_get_for_treatment(treatment: Any) -> ProtocolData:
         .values_list(*STEP_FIELDS, *(f"protocol__{f}" for f in PROTOCOL_FIELDS))
     )
     if rows:
-        recovery, checkins, advice = rows[0][len(STEP_FIELDS) :]
+        recovery, checkins, advice, reviews = rows[0][len(STEP_FIELDS) :]
         steps = tuple(_core_step(*row[: len(STEP_FIELDS)]) for row in rows)
     else:
         protocol = (
@@ -77,13 +79,14 @@ def protocol_get_for_treatment(treatment: Any) -> ProtocolData:
         )
         if protocol is None:
             return ProtocolData()
-        recovery, checkins, advice = protocol
+        recovery, checkins, advice, reviews = protocol
         steps = ()
     return ProtocolData(
         steps=steps,
         recovery_hours=recovery,
         checkin_hours=tuple(checkin_offsets(checkins)),
         general_advice=advice,
+        review_days=tuple(checkin_offsets(reviews)),
     )
 
 
@@ -113,12 +116,19 @@ CHECKIN_SALT = "daisy.checkin"
 SESSION_STATUSES = ("booked", "checked_in", "completed")
 
 
-def checkin_token_read(token: str, *, max_age: timedelta | None = None) -> tuple[str, str]:
-    """(appointment id, check-in kind) from a check-in token; raises signing.BadSignature
-    (signing.SignatureExpired when older than `max_age`)."""
-    age = max_age or timedelta(days=settings.DAISY_CHECKIN_LINK_MAX_AGE_DAYS)
-    value = signing.TimestampSigner(salt=CHECKIN_SALT).unsign_object(token, max_age=age)
+def checkin_token_read(token: str) -> tuple[str, str]:
+    """(appointment id, check-in kind) from a check-in token; raises signing.BadSignature.
+
+    The signature's timestamp is not what bounds a link (it is when the session was booked, and
+    a link must work whenever its message arrives): the session does (checkin_target_get).
+    Tokens keep the TimestampSigner format, so links already sent stay readable."""
+    value = signing.TimestampSigner(salt=CHECKIN_SALT).unsign_object(token)
     return str(value["a"]), str(value["k"])
+
+
+def checkin_link_valid_for() -> timedelta:
+    """How long a check-in link stays open after its check-in is due."""
+    return timedelta(days=settings.DAISY_CHECKIN_LINK_MAX_AGE_DAYS)
 
 
 @dataclass(frozen=True)
@@ -144,12 +154,44 @@ class CheckInTarget:
 
 def checkin_target_get(*, token: str, now: datetime) -> CheckInTarget:
     """The check-in behind a signed link. Raises NotFound with a message for the client and a
-    code: `checkin_link_invalid` (tampered, truncated, or no such session), `checkin_link_expired`
-    (older than DAISY_CHECKIN_LINK_MAX_AGE_DAYS), `checkin_not_needed` (the session was
-    cancelled or missed), `checkin_not_open` (the session has not happened yet)."""
+    code: `checkin_link_invalid` (tampered, truncated, or no such session or check-in),
+    `checkin_not_needed` (the session was cancelled or missed), `checkin_not_open` (the session
+    has not happened yet), `checkin_link_expired` (more than DAISY_CHECKIN_LINK_MAX_AGE_DAYS
+    after the check-in was due: daisy/core/checkins.py checkin_window)."""
+    invalid = NotFound(
+        str(
+            _(
+                "This check-in link is not valid. Please use the link from your most recent "
+                "message, or call the clinic."
+            )
+        ),
+        code="checkin_link_invalid",
+    )
     try:
         appointment_id, kind = checkin_token_read(token)
-    except signing.SignatureExpired:
+        checkins_core.checkin_offset(kind)
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise invalid from None
+    try:
+        appointment = appointment_get(appointment_id)
+    except (NotFound, ValueError, ValidationError):
+        raise invalid from None
+    if appointment.status not in SESSION_STATUSES:
+        raise NotFound(
+            str(_("This check-in is no longer needed: the appointment did not take place.")),
+            code="checkin_not_needed",
+        )
+    opens, closes = checkins_core.checkin_window(
+        session_start=appointment.starts_at,
+        kind=kind,
+        tz=appointment.location.tz,
+        valid_for=checkin_link_valid_for(),
+    )
+    if now < opens:
+        raise NotFound(
+            str(_("This check-in opens after your appointment.")), code="checkin_not_open"
+        )
+    if now >= closes:
         raise NotFound(
             str(
                 _(
@@ -158,32 +200,6 @@ def checkin_target_get(*, token: str, now: datetime) -> CheckInTarget:
                 )
             ),
             code="checkin_link_expired",
-        ) from None
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise NotFound(
-            str(
-                _(
-                    "This check-in link is not valid. Please use the link from your most recent "
-                    "message, or call the clinic."
-                )
-            ),
-            code="checkin_link_invalid",
-        ) from None
-    try:
-        appointment = appointment_get(appointment_id)
-    except (NotFound, ValueError, ValidationError):
-        raise NotFound(
-            str(_("This check-in link is not valid. Please call the clinic.")),
-            code="checkin_link_invalid",
-        ) from None
-    if appointment.status not in SESSION_STATUSES:
-        raise NotFound(
-            str(_("This check-in is no longer needed: the appointment did not take place.")),
-            code="checkin_not_needed",
-        )
-    if now < appointment.starts_at:
-        raise NotFound(
-            str(_("This check-in opens after your appointment.")), code="checkin_not_open"
         )
     existing = (
         CheckIn.objects.select_related("appointment")

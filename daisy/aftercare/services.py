@@ -15,7 +15,11 @@ an offset becomes a local time):
   which is what a client expects, also when the clocks change in between;
 - one email per protocol step marked `notify`, when it begins;
 - check-ins at the protocol's check-in hours (micro-needling: DOMAIN.md 5.2), linking to a signed
-  `/check-in/<token>` URL.
+  `/check-in/<token>` URL that works from the session until some days after its check-in is due
+  (daisy/core/checkins.py checkin_window), whenever the session was booked.
+
+The later reviews (1, 3 and 6 months) are not made here but when they are due
+(`checkin_reviews_schedule`, from aftercare.followups), because a later session may replace them.
 
 All but the confirmation move out of the location's quiet hours (clinic.Location; text messages,
 the confirmation too), are skipped
@@ -68,6 +72,7 @@ T_REMINDER = "appointment/reminder"
 T_CANCELLED = "appointment/cancelled"
 T_STEP = "aftercare/step"
 T_CHECKIN = "aftercare/checkin"
+T_REVIEW = "aftercare/review"
 # How long a message stays worth sending when nothing else bounds it.
 STEP_MESSAGE_USEFUL_FOR = timedelta(days=1)
 CHECKIN_USEFUL_FOR = timedelta(days=2)
@@ -95,6 +100,7 @@ def protocol_presets_install() -> list[Protocol]:
             treatment=treatment,
             recovery_hours=preset.recovery_hours,
             checkin_hours=preset.checkin_hours,
+            review_days=preset.review_days,
             general_advice=preset.general_advice,
         )
         ProtocolStep.objects.bulk_create(
@@ -120,8 +126,10 @@ def protocol_presets_install() -> list[Protocol]:
 
 def checkin_link(appointment: Any, kind: str) -> str:
     """The absolute URL of the check-in form for one appointment and one check-in ("24h",
-    "72h"...). Signed (TimestampSigner, salt "daisy.checkin"), so it needs no login and cannot
-    be forged or pointed at another appointment; `checkin_token_read` checks it."""
+    "72h", "30d"...). Signed (TimestampSigner, salt "daisy.checkin"), so it needs no login and
+    cannot be forged or pointed at another appointment; `checkin_target_get` checks it, and opens
+    it from the start of the session until DAISY_CHECKIN_LINK_MAX_AGE_DAYS after the check-in
+    is due, however long before the session it was made."""
     token = signing.TimestampSigner(salt=CHECKIN_SALT).sign_object(
         {"a": str(appointment.pk), "k": kind}
     )
@@ -422,6 +430,43 @@ def _checkins(plan: _Plan) -> list[MessageSpec | None]:
     return out
 
 
+def checkin_reviews_schedule(
+    *, appointment: Any, reviews: Sequence[tuple[str, datetime]], now: datetime
+) -> list[Message]:
+    """The later review check-ins of one session (DOMAIN.md 5.2 rows +1 month, +3 and +6
+    months): `reviews` is [(kind, due)] from daisy/core/checkins.py reviews_due. Made when they
+    are due (aftercare.followups sweeps for them), not at booking: whether a later session came
+    first is known only then. Each is made once per appointment version (its dedupe key)."""
+    plan = _plan(appointment, now=now, version=appointment.messages_version)
+    specs: list[MessageSpec | None] = []
+    for kind, due in reviews:
+        days = checkins_core.checkin_offset(kind).days
+        follow_up = checkins_core.follow_up(kind)
+        send_after = plan.out_of_quiet_hours(max(due, now))
+        context = {
+            **_context(plan),
+            "days_since": days,
+            # 30 -> 1, 91 -> 3, 182 -> 6: "about 3 months since"; 0 below four weeks.
+            "months_since": days // 30 if days >= 28 else 0,
+            "link": checkin_link(appointment, kind),
+            "maintenance": bool(follow_up and follow_up.offers_maintenance),
+            "book_url": settings.DAISY_PUBLIC_URL + "/",
+        }
+        specs += [
+            plan.spec(
+                channel,
+                T_REVIEW,
+                f"review-{kind}",
+                context=context,
+                send_after=send_after,
+                expires_at=send_after + CHECKIN_USEFUL_FOR,
+            )
+            for channel in plan.channels()
+        ]
+    ready = [spec for spec in specs if spec is not None]
+    return message_schedule_many(messages=ready, now=now) if ready else []
+
+
 def appointment_messages_schedule(
     *,
     appointment: Any,
@@ -483,8 +528,14 @@ ALERT_SUMMARY = {
     "infection": "signs of infection",
     "hsv": "blisters or cold sores (possible cold-sore reactivation)",
     "redness_persisting": "redness still present at 7 days or later",
+    "swelling_persisting": "swelling still present at 7 days or later",
+    "pain_persisting": "pain or tenderness still present at 7 days or later",
+    "rash": "an itchy rash or hives (possible contact dermatitis or urticaria: note the products "
+    "and lots used)",
     "papules_persisting": "red spots or bumps persisting beyond 2 weeks",
     "pih": "new dark patches",
+    "tram_tracks": "lines or track marks on the treated skin",
+    "breakouts_persisting": "breakouts or small white bumps still present at 7 days or later",
 }
 
 
@@ -506,9 +557,17 @@ def _evaluation_of(checkin: CheckIn) -> checkins_core.Evaluation:
         blisters=checkin.blisters,
         dark_patches=checkin.dark_patches,
         fever=checkin.fever,
+        rash=checkin.rash,
+        track_marks=checkin.track_marks,
+        breakouts=checkin.breakouts,
         toxicity=frozenset(checkin.toxicity or ()),
     )
-    since = max(timedelta(0), checkin.submitted_at - checkin.appointment.starts_at)
+    appointment = checkin.appointment
+    since = checkins_core.since_session(
+        session_start=appointment.starts_at,
+        moment=checkin.submitted_at,
+        tz=appointment.location.tz,
+    )
     return checkins_core.red_flags_evaluate(answers, since_session=since)
 
 
@@ -530,6 +589,9 @@ def checkin_record(*, token: str, answers: dict[str, Any], now: datetime) -> Che
         "blisters": bool(answers.get("blisters")),
         "dark_patches": bool(answers.get("dark_patches")),
         "fever": bool(answers.get("fever")),
+        "rash": bool(answers.get("rash")),
+        "track_marks": bool(answers.get("track_marks")),
+        "breakouts": bool(answers.get("breakouts")),
         "toxicity": sorted(set(answers.get("toxicity") or ())),
         "notes": (answers.get("notes") or "").strip()[:2000],
     }

@@ -231,6 +231,14 @@ def red_flags_evaluate(answers: Answers, *, since_session: timedelta) -> Evaluat
     return Evaluation(tuple(flags))
 
 
+def since_session(*, session_start: datetime, moment: datetime, tz: tzinfo) -> timedelta:
+    """How long after the session `moment` is, as the client counts it: on the local calendar
+    and clock (daisy/core/aftercare.py shift_local). The day-7 check-in of a session the week
+    the clocks go forward arrives 167 real hours after it, and it is still day 7."""
+    start = session_start.astimezone(tz).replace(tzinfo=None)
+    return max(timedelta(0), moment.astimezone(tz).replace(tzinfo=None) - start)
+
+
 # --- follow-ups (DOMAIN.md 5.2) -----------------------------------------------------------------
 #
 # A check-in is named by its time after the session: "24h" (hours) or "30d" (days on the local

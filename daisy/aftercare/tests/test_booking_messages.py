@@ -463,14 +463,12 @@ def test_check_in_messages_link_to_a_signed_url() -> None:
     assert checkin.expires_at == checkin.send_after + 2 * D
 
 
-def test_a_tampered_or_expired_check_in_token_is_refused() -> None:
+def test_a_tampered_check_in_token_is_refused() -> None:
     clinic = make_clinic()
     appt = book(clinic, at(MONDAY, 10))
     token = checkin_link(appt, "24h").rsplit("/", 1)[1]
     with pytest.raises(signing.BadSignature):
         checkin_token_read(token[:-2] + "xx")
-    with pytest.raises(signing.SignatureExpired):
-        checkin_token_read(token, max_age=timedelta(seconds=-1))
     other_salt = signing.TimestampSigner(salt="something.else")
     with pytest.raises(signing.BadSignature):
         other_salt.unsign_object(token)

@@ -49,7 +49,8 @@ def test_microneedling_follows_domain_4_1_and_4_2() -> None:
     treatment_presets_install()
     protocol = Protocol.objects.get(treatment__slug="microneedling")
     assert protocol.recovery_hours == 72  # DOMAIN.md 4.2 row Days 0-3
-    assert protocol.checkin_offsets == [24, 72, 168]  # DOMAIN.md 5.2
+    assert protocol.checkin_offsets == [24, 72, 168]  # DOMAIN.md 5.2 rows +24-48 h, +3 d, +7 d
+    assert protocol.review_offsets == [30, 91, 182]  # DOMAIN.md 5.2 rows +1, +3, +6 months
     rows = {(s.offset_start, s.offset_end, s.source) for s in steps_of("microneedling")}
     expected = {
         (-7 * D, 0 * H, "DOMAIN.md 4.1 row −7 → −5 days"),  # stop retinoids

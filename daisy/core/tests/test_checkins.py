@@ -24,6 +24,7 @@ from daisy.core.checkins import (
     follow_up,
     red_flags_evaluate,
     reviews_due,
+    since_session,
 )
 
 D = timedelta(days=1)
@@ -269,3 +270,15 @@ def test_a_review_is_due_unless_a_later_session_came_first() -> None:
     three_months = checkin_due(session_start=SESSION, kind="91d", tz=LONDON)
     assert at(three_months, later=(SESSION + 56 * D,)) == []
     assert at(three_months) == ["91d"]
+
+
+def test_day_7_is_day_7_on_the_local_calendar_when_the_clocks_change() -> None:
+    before = datetime(2030, 3, 29, 10, 0, tzinfo=UTC)  # Friday 10:00 GMT
+    day_7 = checkin_due(session_start=before, kind="168h", tz=LONDON)  # Friday 10:00 BST
+    assert day_7 - before == 7 * D - H  # 167 real hours
+    since = since_session(session_start=before, moment=day_7, tz=LONDON)
+    assert since == 7 * D
+    assert red_flags_evaluate(Answers(swelling="same"), since_session=since).codes == [
+        "swelling_persisting"
+    ]
+    assert since_session(session_start=before, moment=before - H, tz=LONDON) == timedelta(0)

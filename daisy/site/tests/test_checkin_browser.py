@@ -63,6 +63,9 @@ def test_a_client_answers_on_a_phone_without_javascript(browser: Any, live_url: 
             ("Do you have blisters or cold sores?", "Yes"),
             ("Have any dark patches appeared on the treated skin?", "No"),
             ("Do you have a fever or feel unwell?", "No"),
+            ("Do you have an itchy rash or hives on or around the treated skin?", "No"),
+            ("Do you have breakouts or tiny white bumps on the treated skin?", "No"),
+            ("Can you see lines or tracks on the treated skin, like fine scratches?", "No"),
         ):
             page.get_by_role("group", name=group).get_by_label(answer, exact=True).check()
         page.get_by_label("Anything else you would like us to know?").fill("Tingling lip.")

@@ -26,6 +26,9 @@ CALM = {
     "blisters": "False",
     "dark_patches": "False",
     "fever": "False",
+    "rash": "False",
+    "breakouts": "False",
+    "track_marks": "False",
     "notes": "",
 }
 
@@ -145,10 +148,30 @@ def test_a_tampered_link_gets_a_kind_404(
     assert not CheckIn.objects.exists()
 
 
-def test_an_expired_link_gets_410(client: HttpClient, appt: Any, settings: Any) -> None:
-    url = path_of(appt)  # signed "now" (the fixture's clock: a week before the session)
-    settings.DAISY_CHECKIN_LINK_MAX_AGE_DAYS = 5
-    with time_machine.travel(at(MONDAY, 12), tick=False):
+def test_a_link_made_long_before_works_when_it_arrives_and_expires_two_weeks_after(
+    client: HttpClient, settings: Any
+) -> None:
+    """The link is signed when the session is booked; it is bounded by the session, not by
+    its signature: booked 12 weeks ahead, the day-7 link works on day 7, and closes 14 days
+    (DAISY_CHECKIN_LINK_MAX_AGE_DAYS) after day 7."""
+    settings.DAISY_CHECKIN_LINK_MAX_AGE_DAYS = 14
+    clinic = make_clinic(phone="+442071234567")
+    session = at(MONDAY + timedelta(weeks=12), 10)
+    with time_machine.travel(at(MONDAY, 8), tick=False):
+        appt = appointment_book(
+            client=clinic.clients[0],
+            treatment=clinic.microneedling,
+            starts_at=session,
+            booked_by=clinic.reception,
+            now=at(MONDAY, 8),
+        ).appointment
+        url = path_of(appt, "168h")
+    day_7 = session + timedelta(days=7)
+    with time_machine.travel(day_7, tick=False):
+        assert client.get(url).status_code == 200
+    with time_machine.travel(day_7 + timedelta(days=14) - timedelta(minutes=1), tick=False):
+        assert client.get(url).status_code == 200
+    with time_machine.travel(day_7 + timedelta(days=14), tick=False):
         response = client.get(url)
     assert response.status_code == 410
     assert "This check-in link has expired" in response.content.decode()
