@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from daisy.aftercare.selectors import checkin_token_read
 from daisy.aftercare.services import alert_clear
 from daisy.core.checkins import FOLLOW_UPS, RED_FLAG_CODES
 from daisy.courses.services import SessionTime, course_book, course_presets_install
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_clinic
+from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now, make_client, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.management.commands.worker import periodic_jobs
 from daisy.notifications.models import CLAIMABLE, Message
@@ -97,20 +98,23 @@ def clinic_with_emails() -> Clinic:
 
 
 def worker(
-    sink: SmtpSink, *, start: datetime, until: datetime
-) -> Iterator[tuple[datetime, list[Received]]]:
+    sink: SmtpSink, *, start: datetime, until: datetime, texts: Path | None = None
+) -> Iterator[tuple[datetime, list[Received], list[str]]]:
     """What a `daisy worker` does, from `start` to `until`: at least once a day and at every
     moment a message falls due, the apps' periodic jobs, then delivery of everything due. Yields
-    (the moment, the emails that arrived) with the clock still held at that moment."""
-    moment, seen = start, len(sink.received)
+    (the moment, the emails and the text messages that arrived) with the clock still held at
+    that moment. `texts`: the file SMS channel's directory."""
+    moment, seen, seen_texts = start, len(sink.received), set[Path]()
     while moment <= until:
         with time_machine.travel(moment, tick=False):
             for _path, job, _every in periodic_jobs():
                 job(now=timezone.now())
             Deliverer(owner="test-worker").drain()
             arrived, seen = sink.received[seen:], len(sink.received)
-            if arrived:
-                yield moment, arrived
+            sms = set(texts.glob("*.txt")) - seen_texts if texts and texts.exists() else set()
+            seen_texts |= sms
+            if arrived or sms:
+                yield moment, arrived, [p.read_text(encoding="utf-8") for p in sorted(sms)]
         next_due = (
             Message.objects.filter(status__in=CLAIMABLE, send_after__gt=moment)
             .order_by("send_after")
@@ -181,7 +185,7 @@ def test_a_course_booked_1_4_and_12_weeks_ahead_gets_working_links_and_every_red
         (3, "182d"): "breakouts_persisting",
     }
     answered: list[tuple[int, str]] = []
-    for moment, arrived in worker(sink, start=booked_at, until=starts[-1] + 200 * D):
+    for moment, arrived, _texts in worker(sink, start=booked_at, until=starts[-1] + 200 * D):
         for mail in arrived:
             for path in checkin_links(mail):
                 appointment_id, kind = checkin_token_read(path.rsplit("/", 1)[1])
@@ -228,7 +232,7 @@ def test_a_session_booked_20_weeks_ahead_gets_every_follow_up_with_a_working_lin
             now=booked_at,
         ).appointment
     arrivals: dict[str, tuple[datetime, Any]] = {}
-    for moment, arrived in worker(sink, start=booked_at, until=session + 200 * D):
+    for moment, arrived, _texts in worker(sink, start=booked_at, until=session + 200 * D):
         for mail in arrived:
             for path in checkin_links(mail):
                 appointment_id, kind = checkin_token_read(path.rsplit("/", 1)[1])
@@ -251,6 +255,39 @@ def test_a_session_booked_20_weeks_ahead_gets_every_follow_up_with_a_working_lin
     text = six_months.get_body(preferencelist=("plain",)).get_content()
     assert "one maintenance session 6 to 12 months" in text and "https://clinic.example/" in text
     assert "DOMAIN.md" not in six_months.as_string()
+
+
+def test_a_client_who_chose_text_messages_gets_every_check_in_by_text_outside_quiet_hours(
+    sink: SmtpSink, client: HttpClient, settings: Any
+) -> None:
+    clinic = clinic_with_emails()
+    clinic.location.quiet_hours_start, clinic.location.quiet_hours_end = time(16), time(9)
+    clinic.location.save()
+    texter = make_client(contact_channel="sms", phone="+447700900123")
+    booked_at = booking_now()
+    session = at(MONDAY + 6 * 7 * D, 17)  # Monday 18 February 2030, 17:00: check-ins fall at 17:00
+    with time_machine.travel(booked_at, tick=False):
+        appt = appointment_book(
+            client=texter,
+            treatment=clinic.microneedling,
+            starts_at=session,
+            booked_by=clinic.reception,
+            now=booked_at,
+        ).appointment
+    kinds = []
+    for moment, arrived, texts in worker(
+        sink, start=booked_at, until=session + 200 * D, texts=settings.DAISY_SMS_FILE_DIR
+    ):
+        assert not [m for m in arrived if texter.email in m.rcpt_tos]
+        for text in texts:
+            assert text.startswith("To: +447700900123\n")
+            for path in LINK.findall(text):
+                assert time(9) <= moment.astimezone(LONDON).time() < time(16)
+                appointment_id, kind = checkin_token_read(path.rsplit("/", 1)[1])
+                assert appointment_id == str(appt.pk)
+                assert ADVICE[""] in open_and_answer(client, path, {}, delivered=moment)
+                kinds.append(kind)
+    assert kinds == [f.kind for f in FOLLOW_UPS if f.kind]
 
 
 def test_the_review_sweep_sends_each_review_once_and_not_for_a_cancelled_session() -> None:
