@@ -12,9 +12,10 @@ import pytest
 
 from daisy.aftercare.models import Alert, CheckIn
 from daisy.aftercare.selectors import checkin_target_get
-from daisy.aftercare.services import alert_clear, checkin_link, checkin_record
+from daisy.aftercare.services import ALERT_SUMMARY, alert_clear, checkin_link, checkin_record
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import ClinicalHold
+from daisy.core.checkins import RED_FLAG_CODES
 from daisy.lib.errors import (
     ClientContraindicated,
     NotFound,
@@ -224,7 +225,9 @@ def test_links_that_cannot_be_answered_say_why() -> None:
     with pytest.raises(NotFound) as early:
         checkin_target_get(token=token, now=at(MONDAY, 9))
     assert early.value.code == "checkin_not_open"
-    for bad in ("nonsense", token[:-2] + "xx", token.replace(":", "", 1)):
+    # Signed, but for a check-in that does not exist.
+    unknown = checkin_link(appt, "soon").rsplit("/", 1)[1]
+    for bad in ("nonsense", token[:-2] + "xx", token.replace(":", "", 1), unknown):
         with pytest.raises(NotFound) as invalid:
             checkin_target_get(token=bad, now=at(MONDAY, 12))
         assert invalid.value.code == "checkin_link_invalid"
@@ -248,3 +251,8 @@ def test_the_manager_clears_once_and_booking_opens_again() -> None:
         alert_clear(alert=alert, by=clinic.manager, reason="again", now=at(MONDAY, 14))
     assert book(clinic, at(MONDAY + 28 * D, 10), now=at(MONDAY, 14)).status == Status.BOOKED
     assert not ClinicalHold.objects.filter(cleared_at__isnull=True).exists()
+
+
+def test_every_red_flag_is_named_in_plain_words_for_the_staff() -> None:
+    assert set(ALERT_SUMMARY) == set(RED_FLAG_CODES)
+    assert not [text for text in ALERT_SUMMARY.values() if "DOMAIN" in text or "_" in text]
