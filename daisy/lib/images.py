@@ -1,0 +1,134 @@
+"""Photos that staff upload for the public site (the clinic, the team).
+
+Every upload is opened with Pillow, checked, and saved again as a fresh JPEG: what is stored is
+pixels we drew, never the bytes we were sent. That drops EXIF and GPS data (a phone photo carries
+where and when it was taken), any script or second file hidden in the original, and oversized
+originals. Files are named by a hash of their contents, so a name reveals nothing about the
+original and a new photo always has a new address (browsers may cache one for ever).
+
+Anything saved under `public/` in the media folder is served to anyone (daisy/site/views.py);
+nothing else in the media folder is (clinical photos will live elsewhere and are health data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from io import BytesIO
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# A 12 MP phone photo is 12 million pixels. Far more is either a panorama nobody needs on a web
+# page or a "decompression bomb": a small file that unpacks into gigabytes of memory.
+MAX_PIXELS = 50_000_000
+MAX_EDGE = 2000  # the longest side we keep, in pixels: sharp on a large screen, a few hundred KB
+ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: the JPEG variant some phones write
+JPEG_QUALITY = 85
+PUBLIC_PREFIX = "public/"
+
+NOT_AN_IMAGE = _(
+    "This file is not a photo we can read. Please choose a JPEG, PNG or WebP image "
+    "(photos from a phone or camera are usually JPEG)."
+)
+
+
+def photo_reencode(upload: Any) -> ContentFile[bytes]:
+    """The upload as a clean JPEG, or ValidationError saying plainly what is wrong."""
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            _(
+                "This photo is %(size)s; the largest we accept is %(max)s. Please choose a "
+                "smaller photo, or save a smaller copy of it first."
+            ),
+            code="too_big",
+            params={"size": _megabytes(size), "max": _megabytes(MAX_UPLOAD_BYTES)},
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as probe:
+            fmt = probe.format
+            width, height = probe.size
+            probe.verify()  # reads the whole file: a truncated or forged image fails here
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(NOT_AN_IMAGE, code="not_an_image") from None
+    if fmt not in ACCEPTED_FORMATS:
+        raise ValidationError(NOT_AN_IMAGE, code="not_an_image")
+    if width * height > MAX_PIXELS:
+        raise ValidationError(
+            _(
+                "This photo is %(width)s × %(height)s pixels, too large to use on the site. "
+                "Please save a smaller copy (for example 2,000 pixels wide) and upload that."
+            ),
+            code="too_many_pixels",
+            params={"width": width, "height": height},
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as img:
+            # Phones store "rotate me" in EXIF; turn the pixels before the EXIF is dropped.
+            upright = ImageOps.exif_transpose(img)
+            upright.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+            icc = img.info.get("icc_profile")
+            rgb = _flatten(upright)
+            out = BytesIO()
+            # No exif= argument: the new file carries no EXIF, GPS or maker notes. The colour
+            # profile stays, so colours look as the photographer saw them.
+            rgb.save(
+                out,
+                "JPEG",
+                quality=JPEG_QUALITY,
+                optimize=True,
+                progressive=True,
+                icc_profile=icc,
+            )
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(NOT_AN_IMAGE, code="not_an_image") from None
+    data = out.getvalue()
+    return ContentFile(data, name=f"{hashlib.sha256(data).hexdigest()[:32]}.jpg")
+
+
+def _megabytes(n: int) -> str:
+    """10 MB, 10.1 MB: rounded up, so a file just over the limit never reads as the limit."""
+    tenths = math.ceil(n * 10 / (1024 * 1024))
+    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    """RGB on white: a transparent PNG would otherwise turn black as a JPEG."""
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+class PhotoFormField(forms.FileField):
+    """A file input whose cleaned value is the re-encoded photo (see photo_reencode)."""
+
+    widget = forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+
+    def to_python(self, data: Any) -> Any:
+        upload = super().to_python(data)
+        if upload is None:
+            return None
+        return photo_reencode(upload)
+
+
+class PhotoField(models.FileField):
+    """A model field for a public photo: every form (the admin included) re-encodes uploads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 200)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"form_class": PhotoFormField, **kwargs})
