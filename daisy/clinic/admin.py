@@ -291,12 +291,42 @@ class SpecialistAdmin(_ResourceChildAdmin):
     search_fields = ("name", "title", "user__username", "user__email")
     ordering = ("name",)
     list_select_related = ("user",)
-    fields = ("name", "user", "title", "bio", "skills", "locations", "is_active")
+    fieldsets = (
+        (None, {"fields": ("name", "user", "skills", "locations", "is_active")}),
+        (
+            _("Public profile"),
+            {
+                "description": _(
+                    "What clients read on the Specialists page and this person's own page."
+                ),
+                "fields": (
+                    "slug",
+                    "title",
+                    "photo",
+                    "photo_preview",
+                    "bio",
+                    "qualifications",
+                    "registration_body",
+                    "registration_number",
+                    "register_url",
+                    "specialities",
+                    "languages",
+                ),
+            },
+        ),
+    )
+    readonly_fields = ("photo_preview",)
+    prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("skills", "locations")
     inlines = (SpecialistWeeklyHoursInline, SpecialistDateOverrideInline, TimeOffInline)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Specialist]:
         return super().get_queryset(request).prefetch_related("locations", "skills")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "register_url":
+            kwargs["assume_scheme"] = "https"  # registers are on https; Django 6's default
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "user":
@@ -304,6 +334,12 @@ class SpecialistAdmin(_ResourceChildAdmin):
                 role__in=[Role.SPECIALIST, Role.MANAGER]
             ).order_by("last_name", "first_name", "username")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("photo as clients see it"))
+    def photo_preview(self, obj: Specialist) -> str:
+        if not obj.photo:
+            return _("No photo yet: the site shows an illustration instead.")
+        return format_html('<img src="{}" alt="" width="160">', obj.photo.url)
 
     @admin.display(description=_("locations"))
     def location_list(self, obj: Specialist) -> str:

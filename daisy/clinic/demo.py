@@ -13,6 +13,7 @@ from django.db import transaction
 from daisy.accounts.models import Role, User
 from daisy.accounts.services import client_login_grant, staff_user_create
 from daisy.clients.models import Client
+from daisy.clinic.demo_profiles import PROFILES
 from daisy.clinic.models import (
     Closure,
     Device,
@@ -217,19 +218,9 @@ def _staff(location: Location) -> list[Specialist]:
     )
     skills = {s.slug: s for s in Skill.objects.all()}
     people = [
-        ("Sofia", "Marin", "Lead skin specialist", list(skills)),
-        (
-            "Hannah",
-            "Cole",
-            "Skin specialist",
-            ["consultation", "microneedling", "chemical-peel", "led-therapy"],
-        ),
-        (
-            "Ravi",
-            "Mehta",
-            "Laser and skin specialist",
-            ["consultation", "microneedling", "laser-hair-removal", "led-therapy"],
-        ),
+        ("Sofia", "Marin", list(skills)),
+        ("Hannah", "Cole", ["consultation", "microneedling", "chemical-peel", "led-therapy"]),
+        ("Ravi", "Mehta", ["consultation", "microneedling", "laser-hair-removal", "led-therapy"]),
     ]
     # Each specialist works a different week, so availability differs by person.
     hours = [
@@ -238,7 +229,7 @@ def _staff(location: Location) -> list[Specialist]:
         {0: (11, 19), 2: (9, 17), 3: (9, 17), 4: (9, 15), 5: (9, 17)},
     ]
     out = []
-    for n, (first, last, title, skill_slugs) in enumerate(people, start=1):
+    for n, (first, last, skill_slugs) in enumerate(people, start=1):
         user = staff_user_create(
             username=f"specialist{n}",
             role=Role.SPECIALIST,
@@ -251,8 +242,7 @@ def _staff(location: Location) -> list[Specialist]:
             id=_demo_id(f"specialist{n}"),
             user=user,
             name=f"{first} {last}",
-            title=title,
-            bio=f"{first} has specialised in collagen-induction treatments and skin health.",
+            **PROFILES[f"specialist{n}"],
         )
         specialist.skills.set([skills[s] for s in skill_slugs])
         specialist.locations.add(location)

@@ -4,6 +4,7 @@ with their weekly hours, date overrides, time off and closures."""
 from __future__ import annotations
 
 import datetime
+import re
 import zoneinfo
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from daisy.lib.images import PhotoField
 from daisy.lib.models import PublicModel
 
 
@@ -114,12 +116,74 @@ class Specialist(Resource):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="specialist"
     )
     title = models.CharField(max_length=120, blank=True, help_text=_("e.g. Skin specialist"))
-    bio = models.TextField(blank=True)
+    bio = models.TextField(
+        _("biography"),
+        blank=True,
+        help_text=_(
+            "What a client reads on the profile page. A blank line starts a new paragraph. "
+            "The first paragraph also shows on the list of specialists."
+        ),
+    )
     skills = models.ManyToManyField(Skill, blank=True, related_name="specialists")
     locations = models.ManyToManyField(Location, related_name="specialists")
+    # The public profile (issue 12 item 7): what lets a client check who will treat them.
+    slug = models.SlugField(
+        max_length=80,
+        blank=True,
+        help_text=_(
+            "The end of the profile page's web address, e.g. sofia-marin. Leave it empty to "
+            "show this person on the list of specialists without a page of their own."
+        ),
+    )
+    photo = PhotoField(
+        upload_to="public/team/",
+        blank=True,
+        help_text=_(
+            "A friendly head-and-shoulders photo (JPEG, PNG or WebP, up to 10 MB). It is "
+            "shown on the public site; location and camera details are removed."
+        ),
+    )
+    qualifications = models.TextField(
+        blank=True, help_text=_("One per line, e.g. BSc (Hons) Adult Nursing.")
+    )
+    registration_body = models.CharField(
+        _("professional register"),
+        max_length=160,
+        blank=True,
+        help_text=_("e.g. Nursing and Midwifery Council (NMC)."),
+    )
+    registration_number = models.CharField(
+        max_length=40, blank=True, help_text=_("The number a client can look up on the register.")
+    )
+    register_url = models.URLField(
+        _("register web address"),
+        blank=True,
+        help_text=_("Where a client can check the register, e.g. the register's search page."),
+    )
+    specialities = models.TextField(
+        blank=True, help_text=_("One per line: what this person is known for.")
+    )
+    languages = models.CharField(max_length=200, blank=True, help_text=_("e.g. English, Spanish."))
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"], condition=~Q(slug=""), name="specialist_unique_slug"
+            )
+        ]
+
+    @property
+    def qualification_list(self) -> list[str]:
+        return [line.strip() for line in self.qualifications.splitlines() if line.strip()]
+
+    @property
+    def speciality_list(self) -> list[str]:
+        return [line.strip() for line in self.specialities.splitlines() if line.strip()]
+
+    @property
+    def bio_first_paragraph(self) -> str:
+        return re.split(r"\n\s*\n", self.bio.strip(), maxsplit=1)[0] if self.bio else ""
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.kind = ResourceKind.SPECIALIST

@@ -56,3 +56,12 @@ def specialist_get(specialist_id: Any) -> Specialist:
     if specialist is None:
         raise NotFound("That specialist does not exist.", fields={"specialist": "unknown"})
     return specialist
+
+
+def specialist_get_public(slug: str) -> Specialist:
+    """An active specialist's public profile by its address; NotFound for an unknown or
+    inactive one, or for a specialist with no profile page (an empty slug)."""
+    specialist = specialist_list_public().prefetch_related("skills").filter(slug=slug).first()
+    if not slug or specialist is None:
+        raise NotFound("That specialist is not on our team.", fields={"slug": "unknown"})
+    return specialist

@@ -61,6 +61,12 @@ def test_demo_clinic_is_seeded_once_with_the_promised_cast_and_diary():
     assert sample.user is not None and sample.user.email_verified_at is not None
     assert sample.user.email == DEMO_CLIENT_EMAIL and sample.user.check_password(DEMO_PASSWORD)
     assert sample.appointments.exists()  # the portal has something to show
+    # Three distinct, believable profiles: their own biography, qualifications and register.
+    team = list(Specialist.objects.order_by("name"))
+    assert len({s.bio for s in team}) == 3 and all(s.bio.count("\n\n") >= 2 for s in team)
+    assert len({s.qualifications for s in team}) == 3
+    assert all(s.registration_body and s.slug and s.speciality_list for s in team)
+    assert {s.slug for s in team} == {"sofia-marin", "hannah-cole", "ravi-mehta"}
     # A second run reuses what is there.
     again = demo_seed(now=NOW)
     assert not again.created
