@@ -4,12 +4,16 @@ shows complete pages."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from daisy.lib.images import PhotoField
+
 TEXT_HELP = _(
     "Plain text. A blank line starts a new paragraph; lines starting with “- ” make a "
-    "bulleted list."
+    "bulleted list; a line starting with “## ” is a heading."
 )
 
 
@@ -22,6 +26,8 @@ class PageSlug(models.TextChoices):
     FAQ = "faq", _("Questions")
     CONTACT = "contact", _("Contact")
     BOOKING = "booking", _("Booking: cancellation policy")
+    PRIVACY = "privacy", _("Privacy notice")
+    TERMS = "terms", _("Terms of service")
 
 
 class SitePage(models.Model):
@@ -90,3 +96,66 @@ class FaqEntry(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+class PriceOption(models.Model):
+    """One line of a treatment's price list: an area (or a group of areas) for one session, or
+    a package of sessions paid together. A treatment with no lines shows its one price."""
+
+    page = models.ForeignKey(TreatmentPage, on_delete=models.CASCADE, related_name="price_options")
+    label = models.CharField(
+        max_length=120, help_text=_("e.g. Full face, or Face and neck: course of 3.")
+    )
+    sessions = models.PositiveSmallIntegerField(
+        default=1, help_text=_("1 for a single session; more for a package paid as one.")
+    )
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True, help_text=_("A short line, optional."))
+    order = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["page", "order", "price"]
+        verbose_name = _("price")
+
+    def __str__(self) -> str:
+        return f"{self.label}: £{self.price}"
+
+    @property
+    def is_package(self) -> bool:
+        return self.sessions > 1
+
+    @property
+    def per_session(self) -> Decimal:
+        return (self.price / self.sessions).quantize(Decimal("0.01"))
+
+
+class ClinicPhoto(models.Model):
+    """A photo of the clinic for the public site. The first published one leads the home page;
+    all of them show on the clinic's page. With none, the site shows its own illustrations."""
+
+    image = PhotoField(
+        upload_to="public/clinic/",
+        help_text=_(
+            "A JPEG, PNG or WebP photo, up to 10 MB. It is re-saved for the web: location and "
+            "camera details are removed. Landscape photos look best."
+        ),
+    )
+    alt_text = models.CharField(
+        _("description"),
+        max_length=200,
+        help_text=_(
+            "What the photo shows, for people who cannot see it, e.g. “Our bright treatment "
+            "room with a padded couch”."
+        ),
+    )
+    caption = models.CharField(max_length=200, blank=True)
+    order = models.PositiveIntegerField(default=100)
+    is_published = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "-updated_at"]
+        verbose_name = _("clinic photo")
+
+    def __str__(self) -> str:
+        return self.alt_text

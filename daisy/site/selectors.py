@@ -4,9 +4,12 @@ treatments and clinic data from their apps' selectors."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from daisy.site.models import FaqEntry, PageSlug, SitePage, TreatmentPage
+from django.db.models import QuerySet
+
+from daisy.site.models import ClinicPhoto, FaqEntry, PageSlug, PriceOption, SitePage, TreatmentPage
 from daisy.treatments.selectors import treatment_get, treatment_list_public
 
 
@@ -21,8 +24,12 @@ def faq_list() -> list[FaqEntry]:
     return list(FaqEntry.objects.filter(is_published=True))
 
 
+def _pages() -> QuerySet[TreatmentPage]:
+    return TreatmentPage.objects.filter(is_published=True).prefetch_related("price_options")
+
+
 def treatment_page_get(slug: str) -> TreatmentPage | None:
-    return TreatmentPage.objects.filter(treatment_slug=slug, is_published=True).first()
+    return _pages().filter(treatment_slug=slug).first()
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,21 @@ class TreatmentInfo:
         return str(self.treatment.slug)
 
     @property
+    def prices(self) -> list[PriceOption]:
+        """The price list by area and package; empty when staff have not written one."""
+        return list(self.page.price_options.all()) if self.page else []
+
+    @property
+    def from_price(self) -> Decimal:
+        """The lowest price of one session, which the site shows as "from £…"."""
+        singles = [p.price for p in self.prices if not p.is_package]
+        return min(singles) if singles else self.treatment.price
+
+    @property
+    def has_price_range(self) -> bool:
+        return len({p.price for p in self.prices if not p.is_package}) > 1
+
+    @property
     def is_free(self) -> bool:
         return not self.treatment.price
 
@@ -48,7 +70,7 @@ def _minutes(treatment: Any) -> int:
 
 
 def treatment_info_list(*, bookable_only: bool = False) -> list[TreatmentInfo]:
-    pages = {p.treatment_slug: p for p in TreatmentPage.objects.filter(is_published=True)}
+    pages = {p.treatment_slug: p for p in _pages()}
     out = []
     for t in treatment_list_public():
         if bookable_only and not t.is_online_bookable:
@@ -61,3 +83,7 @@ def treatment_info_get(slug: str) -> TreatmentInfo:
     """Raises NotFound for an unknown or withdrawn treatment."""
     treatment = treatment_get(slug=slug)
     return TreatmentInfo(treatment, treatment_page_get(slug), _minutes(treatment))
+
+
+def clinic_photo_list() -> list[ClinicPhoto]:
+    return list(ClinicPhoto.objects.filter(is_published=True))

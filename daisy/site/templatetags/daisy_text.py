@@ -1,11 +1,13 @@
 """Staff-written text -> HTML: a blank line starts a paragraph, lines starting with "- " make a
-bulleted list. Everything is escaped: the admin is trusted with words, not markup."""
+bulleted list, a line starting with "## " is a heading (an h2 with an id, so a notice's sections
+can be linked to). Everything is escaped: the admin is trusted with words, not markup."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
 
 register = template.Library()
 
@@ -28,6 +30,10 @@ def blocks(text: str | None) -> SafeString:
         line = raw.strip()
         if not line:
             flush()
+        elif line.startswith("## "):
+            flush()
+            heading = line[3:].strip()
+            html.append(f'<h2 id="{escape(slugify(heading))}">{escape(heading)}</h2>')
         elif line.startswith("- "):
             if para:
                 flush()

@@ -8,7 +8,8 @@ from django.apps import apps
 
 @pytest.fixture
 def site_content() -> None:
-    """The site's seeded words (migration 0002). Tests on a transactional database need this:
-    the flush after each such test empties every table, migration data included."""
-    seed = importlib.import_module("daisy.site.migrations.0002_seed_content").seed
-    seed(apps, None)
+    """The site's seeded words and prices (migrations 0002 and 0004). Tests on a transactional
+    database need this: the flush after each such test empties every table, migration data
+    included."""
+    for name in ("0002_seed_content", "0004_seed_privacy_terms_prices"):
+        importlib.import_module(f"daisy.site.migrations.{name}").seed(apps, None)
