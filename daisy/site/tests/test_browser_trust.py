@@ -141,15 +141,28 @@ def test_the_phone_menu_opens_from_the_keyboard_without_javascript(browser, live
         close_page(page)
 
 
-def test_the_open_phone_menu_passes_axe(browser_page, live_url, clinic):
+def test_the_open_phone_menu_passes_axe_and_closes_as_people_expect(
+    browser_page, live_url, clinic
+):
     page = browser_page
     page.set_viewport_size(PHONE)
     page.goto(f"{live_url}/")
+    contact = page.get_by_role("link", name="Contact", exact=True)
     page.get_by_text("Menu", exact=True).click()
-    page.get_by_role("link", name="Contact", exact=True).wait_for()
+    contact.wait_for()
     assert_accessible(page)
-    page.get_by_text("Menu", exact=True).click()  # and it closes again
-    assert not page.get_by_role("link", name="Contact", exact=True).is_visible()
+    page.get_by_text("Menu", exact=True).click()  # the button closes it again
+    assert not contact.is_visible()
+    # With JavaScript, Escape closes it and gives the focus back to the Menu button...
+    page.get_by_text("Menu", exact=True).click()
+    contact.focus()
+    page.keyboard.press("Escape")
+    assert not contact.is_visible()
+    assert page.evaluate("document.activeElement.matches('summary.nav-menu-button')")
+    # ...and so does a tap outside the menu.
+    page.get_by_text("Menu", exact=True).click()
+    page.mouse.click(195, 800)  # below the open menu's panel
+    assert not contact.is_visible()
 
 
 def _signed_in(browser, live_url, viewport):  # type: ignore[no-untyped-def]
