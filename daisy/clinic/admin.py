@@ -35,6 +35,7 @@ from daisy.clinic.models import (
     TimeOff,
     WeeklyHours,
 )
+from daisy.lib.images import PhotoFilesAdminMixin
 
 _CHILD_MODELS: dict[str, type[Resource]] = {
     ResourceKind.SPECIALIST: Specialist,
@@ -285,7 +286,8 @@ class _ResourceChildAdmin(LocalTimeMixin, admin.ModelAdmin):
 
 
 @admin.register(Specialist)
-class SpecialistAdmin(_ResourceChildAdmin):
+class SpecialistAdmin(PhotoFilesAdminMixin, _ResourceChildAdmin):
+    photo_fields = ("photo",)
     list_display = ("name", "title", "user", "location_list", "skill_list", "is_active")
     list_filter = ("is_active", "locations", "skills")
     search_fields = ("name", "title", "user__username", "user__email")

@@ -20,7 +20,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -132,3 +132,40 @@ class PhotoField(models.FileField):
 
     def formfield(self, **kwargs: Any) -> Any:
         return super().formfield(**{"form_class": PhotoFormField, **kwargs})
+
+
+class PhotoFilesAdminMixin:
+    """For a ModelAdmin whose model has PhotoFields (named in `photo_fields`): a photo that is
+    replaced, cleared or deleted leaves the disk too. Otherwise its address would go on showing
+    it to anyone who kept the link, after staff took it down (a team member who left, say)."""
+
+    photo_fields: tuple[str, ...] = ()
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        old = {}
+        if change:
+            old = {f: form.initial.get(f) for f in self.photo_fields if f in form.changed_data}
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        for field, previous in old.items():
+            name = getattr(previous, "name", previous)
+            if name and name != getattr(obj, field).name:
+                _discard_on_commit(getattr(obj, field).storage, name)
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        files = [getattr(obj, f) for f in self.photo_fields]
+        super().delete_model(request, obj)  # type: ignore[misc]
+        for f in files:
+            if f:
+                _discard_on_commit(f.storage, f.name)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        files = [getattr(obj, f) for obj in queryset for f in self.photo_fields]
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        for f in files:
+            if f:
+                _discard_on_commit(f.storage, f.name)
+
+
+def _discard_on_commit(storage: Any, name: str) -> None:
+    # After the commit: a rolled-back change must not lose the photo it still points at.
+    transaction.on_commit(lambda: storage.delete(name))

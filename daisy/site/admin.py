@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from daisy.lib.images import PhotoFilesAdminMixin
 from daisy.site.models import ClinicPhoto, FaqEntry, PriceOption, SitePage, TreatmentPage
 
 
@@ -50,7 +51,8 @@ class FaqEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClinicPhoto)
-class ClinicPhotoAdmin(admin.ModelAdmin):
+class ClinicPhotoAdmin(PhotoFilesAdminMixin, admin.ModelAdmin):
+    photo_fields = ("image",)
     list_display = ["thumbnail", "alt_text", "order", "is_published", "updated_at"]
     list_display_links = ["thumbnail", "alt_text"]
     list_editable = ["order", "is_published"]

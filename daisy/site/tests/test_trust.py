@@ -308,6 +308,35 @@ def test_a_clinic_photo_uploaded_in_the_back_office_is_cleaned_and_shown(
     assert b"PhoneMaker" not in b"".join(served.streaming_content)
 
 
+def test_a_photo_taken_down_in_the_back_office_is_no_longer_served(
+    client, manager, clinic, media, django_capture_on_commit_callbacks
+):
+    def post(url, colour, **extra):
+        out = BytesIO()
+        Image.new("RGB", (90, 60), colour).save(out, "JPEG")
+        fields = {"alt_text": "Reception", "order": "10", "is_published": "on", **extra}
+        image = SimpleUploadedFile("p.jpg", out.getvalue(), "image/jpeg")
+        with django_capture_on_commit_callbacks(execute=True):
+            return manager.post(url, {"image": image, **fields})
+
+    assert post("/admin/site/clinicphoto/add/", (200, 100, 50)).status_code == 302
+    photo = ClinicPhoto.objects.get()
+    first_url = photo.image.url
+    assert client.get(first_url).status_code == 200
+    # Replaced: the new photo is served, the old one is gone.
+    assert post(f"/admin/site/clinicphoto/{photo.pk}/change/", (20, 90, 200)).status_code == 302
+    photo.refresh_from_db()
+    assert photo.image.url != first_url
+    assert client.get(first_url).status_code == 404
+    assert client.get(photo.image.url).status_code == 200
+    # Deleted: gone from the site and from the disk.
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(f"/admin/site/clinicphoto/{photo.pk}/delete/", {"post": "yes"})
+    assert not ClinicPhoto.objects.exists()
+    assert client.get(photo.image.url).status_code == 404
+    assert not [p for p in media.rglob("*") if p.is_file()]
+
+
 def test_the_back_office_refuses_a_file_that_is_not_a_photo(manager, clinic, media):
     response = manager.post(
         "/admin/site/clinicphoto/add/",
