@@ -141,9 +141,7 @@ def test_the_phone_menu_opens_from_the_keyboard_without_javascript(browser, live
         close_page(page)
 
 
-def test_the_open_phone_menu_passes_axe_and_closes_as_people_expect(
-    browser_page, live_url, clinic
-):
+def test_the_open_phone_menu_passes_axe_and_closes_as_people_expect(browser_page, live_url, clinic):
     page = browser_page
     page.set_viewport_size(PHONE)
     page.goto(f"{live_url}/")

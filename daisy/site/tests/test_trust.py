@@ -226,6 +226,16 @@ def test_a_treatment_page_is_described_by_its_own_summary(client, clinic):
     ).group(1)
 
 
+def test_a_long_description_is_shortened_without_breaking_a_character_apart(client, clinic):
+    sofia = clinic.specialists[0]
+    sofia.bio = "It's " * 60
+    sofia.save()
+    html = client.get(f"/specialists/{sofia.slug}/").content.decode()
+    description = re.search(r'<meta name="description" content="([^"]+)">', html).group(1)
+    shown = unescape(description)
+    assert shown.endswith("…") and len(shown) <= 200 and "&" not in shown
+
+
 def test_the_logo_favicon_and_social_card_are_served(client, clinic):
     for path, kind in [
         ("/static/daisy/img/logo.svg", "image/svg+xml"),
