@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import re
 import uuid
+from datetime import timedelta
 from html import unescape
 from io import BytesIO
 
@@ -22,7 +23,7 @@ from PIL import Image
 from daisy.accounts.models import Role, User
 from daisy.clinic.demo_profiles import PROFILES
 from daisy.clinic.models import Specialist
-from daisy.lib.testing import booking_now, make_clinic, make_specialist
+from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_specialist
 from daisy.site.models import ClinicPhoto, PriceOption, SitePage, TreatmentPage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
@@ -198,6 +199,26 @@ def test_privacy_is_linked_on_every_booking_step_that_asks_for_personal_or_healt
     for html in (details, check):
         form = html[html.index("<form") : html.index("</form>")]
         assert 'href="/privacy/"' in form and "How we look after your information" in form
+
+
+def test_the_check_in_form_after_a_session_links_to_the_privacy_notice(client, settings):
+    from daisy.scheduling.services import appointment_book
+    from daisy.site.tests.test_checkin_page import path_of
+
+    settings.DAISY_MESSAGE_ENQUEUE_TASK = False
+    c = make_clinic()
+    with time_machine.travel(at(MONDAY, 10) - timedelta(days=7), tick=False):
+        appt = appointment_book(
+            client=c.clients[0],
+            treatment=c.microneedling,
+            starts_at=at(MONDAY, 10),
+            booked_by=c.reception,
+            now=booking_now(),
+        ).appointment
+    with time_machine.travel(at(MONDAY, 10) + timedelta(hours=26), tick=False):
+        html = client.get(path_of(appt)).content.decode()
+    form = html[html.index('<form method="post"') : html.index("</form>")]
+    assert 'href="/privacy/"' in form
 
 
 # --- meta description and social tags ------------------------------------------------------
