@@ -99,7 +99,7 @@ class ProtocolStep(models.Model):
         max_length=200,
         help_text=_(
             'Reads as the start of a sentence: "Makeup is fine again" becomes "Makeup is fine '
-            'again from Thursday 10:30".'
+            'again from Thursday 10 January, 10:30 GMT".'
         ),
     )
     detail = models.TextField(blank=True)

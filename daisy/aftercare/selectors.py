@@ -214,7 +214,7 @@ def checkin_target_get(*, token: str, now: datetime) -> CheckInTarget:
 
 @dataclass(frozen=True)
 class AftercareLine:
-    text: str  # "No sauna, steam or swimming until Thursday 10:30"
+    text: str  # "No sauna, steam or swimming until Thursday 10 January, 10:30 GMT"
     detail: str
     is_restriction: bool
     source: str

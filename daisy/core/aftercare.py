@@ -1,5 +1,5 @@
 """Aftercare timelines: a treatment's pre-care and aftercare steps, anchored to one session and
-read in the location's local time ("Makeup is fine again from Thursday 10:30").
+read in the location's local time ("Makeup is fine again from Thursday 10 January, 10:30 GMT").
 
 Pure: no clock (`now` is a parameter), no settings, standard library only (DESIGN.md 1.2).
 
@@ -24,9 +24,6 @@ StepKind = Literal["pre", "post"]
 PRE: StepKind = "pre"
 POST: StepKind = "post"
 DAY = timedelta(days=1)
-# A moment within this many days of the session is named by its weekday alone ("Thursday"):
-# within a week either side of the session a weekday is unambiguous.
-WEEKDAY_ONLY_WITHIN_DAYS = 6
 # English names, fixed: strftime's %A and %B follow the process locale, and these phrases must
 # not change with the machine they are built on (translation happens at the edges).
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -152,19 +149,19 @@ def shift_local(moment: datetime, offset: timedelta, tz: tzinfo) -> datetime:
     return moved
 
 
-def describe(moment: datetime, *, session: datetime, name_zone: bool = False) -> str:
-    """'Thursday 10:30' within a week of the session, 'Thursday 17 January 10:30' beyond it.
-    The zone's abbreviation is added when asked, or when the clocks changed between the session
-    and this moment ('Sunday 10:00 BST'), so a reader never wonders which hour is meant."""
+def describe(moment: datetime, *, session: datetime, name_zone: bool = True) -> str:
+    """'Thursday 25 March, 09:00 GMT': always the date, never a bare weekday, which a reader
+    takes as this week's whatever the session's date (issue 12: "pause aspirin from Thursday"
+    read in early March for a late-March session). The year is added when it is not the
+    session's ('Monday 30 December 2030, 10:00 GMT' before a January session). The zone's
+    abbreviation is always named, so a reader never wonders which hour is meant, also across a
+    clock change; `name_zone` is kept for callers and no longer changes anything."""
+    del name_zone
     local = moment.astimezone(session.tzinfo)
-    days = abs((local.date() - session.date()).days)
-    day = WEEKDAYS[local.weekday()]
-    if days > WEEKDAY_ONLY_WITHIN_DAYS:
-        day += f" {local.day} {MONTHS[local.month - 1]}"
-    text = f"{day} {local:%H:%M}"
-    if name_zone or local.utcoffset() != session.utcoffset():
-        text += f" {local.tzname()}"
-    return text
+    day = f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]}"
+    if local.year != session.year:
+        day += f" {local.year}"
+    return f"{day}, {local:%H:%M} {local.tzname()}"
 
 
 def describe_appointment(moment: datetime, tz: tzinfo, zone_name: str = "") -> str:

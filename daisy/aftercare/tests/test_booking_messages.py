@@ -204,7 +204,7 @@ def test_24h_before_across_fall_back_and_aftercare_after_a_change() -> None:
     )
     confirmed = next(m for m in pending(appt) if m.template == "appointment/confirmed")
     after = [line["text"] for line in confirmed.context["aftercare"]]
-    assert "from Sunday 10:00 GMT" in next(t for t in after if t.startswith("A gentle"))
+    assert "from Sunday 27 October, 10:00 GMT" in next(t for t in after if t.startswith("A gentle"))
     assert confirmed.context["when"] == "Saturday 26 October 2030, 10:00 BST (Europe/London)"
 
 
@@ -412,10 +412,11 @@ def test_the_confirmation_email_as_sent(settings: Any) -> None:
         == "Booked: Micro-needling on Monday 7 January 2030, 10:00 GMT (Europe/London)"
     )
     assert "Before your appointment" in email.body and "After your appointment" in email.body
-    assert "Stop topical retinoids from Monday 31 December 10:00 until your appointment" in (
-        email.body
+    assert (
+        "Stop topical retinoids from Monday 31 December 2029, 10:00 GMT until your appointment"
+        in (email.body)
     )
-    assert "makeup are fine again from Tuesday 10:00" in email.body
+    assert "makeup are fine again from Tuesday 8 January, 10:00 GMT" in email.body
     assert "General advice: Drinking enough water" in email.body
     [(html, mimetype)] = email.alternatives
     assert mimetype == "text/html" and "<li>Stop topical retinoids" in html

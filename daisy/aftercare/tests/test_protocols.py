@@ -134,7 +134,7 @@ def test_the_timeline_and_today_for_an_appointment() -> None:
     today = aftercare_today_for_appointment(appt, now=at(MONDAY + D, 12))
     phrases = [t.phrase for t in today]
     assert any(p.startswith("A gentle cleanser, mineral sunscreen") for p in phrases)
-    assert any("until Thursday 10:00" in p for p in phrases)
+    assert any("until Thursday 10 January, 10:00 GMT" in p for p in phrases)
 
 
 # --- the admin --------------------------------------------------------------------------------

@@ -44,14 +44,17 @@ def test_the_day_after_a_session() -> None:
     assert today.session_when == "Monday 7 January 2030, 10:00 GMT (Europe/London)"
     assert today.zone == "Europe/London"
     avoid = texts(today.avoid)
-    assert "Strictly avoid the sun from now until Tuesday 10:00" in avoid
-    assert any(t.startswith("No sweaty exercise") and "until Thursday 10:00" in t for t in avoid)
+    assert "Strictly avoid the sun from now until Tuesday 8 January, 10:00 GMT" in avoid
+    assert any(
+        t.startswith("No sweaty exercise") and "until Thursday 10 January, 10:00 GMT" in t
+        for t in avoid
+    )
     # Makeup is fine again later today, at the session's clock time; daily SPF starts.
     assert set(texts(today.allowed)) == {
         "A gentle cleanser, mineral sunscreen (SPF 30+) and makeup are fine again from "
-        "Tuesday 10:00",
-        "Broad-spectrum SPF 30+ every day and as little sun as you can from Tuesday 10:00 "
-        "until Monday 21 January 10:00",
+        "Tuesday 8 January, 10:00 GMT",
+        "Broad-spectrum SPF 30+ every day and as little sun as you can from Tuesday 8 January, "
+        "10:00 GMT until Monday 21 January, 10:00 GMT",
     }
     assert all(line.source.startswith("DOMAIN.md 4.2") for line in today.avoid)
     # The printable timeline has every step, pre-care included, with dates, never "now".
@@ -75,7 +78,7 @@ def test_local_day_across_the_clocks_going_forward() -> None:
     book(clinic, at(sunday_change - D, 10))
     today = aftercare_today_for_client(clinic.clients[0], at(sunday_change, 9))
     assert today is not None
-    assert "Strictly avoid the sun from now until Sunday 10:00 BST" in texts(today.avoid)
+    assert "Strictly avoid the sun from now until Sunday 31 March, 10:00 BST" in texts(today.avoid)
 
 
 def test_the_most_recent_session_that_has_started_counts() -> None:

@@ -146,15 +146,19 @@ def by_title(items: list, title: str):  # type: ignore[no-untyped-def, type-arg]
 def test_the_timeline_reads_in_local_time() -> None:
     session = local(2030, 1, 9, 10, 30)  # Wednesday
     items = timeline(session_start=session, steps=PROTOCOL, tz=LONDON)
-    assert by_title(items, MAKEUP.title).phrase == "Makeup is fine again from Thursday 10:30"
+    assert (
+        by_title(items, MAKEUP.title).phrase
+        == "Makeup is fine again from Thursday 10 January, 10:30 GMT"
+    )
     assert by_title(items, EXERCISE.title).phrase == (
-        "No sweaty exercise, sauna or swimming from your appointment until Saturday 10:30"
+        "No sweaty exercise, sauna or swimming from your appointment until "
+        "Saturday 12 January, 10:30 GMT"
     )
     assert by_title(items, RETINOIDS.title).phrase == (
-        "Stop topical retinoids from Wednesday 2 January 10:30 until your appointment"
+        "Stop topical retinoids from Wednesday 2 January, 10:30 GMT until your appointment"
     )
     assert by_title(items, ROUTINE.title).phrase == (
-        "Back to your usual routine from Wednesday 16 January 10:30"
+        "Back to your usual routine from Wednesday 16 January, 10:30 GMT"
     )
     makeup = by_title(items, MAKEUP.title)
     assert makeup.starts_at == local(2030, 1, 10, 10, 30) and makeup.ends_at is None
@@ -181,17 +185,17 @@ def test_a_dst_change_inside_the_timeline_keeps_local_times_right() -> None:
     items = timeline(session_start=session, steps=PROTOCOL, tz=LONDON)
     makeup = by_title(items, MAKEUP.title)
     assert makeup.starts_at == local(2030, 3, 30, 10)  # Saturday, still GMT
-    assert makeup.phrase == "Makeup is fine again from Saturday 10:00"
+    assert makeup.phrase == "Makeup is fine again from Saturday 30 March, 10:00 GMT"
     exercise = by_title(items, EXERCISE.title)
     assert exercise.ends_at == local(2030, 4, 1, 10)  # Monday 10:00 BST, not 11:00
     assert exercise.ends_at.utcoffset() == H
-    # The zone is named where the clocks have changed since the session.
-    assert exercise.phrase.endswith("until Monday 10:00 BST")
+    # The zone is named, so the change of clocks since the session shows.
+    assert exercise.phrase.endswith("until Monday 1 April, 10:00 BST")
     routine = by_title(items, ROUTINE.title)
-    assert routine.starts_at.hour == 10 and routine.phrase.endswith("5 April 10:00 BST")
+    assert routine.starts_at.hour == 10 and routine.phrase.endswith("Friday 5 April, 10:00 BST")
     retinoids = by_title(items, RETINOIDS.title)
     assert retinoids.starts_at == local(2030, 3, 22, 10)
-    assert "GMT" not in retinoids.phrase
+    assert "Friday 22 March, 10:00 GMT" in retinoids.phrase
 
 
 def test_a_step_already_under_way_reads_from_now() -> None:
@@ -202,28 +206,36 @@ def test_a_step_already_under_way_reads_from_now() -> None:
         "Stop topical retinoids from now until your appointment"
     )
     assert by_title(items, NO_SUN.title).phrase == (
-        "No sun exposure from Tuesday 10:30 until your appointment"
+        "No sun exposure from Tuesday 8 January, 10:30 GMT until your appointment"
     )
 
 
 def test_the_zone_can_always_be_named() -> None:
     session = local(2030, 1, 9, 10, 30)
     items = timeline(session_start=session, steps=[MAKEUP], tz=LONDON, name_zone=True)
-    assert items[0].phrase == "Makeup is fine again from Thursday 10:30 GMT"
+    assert items[0].phrase == "Makeup is fine again from Thursday 10 January, 10:30 GMT"
 
 
 def test_times_follow_the_locations_zone_not_the_input_offset() -> None:
     session = datetime(2030, 1, 9, 15, 30, tzinfo=UTC)  # 10:30 in New York
     [makeup] = timeline(session_start=session, steps=[MAKEUP], tz=NEW_YORK)
-    assert makeup.phrase == "Makeup is fine again from Thursday 10:30"
+    assert makeup.phrase == "Makeup is fine again from Thursday 10 January, 10:30 EST"
     assert makeup.starts_at.tzinfo is NEW_YORK
 
 
-def test_describe_uses_the_weekday_within_a_week_and_the_date_beyond() -> None:
+def test_describe_always_names_the_date_and_the_zone_never_a_bare_weekday() -> None:
+    # Issue 12: "pause aspirin from Thursday 09:00" for a late-March session reads as this week.
     session = local(2030, 1, 9, 10, 30)
-    assert describe(local(2030, 1, 15, 9), session=session) == "Tuesday 09:00"
-    assert describe(local(2030, 1, 16, 9), session=session) == "Wednesday 16 January 09:00"
-    assert describe(local(2030, 1, 2, 9), session=session) == "Wednesday 2 January 09:00"
+    assert describe(local(2030, 1, 8, 9), session=session) == "Tuesday 8 January, 09:00 GMT"
+    assert describe(local(2030, 1, 16, 9), session=session) == "Wednesday 16 January, 09:00 GMT"
+    assert describe(local(2030, 7, 2, 9), session=session) == "Tuesday 2 July, 09:00 BST"
+
+
+def test_describe_adds_the_year_when_it_is_not_the_sessions() -> None:
+    session = local(2031, 1, 6, 10)
+    assert describe(local(2030, 12, 30, 10), session=session) == (
+        "Monday 30 December 2030, 10:00 GMT"
+    )
 
 
 def test_the_appointment_is_described_with_its_date_and_zone() -> None:
