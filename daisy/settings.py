@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from daisy.env import env_bool, env_int, env_list, env_str
+from daisy.env import env_bool, env_int, env_list, env_str, public_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DAISY_VAR_DIR", str(BASE_DIR / "var")))
@@ -288,8 +288,10 @@ DAISY_TWILIO_MESSAGING_SERVICE_SID = env_str("DAISY_TWILIO_MESSAGING_SERVICE_SID
 # --- end of message delivery ------------------------------------------------------------------
 
 # --- Booking, aftercare and check-in messages (issue 6; owned by daisy/aftercare) -------------
-# Where the site is reached from outside: links in emails (check-in forms) start with it.
-DAISY_PUBLIC_URL = env_str("DAISY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Where the site is reached from outside: every link in an email, a text message or a calendar
+# file starts with it. Unset: derived from PORT and HOST (daisy.env.public_url), so
+# `PORT=8080 make demo` links to 8080. Set it in production (https://clinic.example).
+DAISY_PUBLIC_URL = public_url()
 # Reminders this many hours before an appointment, counted in the location's local time ("24"
 # is the same clock time the day before, across DST changes). Email always; SMS as well for the
 # hours in DAISY_SMS_REMINDER_HOURS when the client has a phone number.

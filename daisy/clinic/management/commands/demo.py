@@ -11,6 +11,17 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from daisy.clinic.demo import DEMO_CLIENT_EMAIL, DEMO_PASSWORD, STAFF_USERS
+from daisy.env import public_url
+
+
+def demo_environment(environ: Any, *, port: str) -> dict[str, str]:
+    """The web server's and the worker's environment: both build links from the same public
+    address, the port the demo serves on unless DAISY_PUBLIC_URL says otherwise. The worker
+    renders the emails, so it must know the port as well as the server does."""
+    env = dict(environ)
+    env["PORT"] = port
+    env["DAISY_PUBLIC_URL"] = public_url(env)
+    return env
 
 
 class Command(BaseCommand):
@@ -26,9 +37,10 @@ class Command(BaseCommand):
             return
         port = os.environ.get("PORT", "8000")
         daisy = [sys.executable, "-m", "daisy"]
+        env = demo_environment(os.environ, port=port)
         procs = [
-            subprocess.Popen([*daisy, "serve", "--port", port]),
-            subprocess.Popen([*daisy, "worker"]),
+            subprocess.Popen([*daisy, "serve", "--port", port], env=env),
+            subprocess.Popen([*daisy, "worker"], env=env),
         ]
         base = f"http://127.0.0.1:{port}"
         self.stdout.write(
@@ -38,6 +50,7 @@ class Command(BaseCommand):
             f"  API docs:      {base}/api/v1/docs\n"
             f"  Staff logins:  {', '.join(STAFF_USERS)} (password: {DEMO_PASSWORD})\n"
             f"  Client portal: {base}/portal/ as {DEMO_CLIENT_EMAIL} (password: {DEMO_PASSWORD})\n"
+            f"  Email links:   {env['DAISY_PUBLIC_URL']}/ (DAISY_PUBLIC_URL)\n"
         )
         try:
             while all(p.poll() is None for p in procs):
