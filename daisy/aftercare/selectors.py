@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from daisy.aftercare import ics
 from daisy.aftercare.models import CalendarFeed, CheckIn, Protocol, ProtocolStep, checkin_offsets
+from daisy.clinic.selectors import location_opening_at
 from daisy.core import aftercare as core
 from daisy.core import checkins as checkins_core
 from daisy.lib.errors import NotFound
@@ -322,5 +323,59 @@ def calendar_feed_ics(*, token: str, now: datetime) -> str:
 EMERGENCY_NUMBERS = {"GB": "999", "IE": "112", "US": "911", "CA": "911", "AU": "000", "NZ": "111"}
 
 
+# The out-of-hours medical advice line by country, for a red flag while the clinic is closed;
+# a location's own fields (clinic.Location.out_of_hours_*) come first.
+OUT_OF_HOURS_LINES = {"GB": ("NHS 111", "111")}
+
+
 def emergency_number(country: str) -> str:
     return EMERGENCY_NUMBERS.get((country or "").upper(), "112")
+
+
+@dataclass(frozen=True)
+class UrgentContacts:
+    """Whom a client with a warning sign can call at one moment: the clinic while it is open
+    (else when it opens again, worded with its date), the out-of-hours line while it is closed,
+    and the emergency number. Phone numbers as the clinic wrote them; templates turn them into
+    `tel:` links (daisy_phone)."""
+
+    clinic_phone: str
+    is_open: bool
+    opens_again: str  # "Monday 8 March, 09:00 GMT"; empty while open or not within 2 weeks
+    closes_at: str  # "17:30" while open, else empty
+    out_of_hours_name: str
+    out_of_hours_phone: str
+    emergency_number: str
+
+
+def urgent_numbers(location: Any) -> tuple[str, str, str]:
+    """(out-of-hours name, its phone, emergency number) for a location: its own, else its
+    country's (OUT_OF_HOURS_LINES, EMERGENCY_NUMBERS)."""
+    country = (location.country or "").upper()
+    name = (location.out_of_hours_name or "").strip()
+    phone = (location.out_of_hours_phone or "").strip()
+    if not name and not phone:
+        name, phone = OUT_OF_HOURS_LINES.get(country, ("", ""))
+    emergency = (location.emergency_number or "").strip() or emergency_number(country)
+    return name or phone, phone, emergency
+
+
+def urgent_contacts(location: Any, now: datetime) -> UrgentContacts:
+    opening = location_opening_at(location, now)
+    tz = location.tz
+    name, phone, emergency = urgent_numbers(location)
+    return UrgentContacts(
+        clinic_phone=location.phone or "",
+        is_open=opening.is_open and bool(location.phone),
+        opens_again=(
+            core.describe(opening.opens_at, session=now.astimezone(tz))
+            if opening.opens_at is not None
+            else ""
+        ),
+        closes_at=(
+            f"{opening.closes_at.astimezone(tz):%H:%M}" if opening.closes_at is not None else ""
+        ),
+        out_of_hours_name=name,
+        out_of_hours_phone=phone,
+        emergency_number=emergency,
+    )

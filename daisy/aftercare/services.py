@@ -51,6 +51,8 @@ from daisy.aftercare.selectors import (
     ProtocolData,
     checkin_target_get,
     protocol_get_for_treatment,
+    urgent_contacts,
+    urgent_numbers,
 )
 from daisy.audit.services import audit_record
 from daisy.clients.services import client_hold_clear, client_hold_place
@@ -268,6 +270,7 @@ def _plan(appointment: Any, *, now: datetime, version: int) -> _Plan:
 def _context(plan: _Plan) -> dict[str, Any]:
     appt = plan.appointment
     location = appt.location
+    out_of_hours_name, out_of_hours_phone, emergency = urgent_numbers(location)
     return {
         "name": appt.client.first_name,
         "treatment": appt.treatment.name,
@@ -276,6 +279,10 @@ def _context(plan: _Plan) -> dict[str, Any]:
         "location_phone": location.phone,
         "when": core.describe_appointment(appt.starts_at, plan.tz, location.time_zone),
         "zone": location.time_zone,
+        # Where a warning sign goes while the clinic is closed, and emergencies (per location).
+        "out_of_hours_name": out_of_hours_name,
+        "out_of_hours_phone": out_of_hours_phone,
+        "emergency_number": emergency,
     }
 
 
@@ -523,6 +530,16 @@ def appointment_cancellation_schedule(
 # --- check-ins and red flags (DOMAIN.md 5.1, 5.2) -----------------------------------------------
 
 T_ALERT = "aftercare/alert"
+# What the clinic does about each warning sign, for the staff alert email (the clinical basis
+# of each is cited in daisy/core/checkins.py; a reader gets the action, not a document row).
+ALERT_ACTION = {
+    "toxicity": "emergency protocol: remove the anaesthetic, emergency services",
+    "infection": "same-day clinician review",
+    "hsv": "same-day prescriber contact (antiviral)",
+    "redness_persisting": "clinician review",
+    "papules_persisting": "clinician review; consider a dermatology referral",
+    "pih": "clinician review; strict sun protection",
+}
 ALERT_SUMMARY = {
     "toxicity": "symptoms of numbing-cream toxicity",
     "infection": "signs of infection",
@@ -652,6 +669,8 @@ def _alert_notify(
     appointment = checkin.appointment
     location = appointment.location
     tz = location.tz
+    # What the client was told depends on whether the clinic was open when they answered.
+    contacts = urgent_contacts(location, checkin.submitted_at)
     upcoming = [
         core.describe_appointment(a.starts_at, tz, location.time_zone)
         for a in appointment_list(client_id=appointment.client_id, status="booked").filter(
@@ -667,10 +686,17 @@ def _alert_notify(
         "treatment": appointment.treatment.name,
         "session": core.describe_appointment(appointment.starts_at, tz, location.time_zone),
         "answered": core.describe_appointment(checkin.submitted_at, tz, location.time_zone),
-        "flags": [{"summary": ALERT_SUMMARY[f.code], "source": f.source} for f in evaluation.flags],
+        "flags": [
+            {"summary": ALERT_SUMMARY.get(f.code, f.code), "action": ALERT_ACTION.get(f.code, "")}
+            for f in evaluation.flags
+        ],
         "notes": checkin.notes,
         "held": upcoming,
         "location": location.name,
+        "clinic_open": contacts.is_open,
+        "opens_again": contacts.opens_again,
+        "out_of_hours_name": contacts.out_of_hours_name,
+        "emergency_number": contacts.emergency_number,
         "link": f"{settings.DAISY_PUBLIC_URL}/admin/aftercare/alert/{alert.pk}/change/",
     }
     recipients: dict[str, str] = {}

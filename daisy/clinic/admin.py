@@ -179,6 +179,17 @@ class LocationAdmin(admin.ModelAdmin):
             },
         ),
         (
+            _("Out of hours and emergencies"),
+            {
+                "fields": (("out_of_hours_name", "out_of_hours_phone"), "emergency_number"),
+                "description": _(
+                    "What a client who reports a warning sign after a session is told to call "
+                    "while the clinic is closed, and the emergency number. Shown on the check-in "
+                    "page and in messages, as links that dial."
+                ),
+            },
+        ),
+        (
             _("Quiet hours for text messages"),
             {
                 "fields": (("quiet_hours_start", "quiet_hours_end"),),

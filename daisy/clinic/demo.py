@@ -188,6 +188,9 @@ def _clinic() -> Location:
         phone="+44 20 7946 0321",
         email="hello@daisy.example",
         time_zone="Europe/London",
+        out_of_hours_name="NHS 111",
+        out_of_hours_phone="111",
+        emergency_number="999",
     )
     for weekday in range(5):
         WeeklyHours.objects.create(

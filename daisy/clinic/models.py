@@ -51,6 +51,31 @@ class Location(PublicModel):
         default=datetime.time(8, 0), help_text=_("...until this local time.")
     )
 
+    # Where a client with a red flag after a session turns when the clinic is closed (a check-in
+    # at 03:28 on a Sunday), and the emergency number. Empty: the country's usual ones
+    # (aftercare.selectors.urgent_contacts), NHS 111 and 999 in the UK.
+    out_of_hours_name = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text=_(
+            "The out-of-hours medical advice service clients are sent to when the clinic is "
+            'closed, e.g. "NHS 111". Empty: the usual one for the country (NHS 111 in the UK).'
+        ),
+    )
+    out_of_hours_phone = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=_('Its phone number, e.g. "111". Empty: the usual one for the country.'),
+    )
+    emergency_number = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text=_(
+            "The emergency services number, e.g. 999 (UK), 911 (US and Canada), 112 (EU). "
+            "Empty: the usual one for the country."
+        ),
+    )
+
     class Meta:
         ordering = ["name"]
 

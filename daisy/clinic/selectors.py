@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from daisy.clinic.models import Location, Specialist, Weekday, WeeklyHours
+from daisy.clinic.models import Closure, DateOverride, Location, Specialist, Weekday, WeeklyHours
+from daisy.core.calendars import DayHours, open_intervals
 from daisy.lib.errors import NotFound
+
+# How far ahead "when does the clinic open again" looks: past a fortnight's closure the answer
+# is "not soon", and the client is sent elsewhere anyway.
+OPENING_LOOKAHEAD_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -65,3 +70,57 @@ def specialist_get_public(slug: str) -> Specialist:
     if not slug or specialist is None:
         raise NotFound("That specialist is not on our team.", fields={"slug": "unknown"})
     return specialist
+
+
+@dataclass(frozen=True)
+class Opening:
+    """Whether a location is open at one moment, and when it next opens (None: not within
+    OPENING_LOOKAHEAD_DAYS). `closes_at`: when the current opening ends (open only)."""
+
+    is_open: bool
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+def location_opening_at(location: Location, moment: datetime) -> Opening:
+    """The location's own opening hours (not a resource's) at `moment`, with its date overrides
+    and closures, read in its zone (core.calendars: DST-correct)."""
+    tz = location.tz
+    start_on: date = moment.astimezone(tz).date() - timedelta(days=1)
+    end_on = start_on + timedelta(days=OPENING_LOOKAHEAD_DAYS + 1)
+    weekly: dict[int, list[DayHours]] = {}
+    for row in WeeklyHours.objects.filter(location=location, resource__isnull=True):
+        weekly.setdefault(row.weekday, []).append(DayHours(row.opens_at, row.closes_at))
+    overrides: dict[date, list[DayHours]] = {}
+    for o in DateOverride.objects.filter(
+        location=location, resource__isnull=True, on__range=(start_on, end_on)
+    ):
+        day = overrides.setdefault(o.on, [])
+        if not o.is_closed and o.opens_at is not None and o.closes_at is not None:
+            day.append(DayHours(o.opens_at, o.closes_at))
+    closed = set(
+        Closure.objects.filter(
+            Q(location=location) | Q(location__isnull=True), on__range=(start_on, end_on)
+        ).values_list("on", flat=True)
+    )
+    # A closed override wins over the open rows of the same date.
+    closed |= {
+        o.on
+        for o in DateOverride.objects.filter(
+            location=location, resource__isnull=True, is_closed=True, on__range=(start_on, end_on)
+        )
+    }
+    spans = open_intervals(
+        tz=tz,
+        start_on=start_on,
+        end_on=end_on,
+        weekly=weekly,
+        overrides=overrides,
+        closed_on=closed,
+    )
+    for span in spans:
+        if span.start <= moment < span.end:
+            return Opening(True, None, span.end)
+        if span.start > moment:
+            return Opening(False, span.start, None)
+    return Opening(False, None, None)

@@ -8,13 +8,15 @@ place gets a kind page with a 4xx status, never a 500."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from daisy.aftercare.forms import TOXICITY_LABELS, CheckInForm
-from daisy.aftercare.selectors import CheckInTarget, checkin_target_get, emergency_number
+from daisy.aftercare.selectors import CheckInTarget, checkin_target_get, urgent_contacts
 from daisy.aftercare.services import checkin_record
 from daisy.lib.errors import NotFound
 
@@ -44,14 +46,18 @@ def _unavailable(request: HttpRequest, exc: NotFound) -> HttpResponse:
     )
 
 
-def _context(target: CheckInTarget) -> dict[str, object]:
+def _context(target: CheckInTarget, now: datetime) -> dict[str, object]:
     location = target.location
+    # Whom to call is decided when the page is read: "call the clinic today" only while it
+    # is open; the out-of-hours line while it is closed (a check-in at 03:28 on a Sunday).
+    contacts = urgent_contacts(location, now)
     return {
         "appointment": target.appointment,
         "treatment": target.appointment.treatment.name,
         "when": target.when,
         "location": location,
-        "emergency_number": emergency_number(location.country),
+        "contacts": contacts,
+        "emergency_number": contacts.emergency_number,
     }
 
 
@@ -69,7 +75,7 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
                 request,
                 "site/checkin/answered.html",
                 {
-                    **_context(target),
+                    **_context(target, now),
                     "checkin": answers,
                     "toxicity": [TOXICITY_LABELS[c] for c in answers.toxicity or ()],
                     "just_sent": request.GET.get("sent") == "1",
@@ -85,5 +91,10 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(f"{request.path}?sent=1")
     status = 400 if request.method == "POST" else 200
     return _private(
-        render(request, "site/checkin/form.html", {**_context(target), "form": form}, status=status)
+        render(
+            request,
+            "site/checkin/form.html",
+            {**_context(target, now), "form": form},
+            status=status,
+        )
     )

@@ -131,7 +131,10 @@ def test_red_flag_alerts_specialist_and_clinic_by_email_and_holds_the_next_sessi
     text = mail.get_body(preferencelist=("plain",)).get_content()
     html = mail.get_body(preferencelist=("html",)).get_content()
     for body in (text, html):
-        assert "signs of infection (DOMAIN.md 5.1 row Infection)" in body
+        # The sign and what the clinic does about it; no internal document reference.
+        assert "signs of infection: same-day clinician review" in body
+        assert "DOMAIN.md" not in body
+        assert "told to call the clinic today" in body  # Tuesday 12:00: the clinic is open
         assert "Hot and spreading." in body
         assert "Monday 4 February 2030, 10:00 GMT" in body  # the held session is named
         assert f"/admin/aftercare/alert/{alert.pk}/change/" in body

@@ -74,7 +74,8 @@ def test_get_shows_the_form_without_login(
     assert "Monday 7 January 2030, 10:00 GMT (Europe/London)" in page
     for question in ("Is the treated skin red?", "blisters or cold sores", "fever"):
         assert question in page
-    assert "Call 999 now" in page  # the emergency line, before any question
+    # The emergency line, before any question, as a number that dials.
+    assert 'Call <a href="tel:999">999</a> now' in page
     assert response["Cache-Control"] == "no-store"
     assert response["Referrer-Policy"] == "same-origin"
     assert '<form method="post"' in page  # a plain form: no JavaScript needed
@@ -98,7 +99,9 @@ def test_red_flag_answers_tell_the_client_what_to_do_now(
     response = client.post(path_of(appt), {**CALM, "hot_or_weeping": "True"}, follow=True)
     page = response.content.decode()
     assert "Please call the clinic today" in page
-    assert "+442071234567" in page
+    # Tuesday 12:00: the clinic is open (Mon-Sat 09-19), and its number dials.
+    assert '<a href="tel:+442071234567">+442071234567</a>' in page
+    assert "we are open until 19:00 today" in page
     assert "your next session waits" in page
     assert Alert.objects.get().severity == "urgent"
 
@@ -108,7 +111,7 @@ def test_toxicity_symptoms_say_call_emergency_services(
 ) -> None:
     response = client.post(path_of(appt, "72h"), {**CALM, "toxicity": ["breathing"]}, follow=True)
     page = response.content.decode()
-    assert "Call 999 now" in page and "call emergency services now" in page
+    assert 'Call <a href="tel:999">999</a> now' in page and "call emergency services now" in page
     assert Alert.objects.get().severity == "emergency"
 
 
@@ -186,3 +189,51 @@ def test_a_cancelled_session_has_no_check_in(
     response = client.get(url)
     assert response.status_code == 410
     assert "did not take place" in response.content.decode()
+
+
+def test_a_red_flag_at_0328_on_a_sunday_sends_the_client_out_of_hours_not_to_the_clinic(
+    client: HttpClient, appt: Any
+) -> None:
+    # Issue 12: "call the clinic today" at 03:28 on a Sunday, while the clinic is closed.
+    sunday = at(MONDAY + timedelta(days=6), 3, 28)  # Sunday 13 January 2030, 03:28 GMT
+    with time_machine.travel(sunday, tick=False):
+        response = client.post(
+            path_of(appt, "72h"), {**CALM, "hot_or_weeping": "True"}, follow=True
+        )
+    page = response.content.decode()
+    assert Alert.objects.get().severity == "urgent"
+    assert "call the clinic today" not in page.lower()
+    assert "The clinic is closed now: call NHS 111" in page
+    assert "The clinic opens again on Monday 14 January, 09:00 GMT." in page
+    assert 'call NHS 111 on <a href="tel:111">111</a> now' in page
+    assert 'Then call us on <a href="tel:+442071234567">+442071234567</a> when we open.' in page
+    assert 'If you feel very unwell, call <a href="tel:999">999</a>.' in page
+
+
+def test_the_locations_own_out_of_hours_and_emergency_numbers_are_used(
+    client: HttpClient,
+) -> None:
+    clinic = make_clinic(
+        phone="+1 212 555 0100",
+        country="US",
+        time_zone="America/New_York",
+        out_of_hours_name="the on-call nurse",
+        out_of_hours_phone="+1 212 555 0199",
+    )
+    with time_machine.travel(at(MONDAY, 10) - timedelta(days=7), tick=False):
+        appointment = appointment_book(
+            client=clinic.clients[0],
+            treatment=clinic.microneedling,
+            starts_at=at(MONDAY, 15),  # 10:00 in New York
+            booked_by=clinic.reception,
+            now=booking_now(),
+        ).appointment
+    # Saturday 12 January 2030, 22:00 in New York: closed (Mon-Sat 09-19 local).
+    with time_machine.travel(at(MONDAY + timedelta(days=6), 3), tick=False):
+        url = path_of(appointment, "72h")
+        form = client.get(url).content.decode()
+        assert 'Call <a href="tel:911">911</a> now' in form
+        page = client.post(url, {**CALM, "blisters": "True"}, follow=True).content.decode()
+    assert "The clinic is closed now: call the on-call nurse" in page
+    assert '<a href="tel:+12125550199">+1 212 555 0199</a>' in page
+    assert "Monday 14 January, 09:00 EST" in page
