@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from daisy.accounts.models import EmailToken, EmailTokenPurpose, Role, User
@@ -145,6 +146,10 @@ def staff_user_create(
 VERIFY_MAX_AGE = timedelta(days=3)
 SIGN_IN_LINK_MAX_AGE = timedelta(minutes=15)
 PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
+# A "manage your booking" link in a booking message: one use, until the booking's time (so
+# the link in a confirmation works when the client wants to move it), within these bounds.
+MANAGE_LINK_MIN_AGE = timedelta(days=1)
+MANAGE_LINK_MAX_AGE = timedelta(days=90)
 # At most this many sign-in or reset emails per address per window: a stranger typing someone's
 # address cannot flood their inbox.
 MAX_TOKENS_PER_WINDOW = 3
@@ -238,16 +243,40 @@ def email_verification_send(*, user: User, now: datetime, client: Client | None 
         kind="verify",
         key=str(int(now.timestamp())),
         subject=str(_("Please confirm your email address")),
-        paragraphs=[
-            str(_("Thank you for creating your account with us.")),
-            str(
-                _(
-                    "Please confirm that this is your email address by following the link "
-                    "below. It works for 3 days."
-                )
-            ),
-            str(_("If you did not ask for an account, you can ignore this email.")),
-        ],
+        paragraphs=(
+            [
+                str(_("Thank you for creating your account with us.")),
+                str(
+                    _(
+                        "Please confirm that this is your email address by following the link "
+                        "below. It works for 3 days."
+                    )
+                ),
+                str(_("If you did not ask for an account, you can ignore this email.")),
+            ]
+            if user.has_usable_password()
+            else [
+                # A guest who booked without a password: say how they get back in.
+                str(
+                    _("Thank you for booking with us. Your booking confirmation comes separately.")
+                ),
+                str(
+                    _(
+                        "Please confirm that this is your email address by following the link "
+                        "below (it works for 3 days). The page it opens lets you choose a "
+                        "password, or sign in with a link we email you, to see, move or cancel "
+                        "your booking online."
+                    )
+                ),
+                str(
+                    _(
+                        "The “Manage your booking” link in your confirmation signs you in "
+                        "straight away, and offers a password too."
+                    )
+                ),
+                str(_("If you did not book with us, you can ignore this email.")),
+            ]
+        ),
         link=_link("accounts:verify-email", token),
         link_text=str(_("Confirm my email address")),
         now=now,
@@ -552,6 +581,63 @@ def sign_in_link_request(*, email: str, now: datetime) -> None:
             now=now,
             expires_at=now + SIGN_IN_LINK_MAX_AGE,
         )
+
+
+@dataclass(frozen=True)
+class ManageLink:
+    url: str
+    is_one_time: bool  # a sign-in link (a guest without a password), not the page itself
+
+
+def client_manage_link(
+    *, user: User | None, path: str, until: datetime, now: datetime
+) -> ManageLink:
+    """The link a booking message gives for managing the booking at `path` (a page of the
+    portal). A client with a password gets the page itself: they sign in as usual. A client
+    without one (a guest who booked without an account) gets a one-time sign-in link to it,
+    working until `until` (at least a day, at most 90 days from now); the page it signs them
+    in to offers to choose a password (`client_password_set`). Call it inside the transaction
+    that schedules the message, so a rolled-back booking leaves no live link behind.
+
+    No link (an empty URL) for a client record without an active client login."""
+    if user is None or not user.is_active or user.role != Role.CLIENT:
+        return ManageLink("", False)
+    page = settings.DAISY_PUBLIC_URL + path
+    if user.has_usable_password():
+        return ManageLink(page, False)
+    expires_at = min(max(until, now + MANAGE_LINK_MIN_AGE), now + MANAGE_LINK_MAX_AGE)
+    secret = secrets.token_urlsafe(32)
+    EmailToken.objects.create(
+        user=user,
+        purpose=EmailTokenPurpose.SIGN_IN,
+        secret_hash=_secret_hash(secret),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    url = _link("accounts:sign-in-link", secret) + "?" + urlencode({"next": path})
+    return ManageLink(url, True)
+
+
+def client_password_set(*, user: User, password: str, now: datetime) -> User:
+    """A signed-in client who has no password yet (a guest who came in through a link in a
+    booking message) chooses one. One who has a password changes it through a reset link,
+    which proves they hold the address; this is refused for them."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.role != Role.CLIENT or locked.has_usable_password():
+            raise ValidationFailed(
+                _("You already have a password: use “Forgotten your password?” to change it."),
+                code="password_exists",
+            )
+        try:
+            validate_password(password, user=locked)
+        except DjangoValidationError as exc:
+            msg = " ".join(str(m) for m in exc.messages)
+            raise ValidationFailed(msg, fields={"password": msg}) from None
+        locked.set_password(password)
+        locked.save(update_fields=["password"])
+        audit_record(actor=locked, action="account.password_set", obj=locked, at=now)
+    return locked
 
 
 def _email_token_take(*, secret: str, purpose: str, now: datetime, consume: bool) -> EmailToken:

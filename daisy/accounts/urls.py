@@ -10,6 +10,7 @@ urlpatterns = [
     path("sign-in/", views.sign_in, name="sign-in"),
     path("sign-in/link/", views.sign_in_link_request, name="sign-in-link-request"),
     path("sign-in/link/<str:secret>/", views.sign_in_link, name="sign-in-link"),
+    path("password/", views.password_set, name="password-set"),
     path("password-reset/", views.password_reset, name="password-reset"),
     path(
         "password-reset/<str:secret>/",

@@ -7,13 +7,13 @@ visitor who our clients are; no address ever appears in a URL."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -63,10 +63,12 @@ def check_inbox(request: HttpRequest, kind: str) -> HttpResponse:
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     # A GET is enough: confirming an address changes nothing anyone could regret.
     try:
-        services.email_verify(token=token, now=timezone.now())
+        verified = services.email_verify(token=token, now=timezone.now())
     except DomainError as exc:
         return render(request, "accounts/link_problem.html", {"message": exc.message}, status=400)
-    return render(request, "accounts/verified.html")
+    return render(
+        request, "accounts/verified.html", {"has_password": verified.has_usable_password()}
+    )
 
 
 @never_cache
@@ -130,7 +132,41 @@ def sign_in_link(request: HttpRequest, secret: str) -> HttpResponse:
     except DomainError as exc:
         return render(request, "accounts/link_problem.html", {"message": exc.message}, status=400)
     login(request, user, backend=BACKEND)
-    return redirect("portal:home")
+    target = _next_url(request)
+    if not user.has_usable_password():
+        # A guest who came in through a booking message: offer a password for next time.
+        return redirect(reverse("accounts:password-set") + "?" + urlencode({"next": target}))
+    return redirect(target)
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def password_set(request: HttpRequest) -> HttpResponse:
+    """Choose a password, for a signed-in client who has none (see client_password_set)."""
+    target = _next_url(request)
+    user = request.user
+    if user.has_usable_password():
+        return redirect(target)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_password_set(
+                user=user,  # type: ignore[arg-type]
+                password=form.cleaned_data["password"],
+                now=timezone.now(),
+            )
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            user.refresh_from_db()
+            update_session_auth_hash(request, user)  # type: ignore[arg-type]
+            messages.success(
+                request, _("Your password is saved: sign in with it and your email any time.")
+            )
+            return redirect(target)
+    return render(request, "accounts/password_set.html", {"form": form, "next": target})
 
 
 @never_cache

@@ -42,8 +42,10 @@ def _event(appointment: Any, *, sequence: int, now: datetime, cancelled: bool = 
     event.add("summary", f"{treatment.name} at {location.name}")
     event.add("location", f"{location.name}, {location.address}")
     lines = [f"{treatment.name} at {location.name}.", location.address]
+    # Not a one-time sign-in link: a calendar entry is synced to other services and kept.
+    lines.append(f"Move or cancel online: {appointment_page_url(appointment)}")
     if location.phone:
-        lines.append(f"To change or cancel, call {location.phone}.")
+        lines.append(f"Or call {location.phone}.")
     event.add("description", "\n".join(lines))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
@@ -52,6 +54,11 @@ def _event(appointment: Any, *, sequence: int, now: datetime, cancelled: bool = 
         organizer.params["cn"] = vText(name or settings.DAISY_CLINIC_NAME)
         event.add("organizer", organizer)
     return event
+
+
+def appointment_page_url(appointment: Any) -> str:
+    """The appointment's page in the client's portal (sign-in first), as a full address."""
+    return f"{settings.DAISY_PUBLIC_URL}/portal/appointments/{appointment.pk}/"
 
 
 def _calendar(method: str | None = "PUBLISH") -> Calendar:
@@ -68,6 +75,18 @@ def appointment_ics(
 ) -> str:
     cal = _calendar()
     cal.add_component(_event(appointment, sequence=sequence, now=now, cancelled=cancelled))
+    return cal.to_ical().decode("utf-8")
+
+
+def appointments_ics(*, appointments: Iterable[Any], now: datetime) -> str:
+    """Several appointments in one file (a course's sessions), each with its own UID and
+    SEQUENCE, so importing it after the single-session emails updates those events."""
+    cal = _calendar()
+    for appointment in appointments:
+        cancelled = appointment.status == "cancelled"
+        cal.add_component(
+            _event(appointment, sequence=appointment.messages_version, now=now, cancelled=cancelled)
+        )
     return cal.to_ical().decode("utf-8")
 
 

@@ -19,6 +19,7 @@ from daisy.clinic.selectors import location_opening_at
 from daisy.core import aftercare as core
 from daisy.core import checkins as checkins_core
 from daisy.lib.errors import NotFound
+from daisy.scheduling.models import Appointment
 from daisy.scheduling.selectors import appointment_get, appointment_list
 
 
@@ -379,3 +380,56 @@ def urgent_contacts(location: Any, now: datetime) -> UrgentContacts:
         out_of_hours_phone=phone,
         emergency_number=emergency,
     )
+
+
+# --- "add to calendar" links -------------------------------------------------------------------
+
+CALENDAR_FILE_SALT = "daisy.calendar-file"
+# A link in a confirmation keeps working for a year: long after the session it has no use.
+CALENDAR_FILE_MAX_AGE = timedelta(days=400)
+
+
+def calendar_file_link(*, appointment: Any = None, course_id: Any = None) -> str:
+    """The address of an .ics file with one appointment, or every session of a course: the
+    "Add to calendar" link in confirmations and on the done pages. Signed, so it needs no login
+    and cannot be pointed at someone else's booking; it names no person."""
+    if (appointment is None) == (course_id is None):
+        raise ValueError("an appointment or a course")
+    payload = {"a": str(appointment.pk)} if appointment is not None else {"c": str(course_id)}
+    token = signing.dumps(payload, salt=CALENDAR_FILE_SALT)
+    return f"{settings.DAISY_PUBLIC_URL}/calendar/file/{token}.ics"
+
+
+def calendar_file_ics(*, token: str, now: datetime) -> str:
+    """The .ics behind a calendar_file_link, as the booking stands now (a cancelled session is
+    marked cancelled); NotFound for a token that is forged, expired or points at nothing."""
+    gone = NotFound("There is no calendar file here.", code="calendar_file_unknown")
+    try:
+        payload = signing.loads(token, salt=CALENDAR_FILE_SALT, max_age=CALENDAR_FILE_MAX_AGE)
+    except signing.BadSignature:
+        raise gone from None
+    if not isinstance(payload, dict):
+        raise gone
+    rows = Appointment.objects.select_related("treatment", "location").order_by("starts_at")
+    try:
+        if "a" in payload:
+            appointments = list(rows.filter(pk=payload["a"]))
+        else:
+            appointments = list(
+                rows.filter(course_session__plan_id=payload.get("c")).exclude(
+                    status__in=["cancelled"]
+                )
+            )
+    except (ValueError, ValidationError):
+        raise gone from None
+    if not appointments:
+        raise gone
+    if len(appointments) == 1 and "a" in payload:
+        appt = appointments[0]
+        return ics.appointment_ics(
+            appointment=appt,
+            sequence=appt.messages_version,
+            now=now,
+            cancelled=appt.status == "cancelled",
+        )
+    return ics.appointments_ics(appointments=appointments, now=now)

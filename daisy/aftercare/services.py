@@ -41,7 +41,9 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
+from daisy.accounts.services import client_manage_link
 from daisy.aftercare import ics
 from daisy.aftercare.models import Alert, CalendarFeed, CheckIn, Protocol, ProtocolStep
 from daisy.aftercare.presets import PRESETS
@@ -49,6 +51,7 @@ from daisy.aftercare.selectors import (
     CHECKIN_SALT,
     FEED_TOKEN_BYTES,
     ProtocolData,
+    calendar_file_link,
     checkin_target_get,
     protocol_get_for_treatment,
     urgent_contacts,
@@ -297,10 +300,52 @@ def _ics_attachment(plan: _Plan, *, cancelled: bool = False) -> dict[str, str]:
     return attachment_spec(filename=ics.FILENAME, content_type=ics.CONTENT_TYPE, content=content)
 
 
+def _portal_path(appointment: Any) -> str:
+    return reverse("portal:appointment-detail", args=[appointment.pk])
+
+
+def _change_terms(appointment: Any, tz: Any, seen_at: datetime) -> dict[str, Any]:
+    """Until when this booking can be moved or cancelled online, in absolute terms, as read at
+    `seen_at` ("until Saturday 5 January, 10:00 GMT (48 hours before)")."""
+    deadline = appointment.starts_at - appointment.treatment.cancellation_window
+    local_start = appointment.starts_at.astimezone(tz)
+    return {
+        "change_until": core.describe(deadline, session=local_start),
+        "change_hours": appointment.treatment.cancellation_window_hours,
+        "change_online": seen_at < deadline,
+    }
+
+
+def _links(plan: _Plan, *, one_time: bool) -> dict[str, Any]:
+    """"Manage your booking" and "Add to calendar" for a message of this appointment. Only the
+    confirmation carries a one-time sign-in link (for a guest without a password); later
+    messages link to the page, where a guest asks for a sign-in link."""
+    appt = plan.appointment
+    user = getattr(appt.client, "user", None)
+    if one_time:
+        manage = client_manage_link(
+            user=user, path=_portal_path(appt), until=appt.starts_at, now=plan.now
+        )
+        url, is_one_time = manage.url, manage.is_one_time
+    else:
+        has_login = user is not None and user.is_active
+        url = f"{settings.DAISY_PUBLIC_URL}{_portal_path(appt)}" if has_login else ""
+        is_one_time = False
+    return {
+        "manage_url": url,
+        "manage_one_time": is_one_time,
+        "has_password": bool(user is not None and user.has_usable_password()),
+        "calendar_url": calendar_file_link(appointment=appt),
+    }
+
+
 def _confirmation(plan: _Plan, previous_starts_at: datetime | None) -> list[MessageSpec | None]:
     steps = plan.timeline
     context = {
         **_context(plan),
+        **_links(plan, one_time=True),
+        **_change_terms(plan.appointment, plan.tz, plan.now),
+        "ics_attached": True,
         "changed": previous_starts_at is not None,
         "previous_when": (
             core.describe_appointment(
@@ -342,6 +387,8 @@ def _reminders(plan: _Plan) -> list[MessageSpec | None]:
         ).days
         context = {
             **_context(plan),
+            **_links(plan, one_time=False),
+            **_change_terms(plan.appointment, plan.tz, due),
             "days_ahead": days_ahead,
             "pre_care": _lines(
                 [
@@ -480,12 +527,14 @@ def appointment_messages_schedule(
     now: datetime,
     version: int,
     previous_starts_at: datetime | None = None,
+    confirmation: bool = True,
 ) -> list[Message]:
     """Schedule every message of one appointment at `version` (see the module docstring). Call
     inside the transaction that books or moves it; `previous_starts_at` makes the confirmation
-    say the appointment moved."""
+    say the appointment moved. `confirmation=False` leaves the confirmation out: a course
+    booking confirms all its sessions in one summary (`course_confirmation_schedule`)."""
     plan = _plan(appointment, now=now, version=version)
-    made = _confirmation(plan, previous_starts_at)
+    made = _confirmation(plan, previous_starts_at) if confirmation else []
     made += _reminders(plan)
     made += _step_messages(plan)
     made += _checkins(plan)

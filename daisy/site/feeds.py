@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from daisy.aftercare.selectors import calendar_feed_ics
+from daisy.aftercare.selectors import calendar_feed_ics, calendar_file_ics
 from daisy.lib.errors import NotFound
 
 # Calendar apps poll; a few minutes' staleness is fine and spares the database.
@@ -28,6 +28,25 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="appointments.ics"'
         response["Cache-Control"] = f"private, max-age={MAX_AGE_SECONDS}"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_GET
+def calendar_file(request: HttpRequest, token: str) -> HttpResponse:
+    """"Add to calendar" from a confirmation or a done page: the booking's .ics, downloaded
+    (aftercare.selectors.calendar_file_link signs the address)."""
+    try:
+        text = calendar_file_ics(token=token, now=timezone.now())
+    except NotFound:
+        response: HttpResponse = HttpResponseNotFound(
+            "No calendar file here.\n", content_type="text/plain; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+        response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -35,5 +35,6 @@ urlpatterns = [
     path("book/course/review/", course_booking.review, name="book-course-review"),
     path("book/course/done/", course_booking.done, name="book-course-done"),
     path("check-in/<str:token>", checkin.checkin, name="checkin"),
+    path("calendar/file/<str:token>.ics", feeds.calendar_file, name="calendar-file"),
     path("calendar/<str:token>.ics", feeds.calendar_feed, name="calendar-feed"),
 ]

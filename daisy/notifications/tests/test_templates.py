@@ -29,6 +29,8 @@ EMAILS = sorted(
     name.removesuffix(".txt")
     for name in TEMPLATES
     if name.endswith(".txt") and not name.endswith(("_subject.txt", "_sms.txt"))
+    # "_name": a part included by emails (appointment/_manage), not an email of its own.
+    and not name.rsplit("/", 1)[-1].startswith("_")
 )
 
 
