@@ -28,6 +28,7 @@ the start of the appointment), so a worker outage never delivers stale advice la
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Sequence
@@ -317,7 +318,7 @@ def _change_terms(appointment: Any, tz: Any, seen_at: datetime) -> dict[str, Any
 
 
 def _links(plan: _Plan, *, one_time: bool) -> dict[str, Any]:
-    """"Manage your booking" and "Add to calendar" for a message of this appointment. Only the
+    """ "Manage your booking" and "Add to calendar" for a message of this appointment. Only the
     confirmation carries a one-time sign-in link (for a guest without a password); later
     messages link to the page, where a guest asks for a sign-in link."""
     appt = plan.appointment
@@ -542,6 +543,90 @@ def appointment_messages_schedule(
     if not specs:
         return []
     return message_schedule_many(messages=specs, now=now)
+
+
+T_COURSE_CONFIRMED = "course/confirmed"
+
+
+def course_confirmation_schedule(
+    *, appointments: Sequence[Any], now: datetime, course_id: Any = None
+) -> list[Message]:
+    """ONE confirmation for a course booked at once: every session's date, the first session's
+    pre-care and aftercare, the manage link (the course's page) and one calendar file with every
+    session, instead of one confirmation per session arriving together and out of order.
+
+    Call it in the transaction that books the sessions, after their messages are scheduled.
+    Per-session confirmations already made (appointment_messages_schedule without
+    `confirmation=False`) are cancelled here, before any could go out; each session keeps its
+    own reminders, steps and check-ins."""
+    booked = sorted(appointments, key=lambda a: a.starts_at)
+    if not booked:
+        return []
+    for appointment in booked:
+        message_cancel_for(about=_about(appointment), now=now, kinds=[T_CONFIRMED])
+    first, last = booked[0], booked[-1]
+    plan = _plan(first, now=now, version=first.messages_version)
+    if not plan.channels():
+        return []
+    user = getattr(first.client, "user", None)
+    path = (
+        reverse("portal:course-detail", args=[course_id])
+        if course_id is not None
+        else reverse("portal:home")
+    )
+    manage = client_manage_link(user=user, path=path, until=last.starts_at, now=now)
+    sessions = []
+    for number, appointment in enumerate(booked, start=1):
+        specialist = getattr(appointment, "specialist", None)
+        sessions.append(
+            {
+                "number": number,
+                "when": core.describe_appointment(appointment.starts_at, plan.tz),
+                "specialist": getattr(specialist, "name", "") if specialist else "",
+                **_change_terms(appointment, plan.tz, now),
+            }
+        )
+    steps = plan.timeline
+    context = {
+        **_context(plan),
+        **_change_terms(first, plan.tz, now),
+        "manage_url": manage.url,
+        "manage_one_time": manage.is_one_time,
+        "has_password": bool(user is not None and user.has_usable_password()),
+        "calendar_url": (
+            calendar_file_link(course_id=course_id)
+            if course_id is not None
+            else calendar_file_link(appointment=first)
+        ),
+        "ics_attached": True,
+        "count": len(booked),
+        "sessions": sessions,
+        "first_when": sessions[0]["when"],
+        "last_when": sessions[-1]["when"],
+        "pre_care": _lines([t for t in steps if t.kind == core.PRE], now),
+        "aftercare": _lines([t for t in steps if t.kind == core.POST], now),
+        "general_advice": plan.protocol.general_advice,
+    }
+    content = ics.appointments_ics(appointments=booked, now=now)
+    attachment = attachment_spec(
+        filename="course.ics", content_type=ics.CONTENT_TYPE, content=content
+    )
+    about = f"course:{course_id}" if course_id is not None else _about(first)
+    specs = []
+    for channel in plan.channels():
+        spec = plan.spec(
+            channel,
+            T_COURSE_CONFIRMED,
+            "course-confirmed",
+            context=context,
+            send_after=now,
+            expires_at=first.starts_at,
+            attachments=[attachment] if channel == EMAIL else (),
+        )
+        if spec is not None:
+            key = f"{about}:confirmed:{first.pk}:v{first.messages_version}:{channel}"
+            specs.append(dataclasses.replace(spec, about=about, dedupe_key=key))
+    return message_schedule_many(messages=specs, now=now) if specs else []
 
 
 def appointment_messages_cancel(*, appointment: Any, now: datetime) -> int:

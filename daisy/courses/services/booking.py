@@ -17,6 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from daisy.aftercare.services import course_confirmation_schedule
 from daisy.audit.services import audit_record
 from daisy.clinic.selectors import specialist_get
 from daisy.core import courses as core
@@ -528,6 +529,8 @@ def _book_all(
                 raise
             PlanSession.objects.create(plan=plan, appointment=appointment)
             made.append(appointment)
+        # One summary of every session replaces the per-session confirmations (issue 12).
+        course_confirmation_schedule(appointments=made, now=now, course_id=plan.pk)
         audit_record(
             actor=booked_by,
             action="course.book",
