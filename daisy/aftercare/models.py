@@ -30,7 +30,7 @@ class Protocol(models.Model):
         default=0,
         help_text=_(
             "How long after a session the skin is still recovering (no other treatment of the "
-            "area), e.g. 72 for micro-needling (DOMAIN.md 4.2)."
+            "area), e.g. 72 for micro-needling (aftercare days 0-3)."
         ),
     )
     checkin_hours = models.CharField(
@@ -39,7 +39,7 @@ class Protocol(models.Model):
         validators=[validate_comma_separated_integer_list],
         help_text=_(
             "Hours after the session at which the client is asked how the skin is healing, "
-            "comma-separated, e.g. 24,72,168 (DOMAIN.md 5.2). Empty: no check-ins."
+            "comma-separated, e.g. 24,72,168 (after 1, 3 and 7 days). Empty: no check-ins."
         ),
     )
     review_days = models.CharField(
@@ -57,7 +57,7 @@ class Protocol(models.Model):
         blank=True,
         help_text=_(
             "Shown to the client as general advice, not as a rule of the protocol "
-            "(e.g. drinking water: DOMAIN.md section 0)."
+            "(e.g. drinking water, which has no clinical source for healing)."
         ),
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -110,7 +110,8 @@ class ProtocolStep(models.Model):
         default=False, help_text=_("Send the client a message when the step begins.")
     )
     source = models.CharField(
-        max_length=300, help_text=_('The clinical source, e.g. "DOMAIN.md 4.2 row Day 1".')
+        max_length=300,
+        help_text=_('The clinical source, e.g. "Aftercare, day 1: clinic aftercare sheets".'),
     )
 
     class Meta:

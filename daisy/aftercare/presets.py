@@ -16,7 +16,11 @@ from daisy.core.checkins import FOLLOW_UPS
 FOLLOW_UP_KINDS = [f.kind for f in FOLLOW_UPS if f.kind]
 
 PRE, POST = "pre", "post"
-UNCONFIRMED = "clinic practice, not in DOMAIN.md: confirm with the medical director (DOMAIN.md 7)"
+# Common practice not in DOMAIN.md: to confirm with the medical director (DOMAIN.md 7).
+UNCONFIRMED = (
+    "Common clinic practice, not yet in the clinic's clinical rules: to be confirmed by the "
+    "medical director"
+)
 
 
 def days(n: int) -> int:
@@ -67,7 +71,11 @@ MICRONEEDLING = ProtocolPreset(
             -days(14),
             0,
             "No tanning, sunbeds or sunburn",
-            "DOMAIN.md 4.1 row −4 weeks → −2 weeks",
+            # DOMAIN.md 4.1 row −4 weeks → −2 weeks
+            (
+                "Pre-care, 4 to 2 weeks before: no tan in the last 2 weeks (device "
+                "instructions); avoid sun for 4 weeks (clinic practice)"
+            ),
             detail="Avoid the sun where you can and wear SPF 30 in the weeks before.",
             is_restriction=True,
         ),
@@ -76,7 +84,8 @@ MICRONEEDLING = ProtocolPreset(
             -days(14),
             0,
             "No waxing, depilatory creams or threading on the treatment area",
-            "DOMAIN.md 4.1 row −2 weeks → −1 week",
+            # DOMAIN.md 4.1 row −2 weeks → −1 week
+            "Pre-care, 2 to 1 weeks before: no hair removal in the area (clinic convention)",
             is_restriction=True,
         ),
         StepPreset(
@@ -84,7 +93,11 @@ MICRONEEDLING = ProtocolPreset(
             -days(7),
             0,
             "Stop topical retinoids",
-            "DOMAIN.md 4.1 row −7 → −5 days",
+            # DOMAIN.md 4.1 row −7 → −5 days
+            (
+                "Pre-care, 7 to 5 days before: retinoids, self-medicated aspirin/NSAIDs, fish "
+                "oil, vitamin E (clinic practice)"
+            ),
             detail="Retinol, tretinoin, adapalene and similar creams on the treatment area.",
             is_restriction=True,
             notify=True,
@@ -94,7 +107,11 @@ MICRONEEDLING = ProtocolPreset(
             -days(5),
             0,
             "Pause aspirin, ibuprofen-type painkillers, fish oil and vitamin E you take yourself",
-            "DOMAIN.md 4.1 row −7 → −5 days",
+            # DOMAIN.md 4.1 row −7 → −5 days
+            (
+                "Pre-care, 7 to 5 days before: retinoids, self-medicated aspirin/NSAIDs, fish "
+                "oil, vitamin E (clinic practice)"
+            ),
             detail="Only what you take on your own: keep taking anything a doctor prescribed.",
             is_restriction=True,
         ),
@@ -103,7 +120,8 @@ MICRONEEDLING = ProtocolPreset(
             -days(3),
             0,
             "Stop AHA/BHA acids, benzoyl peroxide, scrubs and exfoliating brushes",
-            "DOMAIN.md 4.1 row −3 → −1 days",
+            # DOMAIN.md 4.1 row −3 → −1 days
+            "Pre-care, 3 to 1 days before: acids and exfoliants (clinic practice)",
             is_restriction=True,
             notify=True,
         ),
@@ -112,7 +130,8 @@ MICRONEEDLING = ProtocolPreset(
             -hours(48),
             0,
             "No self-tanning products on the treatment area",
-            "DOMAIN.md 4.1 row −48 h",
+            # DOMAIN.md 4.1 row −48 h
+            "Pre-care, 48 hours before: no self-tan (clinic practice)",
             is_restriction=True,
         ),
         StepPreset(
@@ -120,7 +139,8 @@ MICRONEEDLING = ProtocolPreset(
             -hours(24),
             0,
             "No sun exposure",
-            "DOMAIN.md 4.1 row −24 h",
+            # DOMAIN.md 4.1 row −24 h
+            "Pre-care, 24 hours before: no sun (SkinPen pre-care sheets)",
             detail="If your skin is sunburnt or irritated, call us and we will move your session.",
             is_restriction=True,
         ),
@@ -129,7 +149,8 @@ MICRONEEDLING = ProtocolPreset(
             -hours(3),
             0,
             "No makeup or skincare on the treatment area",
-            "DOMAIN.md 4.1 row Day 0",
+            # DOMAIN.md 4.1 row Day 0
+            "Pre-care, day of treatment: clean skin, arrive early for numbing (clinic practice)",
             detail="Come with clean skin; we apply the numbing cream when you arrive.",
             is_restriction=True,
         ),
@@ -139,7 +160,8 @@ MICRONEEDLING = ProtocolPreset(
             0,
             hours(24),
             "Only the clinic's hydrogel on your skin: no makeup, sunscreen or other products",
-            "DOMAIN.md 4.2 row Day 0",
+            # DOMAIN.md 4.2 row Day 0
+            "Aftercare, day 0: SkinPen consent form and clinic aftercare sheets",
             detail=(
                 "Rinse with lukewarm water only; a cold compress helps. Redness like a moderate "
                 "sunburn, tightness and sensitivity are expected."
@@ -151,7 +173,8 @@ MICRONEEDLING = ProtocolPreset(
             0,
             hours(24),
             "Strictly avoid the sun",
-            "DOMAIN.md 4.2 row Day 0",
+            # DOMAIN.md 4.2 row Day 0
+            "Aftercare, day 0: SkinPen consent form and clinic aftercare sheets",
             is_restriction=True,
         ),
         StepPreset(
@@ -159,7 +182,11 @@ MICRONEEDLING = ProtocolPreset(
             0,
             hours(72),
             "No sweaty exercise, sauna, steam, hot tub or swimming",
-            "DOMAIN.md 4.2 row Days 0–3",
+            # DOMAIN.md 4.2 row Days 0–3
+            (
+                "Aftercare, days 0-3: SkinPen aftercare (72 hours); redness fades within 72 "
+                "hours (study, PMC8008152)"
+            ),
             detail="Keep sun exposure to a minimum. Redness normally fades within 24–72 hours.",
             is_restriction=True,
         ),
@@ -168,7 +195,8 @@ MICRONEEDLING = ProtocolPreset(
             hours(24),
             None,
             "A gentle cleanser, mineral sunscreen (SPF 30+) and makeup are fine again",
-            "DOMAIN.md 4.2 row Day 1",
+            # DOMAIN.md 4.2 row Day 1
+            "Aftercare, day 1: clinic aftercare sheets",
             detail="Apply with clean fingers, not used brushes or sponges.",
             notify=True,
         ),
@@ -178,7 +206,11 @@ MICRONEEDLING = ProtocolPreset(
             days(7),
             "No retinoids, acids, vitamin C serums, benzoyl peroxide, alcohol toners, fragranced "
             "products, scrubs or facial brushes",
-            "DOMAIN.md 4.2 row Days 1–6",
+            # DOMAIN.md 4.2 row Days 1–6
+            (
+                "Aftercare, days 1-6: clinic aftercare sheets; granuloma risk from unapproved "
+                "products (Soltani-Arabshahi 2014)"
+            ),
             detail=(
                 "Use only the post-care products we gave you. Don't pick flakes: dryness or "
                 "peeling on days 2–4 is normal."
@@ -190,7 +222,8 @@ MICRONEEDLING = ProtocolPreset(
             hours(24),
             days(14),
             "Broad-spectrum SPF 30+ every day and as little sun as you can",
-            "DOMAIN.md 4.2 row Days 0–14",
+            # DOMAIN.md 4.2 row Days 0–14
+            "Aftercare, days 0-14: daily SPF 30+ (clinic aftercare sheets)",
             detail="Longer if your skin tans deeply or marks easily.",
         ),
         StepPreset(
@@ -198,7 +231,11 @@ MICRONEEDLING = ProtocolPreset(
             0,
             days(14),
             "No anti-wrinkle injections or fillers in the treated area",
-            "DOMAIN.md 4.2 row Day 14 (convention)",
+            # DOMAIN.md 4.2 row Day 14 (convention)
+            (
+                "Aftercare, day 14: toxin or filler 2-4 weeks after (convention; no controlled "
+                "evidence)"
+            ),
             is_restriction=True,
         ),
         StepPreset(
@@ -206,7 +243,8 @@ MICRONEEDLING = ProtocolPreset(
             days(7),
             None,
             "Back to your usual skincare routine, actives included",
-            "DOMAIN.md 4.2 row Day 7+",
+            # DOMAIN.md 4.2 row Day 7+
+            "Aftercare, day 7 on: transient effects settle within 7 days (Chu 2021 review)",
             detail=(
                 "Once any peeling has settled. Bruising, scabbing or breakouts should be fading "
                 "by now: if not, tell us."
@@ -224,7 +262,8 @@ CHEMICAL_PEEL = ProtocolPreset(
             -days(7),
             0,
             "Stop topical retinoids",
-            f"DOMAIN.md 4.1 row −7 → −5 days (micro-needling); {UNCONFIRMED}",
+            # DOMAIN.md 4.1 row −7 → −5 days (micro-needling); (DOMAIN.md 7)
+            f"As for micro-needling pre-care, 7 to 5 days before. {UNCONFIRMED}",
             is_restriction=True,
             notify=True,
         ),
@@ -233,7 +272,8 @@ CHEMICAL_PEEL = ProtocolPreset(
             -days(3),
             0,
             "Stop AHA/BHA acids, scrubs and exfoliating brushes",
-            f"DOMAIN.md 4.1 row −3 → −1 days (micro-needling); {UNCONFIRMED}",
+            # DOMAIN.md 4.1 row −3 → −1 days (micro-needling); (DOMAIN.md 7)
+            f"As for micro-needling pre-care, 3 to 1 days before. {UNCONFIRMED}",
             is_restriction=True,
         ),
         StepPreset(
@@ -257,7 +297,8 @@ CHEMICAL_PEEL = ProtocolPreset(
             0,
             days(14),
             "Broad-spectrum SPF 30+ every day",
-            "DOMAIN.md 4.2 row Days 0–14 (its chemical-peel care source)",
+            # DOMAIN.md 4.2 row Days 0–14 (its chemical-peel care source)
+            "Aftercare, days 0-14: daily SPF 30+ (chemical-peel aftercare sheets)",
         ),
         StepPreset(
             POST,

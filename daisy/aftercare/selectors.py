@@ -389,15 +389,21 @@ CALENDAR_FILE_SALT = "daisy.calendar-file"
 CALENDAR_FILE_MAX_AGE = timedelta(days=400)
 
 
-def calendar_file_link(*, appointment: Any = None, course_id: Any = None) -> str:
-    """The address of an .ics file with one appointment, or every session of a course: the
-    "Add to calendar" link in confirmations and on the done pages. Signed, so it needs no login
-    and cannot be pointed at someone else's booking; it names no person."""
+def calendar_file_path(*, appointment: Any = None, course_id: Any = None) -> str:
+    """The path of an .ics file with one appointment, or every session of a course: the "Add
+    to calendar" link on the done pages (and, as calendar_file_link, in confirmations). Signed,
+    so it needs no login and cannot be pointed at someone else's booking; it names no person."""
     if (appointment is None) == (course_id is None):
         raise ValueError("an appointment or a course")
     payload = {"a": str(appointment.pk)} if appointment is not None else {"c": str(course_id)}
     token = signing.dumps(payload, salt=CALENDAR_FILE_SALT)
-    return f"{settings.DAISY_PUBLIC_URL}/calendar/file/{token}.ics"
+    return f"/calendar/file/{token}.ics"
+
+
+def calendar_file_link(*, appointment: Any = None, course_id: Any = None) -> str:
+    """calendar_file_path as a full address, for messages."""
+    path = calendar_file_path(appointment=appointment, course_id=course_id)
+    return f"{settings.DAISY_PUBLIC_URL}{path}"
 
 
 def calendar_file_ics(*, token: str, now: datetime) -> str:

@@ -77,7 +77,9 @@ class Contraindication(models.Model):
     condition = models.CharField(max_length=200)
     tier = models.CharField(max_length=20, choices=Tier.choices)
     domain_row = models.CharField(
-        max_length=20, blank=True, help_text=_("e.g. DOMAIN.md 2.2 row 8")
+        max_length=20,
+        blank=True,
+        help_text=_("The screening rule it follows, e.g. its row in the contraindication table"),
     )
     until_on = models.DateField(
         null=True, blank=True, help_text=_("For deferrals: eligible again from this date.")

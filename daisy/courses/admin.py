@@ -58,7 +58,7 @@ class PlanAreaForm(forms.ModelForm):
         required=False,
         help_text=_(
             "Acne scars: Goodman & Baron 1-4; sun damage, fine lines: Glogau I-IV as 1-4; "
-            "others: 1 mild - 4 severe (DOMAIN.md 1.3). On an existing area: a new grading."
+            "others: 1 mild - 4 severe. On an existing area: a new grading."
         ),
     )
 
@@ -138,7 +138,7 @@ class PlanForm(forms.ModelForm):
         min_value=1,
         max_value=12,
         required=False,
-        help_text=_("Empty: the recommendation for the areas (DOMAIN.md 1.2). Above 6 needs a "
+        help_text=_("Empty: the recommendation for the areas' concerns and grades. Above 6 needs a "
                     "specialist's confirmation (extended / maintenance course)."),
     )  # fmt: skip
     interval_days = forms.IntegerField(

@@ -91,7 +91,10 @@ class CourseDefault(models.Model):
             MaxValueValidator(HARD_MAX_INTERVAL_DAYS),
         ],
     )
-    source = models.CharField(max_length=200, help_text=_('e.g. "DOMAIN.md 1.2 row 1"'))
+    source = models.CharField(
+        max_length=200,
+        help_text=_('e.g. "Typical course for atrophic acne scars (published studies)"'),
+    )
 
     class Meta:
         ordering = ["concern"]
@@ -132,7 +135,9 @@ class Plan(PublicModel):
         max_length=16, choices=PlanStatus.choices, default=PlanStatus.PROPOSED
     )
     recommended_sessions = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text=_("From the areas' concerns and grades (DOMAIN.md 1.2).")
+        null=True,
+        blank=True,
+        help_text=_("From the areas' concerns and grades (the clinic's course defaults)."),
     )
     recommended_interval_days = models.PositiveSmallIntegerField(null=True, blank=True)
     sessions = models.PositiveSmallIntegerField(
@@ -274,7 +279,7 @@ class ImportantDateKind(models.Model):
         help_text=_(
             "Keep this long after a session clear of the date, when it is longer than the "
             "treatment's own recovery window. Sun exposure: 336 (two weeks of SPF and limited "
-            "sun, DOMAIN.md 4.2 days 0-14). Empty: the treatment's recovery window."
+            "sun after a session). Empty: the treatment's recovery window."
         ),
     )
     display_order = models.PositiveSmallIntegerField(default=100)

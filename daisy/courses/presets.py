@@ -1,22 +1,30 @@
 """The starting course defaults (DOMAIN.md 1.2) and kinds of important date (DOMAIN.md 4.2);
 migration 0002 installs its own frozen copy, `course_presets_install` these."""
 
-# (concern, standard sessions, min, max, interval days, source)
+# (concern, standard sessions, min, max, interval days, source as staff read it; each is the
+# DOMAIN.md 1.2 row of the indication it names)
 COURSES = [
     # 3-5 every 4 weeks (range 1-6); FDA-cleared protocol 3 x 30 days.
-    ("acne_scars", 3, 1, 6, 28, "DOMAIN.md 1.2 row Atrophic acne scars"),
+    ("acne_scars", 3, 1, 6, 28, "Typical course for atrophic acne scars (published studies)"),
     # ~3 monthly (1-6).
-    ("surgical_scars", 3, 1, 6, 28, "DOMAIN.md 1.2 row Surgical / traumatic scars"),
+    (
+        "surgical_scars",
+        3,
+        1,
+        6,
+        28,
+        "Typical course for surgical / traumatic scars (published studies)",
+    ),
     # 1-5 monthly; 3 x 4-weekly in the pilot.
-    ("stretch_marks", 3, 1, 5, 28, "DOMAIN.md 1.2 row Striae distensae"),
+    ("stretch_marks", 3, 1, 5, 28, "Typical course for striae distensae (published studies)"),
     # 4 x 30 days; maintenance usually needed.
-    ("sun_damage", 4, 4, 6, 28, "DOMAIN.md 1.2 row Photoaging / sun damage"),
+    ("sun_damage", 4, 4, 6, 28, "Typical course for photoaging / sun damage (published studies)"),
     # 4 monthly (upper lip: 2).
-    ("fine_lines", 4, 2, 4, 28, "DOMAIN.md 1.2 row Fine lines / wrinkles"),
+    ("fine_lines", 4, 2, 4, 28, "Typical course for fine lines / wrinkles (published studies)"),
     # As for rejuvenation: 3-4 monthly.
-    ("texture", 3, 3, 4, 28, "DOMAIN.md 1.2 row Texture / pores"),
+    ("texture", 3, 3, 4, 28, "Typical course for texture / pores (published studies)"),
     # 1-4 sessions; modest effect.
-    ("laxity", 3, 1, 4, 28, "DOMAIN.md 1.2 row Laxity / thin skin"),
+    ("laxity", 3, 1, 4, 28, "Typical course for laxity / thin skin (published studies)"),
 ]
 
 # (slug, name, recovery hours or None for the treatment's own window, order)
