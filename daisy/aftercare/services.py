@@ -611,7 +611,8 @@ def course_confirmation_schedule(
     attachment = attachment_spec(
         filename="course.ics", content_type=ics.CONTENT_TYPE, content=content
     )
-    about = f"course:{course_id}" if course_id is not None else _about(first)
+    # Not "course:<id>": that is the course follow-ups' own (followups.py).
+    about = f"course-booking:{course_id}" if course_id is not None else _about(first)
     specs = []
     for channel in plan.channels():
         spec = plan.spec(

@@ -53,23 +53,57 @@ def test_microneedling_follows_domain_4_1_and_4_2() -> None:
     assert protocol.review_offsets == [30, 91, 182]  # DOMAIN.md 5.2 rows +1, +3, +6 months
     rows = {(s.offset_start, s.offset_end, s.source) for s in steps_of("microneedling")}
     expected = {
-        (-7 * D, 0 * H, "DOMAIN.md 4.1 row −7 → −5 days"),  # stop retinoids
-        (-3 * D, 0 * H, "DOMAIN.md 4.1 row −3 → −1 days"),  # stop AHA/BHA
-        (-48 * H, 0 * H, "DOMAIN.md 4.1 row −48 h"),  # no self-tan
-        (-24 * H, 0 * H, "DOMAIN.md 4.1 row −24 h"),  # no sun
-        (0 * H, 24 * H, "DOMAIN.md 4.2 row Day 0"),  # hydrogel only
-        (24 * H, None, "DOMAIN.md 4.2 row Day 1"),  # cleanser, mineral SPF, makeup
-        (0 * H, 72 * H, "DOMAIN.md 4.2 row Days 0–3"),  # no sweaty exercise, sauna, swimming
-        (1 * D, 7 * D, "DOMAIN.md 4.2 row Days 1–6"),  # no retinoids, acids, vitamin C
-        (7 * D, None, "DOMAIN.md 4.2 row Day 7+"),  # normal routine
-        (1 * D, 14 * D, "DOMAIN.md 4.2 row Days 0–14"),  # SPF daily for 2 weeks
+        (
+            -7 * D,
+            0 * H,
+            "Pre-care, 7 to 5 days before: retinoids, self-medicated aspirin/NSAIDs, fish oil, vitamin E (clinic practice)",  # noqa: E501
+        ),  # stop retinoids
+        (
+            -3 * D,
+            0 * H,
+            "Pre-care, 3 to 1 days before: acids and exfoliants (clinic practice)",
+        ),  # stop AHA/BHA
+        (-48 * H, 0 * H, "Pre-care, 48 hours before: no self-tan (clinic practice)"),  # no self-tan
+        (-24 * H, 0 * H, "Pre-care, 24 hours before: no sun (SkinPen pre-care sheets)"),  # no sun
+        (
+            0 * H,
+            24 * H,
+            "Aftercare, day 0: SkinPen consent form and clinic aftercare sheets",
+        ),  # hydrogel only
+        (
+            24 * H,
+            None,
+            "Aftercare, day 1: clinic aftercare sheets",
+        ),  # cleanser, mineral SPF, makeup
+        (
+            0 * H,
+            72 * H,
+            "Aftercare, days 0-3: SkinPen aftercare (72 hours); redness fades within 72 hours (study, PMC8008152)",  # noqa: E501
+        ),  # no sweaty exercise, sauna, swimming
+        (
+            1 * D,
+            7 * D,
+            "Aftercare, days 1-6: clinic aftercare sheets; granuloma risk from unapproved products (Soltani-Arabshahi 2014)",  # noqa: E501
+        ),  # no retinoids, acids, vitamin C
+        (
+            7 * D,
+            None,
+            "Aftercare, day 7 on: transient effects settle within 7 days (Chu 2021 review)",
+        ),  # normal routine
+        (
+            1 * D,
+            14 * D,
+            "Aftercare, days 0-14: daily SPF 30+ (clinic aftercare sheets)",
+        ),  # SPF daily for 2 weeks
     }
     assert expected <= rows
     by_source = {s.source: s for s in steps_of("microneedling")}
-    assert "makeup" in by_source["DOMAIN.md 4.2 row Day 1"].title.lower()
-    assert by_source["DOMAIN.md 4.2 row Day 1"].notify
-    assert not by_source["DOMAIN.md 4.2 row Day 1"].is_restriction
-    assert by_source["DOMAIN.md 4.2 row Days 1–6"].is_restriction
+    assert "makeup" in by_source["Aftercare, day 1: clinic aftercare sheets"].title.lower()
+    assert by_source["Aftercare, day 1: clinic aftercare sheets"].notify
+    assert not by_source["Aftercare, day 1: clinic aftercare sheets"].is_restriction
+    assert by_source[
+        "Aftercare, days 1-6: clinic aftercare sheets; granuloma risk from unapproved products (Soltani-Arabshahi 2014)"  # noqa: E501
+    ].is_restriction
 
 
 def test_every_step_cites_a_source_and_pre_care_comes_before_the_session() -> None:
@@ -157,7 +191,8 @@ def test_the_admin_lists_and_edits_protocols(manager: HttpClient) -> None:
     assert b"Micro-needling" in listing.content
     page = manager.get(reverse("admin:aftercare_protocol_change", args=[protocol.pk]))
     assert page.status_code == 200
-    assert "DOMAIN.md 4.2 row Day 1" in page.content.decode()
+    assert "Aftercare, day 1: clinic aftercare sheets" in page.content.decode()
+    assert "DOMAIN.md" not in page.content.decode()
     assert "-7 d → 0 h" in page.content.decode()
 
 

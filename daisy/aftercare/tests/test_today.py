@@ -56,7 +56,7 @@ def test_the_day_after_a_session() -> None:
         "Broad-spectrum SPF 30+ every day and as little sun as you can from Tuesday 8 January, "
         "10:00 GMT until Monday 21 January, 10:00 GMT",
     }
-    assert all(line.source.startswith("DOMAIN.md 4.2") for line in today.avoid)
+    assert all(line.source.startswith("Aftercare, ") for line in today.avoid)
     # The printable timeline has every step, pre-care included, with dates, never "now".
     assert len(today.timeline) >= 10
     assert not any("from now" in t for t in texts(today.timeline))
