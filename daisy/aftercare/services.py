@@ -672,8 +672,13 @@ ALERT_ACTION = {
     "infection": "same-day clinician review",
     "hsv": "same-day prescriber contact (antiviral)",
     "redness_persisting": "clinician review",
+    "swelling_persisting": "clinician review",
+    "pain_persisting": "clinician review",
+    "rash": "clinician review; record the product lots used",
     "papules_persisting": "clinician review; consider a dermatology referral",
     "pih": "clinician review; strict sun protection",
+    "tram_tracks": "clinician review; review technique and device",
+    "breakouts_persisting": "clinician review",
 }
 ALERT_SUMMARY = {
     "toxicity": "symptoms of numbing-cream toxicity",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0003_location_quiet_hours'),
+        ('clinic', '0005_specialist_profile_data'),
     ]
 
     operations = [

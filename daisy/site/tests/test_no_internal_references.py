@@ -204,7 +204,7 @@ def test_no_message_template_shows_an_internal_reference() -> None:
 
 
 def test_protocol_step_sources_from_before_are_rewritten_for_readers() -> None:
-    migration = importlib.import_module("daisy.aftercare.migrations.0004_readable_step_sources")
+    migration = importlib.import_module("daisy.aftercare.migrations.0005_readable_step_sources")
     assert migration.readable("DOMAIN.md 4.1 row −24 h") == (
         "Pre-care, 24 hours before: no sun (SkinPen pre-care sheets)"
     )

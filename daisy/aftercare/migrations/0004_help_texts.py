@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aftercare', '0002_checkins_alerts_feeds'),
+        ('aftercare', '0003_checkin_reviews_and_questions'),
     ]
 
     operations = [

@@ -52,5 +52,5 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("aftercare", "0003_help_texts")]
+    dependencies = [("aftercare", "0004_help_texts")]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
