@@ -65,8 +65,9 @@ SHOWS = {
     "breakouts_persisting": {"breakouts": "True"},
 }
 ADVICE = {
-    "emergency": "Call 999 now",
-    "urgent": "Please call the clinic today",
+    "emergency": 'Call <a href="tel:999">999</a> now',
+    # Open: "Please call the clinic today"; closed: the out-of-hours line (issue 12).
+    "urgent": "needs to be seen by a clinician today",
     "routine": "A clinician will review this",
     "": "this sounds like normal healing",
 }
