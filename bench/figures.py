@@ -28,7 +28,9 @@ from daisy.clients.models import Client
 from daisy.clinic.models import Location, Specialist
 from daisy.core import slots
 from daisy.lib.errors import SlotUnavailable
-from daisy.scheduling import selectors, services
+from daisy.booking import services
+from daisy.core.screening import PRESCREEN_QUESTIONS
+from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment
 from daisy.treatments.models import Treatment
 from daisy.treatments.selectors import treatment_get
@@ -399,6 +401,10 @@ def _spaced_starts(bench: Bench, days: int = config.DAYS) -> list[datetime]:
     return out
 
 
+# An online client answers the pre-screen with no to every question.
+CLEAR_PRESCREEN = dict.fromkeys(PRESCREEN_QUESTIONS, False)
+
+
 def _booker() -> tuple[User, list[Client]]:
     return User.objects.get(username="bench-client"), list(Client.objects.order_by("last_name"))
 
@@ -421,6 +427,7 @@ def _book(bench: Bench, figures: dict[str, Any], name: str) -> None:
             now=config.NOW,
             location=bench.location,
             notes=config.BENCH_NOTE,
+            prescreen=CLEAR_PRESCREEN,
         )
 
     with CaptureQueriesContext(connection) as captured:
@@ -468,6 +475,7 @@ def _threads(bench: Bench, figures: dict[str, Any]) -> None:
                         now=config.NOW,
                         location=bench.location,
                         notes=config.BENCH_NOTE,
+                        prescreen=CLEAR_PRESCREEN,
                     )
                     outcome = "booked"
                 except SlotUnavailable:

@@ -256,6 +256,29 @@ class ClientPage(Page):
 # --- appointments ------------------------------------------------------------------------------
 
 
+class PrescreenIn(InputSchema):
+    """The online health pre-screen: a client booking a treatment that needs screening for
+    themselves answers every question (true = yes). Any yes is a 409 `prescreen_stop`: the
+    clinic offers a consultation instead. Staff bookings need no answers."""
+
+    pregnant: bool = Field(description="Pregnant, or breastfeeding.")
+    infection: bool = Field(
+        description="An infection, a cold sore, an open wound or irritated skin in the area."
+    )
+    acne: bool = Field(description="Inflamed (red, swollen) acne in the area.")
+    isotretinoin: bool = Field(
+        description="Taking isotretinoin (Roaccutane), or stopped less than 6 months ago."
+    )
+    bleeding: bool = Field(description="A bleeding disorder, such as haemophilia.")
+    flare: bool = Field(description="Eczema, psoriasis, rosacea or dermatitis flaring in the area.")
+    lesion: bool = Field(
+        description="Skin cancer, or a mole or mark that is changing, in the area."
+    )
+    allergy: bool = Field(
+        description="Allergic to metals such as stainless steel, or to numbing creams."
+    )
+
+
 class AppointmentIn(InputSchema):
     client: uuid.UUID = Field(description="Client id. A client token may only give its own.")
     treatment: Slug = Field(description="Treatment slug, e.g. `microneedling`.")
@@ -268,6 +291,11 @@ class AppointmentIn(InputSchema):
         False,
         description="Book even though the recovery window covers one of the client's "
         "important dates (otherwise 409 `important_date_conflict`).",
+    )
+    prescreen: PrescreenIn | None = Field(
+        None,
+        description="Required when a client token books a treatment that needs screening "
+        "(otherwise 422 `prescreen_required`).",
     )
 
 

@@ -26,7 +26,8 @@ from daisy.clinic.models import (
     WeeklyHours,
 )
 from daisy.lib.errors import DomainError
-from daisy.scheduling import selectors, services
+from daisy.booking import services
+from daisy.scheduling import selectors
 from daisy.scheduling.models import Appointment, Status
 from daisy.treatments.models import Treatment
 from daisy.treatments.services import treatment_presets_install

@@ -25,6 +25,7 @@ from daisy.clinic.models import (
     Specialist,
     WeeklyHours,
 )
+from daisy.core.screening import PRESCREEN_QUESTIONS
 from daisy.treatments.models import Treatment
 from daisy.treatments.services import treatment_presets_install
 
@@ -170,3 +171,8 @@ def current_database_url() -> str:
         port = f":{s['PORT']}" if s.get("PORT") else ""
         return f"postgres://{auth}{host}{port}/{quote(str(s['NAME']), safe='')}"
     raise RuntimeError(f"no database URL for {connection.vendor}")
+
+
+
+# An online client who answered "no" to every pre-screen question.
+PRESCREEN_CLEAR: dict[str, bool] = dict.fromkeys(PRESCREEN_QUESTIONS, False)

@@ -37,7 +37,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 
-from daisy.clients.models import Client
 from daisy.lib.errors import InvalidTime, ValidationFailed
 from daisy.notifications.models import (
     CANCELLABLE,
@@ -81,7 +80,9 @@ class MessageSpec:
     send_after: datetime
     dedupe_key: str
     about: str
-    client: Client | None = None
+    # The client record the message is about (a model instance), if any: notifications keeps
+    # the link for staff, and knows nothing else of clients (DESIGN.md 3, layer 2).
+    client: Any = None
     attachments: Sequence[dict[str, Any]] = ()
     language: str = ""
     expires_at: datetime | None = None
@@ -98,7 +99,7 @@ def message_schedule(
     dedupe_key: str,
     about: str,
     now: datetime,
-    client: Client | None = None,
+    client: Any = None,
     attachments: Sequence[dict[str, Any]] = (),
     language: str = "",
     expires_at: datetime | None = None,

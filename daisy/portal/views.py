@@ -27,6 +27,7 @@ from daisy.accounts.selectors import client_data_export
 from daisy.aftercare.ics import CONTENT_TYPE as ICS_CONTENT_TYPE
 from daisy.aftercare.ics import appointment_ics
 from daisy.aftercare.selectors import aftercare_today_for_client
+from daisy.booking.services import appointment_cancel, appointment_reschedule
 from daisy.clients.selectors import client_for_user
 from daisy.clients.services import client_preferences_update, client_update, client_view_record
 from daisy.courses.selectors import course_get_for_client, course_list_for_client
@@ -35,7 +36,6 @@ from daisy.lib.forms import form_add_domain_error
 from daisy.portal.charts import severity_svg
 from daisy.portal.forms import CancelForm, PreferencesForm, ProfileForm, StartForm
 from daisy.scheduling.selectors import appointment_get, appointment_list, availability_list
-from daisy.scheduling.services import appointment_cancel, appointment_reschedule
 
 BOOKED = "booked"
 UPCOMING_STATUSES = {"booked", "checked_in"}

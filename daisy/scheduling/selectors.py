@@ -240,11 +240,14 @@ def _eligible_resources(
     return out
 
 
-def _rid(value: Any) -> str:
+def resource_key(value: Any) -> str:
     """Resource ids as the core sees them: 32 hex digits, whichever database answered."""
     if isinstance(value, str):
         return value.replace("-", "")
     return str(value.hex)
+
+
+_rid = resource_key
 
 
 def _utc(value: datetime) -> datetime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,14 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from daisy.accounts.services import client_account_withdraw
+from daisy.booking.services import appointment_book, slot_hold_create, slot_hold_release
 from daisy.lib.errors import ClientContraindicated, DomainError, NotFound, SlotUnavailable
 from daisy.lib.times import parse_offered_start
 from daisy.scheduling.selectors import (
     appointment_get,
     availability_list,
 )
-from daisy.scheduling.services import appointment_book, slot_hold_create, slot_hold_release
 from daisy.site.forms import (
     ANYONE,
     AreasForm,
@@ -39,6 +39,7 @@ from daisy.site.wizard import (
     areas_for,
     booking_client,
     place_choices,
+    prescreen_answers,
     signed_in_client,
     specialist_of,
 )
@@ -315,6 +316,7 @@ def times(request: HttpRequest) -> HttpResponse:
                     location=location,
                     specialist=specialist,
                     by=request.user if request.user.is_authenticated else None,
+                    client=signed_in_client(request),
                 )
             except SlotUnavailable as exc:
                 problem = _(
@@ -434,11 +436,13 @@ def _confirm(
     client = signed_in_client(request)
     created = False
     try:
-        user, client, created = booking_client(request, state, client, now)
         notes = ""
         if state.get("areas"):
             notes = _("Areas to treat: %(areas)s") % {"areas": ", ".join(state["areas"])}
-        try:
+        # The guest's account and the booking commit together or not at all: a booking that
+        # fails leaves no account and sends no "confirm your email".
+        with transaction.atomic():
+            user, client, created = booking_client(request, state, client, now)
             result = appointment_book(
                 client=client,
                 treatment=info.treatment,
@@ -452,11 +456,8 @@ def _confirm(
                 notes=notes,
                 hold_id=state.get("hold_id"),
                 held_by=state["owner"],
+                prescreen=prescreen_answers(state),
             )
-        except DomainError:
-            if created:  # a booking that did not go through leaves no account behind
-                client_account_withdraw(user=user, now=now)
-            raise
     except SlotUnavailable as exc:
         state.pop("hold_id", None)
         state.pop("hold_expires", None)

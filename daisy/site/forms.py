@@ -216,6 +216,10 @@ class PrescreenForm(forms.Form):
                 error_messages={"required": _("Please answer yes or no.")},
             )
 
+    def answers(self) -> dict[str, bool]:
+        """question -> answered yes, for the booking service's own pre-screen check."""
+        return {key: self.cleaned_data.get(key) == "yes" for key, *_rest in HARD_STOPS}
+
     def hard_stops(self) -> list[tuple[Any, Any]]:
         """(question, why) for every question answered yes."""
         return [

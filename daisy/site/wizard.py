@@ -199,6 +199,9 @@ class Wizard:
                     self.context(request, step, state, info=info, stops=stops),
                 )
             state["screened"] = True
+            # Kept until the booking: the booking service checks them again (every path
+            # that books for the client runs the same pre-screen rule).
+            state["prescreen"] = form.answers()
             self.save(request, state)
             return self.go_on(request, state, info)
         return render(
@@ -210,6 +213,11 @@ class Wizard:
 
 
 # --- what both flows look up from the answers -------------------------------------------------
+
+
+def prescreen_answers(state: State) -> dict[str, bool] | None:
+    answers = state.get("prescreen")
+    return dict(answers) if isinstance(answers, dict) else None
 
 
 def signed_in_client(request: HttpRequest) -> Any:

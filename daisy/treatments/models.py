@@ -45,6 +45,14 @@ class Treatment(PublicModel):
             "Off for consultations, which is where screening happens."
         ),
     )
+    min_age = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Youngest age, in years on the day of the session, at which a client may have this "
+            "treatment. Empty for no limit."
+        ),
+    )
     display_order = models.PositiveIntegerField(default=100)
 
     class Meta:

@@ -28,6 +28,10 @@ class TreatmentPreset:
     max_advance_days: int = 180
     cancellation_window_hours: int = 48
     requires_screening: bool = True
+    # Adults only for skin-breaking and light treatments. DOMAIN.md 1.1: micro-needling devices
+    # are authorised in the US for adults aged 22 and over; a clinic that follows that
+    # labelling sets 22 in the back-office.
+    min_age: int | None = 18
     display_order: int = 100
     description: str = ""
     extra: dict[str, object] = field(default_factory=dict)
@@ -92,6 +96,7 @@ PRESETS: tuple[TreatmentPreset, ...] = (
         min_notice_minutes=60,
         cancellation_window_hours=4,
         requires_screening=False,
+        min_age=None,  # anyone may ask; what a consultation finds decides the treatment
         phases=(
             PhasePreset("Consultation", 30, skill="consultation", room_kind="treatment"),
             PhasePreset("Room reset", 5, room_kind="treatment", is_buffer=True),

@@ -29,6 +29,7 @@ def treatment_presets_install() -> list[Treatment]:
             max_advance_days=preset.max_advance_days,
             cancellation_window_hours=preset.cancellation_window_hours,
             requires_screening=preset.requires_screening,
+            min_age=preset.min_age,
             display_order=preset.display_order,
         )
         Phase.objects.bulk_create(

@@ -22,12 +22,7 @@ from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus
 from daisy.notifications.rendering import render_message
 from daisy.scheduling.models import Status
-from daisy.scheduling.services import (
-    appointment_book,
-    appointment_cancel,
-    appointment_reschedule,
-    appointment_set_status,
-)
+from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule, appointment_set_status
 
 pytestmark = pytest.mark.django_db
 H = timedelta(hours=1)

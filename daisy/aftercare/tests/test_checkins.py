@@ -28,12 +28,7 @@ from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message
 from daisy.notifications.testing import SmtpSink
 from daisy.scheduling.models import Status
-from daisy.scheduling.services import (
-    appointment_book,
-    appointment_cancel,
-    appointment_reschedule,
-    appointment_set_status,
-)
+from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule, appointment_set_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 H = timedelta(hours=1)

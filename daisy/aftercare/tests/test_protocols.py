@@ -18,7 +18,7 @@ from daisy.aftercare.selectors import (
 )
 from daisy.aftercare.services import protocol_presets_install
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
-from daisy.scheduling.services import appointment_book
+from daisy.booking.services import appointment_book
 from daisy.treatments.services import treatment_presets_install
 
 pytestmark = pytest.mark.django_db

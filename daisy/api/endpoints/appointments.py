@@ -27,13 +27,13 @@ from daisy.api.schemas import (
     RescheduleIn,
     appointment_out,
 )
-from daisy.lib.errors import NotFound
-from daisy.scheduling.selectors import appointment_get, appointment_list
-from daisy.scheduling.services import (
+from daisy.booking.services import (
     appointment_book,
     appointment_cancel,
     appointment_reschedule,
 )
+from daisy.lib.errors import NotFound
+from daisy.scheduling.selectors import appointment_get, appointment_list
 
 router = Router(tags=["appointments"], auth=TokenAuth())
 
@@ -64,7 +64,10 @@ def scoped_appointment(actor: Actor, appointment_id: uuid.UUID) -> Any:
         "409 `slot_unavailable` carries up to 3 nearest `alternatives`; 409 "
         "`contraindicated` means an open screening finding needs a clinician first; 409 "
         "`important_date_conflict` that the recovery window covers one of the client's "
-        "important dates (send `confirm_important_dates: true` to book anyway). A client "
+        "important dates (send `confirm_important_dates: true` to book anyway); 409 "
+        "`clinical_hold`, `age_limit` or `prescreen_stop` that the client cannot be booked "
+        "for it now. A client token booking a treatment that needs screening sends the "
+        "`prescreen` answers (422 `prescreen_required` otherwise). A client "
         "token may book only for its own client (403 otherwise), only treatments bookable "
         "online, and within the treatment's notice and horizon."
     ),
@@ -93,6 +96,7 @@ def appointment_create_view(
         specialist=specialist_ref(payload.specialist) if payload.specialist else None,
         idempotency_key=idempotency_key,
         confirm_important_dates=payload.confirm_important_dates,
+        prescreen=payload.prescreen.model_dump() if payload.prescreen else None,
     )
     if result.replayed:
         response[REPLAYED_HEADER] = "true"

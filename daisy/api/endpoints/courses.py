@@ -24,11 +24,13 @@ from daisy.api.schemas import (
     IdempotencyKey,
     InputSchema,
     Out,
+    PrescreenIn,
     Reason,
     Slug,
     StartTime,
     rfc3339,
 )
+from daisy.booking.courses import SessionTime, course_book
 from daisy.clients.selectors import client_get
 from daisy.clients.services import client_view_record
 from daisy.core import courses as core
@@ -39,8 +41,6 @@ from daisy.courses.selectors import (
     important_date_list_for_client,
 )
 from daisy.courses.services import (
-    SessionTime,
-    course_book,
     course_propose,
     important_date_create,
     important_date_kind_check,
@@ -140,6 +140,11 @@ class CourseIn(InputSchema):
     )
     interval_override_reason: Reason | None = Field(
         None, description="Required (clinician) for an interval below 28 days."
+    )
+    prescreen: PrescreenIn | None = Field(
+        None,
+        description="Required when a client token books a treatment that needs screening "
+        "(otherwise 422 `prescreen_required`).",
     )
 
     @model_validator(mode="after")
@@ -431,6 +436,7 @@ def course_create_view(
             idempotency_key=idempotency_key,
             confirm_important_dates=payload.confirm_important_dates,
             interval_override_reason=payload.interval_override_reason or "",
+            prescreen=payload.prescreen.model_dump() if payload.prescreen else None,
         )
     except CourseUnavailable as exc:
         return _unavailable(exc)

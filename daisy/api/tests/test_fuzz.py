@@ -45,7 +45,7 @@ from daisy.accounts.models import Role
 from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, live_server
 from daisy.lib.testing import LONDON, make_clinic, make_user
-from daisy.scheduling.services import appointment_book
+from daisy.booking.services import appointment_book
 from daisy.treatments.models import Treatment
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -17,10 +17,11 @@ from daisy.api.tests.conftest import ROLES, Cast, error_of
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
-from daisy.courses.services import SessionTime, course_book, course_presets_install
+from daisy.booking.courses import SessionTime, course_book
+from daisy.courses.services import course_presets_install
 from daisy.lib.testing import MONDAY, at
 from daisy.scheduling.models import Allocation, Appointment
-from daisy.scheduling.services import appointment_book
+from daisy.booking.services import appointment_book
 
 pytestmark = pytest.mark.django_db
 

@@ -1,17 +1,12 @@
 """Writes for courses (DESIGN.md 3: a package past ~600 lines): plans and important dates,
-proposing and booking whole courses, and re-planning after a session moves."""
+proposing whole courses, and re-planning after a session moves. Booking a whole course is the
+booking orchestration's (`daisy.booking.courses.course_book`)."""
 
-from daisy.courses.services.booking import (
-    CourseBooking,
-    Proposal,
-    SessionTime,
-    course_book,
-    course_propose,
-)
 from daisy.courses.services.plans import (
     AreaInput,
     CourseShape,
     Recommendation,
+    course_approvals_check,
     course_presets_install,
     course_recommend,
     course_shape,
@@ -21,33 +16,62 @@ from daisy.courses.services.plans import (
     plan_accept,
     plan_area_add,
     plan_area_grade,
+    plan_bookable_check,
     plan_create,
+    plan_for_booking,
+    plan_replay,
+    plan_session_add,
     plan_stop,
     plan_update,
+    plans_reassign_client,
 )
-from daisy.courses.services.replan import Moved, course_session_changed
+from daisy.courses.services.proposals import (
+    START_WITHIN_DAYS,
+    Proposal,
+    course_propose,
+    local_midnight,
+    planner_dates,
+)
+from daisy.courses.services.replan import (
+    MovedSession,
+    Replan,
+    ReplanFailed,
+    course_followers,
+    course_moved_tell,
+    course_replan_failed_tell,
+)
 
 __all__ = [
+    "START_WITHIN_DAYS",
     "AreaInput",
-    "CourseBooking",
     "CourseShape",
-    "Moved",
+    "MovedSession",
     "Proposal",
     "Recommendation",
-    "SessionTime",
-    "course_book",
+    "Replan",
+    "ReplanFailed",
+    "course_approvals_check",
+    "course_followers",
+    "course_moved_tell",
     "course_presets_install",
     "course_propose",
     "course_recommend",
-    "course_session_changed",
+    "course_replan_failed_tell",
     "course_shape",
     "important_date_create",
     "important_date_delete",
     "important_date_kind_check",
+    "local_midnight",
     "plan_accept",
     "plan_area_add",
     "plan_area_grade",
+    "plan_bookable_check",
     "plan_create",
+    "plan_for_booking",
+    "plan_replay",
+    "plan_session_add",
     "plan_stop",
     "plan_update",
+    "planner_dates",
+    "plans_reassign_client",
 ]

@@ -32,16 +32,19 @@ from daisy.courses.models import (
     ImportantDateKind,
     Plan,
     PlanArea,
+    PlanSession,
     PlanStatus,
     Scale,
 )
 from daisy.courses.presets import COURSES, KINDS
 from daisy.lib.errors import (
+    IdempotencyConflict,
     PermissionDenied,
     PolicyViolation,
     ValidationFailed,
 )
-from daisy.scheduling.models import Allocation, Appointment, Status
+from daisy.scheduling.models import Appointment, Status
+from daisy.scheduling.services import appointment_cancel
 
 
 def _is_staff(user: Any) -> bool:
@@ -218,7 +221,7 @@ def course_shape(
     return CourseShape(sessions, interval, low, high)
 
 
-def _check_clinical_approvals(
+def course_approvals_check(
     shape: CourseShape, *, by: Any, override_reason: str, extended_confirmed: bool = False
 ) -> tuple[bool, bool]:
     """(is an extended course confirmed by `by`, is an interval override by `by`)."""
@@ -278,9 +281,7 @@ def plan_create(
         min_interval_days=min_interval_days,
         max_interval_days=max_interval_days,
     )
-    extended, short = _check_clinical_approvals(
-        shape, by=by, override_reason=interval_override_reason
-    )
+    extended, short = course_approvals_check(shape, by=by, override_reason=interval_override_reason)
     with transaction.atomic():
         plan = Plan.objects.create(
             client=client,
@@ -364,7 +365,7 @@ def plan_update(
             and shape.interval_days >= plan.interval_days
             and not interval_override_reason.strip()
         )
-        extended, short = _check_clinical_approvals(
+        extended, short = course_approvals_check(
             shape,
             by=by,
             override_reason=interval_override_reason
@@ -480,31 +481,32 @@ def plan_accept(*, plan: Plan, by: Any, now: datetime) -> Plan:
 
 
 def plan_stop(*, plan: Plan, by: Any, now: datetime, reason: str = "") -> Plan:
-    """Stop the course: its sessions still to come are cancelled in the same transaction (the
-    client is told, as for any cancellation), the ones done stay."""
+    """Stop the course: its sessions still to come are cancelled in the same transaction
+    (through scheduling, each audited, the client told as for any cancellation; the clinic
+    stopped it, so none is late), the ones done stay."""
     _require_staff(by)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
         if plan.status == PlanStatus.STOPPED:
             raise PolicyViolation(_("This course is already stopped."))
         upcoming = list(
-            Appointment.objects.select_for_update(of=("self",))
-            .select_related("treatment", "location", "client")
-            .filter(course_session__plan=plan, status=Status.BOOKED, starts_at__gt=now)
-            .order_by("starts_at")
+            Appointment.objects.filter(
+                course_session__plan=plan, status=Status.BOOKED, starts_at__gt=now
+            ).order_by("starts_at")
         )
+        why = (reason.strip() or _("Course stopped"))[:300]
         for appt in upcoming:
-            appt.is_late_cancellation = False  # the clinic stopped the course, not the client
-            appt.status = Status.CANCELLED
-            appt.cancelled_at = now
-            appt.cancel_reason = (reason.strip() or _("Course stopped"))[:300]
-            appt.updated_at = now
-            appt.messages_version += 1
-            appt.save()
-            Allocation.objects.filter(appointment=appt, is_active=True).update(is_active=False)
-            appointment_messages_cancel(appointment=appt, now=now)
+            cancelled = appointment_cancel(
+                appointment=appt,
+                by=by,
+                now=now,
+                reason=why,
+                by_clinic=True,
+                audit_data={"course": str(plan.pk)},
+            )
+            appointment_messages_cancel(appointment=cancelled, now=now)
             appointment_cancellation_schedule(
-                appointment=appt, now=now, version=appt.messages_version
+                appointment=cancelled, now=now, version=cancelled.messages_version
             )
         plan.status = PlanStatus.STOPPED
         plan.stopped_at = now
@@ -519,6 +521,98 @@ def plan_stop(*, plan: Plan, by: Any, now: datetime, reason: str = "") -> Plan:
             data={"reason": plan.stop_reason, "cancelled": [str(a.pk) for a in upcoming]},
         )
     return plan
+
+
+def plan_bookable_check(plan: Plan) -> None:
+    if plan.status not in _EDITABLE:
+        raise PolicyViolation(_("A stopped course cannot be booked."))
+    if plan.plan_sessions.filter(appointment__status=Status.BOOKED).exists():
+        raise PolicyViolation(
+            _("This course already has booked sessions; move them instead."),
+            code="course_already_booked",
+        )
+
+
+def plan_replay(scoped_key: str, fingerprint: str) -> tuple[Plan, list[Appointment]] | None:
+    """The plan an earlier request with this idempotency key booked, and its sessions."""
+    existing = Plan.objects.filter(idempotency_key=scoped_key).first()
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            _(
+                "This Idempotency-Key was already used for a different booking. "
+                "Use a new key for a new request."
+            )
+        )
+    appointments = [
+        link.appointment
+        for link in existing.plan_sessions.select_related("appointment").order_by(
+            "appointment__starts_at"
+        )
+    ]
+    return existing, appointments
+
+
+def plan_for_booking(
+    *,
+    client: Any,
+    treatment: Any,
+    plan: Plan | None,
+    location: Any,
+    specialist: Any,
+    shape: CourseShape,
+    extended: bool,
+    short: bool,
+    interval_override_reason: str,
+    booked_by: Any,
+    now: datetime,
+    idempotency_key: str | None,
+    fingerprint: str,
+) -> Plan:
+    """The accepted plan a course booking fills: a new one, or `plan` locked and checked again
+    (another booking of it may have committed since the caller last looked)."""
+    if plan is None:
+        return Plan.objects.create(
+            client=client,
+            treatment=treatment,
+            location=location,
+            specialist=specialist,
+            status=PlanStatus.ACCEPTED,
+            sessions=shape.sessions,
+            interval_days=shape.interval_days,
+            min_interval_days=shape.min_interval_days,
+            max_interval_days=shape.max_interval_days,
+            extended_confirmed_by=booked_by if extended else None,
+            interval_override_by=booked_by if short else None,
+            interval_override_reason=interval_override_reason.strip() if short else "",
+            created_by=booked_by if getattr(booked_by, "pk", None) else None,
+            created_at=now,
+            updated_at=now,
+            accepted_at=now,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint if idempotency_key else "",
+        )
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    plan_bookable_check(plan)
+    if plan.status == PlanStatus.PROPOSED:
+        plan.status = PlanStatus.ACCEPTED
+        plan.accepted_at = now
+    plan.location = location
+    plan.updated_at = now
+    plan.save()
+    return plan
+
+
+def plan_session_add(*, plan: Plan, appointment: Appointment) -> None:
+    PlanSession.objects.create(plan=plan, appointment=appointment)
+
+
+def plans_reassign_client(*, source: Any, target: Any) -> int:
+    """Move every plan and important date of `source` to `target` (a client merge)."""
+    moved = Plan.objects.filter(client=source).update(client=target)
+    moved += ImportantDate.objects.filter(client=source).update(client=target)
+    return moved
 
 
 # --- important dates ------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from daisy.clinic.models import Closure
 from daisy.core import courses as core
 from daisy.courses.models import ImportantDate, Plan, PlanSession, PlanStatus
 from daisy.courses.selectors import course_get_for_client
-from daisy.courses.services import SessionTime, course_book, important_date_create
+from daisy.booking.courses import SessionTime, course_book
+from daisy.courses.services import important_date_create
 from daisy.lib.errors import (
     ClientContraindicated,
     CourseUnavailable,
@@ -31,7 +32,7 @@ from daisy.lib.errors import (
 from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now, make_client, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Allocation, Appointment, Status
-from daisy.scheduling.services import appointment_book, slot_hold_create
+from daisy.booking.services import appointment_book, slot_hold_create
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from daisy.courses.services import important_date_create, important_date_delete
 from daisy.lib.errors import ImportantDateConflict, ValidationFailed
 from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now
 from daisy.scheduling.models import Appointment
-from daisy.scheduling.services import appointment_book, appointment_reschedule
+from daisy.booking.services import appointment_book, appointment_reschedule
 
 pytestmark = pytest.mark.django_db
 

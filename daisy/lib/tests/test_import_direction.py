@@ -6,7 +6,12 @@ before it turns into a cycle or a hidden write.
 2. `daisy/core` never reads the clock: `now` is a parameter.
 3. Domain `models` import only Django, the standard library, `daisy.lib` and other `models`.
 4. Interface apps never import a domain app's `models` (their own tests may).
-5. `notifications` knows nothing of `scheduling`.
+5. `notifications` imports no domain app (messages know an address, a template and a context).
+6. No app imports another app's `_private` names (nor reaches them as `module._name`).
+7. Only `scheduling` writes appointments, allocations and holds (create, update, delete, save on
+   `Appointment`, `Allocation` or `SlotHold` anywhere else fails; tests and migrations may).
+8. `scheduling` imports neither `courses`, `aftercare` nor `booking`: what happens around a
+   booking is composed above it, in `daisy.booking`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,25 @@ import daisy
 PACKAGE_DIR = Path(daisy.__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 INTERFACE_APPS = frozenset({"site", "portal", "backoffice", "api"})
+# Layers 3 to 5 of DESIGN.md 3: what notifications (layer 2) must never import.
+DOMAIN_APPS = frozenset(
+    {"clinic", "treatments", "clients", "scheduling", "courses", "aftercare", "records", "booking"}
+)
+SCHEDULING_TABLES = frozenset({"Appointment", "Allocation", "SlotHold"})
+WRITE_METHODS = frozenset(
+    {
+        "create",
+        "bulk_create",
+        "get_or_create",
+        "update_or_create",
+        "update",
+        "bulk_update",
+        "delete",
+        "save",
+        "raw",
+    }
+)
+ABOVE_SCHEDULING = ("daisy.courses", "daisy.aftercare", "daisy.booking")
 CORE_TEST_LIBRARIES = frozenset({"pytest", "hypothesis", "_pytest"})
 # Reading these is reading the clock, called or passed around (`clock=time.monotonic`).
 CLOCK_READS = frozenset(
@@ -268,19 +292,110 @@ def _loads_own_model(call: str, app: str | None) -> bool:
     return found is not None and found.group(1) == app
 
 
+def _app_of_module(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) >= 2 and parts[0] == "daisy" else None
+
+
 def notifications_import_violations(source: Source) -> list[str]:
     if _app_of(source) != "notifications":
         return []
     out = [
-        f"{imp} - notifications must know nothing of scheduling: pass it a template name and "
-        "a context"
+        f"{imp} - notifications must know no domain app: pass it an address, a template name "
+        "and a context"
         for imp in imports(source)
-        if _within(imp.module, "daisy.scheduling")
+        if _app_of_module(imp.module) in DOMAIN_APPS
     ]
     out += [
-        f"{source.path}:{lineno}: {call!r} - notifications must know nothing of scheduling"
+        f"{source.path}:{lineno}: {call!r} - notifications must know no domain app"
         for lineno, call in dynamic_imports(source)
-        if "scheduling" in call
+        if any(app in call for app in DOMAIN_APPS)
+    ]
+    return out
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_import_violations(source: Source) -> list[str]:
+    """Another app's `_name`, imported or reached through a module (`scheduling._rid`)."""
+    app = _app_of(source)
+    if app is None or _is_tests(source):
+        return []
+    out = []
+    for imp in imports(source):
+        other = _app_of_module(imp.module)
+        if other is None or other == app:
+            continue
+        if any(_is_private(part) for part in imp.module.split(".")[2:]):
+            out.append(f"{imp} - another app's private name; use its public API")
+    names = _aliases(source)
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            dotted = _dotted(node.value)
+            if not dotted or dotted[0] not in names:
+                continue
+            resolved = ".".join([names[dotted[0]], *dotted[1:]])
+            other = _app_of_module(resolved)
+            if other is not None and other != app:
+                out.append(
+                    f"{source.path}:{node.lineno}: {ast.unparse(node)!r} reaches another app's "
+                    f"private name ({resolved}.{node.attr}); use its public API"
+                )
+    return out
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """`Appointment.objects.filter(...).update` -> "Appointment"."""
+    while True:
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            break
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def scheduling_write_violations(source: Source) -> list[str]:
+    app = _app_of(source)
+    if app is None or app == "scheduling" or _is_tests(source) or "migrations" in source.parts:
+        return []
+    names = _aliases(source)
+    tables = {
+        local
+        for local, dotted in names.items()
+        if dotted.startswith("daisy.scheduling.models.")
+        and dotted.rsplit(".", 1)[1] in SCHEDULING_TABLES
+    }
+    out = []
+    for node in ast.walk(source.tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr in WRITE_METHODS and _root_name(node.func.value) in tables:
+            out.append(
+                f"{source.path}:{node.lineno}: {ast.unparse(node.func)} writes a scheduling "
+                "table - only daisy.scheduling writes appointments, allocations and holds; "
+                "call its services"
+            )
+    return out
+
+
+def scheduling_layer_violations(source: Source) -> list[str]:
+    if _app_of(source) != "scheduling" or _is_tests(source):
+        return []
+    out = [
+        f"{imp} - scheduling imports nothing above it; compose in daisy.booking instead"
+        for imp in imports(source)
+        if any(_within(imp.module, above) for above in ABOVE_SCHEDULING)
+    ]
+    out += [
+        f"{source.path}:{lineno}: {call!r} - scheduling imports nothing above it"
+        for lineno, call in dynamic_imports(source)
+        if any(above.split(".")[1] in call for above in ABOVE_SCHEDULING)
     ]
     return out
 
@@ -290,7 +405,10 @@ RULES: dict[str, Callable[[Source], list[str]]] = {
     "core never reads the clock": core_clock_violations,
     "models import only django, lib and models": models_import_violations,
     "interface apps never import domain models": interface_import_violations,
-    "notifications never imports scheduling": notifications_import_violations,
+    "notifications imports no domain app": notifications_import_violations,
+    "no app imports another app's private names": private_import_violations,
+    "only scheduling writes appointments, allocations and holds": scheduling_write_violations,
+    "scheduling imports neither courses, aftercare nor booking": scheduling_layer_violations,
 }
 
 
@@ -480,9 +598,120 @@ def test_interface_app_tests_may_import_models() -> None:
     ],
 )
 def test_notifications_rejects_scheduling(text: str) -> None:
-    rule = "notifications never imports scheduling"
+    rule = "notifications imports no domain app"
     assert check(rule, "daisy/notifications/services.py", text)
     assert check(rule, "daisy/notifications/tests/test_send.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.clients.models import Client",
+        "from daisy.courses import selectors",
+        "import daisy.booking.services",
+        "from daisy.aftercare.services import appointment_messages_schedule",
+    ],
+)
+def test_notifications_rejects_every_domain_app(text: str) -> None:
+    assert check("notifications imports no domain app", "daisy/notifications/services.py", text)
+
+
+def test_notifications_may_use_lib_accounts_and_audit() -> None:
+    text = "from daisy.lib.errors import ValidationFailed\nfrom daisy.audit.services import x"
+    assert not check("notifications imports no domain app", "daisy/notifications/x.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.scheduling.services import _lock_resources",
+        "from daisy.scheduling.services._internal import lock",
+        "from daisy.scheduling import selectors as s\nx = s._rid(1)",
+        "import daisy.scheduling.services\ndaisy.scheduling.services._check(1)",
+    ],
+)
+def test_rejects_another_app_s_private_names(text: str) -> None:
+    rule = "no app imports another app's private names"
+    assert check(rule, "daisy/courses/services/plans.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.courses.services.proposals import _private_helper",
+        "from daisy.scheduling.selectors import resource_key",
+        "from daisy.scheduling import selectors\nx = selectors.__name__",
+    ],
+)
+def test_accepts_own_private_names_and_public_ones(text: str) -> None:
+    rule = "no app imports another app's private names"
+    assert not check(rule, "daisy/courses/services/replan.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.scheduling.models import Appointment\nAppointment.objects.create(x=1)",
+        "from daisy.scheduling.models import Allocation\n"
+        "Allocation.objects.filter(a=1).update(is_active=False)",
+        "from daisy.scheduling.models import Allocation as A\nA.objects.bulk_create([])",
+        "from daisy.scheduling.models import SlotHold\nSlotHold.objects.filter(x=1).delete()",
+        "from daisy.scheduling.models import Appointment\nAppointment(x=1).save()",
+    ],
+)
+def test_rejects_writes_to_scheduling_tables_outside_scheduling(text: str) -> None:
+    rule = "only scheduling writes appointments, allocations and holds"
+    assert check(rule, "daisy/courses/services/plans.py", text)
+    assert not check(rule, "daisy/scheduling/services/appointments.py", text)
+    assert not check(rule, "daisy/courses/tests/test_plans.py", text)
+
+
+def test_accepts_reads_of_scheduling_tables() -> None:
+    text = (
+        "from daisy.scheduling.models import Appointment\n"
+        "Appointment.objects.filter(x=1).select_for_update().order_by('pk')"
+    )
+    rule = "only scheduling writes appointments, allocations and holds"
+    assert not check(rule, "daisy/courses/services/plans.py", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from daisy.courses.selectors import important_date_clashes",
+        "from daisy.aftercare.services import appointment_messages_schedule",
+        "def f():\n    from daisy.courses.services import course_followers",
+        "from daisy.booking.eligibility import Asking",
+    ],
+)
+def test_scheduling_rejects_imports_from_above(text: str) -> None:
+    rule = "scheduling imports neither courses, aftercare nor booking"
+    assert check(rule, "daisy/scheduling/services/appointments.py", text)
+
+
+def test_a_deliberately_broken_tree_fails_every_new_rule() -> None:
+    """The self-test the issue asks for: one file breaking each new rule is caught by it."""
+    broken = {
+        "notifications imports no domain app": (
+            "daisy/notifications/services.py",
+            "from daisy.clients.models import Client",
+        ),
+        "no app imports another app's private names": (
+            "daisy/courses/services/replan.py",
+            "from daisy.scheduling.services.reserve import _resource_pk",
+        ),
+        "only scheduling writes appointments, allocations and holds": (
+            "daisy/courses/services/replan.py",
+            "from daisy.scheduling.models import Allocation\n"
+            "Allocation.objects.filter(appointment=1).update(is_active=False)",
+        ),
+        "scheduling imports neither courses, aftercare nor booking": (
+            "daisy/scheduling/services/appointments.py",
+            "from daisy.courses.services import course_followers",
+        ),
+    }
+    for rule, (path, text) in broken.items():
+        assert check(rule, path, text), rule
 
 
 def test_failure_message_names_file_line_and_import() -> None:

@@ -19,7 +19,7 @@ from daisy.clients.models import Client
 from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from daisy.scheduling.services import appointment_book
+from daisy.booking.services import appointment_book
 
 pytestmark = pytest.mark.django_db
 

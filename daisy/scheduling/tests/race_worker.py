@@ -37,7 +37,7 @@ def main(raw_job: str) -> int:
     from daisy.clients.models import Client
     from daisy.clinic.models import Location
     from daisy.lib.errors import SlotUnavailable
-    from daisy.scheduling.services import appointment_book
+    from daisy.booking.services import appointment_book
     from daisy.treatments.models import Treatment
 
     client = Client.objects.get(pk=job["client"])

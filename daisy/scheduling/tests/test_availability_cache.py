@@ -15,7 +15,7 @@ from daisy.clinic.models import Location
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Appointment
-from daisy.scheduling.services import appointment_book, slot_hold_create
+from daisy.booking.services import appointment_book, slot_hold_create
 from daisy.treatments.models import Treatment
 
 pytestmark = pytest.mark.django_db

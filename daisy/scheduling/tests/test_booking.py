@@ -23,12 +23,7 @@ from daisy.lib.errors import (
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_specialist, make_user
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment, Status
-from daisy.scheduling.services import (
-    appointment_book,
-    appointment_cancel,
-    appointment_reschedule,
-    appointment_set_status,
-)
+from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule, appointment_set_status
 
 pytestmark = pytest.mark.django_db
 

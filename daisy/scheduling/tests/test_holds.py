@@ -20,13 +20,8 @@ from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment, SlotHold
-from daisy.scheduling.services import (
-    appointment_book,
-    appointment_reschedule,
-    slot_hold_create,
-    slot_hold_release,
-    slot_holds_purge,
-)
+from daisy.booking.services import appointment_book, appointment_reschedule, slot_hold_create, slot_hold_release
+from daisy.scheduling.services import slot_holds_purge
 from daisy.scheduling.tests.test_races import overlapping_allocations, raw_insert_allocation
 from daisy.treatments.models import Treatment
 

@@ -36,7 +36,7 @@ from daisy.lib.testing import (
 )
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment
-from daisy.scheduling.services import BookingResult, appointment_book
+from daisy.booking.services import BookingResult, appointment_book
 from daisy.scheduling.tests import race_worker
 from daisy.treatments.models import Treatment
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,9 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from daisy.accounts.services import (
-    client_account_withdraw,
-)
+from daisy.booking.courses import DateToKeep, SessionTime, course_book
 from daisy.clinic.selectors import specialist_get
 from daisy.core import courses as core
 from daisy.courses.selectors import (
@@ -39,11 +38,8 @@ from daisy.courses.selectors import (
 )
 from daisy.courses.services import (
     AreaInput,
-    SessionTime,
-    course_book,
     course_propose,
     course_recommend,
-    important_date_create,
 )
 from daisy.lib.errors import (
     ClientContraindicated,
@@ -76,6 +72,7 @@ from daisy.site.wizard import (
     areas_for,
     booking_client,
     place_choices,
+    prescreen_answers,
     signed_in_client,
     specialist_of,
 )
@@ -693,8 +690,10 @@ def _book(
             for s in chosen["sessions"]
         ]
         windows = [(a, b) for key, _label, a, b in TIMES_OF_DAY if key in state.get("times", [])]
-        user, client, created = booking_client(request, state, client, now)
-        try:
+        # The guest's account, the course and its important dates commit together or not at
+        # all: a course that fails leaves no account and sends no "confirm your email".
+        with transaction.atomic():
+            user, client, created = booking_client(request, state, client, now)
             booked = course_book(
                 client=client,
                 treatment=info.treatment,
@@ -707,14 +706,14 @@ def _book(
                 preferred_weekdays=state.get("weekdays") or None,
                 preferred_times=windows or None,
                 important_dates=_session_dates(state, kinds=_kinds()),
+                dates_to_keep=[
+                    DateToKeep(d.kind, d.start_on, d.end_on, d.label) for d in _session_dates(state)
+                ],
                 # One key per chosen set of dates: a double-clicked "book" books once.
                 idempotency_key=f"site-course-{state['owner']}-{chosen['token']}",
                 notes=_notes(state),
+                prescreen=prescreen_answers(state),
             )
-        except DomainError:
-            if created:  # a course that did not go through leaves no account behind
-                client_account_withdraw(user=user, now=now)
-            raise
     except (SlotUnavailable, CourseUnavailable, ImportantDateConflict, InvalidTime, NotFound):
         # Someone took a time meanwhile (or the diary changed): nothing was booked. Plan
         # afresh from the same answers and say so.
@@ -736,38 +735,9 @@ def _book(
         )
     except DomainError as exc:
         return exc.message, False
-    _store_dates(state, client=client, user=user, now=now)
     request.session.pop(SESSION_KEY, None)
     request.session[DONE_KEY] = {"course": str(booked.plan.pk), "created": created}
     return redirect("site:book-course-done")
-
-
-def _store_dates(state: dict[str, Any], *, client: Any, user: Any, now: datetime) -> None:
-    """The guest's (and the signed-in client's new) important dates, kept in their account
-    from now on. A repeated request (a double click) finds them stored and adds none."""
-    kept = {
-        (i.kind.slug, i.start_on, i.end_on, i.label) for i in important_date_list_for_client(client)
-    }
-    for item in _session_dates(state):
-        key = (item.kind, item.start_on, item.end_on, item.label)
-        if key in kept:
-            continue
-        try:
-            important_date_create(
-                client=client,
-                kind=item.kind,
-                start_on=item.start_on,
-                end_on=item.end_on,
-                label=item.label,
-                by=user,
-                now=now,
-            )
-        except ValidationFailed:
-            # The course is booked (and kept clear of the date); only the kind was withdrawn by
-            # staff meanwhile. The booking must not turn into an error page over it.
-            logger.warning("course booking: important date of a withdrawn kind not stored")
-            continue
-        kept.add(key)
 
 
 def done(request: HttpRequest) -> HttpResponse:

@@ -13,7 +13,7 @@ from daisy.aftercare.models import Alert
 from daisy.aftercare.services import checkin_link
 from daisy.lib.browser import PHONE, assert_accessible, close_page, new_page, shot
 from daisy.lib.testing import at, booking_now, make_clinic
-from daisy.scheduling.services import appointment_book
+from daisy.booking.services import appointment_book
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -19,7 +19,7 @@ from daisy.courses.services import important_date_create
 from daisy.lib.testing import booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from daisy.scheduling.services import appointment_book
+from daisy.booking.services import appointment_book
 from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,205 @@
+"""The eligibility gate: the one set of checks every path runs before a client is given a time
+(a booking, a hold for a signed-in client, a move, each session of a course, a course re-plan)
+and before a session starts. Run under the booking's locks, so a finding or hold recorded
+meanwhile is seen.
+
+In order: the clinical hold (DOMAIN.md 5.1, 5.2), the treatment's age limit (1.1), the online
+pre-screen when the client books for themselves (2.2 hard stops), recorded findings and their
+waits (2.1: a hard stop has no override; defer and review tiers need a clinician's recorded
+override), and the client's important dates (a recovery window over one needs confirming)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from daisy.clients.models import BLOCKING_TIERS, Client, Tier
+from daisy.clients.selectors import client_open_hold
+from daisy.core.courses import ImportantDate
+from daisy.core.screening import age_on, prescreen_evaluate
+from daisy.courses.selectors import important_date_clashes, important_dates_require_confirmation
+from daisy.lib.errors import ClientContraindicated, PermissionDenied, ValidationFailed
+from daisy.scheduling.services import Clearance, is_staff
+from daisy.treatments.models import Treatment
+
+
+@dataclass(frozen=True)
+class Asking:
+    """Who asks for a time for whom, and what they told us."""
+
+    client: Client
+    treatment: Treatment
+    by: Any  # the person acting: the client's own account, a staff member, or None (a guest)
+    override_reason: str = ""  # a clinician's reason to treat despite an open finding
+    confirm_important_dates: bool = False
+    # The online pre-screen's answers (question -> yes), when the client books for themselves.
+    prescreen: Mapping[str, bool] | None = None
+    # The pre-screen is asked for a new booking a client makes themselves, not for a move.
+    is_new_booking: bool = True
+    # Important dates given with this request and not (yet) stored on the client's record.
+    extra_dates: tuple[ImportantDate, ...] = ()
+
+    @property
+    def is_self_service(self) -> bool:
+        return not is_staff(self.by)
+
+
+def clinical_hold_check(client: Client) -> None:
+    """A check-in red flag holds the client's next session until a clinician clears it."""
+    hold = client_open_hold(client.pk)
+    if hold is not None:
+        raise ClientContraindicated(
+            _(
+                "%(client)s's next session is on hold: %(reason)s. A specialist or the "
+                "clinic manager must review the client and clear the hold (back-office, Alerts) "
+                "before a session is booked, moved or started."
+            )
+            % {"client": client.full_name, "reason": hold.reason},
+            code="clinical_hold",
+        )
+
+
+def age_check(client: Client, treatment: Treatment, day: date, *, self_service: bool) -> None:
+    limit = treatment.min_age
+    if not limit:
+        return
+    born = client.date_of_birth
+    if born is None:
+        if self_service:
+            # Staff check age at the desk; online, we need the date of birth to check it.
+            raise ValidationFailed(
+                _("Please give your date of birth: %(treatment)s is for adults only.")
+                % {"treatment": treatment.name},
+                code="date_of_birth_required",
+                fields={"date_of_birth": "required"},
+            )
+        return
+    if age_on(born, day) < limit:
+        raise ClientContraindicated(
+            _(
+                "%(treatment)s is only for clients aged %(age)s or over on the day of the "
+                "session. A consultation can suggest a treatment that suits younger skin."
+            )
+            % {"treatment": treatment.name, "age": limit},
+            code="age_limit",
+        )
+
+
+def prescreen_check(asking: Asking) -> None:
+    if not (asking.treatment.requires_screening and asking.is_self_service):
+        return
+    if not asking.is_new_booking:
+        return
+    if asking.prescreen is None:
+        raise ValidationFailed(
+            _(
+                "%(treatment)s needs the health questions answered before it is booked: give "
+                "a yes or no for each of them."
+            )
+            % {"treatment": asking.treatment.name},
+            code="prescreen_required",
+            fields={"prescreen": "required"},
+        )
+    result = prescreen_evaluate(asking.prescreen)
+    if not result.is_complete:
+        fields = {f"prescreen.{q}": "required" for q in result.missing} | {
+            f"prescreen.{q}": "unknown" for q in result.unknown
+        }
+        raise ValidationFailed(
+            _("Please answer every health question with yes or no."),
+            code="prescreen_required",
+            fields=fields,
+        )
+    if result.stops:
+        raise ClientContraindicated(
+            _(
+                "From your answers, %(treatment)s cannot be booked online this time. Book a "
+                "free consultation, and a specialist will find the right next step with you."
+            )
+            % {"treatment": asking.treatment.name},
+            code="prescreen_stop",
+            fields={f"prescreen.{q}": "yes" for q in result.stops},
+        )
+
+
+def findings_check(asking: Asking, day: date) -> bool:
+    """True when a clinician's override is being used (and so must be recorded)."""
+    client, treatment = asking.client, asking.treatment
+    if not treatment.requires_screening:
+        return False
+    blocking = []
+    for c in client.contraindications.filter(resolved_at__isnull=True, tier__in=BLOCKING_TIERS):
+        if c.tier == Tier.DEFER and c.until_on is not None and c.until_on <= day:
+            continue
+        blocking.append(c)
+    if not blocking:
+        return False
+    hard = [c for c in blocking if c.tier == Tier.HARD_STOP]
+    if hard:
+        # DOMAIN.md 2.1: a hard stop has no in-app override; the condition must resolve first.
+        raise ClientContraindicated(
+            _(
+                "%(client)s cannot be booked for %(treatment)s: "
+                "%(condition)s. Offer a consultation instead, and book once a clinician has "
+                "recorded that it has resolved."
+            )
+            % {
+                "client": client.full_name,
+                "treatment": treatment.name,
+                "condition": hard[0].condition,
+            }
+        )
+    if not asking.override_reason.strip():
+        reason = blocking[0]
+        raise ClientContraindicated(
+            _(
+                "%(client)s has an open screening finding (%(condition)s). "
+                "A clinician must review it and record an override reason before booking."
+            )
+            % {"client": client.full_name, "condition": reason.condition},
+            fields={"override_reason": "required"},
+        )
+    if not getattr(asking.by, "is_clinician", False):
+        raise PermissionDenied(
+            _("Only a specialist or the clinic manager can override a screening finding.")
+        )
+    return True
+
+
+def eligibility_check(
+    asking: Asking, *, starts_at: datetime, tz: Any, session: int | None = None
+) -> Clearance:
+    """Every rule, for a session of `asking.treatment` at `starts_at` (local day in `tz`).
+    Raises a DomainError naming the first rule that refuses; returns what to record."""
+    day = starts_at.astimezone(tz).date()
+    clinical_hold_check(asking.client)
+    age_check(asking.client, asking.treatment, day, self_service=asking.is_self_service)
+    prescreen_check(asking)
+    overridden = findings_check(asking, day)
+    clashes = important_date_clashes(
+        client=asking.client,
+        treatment=asking.treatment,
+        starts_at=starts_at,
+        tz=tz,
+        extra=asking.extra_dates,
+    )
+    important_dates_require_confirmation(
+        clashes=clashes, confirmed=asking.confirm_important_dates, session=session
+    )
+    audit: dict[str, Any] = {}
+    if clashes:
+        audit["important_dates_confirmed"] = [c.text for c in clashes]
+    return Clearance(
+        override_reason=asking.override_reason.strip() if overridden else "", audit=audit
+    )
+
+
+def treatment_start_check(asking: Asking, *, starts_at: datetime, tz: Any) -> None:
+    """Before a booked session is checked in or completed: no open clinical hold, and no
+    finding that refuses it now (unless a clinician's override is on the appointment)."""
+    clinical_hold_check(asking.client)
+    findings_check(asking, starts_at.astimezone(tz).date())

@@ -1,0 +1,294 @@
+"""Booking, composed: every path that gives a client a time, moves it, cancels it or starts it
+(the site, the portal, the API, the desk, the demo seed) calls these, and nothing else.
+
+Each service runs in one transaction, so what it composes commits together or not at all:
+scheduling's write (lock, re-check, write: `daisy.scheduling.services`), the eligibility gate
+under the same locks (`daisy.booking.eligibility`), the course re-plan (`daisy.courses`), and the
+messages (`daisy.aftercare`), which the worker sends only after the commit (DESIGN.md 5). None is
+durable, so a caller may compose them further (a guest's account and booking, say)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from daisy.aftercare.services import (
+    appointment_cancellation_schedule,
+    appointment_messages_cancel,
+    appointment_messages_schedule,
+)
+from daisy.booking.eligibility import (
+    Asking,
+    age_check,
+    clinical_hold_check,
+    eligibility_check,
+    findings_check,
+    prescreen_check,
+    treatment_start_check,
+)
+from daisy.clients.models import Client
+from daisy.clinic.models import Location, Specialist
+from daisy.courses.services import (
+    MovedSession,
+    ReplanFailed,
+    course_followers,
+    course_moved_tell,
+    course_replan_failed_tell,
+)
+from daisy.lib.errors import DomainError
+from daisy.scheduling import services as scheduling
+from daisy.scheduling.models import Appointment, SlotHold, Status
+from daisy.scheduling.services import BookingResult, Reservation
+from daisy.treatments.models import Treatment
+
+__all__ = [
+    "BookingResult",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_reschedule",
+    "appointment_set_status",
+    "slot_hold_create",
+    "slot_hold_release",
+]
+
+slot_hold_release = scheduling.slot_hold_release
+
+
+def _gate(asking: Asking) -> scheduling.Gate:
+    def check(reservation: Reservation) -> scheduling.Clearance:
+        return eligibility_check(
+            asking, starts_at=reservation.slot.start, tz=reservation.location.tz
+        )
+
+    return check
+
+
+def appointment_book(
+    *,
+    client: Client,
+    treatment: Treatment,
+    starts_at: datetime,
+    booked_by: Any,
+    now: datetime,
+    location: Location | None = None,
+    specialist: Specialist | None = None,
+    idempotency_key: str | None = None,
+    notes: str = "",
+    override_reason: str = "",
+    confirm_important_dates: bool = False,
+    hold_id: Any = None,
+    held_by: str | None = None,
+    prescreen: Mapping[str, bool] | None = None,
+) -> BookingResult:
+    """Book one appointment through the eligibility gate and schedule its messages, or raise a
+    DomainError and write (and send) nothing. `booked_by` is whoever acted: the client's own
+    account, a staff member booking on their behalf, or None for a guest. `prescreen` is the
+    online pre-screen's answers when the client books for themselves."""
+    asking = Asking(
+        client=client,
+        treatment=treatment,
+        by=booked_by,
+        override_reason=override_reason,
+        confirm_important_dates=confirm_important_dates,
+        prescreen=prescreen,
+    )
+    prescreen_check(asking)  # before any lock: it needs nothing from the diary
+    with transaction.atomic():
+        result = scheduling.appointment_book(
+            client=client,
+            treatment=treatment,
+            starts_at=starts_at,
+            booked_by=booked_by,
+            now=now,
+            location=location,
+            specialist=specialist,
+            idempotency_key=idempotency_key,
+            notes=notes,
+            hold_id=hold_id,
+            held_by=held_by,
+            gate=_gate(asking),
+        )
+        if not result.replayed:
+            appointment = result.appointment
+            appointment_messages_schedule(
+                appointment=appointment, now=now, version=appointment.messages_version
+            )
+        return result
+
+
+def slot_hold_create(
+    *,
+    treatment: Treatment,
+    starts_at: datetime,
+    now: datetime,
+    held_by: str,
+    location: Location | None = None,
+    specialist: Specialist | None = None,
+    by: Any = None,
+    client: Client | None = None,
+) -> SlotHold:
+    """Hold a time during online booking. For a client we know (signed in), the rules that
+    need no answers yet run first, so nobody holds a time they could not book."""
+    if client is not None:
+        clinical_hold_check(client)
+        local = starts_at.astimezone(location.tz) if location is not None else starts_at
+        age_check(client, treatment, local.date(), self_service=not scheduling.is_staff(by))
+    return scheduling.slot_hold_create(
+        treatment=treatment,
+        starts_at=starts_at,
+        now=now,
+        held_by=held_by,
+        location=location,
+        specialist=specialist,
+        by=by,
+    )
+
+
+def _follow_course(
+    appointment: Appointment, *, by: Any, now: datetime, previous_starts_at: datetime | None
+) -> list[MovedSession]:
+    """A course session moved or was cancelled: its later sessions follow inside their windows,
+    through the same gate; if no re-plan fits, they stay and the staff are told why."""
+    replan = course_followers(appointment=appointment, previous_starts_at=previous_starts_at)
+    if replan is None:
+        return []
+    window_start, window_end = replan.window
+
+    def gate(appt: Appointment, reservation: Reservation) -> scheduling.Clearance:
+        asking = Asking(client=appt.client, treatment=appt.treatment, by=by, is_new_booking=False)
+        # Re-planned sessions move as the course's own, confirmed with its dates (the planner
+        # already kept recovery windows clear); every other rule applies as to any move.
+        day = reservation.slot.start.astimezone(reservation.location.tz).date()
+        clinical_hold_check(asking.client)
+        age_check(asking.client, asking.treatment, day, self_service=False)
+        findings_check(asking, day)
+        return scheduling.Clearance()
+
+    try:
+        with transaction.atomic():
+            moved = scheduling.appointments_retime(
+                appointments=replan.later,
+                window_start=window_start,
+                window_end=window_end,
+                plan=lambda ctx: replan.slots_plan(ctx, now),
+                by=by,
+                now=now,
+                gate=gate,
+                audit_data={
+                    "course": str(replan.plan.pk),
+                    "replanned_after": str(replan.anchor.pk),
+                },
+            )
+            for item in moved:
+                appointment_messages_cancel(appointment=item.appointment, now=now)
+                appointment_messages_schedule(
+                    appointment=item.appointment,
+                    now=now,
+                    version=item.appointment.messages_version,
+                    previous_starts_at=item.previous_starts_at,
+                )
+    except (ReplanFailed, DomainError) as failed:
+        reason = failed.reason if isinstance(failed, ReplanFailed) else failed.message
+        course_replan_failed_tell(
+            plan=replan.plan, anchor=replan.anchor, reason=reason, by=by, now=now
+        )
+        return []
+    sessions = [
+        MovedSession(m.appointment, replan.number_of(m.appointment), m.previous_starts_at)
+        for m in moved
+    ]
+    course_moved_tell(plan=replan.plan, moved=sessions, now=now)
+    return sessions
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    by: Any,
+    now: datetime,
+    specialist: Specialist | None = None,
+    confirm_important_dates: bool = False,
+    override_reason: str = "",
+) -> Appointment:
+    """Move a booked appointment through the eligibility gate; its messages are replaced and a
+    course's later sessions follow, all in one transaction. A failed move changes nothing."""
+    with transaction.atomic():
+
+        def gate(reservation: Reservation) -> scheduling.Clearance:
+            asking = Asking(
+                client=appointment.client,
+                treatment=appointment.treatment,
+                by=by,
+                override_reason=override_reason,
+                confirm_important_dates=confirm_important_dates,
+                is_new_booking=False,
+            )
+            return eligibility_check(
+                asking, starts_at=reservation.slot.start, tz=reservation.location.tz
+            )
+
+        moved = scheduling.appointment_reschedule(
+            appointment=appointment,
+            starts_at=starts_at,
+            by=by,
+            now=now,
+            specialist=specialist,
+            gate=gate,
+            precheck=lambda appt: clinical_hold_check(appt.client),
+        )
+        appt = moved.appointment
+        # The old time's reminders are cancelled before any could go out; the new ones carry
+        # the new version (and the calendar event a higher SEQUENCE).
+        appointment_messages_cancel(appointment=appt, now=now)
+        appointment_messages_schedule(
+            appointment=appt,
+            now=now,
+            version=appt.messages_version,
+            previous_starts_at=moved.previous_starts_at,
+        )
+        _follow_course(appt, by=by, now=now, previous_starts_at=moved.previous_starts_at)
+        return appt
+
+
+def appointment_cancel(
+    *, appointment: Appointment, by: Any, now: datetime, reason: str = ""
+) -> Appointment:
+    """Cancel, tell the client, and let a course's later sessions close up."""
+    with transaction.atomic():
+        appt = scheduling.appointment_cancel(appointment=appointment, by=by, now=now, reason=reason)
+        appointment_messages_cancel(appointment=appt, now=now)
+        appointment_cancellation_schedule(appointment=appt, now=now, version=appt.messages_version)
+        _follow_course(appt, by=by, now=now, previous_starts_at=None)
+        return appt
+
+
+def appointment_set_status(
+    *, appointment: Appointment, status: str, by: Any, now: datetime
+) -> Appointment:
+    """Check in, complete or mark a no-show (staff only). A session is not started while the
+    client is on a clinical hold or a finding refuses it (DOMAIN.md 5.2, 2.1), unless a
+    clinician's override is recorded on the appointment."""
+
+    def precheck(appt: Appointment, target: Status) -> None:
+        if appt.status == Status.BOOKED and target != Status.NO_SHOW:
+            asking = Asking(
+                client=appt.client,
+                treatment=appt.treatment,
+                by=appt.override_by,
+                override_reason=appt.override_reason,
+                is_new_booking=False,
+            )
+            treatment_start_check(asking, starts_at=appt.starts_at, tz=appt.location.tz)
+
+    with transaction.atomic():
+        appt = scheduling.appointment_set_status(
+            appointment=appointment, status=status, by=by, now=now, precheck=precheck
+        )
+        if appt.status == Status.NO_SHOW:
+            # No treatment took place: no aftercare advice or check-ins about it.
+            appointment_messages_cancel(appointment=appt, now=now)
+        return appt
