@@ -141,7 +141,6 @@ def course_book(
         prescreen=prescreen,
         extra_dates=tuple(important_dates),
     )
-    prescreen_check(asking)
     if plan is not None:
         if plan.client_id != client.pk or plan.treatment_id != treatment.pk:
             raise ValidationFailed(
@@ -207,6 +206,7 @@ def course_book(
     loc = scheduling.booking_request_check(
         treatment=treatment, for_staff=for_staff, location=location, specialist=specialist
     )
+    prescreen_check(asking)  # before any lock: it needs nothing from the diary
     for item in session_times:
         scheduling.start_check(item.start)
         if item.specialist is not None:

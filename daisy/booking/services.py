@@ -10,7 +10,7 @@ durable, so a caller may compose them further (a guest's account and booking, sa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -26,7 +26,6 @@ from daisy.booking.eligibility import (
     clinical_hold_check,
     eligibility_check,
     findings_check,
-    prescreen_check,
     treatment_start_check,
 )
 from daisy.clients.models import Client
@@ -95,7 +94,6 @@ def appointment_book(
         confirm_important_dates=confirm_important_dates,
         prescreen=prescreen,
     )
-    prescreen_check(asking)  # before any lock: it needs nothing from the diary
     with transaction.atomic():
         result = scheduling.appointment_book(
             client=client,
@@ -129,13 +127,16 @@ def slot_hold_create(
     specialist: Specialist | None = None,
     by: Any = None,
     client: Client | None = None,
+    ttl: timedelta | None = None,
 ) -> SlotHold:
     """Hold a time during online booking. For a client we know (signed in), the rules that
-    need no answers yet run first, so nobody holds a time they could not book."""
+    need no answers yet (hold, age, findings) run first, so nobody holds a time they could not
+    book."""
     if client is not None:
+        day = (starts_at.astimezone(location.tz) if location is not None else starts_at).date()
         clinical_hold_check(client)
-        local = starts_at.astimezone(location.tz) if location is not None else starts_at
-        age_check(client, treatment, local.date(), self_service=not scheduling.is_staff(by))
+        age_check(client, treatment, day, self_service=not scheduling.is_staff(by))
+        findings_check(Asking(client=client, treatment=treatment, by=by), day)
     return scheduling.slot_hold_create(
         treatment=treatment,
         starts_at=starts_at,
@@ -144,6 +145,7 @@ def slot_hold_create(
         location=location,
         specialist=specialist,
         by=by,
+        ttl=ttl,
     )
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from daisy.accounts.models import Role, User
 from daisy.accounts.services import client_login_grant, staff_user_create
+from daisy.booking import services
 from daisy.clients.models import Client
 from daisy.clinic.demo_profiles import PROFILES
 from daisy.clinic.models import (
@@ -26,7 +27,6 @@ from daisy.clinic.models import (
     WeeklyHours,
 )
 from daisy.lib.errors import DomainError
-from daisy.booking import services
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Appointment, Status
 from daisy.treatments.models import Treatment

@@ -38,10 +38,13 @@ from daisy.site.wizard import (
     Wizard,
     areas_for,
     booking_client,
+    done_record,
+    done_record_keep,
     place_choices,
     prescreen_answers,
     signed_in_client,
     specialist_of,
+    stop_message,
 )
 
 SESSION_KEY = "booking"
@@ -370,7 +373,6 @@ def details(request: HttpRequest) -> HttpResponse:
         request,
         "site:book-details",
         "site/book/details.html",
-        own_account_ok=True,
         invalid_status=200,
     )
 
@@ -470,26 +472,25 @@ def _confirm(
             [a.slot.start for a in exc.alternatives],
             False,
         )
-    except ClientContraindicated:
-        return (
-            _(
-                "We cannot book this treatment online for you at the moment because of a note "
-                "on your record from a previous visit. A free consultation is the right next "
-                "step: a specialist will talk it through with you."
-            ),
-            [],
-            True,
-        )
+    except ClientContraindicated as exc:
+        return stop_message(request, exc, course=False), [], True
     except DomainError as exc:
         return exc.message, [], False
     request.session.pop(SESSION_KEY, None)
-    request.session[DONE_KEY] = {"appointment": str(result.appointment.pk), "created": created}
+    done_record_keep(
+        request,
+        DONE_KEY,
+        client=client,
+        user=user,
+        appointment=str(result.appointment.pk),
+        created=created,
+    )
     return redirect("site:book-done")
 
 
 def done(request: HttpRequest) -> HttpResponse:
-    record = request.session.get(DONE_KEY)
-    if not isinstance(record, dict):
+    record = done_record(request, DONE_KEY)
+    if record is None:
         return redirect("site:book")
     try:
         appointment = appointment_get(record["appointment"])

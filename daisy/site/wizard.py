@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from daisy.accounts.services import client_account_ensure, client_user_find
+from daisy.accounts.services import client_account_ensure
 from daisy.clients.selectors import client_for_user
 from daisy.clinic.selectors import specialist_get
 from daisy.lib.errors import NotFound
@@ -129,13 +129,13 @@ class Wizard:
         step: str,
         template: str,
         *,
-        own_account_ok: bool,
         invalid_status: int,
     ) -> HttpResponse:
-        """A guest's name, email, phone and date of birth; a signed-in client skips this step.
-        An email that belongs to an existing account (other than the signed-in user's, with
-        `own_account_ok`) is refused: a booking made without signing in never lands in someone's
-        existing account, the answers and what is booked must be theirs (issue 4, item 9)."""
+        """A guest's name, email, phone and date of birth (or, for staff booking on someone's
+        behalf, the client's); a signed-in client skips this step. An email or phone Daisy
+        already knows is accepted like any other: the booking becomes that client's (one person,
+        one record), their findings and holds apply, and nothing on this page or the next says
+        that the address was known (the owner of the address is told in their own inbox)."""
         state, info, early = self.guard(request, step)
         if early:
             return early
@@ -143,16 +143,11 @@ class Wizard:
             return self.go_on(request, state, info)
         initial = dict(state.get("details") or {})
         form = DetailsForm(request.POST or None, initial=initial, today=timezone.localdate())
-        account_exists = False
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            owner = client_user_find(data["email"])
-            if owner is not None and not (own_account_ok and owner.pk == request.user.pk):
-                account_exists = True
-            else:
-                state["details"] = {**data, "date_of_birth": data["date_of_birth"].isoformat()}
-                self.save(request, state)
-                return self.go_on(request, state, info)
+            state["details"] = {**data, "date_of_birth": data["date_of_birth"].isoformat()}
+            self.save(request, state)
+            return self.go_on(request, state, info)
         return render(
             request,
             template,
@@ -162,10 +157,9 @@ class Wizard:
                 state,
                 form=form,
                 info=info,
-                account_exists=account_exists,
                 sign_in_url=reverse("accounts:sign-in") + "?next=" + reverse(step),
             ),
-            status=invalid_status if form.errors or account_exists else 200,
+            status=invalid_status if form.errors else 200,
         )
 
     def check(
@@ -213,6 +207,55 @@ class Wizard:
 
 
 # --- what both flows look up from the answers -------------------------------------------------
+
+
+def done_record_keep(
+    request: HttpRequest, key: str, *, client: Any, user: Any, **record: Any
+) -> None:
+    """What the done page may show, kept in the session that booked, with whose it is."""
+    request.session[key] = {
+        **record,
+        "client": str(client.pk),
+        "by": str(user.pk) if getattr(user, "pk", None) else "",
+    }
+
+
+def done_record(request: HttpRequest, key: str) -> dict[str, Any] | None:
+    """The session's last booking, only for whoever made it: on a shared browser, the next
+    person to sign in does not see someone else's confirmation. A guest's page shows while their
+    session lasts; once anyone signs in, only the booking's own client (or the staff member who
+    booked it) sees it."""
+    record = request.session.get(key)
+    if not isinstance(record, dict):
+        return None
+    user = request.user
+    if not user.is_authenticated:
+        return record
+    if str(user.pk) == record.get("by"):
+        return record
+    own = client_for_user(user)
+    if own is not None and str(own.pk) == record.get("client"):
+        return record
+    request.session.pop(key, None)
+    return None
+
+
+def stop_message(request: HttpRequest, exc: Any, *, course: bool) -> str:
+    """What the page says when the eligibility gate refuses. Staff read the reason (the finding,
+    the hold). A client reads a kind, general sentence: a guest's booking may have landed on a
+    record Daisy already holds for that address, and the page must not reveal that it did, nor
+    anything on it."""
+    if getattr(request.user, "is_clinic_staff", False):
+        return str(exc.message)
+    if course:
+        return _(
+            "We cannot book this course online for you at the moment. A free consultation is "
+            "the right next step: a specialist will talk it through with you."
+        )
+    return _(
+        "We cannot book this treatment online for you at the moment. A free consultation is "
+        "the right next step: a specialist will talk it through with you."
+    )
 
 
 def prescreen_answers(state: State) -> dict[str, bool] | None:
@@ -272,12 +315,15 @@ def place_choices(info: TreatmentInfo, location_id: str | None) -> tuple[list, l
 def booking_client(
     request: HttpRequest, state: State, client: Any, now: datetime
 ) -> tuple[Any, Any, bool]:
-    """(user, client, created): the signed-in client, or an account for the guest's details
-    (created when new, so that a booking that fails can withdraw it)."""
+    """(who acted, the client, is it a guest's booking). The signed-in client books for
+    themselves. For a guest, and for staff booking on someone's behalf, the client is the one
+    Daisy knows by that email (made, with a login to confirm, when there is none); call it in
+    the booking's transaction, so a booking that fails leaves no account. Staff are recorded
+    as who acted, never the client's account."""
     if client is not None:
         return request.user, client, False
     d = state["details"]
-    return client_account_ensure(
+    user, client, _created = client_account_ensure(
         email=d["email"],
         first_name=d["first_name"],
         last_name=d["last_name"],
@@ -285,3 +331,6 @@ def booking_client(
         date_of_birth=date.fromisoformat(d["date_of_birth"]),
         now=now,
     )
+    if getattr(request.user, "is_clinic_staff", False):
+        return request.user, client, False
+    return user, client, True

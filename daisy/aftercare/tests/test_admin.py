@@ -14,9 +14,9 @@ from django.test import Client as HttpClient
 
 from daisy.aftercare.models import Alert, CalendarFeed
 from daisy.aftercare.services import checkin_link, checkin_record
+from daisy.booking.services import appointment_book
 from daisy.clients.models import ClinicalHold
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
-from daisy.booking.services import appointment_book
 
 pytestmark = pytest.mark.django_db
 NOW = at(MONDAY, 14)

@@ -15,6 +15,12 @@ from icalendar import Calendar
 
 from daisy.aftercare.selectors import checkin_token_read
 from daisy.aftercare.services import checkin_link
+from daisy.booking.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    appointment_set_status,
+)
 from daisy.clients.models import Contraindication, Tier
 from daisy.lib.errors import ClientContraindicated, SlotUnavailable
 from daisy.lib.testing import LONDON, MONDAY, at, booking_now, make_client, make_clinic
@@ -22,7 +28,6 @@ from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus
 from daisy.notifications.rendering import render_message
 from daisy.scheduling.models import Status
-from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule, appointment_set_status
 
 pytestmark = pytest.mark.django_db
 H = timedelta(hours=1)

@@ -14,6 +14,12 @@ from daisy.aftercare.models import Alert, CheckIn
 from daisy.aftercare.selectors import checkin_target_get
 from daisy.aftercare.services import ALERT_SUMMARY, alert_clear, checkin_link, checkin_record
 from daisy.audit.models import AuditEntry
+from daisy.booking.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    appointment_set_status,
+)
 from daisy.clients.models import ClinicalHold
 from daisy.core.checkins import RED_FLAG_CODES
 from daisy.lib.errors import (
@@ -28,7 +34,6 @@ from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message
 from daisy.notifications.testing import SmtpSink
 from daisy.scheduling.models import Status
-from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule, appointment_set_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 H = timedelta(hours=1)

@@ -12,8 +12,8 @@ import pytest
 
 from daisy.aftercare.followups import course_followups_schedule
 from daisy.aftercare.services import checkin_link, checkin_record
-from daisy.courses.models import PlanStatus
 from daisy.booking.courses import course_book
+from daisy.courses.models import PlanStatus
 from daisy.courses.services import course_presets_install
 from daisy.lib.testing import LONDON, MONDAY, at, booking_now, make_clinic
 from daisy.notifications.management.commands.worker import periodic_jobs, run_periodic_jobs

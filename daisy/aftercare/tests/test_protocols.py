@@ -17,8 +17,8 @@ from daisy.aftercare.selectors import (
     protocol_get_for_treatment,
 )
 from daisy.aftercare.services import protocol_presets_install
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.booking.services import appointment_book
+from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.treatments.services import treatment_presets_install
 
 pytestmark = pytest.mark.django_db

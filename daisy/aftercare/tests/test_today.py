@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from daisy.aftercare.selectors import aftercare_today_for_client
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.booking.services import appointment_book, appointment_cancel
+from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)

@@ -44,8 +44,8 @@ from schemathesis.specs.openapi.checks import (
 from daisy.accounts.models import Role
 from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, live_server
-from daisy.lib.testing import LONDON, make_clinic, make_user
 from daisy.booking.services import appointment_book
+from daisy.lib.testing import LONDON, make_clinic, make_user
 from daisy.treatments.models import Treatment
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

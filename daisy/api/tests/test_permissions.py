@@ -15,13 +15,13 @@ from django.forms.models import model_to_dict
 from daisy.accounts.models import ApiToken
 from daisy.api.tests.conftest import ROLES, Cast, error_of
 from daisy.audit.models import AuditEntry
+from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
-from daisy.booking.courses import SessionTime, course_book
 from daisy.courses.services import course_presets_install
 from daisy.lib.testing import MONDAY, at
 from daisy.scheduling.models import Allocation, Appointment
-from daisy.booking.services import appointment_book
 
 pytestmark = pytest.mark.django_db
 

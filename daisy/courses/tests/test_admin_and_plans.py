@@ -11,14 +11,14 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from daisy.audit.models import AuditEntry
+from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_set_status
 from daisy.courses.models import Plan, PlanStatus
 from daisy.courses.selectors import course_get_for_client, course_list_for_client
 from daisy.courses.services import AreaInput, plan_accept, plan_area_grade, plan_create, plan_stop
-from daisy.booking.courses import SessionTime, course_book
 from daisy.lib.errors import NotFound, PermissionDenied
 from daisy.lib.testing import MONDAY, Clinic, at, booking_now
 from daisy.scheduling.models import Appointment, Status
-from daisy.booking.services import appointment_set_status
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,14 @@ import pytest
 
 from daisy.accounts.models import Role
 from daisy.audit.models import AuditEntry
+from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_book, slot_hold_create
 from daisy.clients.models import Contraindication, Tier
 from daisy.clients.services import client_hold_place
 from daisy.clinic.models import Closure
 from daisy.core import courses as core
 from daisy.courses.models import ImportantDate, Plan, PlanSession, PlanStatus
 from daisy.courses.selectors import course_get_for_client
-from daisy.booking.courses import SessionTime, course_book
 from daisy.courses.services import important_date_create
 from daisy.lib.errors import (
     ClientContraindicated,
@@ -29,10 +30,18 @@ from daisy.lib.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now, make_client, make_user
+from daisy.lib.testing import (
+    LONDON,
+    MONDAY,
+    PRESCREEN_CLEAR,
+    Clinic,
+    at,
+    booking_now,
+    make_client,
+    make_user,
+)
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Allocation, Appointment, Status
-from daisy.booking.services import appointment_book, slot_hold_create
 
 pytestmark = pytest.mark.django_db
 
@@ -337,6 +346,7 @@ def test_the_first_session_keeps_the_booking_rules_later_ones_may_be_further_ahe
         now=NOW,
         sessions=6,
         earliest_start=start,
+        prescreen=PRESCREEN_CLEAR,
     )
     assert len(result.appointments) == 6
     assert result.appointments[-1].starts_at - NOW > timedelta(days=300)

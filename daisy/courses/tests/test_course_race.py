@@ -13,13 +13,13 @@ import pytest
 from django.db import connection
 
 from daisy.accounts.models import User
+from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
 from daisy.courses.models import Plan, PlanSession
-from daisy.booking.courses import SessionTime, course_book
 from daisy.lib.errors import SlotUnavailable
 from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_client
 from daisy.scheduling.models import Appointment, Status
-from daisy.booking.services import appointment_book
 from daisy.scheduling.tests.test_races import overlapping_allocations
 from daisy.treatments.models import Treatment
 

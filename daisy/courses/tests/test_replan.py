@@ -8,12 +8,12 @@ from datetime import date, timedelta
 import pytest
 
 from daisy.audit.models import AuditEntry
-from daisy.clinic.models import Closure
 from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_cancel, appointment_reschedule
+from daisy.clinic.models import Closure
 from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from daisy.booking.services import appointment_cancel, appointment_reschedule
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from daisy.accounts.models import Role
+from daisy.booking.services import appointment_book
 from daisy.lib.browser import PHONE, assert_accessible, close_page, new_page, shot
 from daisy.lib.testing import at, make_clinic, make_user
 from daisy.scheduling.models import Appointment, Status
-from daisy.booking.services import appointment_book
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -162,9 +162,15 @@ def test_a_client_abroad_sees_clinic_time_and_their_own(  # type: ignore[no-unty
 def test_course_chart_and_aftercare_pages_are_accessible(  # type: ignore[no-untyped-def]
     browser_page, live_url, returning_client
 ) -> None:
-    from daisy.courses.services import AreaInput, course_presets_install, plan_accept, plan_area_grade, plan_create
     from daisy.booking.courses import SessionTime, course_book
     from daisy.booking.services import appointment_set_status
+    from daisy.courses.services import (
+        AreaInput,
+        course_presets_install,
+        plan_accept,
+        plan_area_grade,
+        plan_create,
+    )
 
     client = returning_client.client
     treatment = returning_client.treatment

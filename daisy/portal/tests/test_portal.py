@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from daisy.accounts.models import Role, User
 from daisy.audit.models import AuditEntry
+from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
 from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from daisy.booking.services import appointment_book
 
 pytestmark = pytest.mark.django_db
 

@@ -15,11 +15,17 @@ from django.utils import timezone
 
 from daisy.accounts.models import Role
 from daisy.audit.models import AuditEntry
-from daisy.courses.services import AreaInput, course_presets_install, plan_accept, plan_area_grade, plan_create
 from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_book, appointment_set_status
+from daisy.courses.services import (
+    AreaInput,
+    course_presets_install,
+    plan_accept,
+    plan_area_grade,
+    plan_create,
+)
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_user
 from daisy.scheduling.models import Status
-from daisy.booking.services import appointment_book, appointment_set_status
 
 pytestmark = pytest.mark.django_db
 

@@ -34,10 +34,10 @@ def main(raw_job: str) -> int:
     from django.db import connection
 
     from daisy.accounts.models import User
+    from daisy.booking.services import appointment_book
     from daisy.clients.models import Client
     from daisy.clinic.models import Location
     from daisy.lib.errors import SlotUnavailable
-    from daisy.booking.services import appointment_book
     from daisy.treatments.models import Treatment
 
     client = Client.objects.get(pk=job["client"])

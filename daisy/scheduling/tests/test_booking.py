@@ -9,6 +9,12 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from daisy.audit.models import AuditEntry
+from daisy.booking.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    appointment_set_status,
+)
 from daisy.clients.models import Contraindication, Tier
 from daisy.clinic.models import Closure, DeviceStatus, TimeOff
 from daisy.lib.errors import (
@@ -20,10 +26,17 @@ from daisy.lib.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_specialist, make_user
+from daisy.lib.testing import (
+    MONDAY,
+    PRESCREEN_CLEAR,
+    at,
+    booking_now,
+    make_clinic,
+    make_specialist,
+    make_user,
+)
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment, Status
-from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule, appointment_set_status
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +174,7 @@ def test_client_booking_rules(start, now, error, code):
             starts_at=start,
             booked_by=online,
             now=now,
+            prescreen=PRESCREEN_CLEAR,
         )
     assert caught.value.code == code
     assert Appointment.objects.count() == 0

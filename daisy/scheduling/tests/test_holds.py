@@ -14,13 +14,18 @@ from django.test import Client as HttpClient
 
 from daisy.accounts.tokens import api_token_create
 from daisy.audit.models import AuditEntry
+from daisy.booking.services import (
+    appointment_book,
+    appointment_reschedule,
+    slot_hold_create,
+    slot_hold_release,
+)
 from daisy.clinic.models import Location
 from daisy.lib.errors import InvalidTime, SlotUnavailable, ValidationFailed
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_user
+from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment, SlotHold
-from daisy.booking.services import appointment_book, appointment_reschedule, slot_hold_create, slot_hold_release
 from daisy.scheduling.services import slot_holds_purge
 from daisy.scheduling.tests.test_races import overlapping_allocations, raw_insert_allocation
 from daisy.treatments.models import Treatment
@@ -44,6 +49,7 @@ def book(clinic, start=TEN, *, client=None, now=NOW, by=None, **kw):
         starts_at=start,
         booked_by=by if by is not None else clinic.reception,
         now=now,
+        prescreen=PRESCREEN_CLEAR,  # as an online client answered it (ignored for staff)
         **kw,
     ).appointment
 

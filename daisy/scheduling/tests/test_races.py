@@ -23,6 +23,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from daisy.accounts.models import User
+from daisy.booking.services import BookingResult, appointment_book
 from daisy.clients.models import Client
 from daisy.clinic.models import Location, Specialist
 from daisy.lib.errors import SlotUnavailable
@@ -36,7 +37,6 @@ from daisy.lib.testing import (
 )
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment
-from daisy.booking.services import BookingResult, appointment_book
 from daisy.scheduling.tests import race_worker
 from daisy.treatments.models import Treatment
 

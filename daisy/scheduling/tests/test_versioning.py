@@ -9,10 +9,16 @@ from datetime import time, timedelta
 import pytest
 from django.db import connection, transaction
 
+from daisy.booking.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    slot_hold_create,
+    slot_hold_release,
+)
 from daisy.clinic.models import Closure, DeviceStatus, TimeOff, WeeklyHours
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling import selectors, versioning
-from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule, slot_hold_create, slot_hold_release
 
 pytestmark = pytest.mark.django_db
 

@@ -71,10 +71,13 @@ from daisy.site.wizard import (
     Wizard,
     areas_for,
     booking_client,
+    done_record,
+    done_record_keep,
     place_choices,
     prescreen_answers,
     signed_in_client,
     specialist_of,
+    stop_message,
 )
 
 logger = logging.getLogger(__name__)
@@ -600,7 +603,6 @@ def details(request: HttpRequest) -> HttpResponse:
         request,
         "site:book-course-details",
         "site/course/details.html",
-        own_account_ok=False,
         invalid_status=400,
     )
 
@@ -724,25 +726,20 @@ def _book(
         )
         WIZARD.save(request, state)
         return redirect("site:book-course-plan")
-    except ClientContraindicated:
-        return (
-            _(
-                "We cannot book this course online for you at the moment because of a note on "
-                "your record from a previous visit. A free consultation is the right next "
-                "step: a specialist will talk it through with you."
-            ),
-            True,
-        )
+    except ClientContraindicated as exc:
+        return stop_message(request, exc, course=True), True
     except DomainError as exc:
         return exc.message, False
     request.session.pop(SESSION_KEY, None)
-    request.session[DONE_KEY] = {"course": str(booked.plan.pk), "created": created}
+    done_record_keep(
+        request, DONE_KEY, client=client, user=user, course=str(booked.plan.pk), created=created
+    )
     return redirect("site:book-course-done")
 
 
 def done(request: HttpRequest) -> HttpResponse:
-    record = request.session.get(DONE_KEY)
-    if not isinstance(record, dict):
+    record = done_record(request, DONE_KEY)
+    if record is None:
         return redirect("site:book-course")
     try:
         course = course_get(record["course"])

@@ -10,11 +10,11 @@ import pytest
 import time_machine
 
 from daisy.accounts.models import User
+from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, SlotHold, Status
-from daisy.booking.services import appointment_book
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 
@@ -222,13 +222,24 @@ def test_a_clinic_withdrawn_meanwhile_sends_the_client_back_to_choose(client, cl
         assert r.status_code == 302 and r.url == "/book/clinic/"
 
 
-def test_an_existing_account_must_sign_in(client, clinic):
-    make_user(email="ada@example.com")
+def test_a_guest_with_a_known_email_is_that_client_and_the_page_does_not_say(client, clinic):
+    """One person, one record: the booking lands on the client Daisy knows, whose findings
+    apply; a stop reads as any other stop, and nothing says that the address was known."""
+    known = clinic.clients[0]
+    known.email = "ada@example.com"
+    known.user = make_user(email="ada@example.com")
+    known.save()
+    known.contraindications.create(condition="Pregnancy", tier="hard_stop")
     start_microneedling(client, clinic)
     hold(client)
-    r = client.post("/book/details/", DETAILS)
-    assert "There is already an account with this email address." in r.content.decode()
-    assert "/account/sign-in/?next=/book/details/" in r.content.decode()
+    assert client.post("/book/details/", DETAILS).url == "/book/health-check/"
+    client.post("/book/health-check/", NO_TO_ALL)
+    page = client.post("/book/review/").content.decode()
+    assert "We cannot book this treatment online for you at the moment." in page
+    for secret in ("Pregnancy", "record", "already", "account"):
+        assert secret not in page.split("<main", 1)[-1].split("</main>", 1)[0]
+    assert not Appointment.objects.exists()
+    assert Client.objects.filter(email__iexact="ada@example.com").count() == 1
 
 
 def test_steps_cannot_be_skipped(client, clinic):
@@ -278,3 +289,44 @@ def test_a_signed_in_client_skips_the_details_step(client, clinic):
     assert person.full_name in review
     client.post("/book/review/")
     assert Appointment.objects.get().client == person
+
+
+def _guest_books(client, clinic):
+    start_microneedling(client, clinic)
+    hold(client)
+    client.post("/book/details/", DETAILS)
+    client.post("/book/health-check/", NO_TO_ALL)
+    assert client.post("/book/review/").url == "/book/done/"
+
+
+def test_the_done_page_is_not_shown_to_the_next_person_who_signs_in(client, clinic):
+    _guest_books(client, clinic)
+    assert "You are booked in." in client.get("/book/done/").content.decode()
+    # Someone else signs in on the same (shared) browser: the guest's confirmation is gone.
+    other = make_user(email="bea@example.com")
+    other_client = clinic.clients[1]
+    other_client.user = other
+    other_client.save()
+    client.force_login(other)
+    r = client.get("/book/done/")
+    assert r.status_code == 302 and r.url == "/book/"
+    # And it does not come back after they sign out again.
+    client.logout()
+    assert client.get("/book/done/").status_code == 302
+
+
+def test_the_done_page_shows_to_the_client_who_booked_once_signed_in(client, clinic):
+    _guest_books(client, clinic)
+    owner = Client.objects.get(email="ada@example.com").user
+    client.force_login(owner)
+    assert "You are booked in." in client.get("/book/done/").content.decode()
+
+
+def test_the_done_page_shows_to_the_staff_member_who_booked(client, clinic):
+    client.force_login(clinic.reception)
+    start_microneedling(client, clinic)
+    hold(client)
+    client.post("/book/details/", DETAILS)
+    client.post("/book/health-check/", NO_TO_ALL)
+    assert client.post("/book/review/").url == "/book/done/"
+    assert "You are booked in." in client.get("/book/done/").content.decode()

@@ -12,14 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from daisy.clients.models import Client
 from daisy.accounts.models import User
 from daisy.accounts.services import client_account_ensure
+from daisy.booking.services import appointment_book
 from daisy.courses.models import ImportantDate, ImportantDateKind, Plan
 from daisy.courses.services import important_date_create
 from daisy.lib.testing import booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from daisy.booking.services import appointment_book
 from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
 
 pytestmark = pytest.mark.django_db
@@ -389,8 +390,10 @@ def test_a_specialist_gone_meanwhile_books_nothing_and_leaves_no_account(client,
     assert not Message.objects.exists()
 
 
-def test_an_email_with_an_account_must_sign_in_first(client, clinic):
-    client_account_ensure(
+def test_a_guest_with_a_known_email_books_on_that_client_without_being_told(client, clinic):
+    """One person, one record: the course lands on the client Daisy knows by that email, with
+    their findings applied, and the pages read exactly as for a new guest."""
+    _user, known, _ = client_account_ensure(
         email="ada@example.com",
         first_name="Ada",
         last_name="Lovelace",
@@ -400,13 +403,14 @@ def test_an_email_with_an_account_must_sign_in_first(client, clinic):
     )
     page = to_plan(client, clinic)
     client.post("/book/course/plan/", {"token": token_of(page), "use": "proposal"})
-    r = client.post("/book/course/details/", DETAILS)
-    html = r.content.decode()
-    assert r.status_code == 400
-    assert "There is already an account with this email address." in html
-    assert "/account/sign-in/?next=/book/course/details/" in html
-    assert "details" not in client.session["course_booking"]
-    assert client.get("/book/course/review/").url == "/book/course/details/"
+    r = client.post("/book/course/details/", {**DETAILS, "email": "ADA@example.com"})
+    assert r.url == "/book/course/health-check/"
+    client.post("/book/course/health-check/", NO_TO_ALL)
+    assert client.post("/book/course/review/").url == "/book/course/done/"
+    assert Client.objects.filter(email__iexact="ada@example.com").count() == 1
+    assert {a.client_id for a in Appointment.objects.all()} == {known.pk}
+    done = client.get("/book/course/done/").content.decode()
+    assert "already" not in done
 
 
 def _session(n, when):

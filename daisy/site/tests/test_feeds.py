@@ -14,9 +14,9 @@ from icalendar import Calendar
 from daisy.aftercare.ics import appointment_uid
 from daisy.aftercare.selectors import calendar_feed_url
 from daisy.aftercare.services import calendar_feed_issue, calendar_feed_revoke
+from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.notifications.models import Message
-from daisy.booking.services import appointment_book, appointment_cancel
 
 pytestmark = pytest.mark.django_db
 
