@@ -138,6 +138,17 @@ def findings_check(asking: Asking, day: date) -> bool:
         blocking.append(c)
     if not blocking:
         return False
+    if asking.is_self_service:
+        # The client reads this: no clinical detail, no staff procedure; the desk has both.
+        raise ClientContraindicated(
+            _(
+                "We cannot book %(treatment)s online for you at the moment: a note from a "
+                "previous visit needs a specialist's review first. Please call the clinic, or "
+                "book a free consultation."
+            )
+            % {"treatment": treatment.name},
+            fields={"override_reason": "required"},
+        )
     hard = [c for c in blocking if c.tier == Tier.HARD_STOP]
     if hard:
         # DOMAIN.md 2.1: a hard stop has no in-app override; the condition must resolve first.

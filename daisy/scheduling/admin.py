@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from daisy.clients.models import BLOCKING_TIERS, ClinicalHold, Contraindication
 from daisy.scheduling.models import Allocation, Appointment
+from daisy.scheduling.selectors import FLAG_CLINICAL_HOLD, FLAG_SCREENING, appointment_flags
 
 
 def _utc(value: datetime | None) -> str:
@@ -63,12 +65,47 @@ class AppointmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "treatment",
         "specialist",
         "status",
+        "needs_review",
     )
     list_filter = ("status", "location", "specialist", "starts_at")
     search_fields = ("client__first_name", "client__last_name", "client__email")
     list_select_related = ("location", "client", "treatment", "specialist")
     ordering = ("-starts_at",)
     date_hierarchy = "starts_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
+        # Whether the client has anything open that may stand in the way (one subquery each);
+        # only those rows are then checked in detail (the deferral's date against the day).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                has_open_hold=Exists(
+                    ClinicalHold.objects.filter(
+                        client_id=OuterRef("client_id"), cleared_at__isnull=True
+                    )
+                ),
+                has_open_finding=Exists(
+                    Contraindication.objects.filter(
+                        client_id=OuterRef("client_id"),
+                        resolved_at__isnull=True,
+                        tier__in=BLOCKING_TIERS,
+                    )
+                ),
+            )
+        )
+
+    @admin.display(description=_("Needs review"))
+    def needs_review(self, obj: Appointment) -> str:
+        if not (getattr(obj, "has_open_hold", True) or getattr(obj, "has_open_finding", True)):
+            return "—"
+        flags = appointment_flags([obj])
+        words = {
+            FLAG_CLINICAL_HOLD: _("On clinical hold"),
+            FLAG_SCREENING: _("Screening finding"),
+        }
+        return ", ".join(str(words[f]) for f in flags.get(obj.pk, [])) or "—"
+
     fieldsets = (
         (
             None,

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Min, Q, QuerySet
 
+from daisy.clients.models import BLOCKING_TIERS, ClinicalHold, Contraindication, Tier
 from daisy.clinic.models import (
     Closure,
     DateOverride,
@@ -861,3 +862,48 @@ def appointment_list(
     if status is not None:
         qs = qs.filter(status=status)
     return qs.order_by("starts_at", "id")
+
+
+# --- flags for the desk: bookings a recorded finding or hold now stands in the way of ------------
+
+FLAG_CLINICAL_HOLD = "clinical_hold"
+FLAG_SCREENING = "screening"
+
+
+def appointment_flags(appointments: Sequence[Appointment]) -> dict[Any, list[str]]:
+    """appointment id -> what the desk must look at before the session: the client's next
+    session is on a clinical hold, or a finding recorded since the booking (a hard stop, a
+    deferral reaching the session's day, a review) stands in its way without a recorded
+    override. Read when shown, so a finding recorded or resolved a moment ago is reflected at
+    once. Two queries, whatever the number of appointments."""
+    booked = [a for a in appointments if a.status == "booked"]
+    if not booked:
+        return {}
+    client_ids = {a.client_id for a in booked}
+    held = set(
+        ClinicalHold.objects.filter(client_id__in=client_ids, cleared_at__isnull=True).values_list(
+            "client_id", flat=True
+        )
+    )
+    findings: dict[Any, list[Contraindication]] = defaultdict(list)
+    for finding in Contraindication.objects.filter(
+        client_id__in=client_ids, resolved_at__isnull=True, tier__in=BLOCKING_TIERS
+    ):
+        findings[finding.client_id].append(finding)
+    out: dict[Any, list[str]] = {}
+    for appt in booked:
+        flags = []
+        if appt.client_id in held:
+            flags.append(FLAG_CLINICAL_HOLD)
+        day = appt.starts_at.astimezone(appt.location.tz).date()
+        blocking = [
+            f
+            for f in findings.get(appt.client_id, [])
+            if not (f.tier == Tier.DEFER and f.until_on is not None and f.until_on <= day)
+        ]
+        needs_screening = appt.treatment.requires_screening if appt.treatment_id else True
+        if blocking and needs_screening and not appt.override_reason:
+            flags.append(FLAG_SCREENING)
+        if flags:
+            out[appt.pk] = flags
+    return out

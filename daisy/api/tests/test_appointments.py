@@ -10,7 +10,7 @@ import time_machine
 
 from daisy.api.tests.conftest import error_of
 from daisy.clients.models import Contraindication, Tier
-from daisy.lib.testing import MONDAY, at, booking_now
+from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now
 from daisy.scheduling.models import Allocation, Appointment, Status
 from daisy.treatments.models import Treatment
 
@@ -23,6 +23,8 @@ def body(cast, hour=10, minute=0, **extra):
 
 
 def book(cast, role="reception", key="key-1", **kw):
+    if role.startswith("client"):
+        kw.setdefault("prescreen", PRESCREEN_CLEAR)  # a client answers the health questions
     return cast.as_(role).post("/appointments", body(cast, **kw), headers={"Idempotency-Key": key})
 
 

@@ -12,7 +12,7 @@ from daisy.api.tests.conftest import Cast, error_of
 from daisy.audit.models import AuditEntry
 from daisy.courses.models import Plan
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import LONDON, MONDAY, at
+from daisy.lib.testing import LONDON, MONDAY, PRESCREEN_CLEAR, at
 from daisy.scheduling.models import Appointment
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +115,7 @@ def test_book_the_proposal_then_read_it_back(cast: Cast) -> None:
         "session_times": [
             {"start": s["start"], "specialist": s["specialist"]} for s in proposal["sessions"]
         ],
+        "prescreen": PRESCREEN_CLEAR,
     }
     response = api.post("/courses", body, headers={"Idempotency-Key": "course-1"})
     assert response.status_code == 201, response.content

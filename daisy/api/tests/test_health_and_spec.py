@@ -138,6 +138,7 @@ def test_spec_names_the_contract_fields():
         "specialist",
         "location",
         "confirm_important_dates",  # issue 5
+        "prescreen",  # issue 11: a client's own booking answers the health questions
     }
     appt = set(schemas["AppointmentOut"]["properties"])
     assert {"id", "status", "start", "end", "client", "treatment", "specialist", "location"} <= appt

@@ -23,7 +23,7 @@ from django.utils import timezone
 from daisy.accounts.models import Role
 from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, live_server
-from daisy.lib.testing import LONDON, make_clinic, make_user
+from daisy.lib.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user
 from daisy.scheduling.models import Allocation, Appointment
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -124,7 +124,12 @@ def test_32_clients_racing_for_one_slot_exactly_one_wins() -> None:
     requests = [
         (
             {"Authorization": f"Bearer {token}", "Idempotency-Key": f"race-{n:02d}"},
-            {"client": str(client.pk), "treatment": "microneedling", "start": start.isoformat()},
+            {
+                "client": str(client.pk),
+                "treatment": "microneedling",
+                "start": start.isoformat(),
+                "prescreen": PRESCREEN_CLEAR,
+            },
         )
         for n, (token, client) in enumerate(zip(tokens, clinic.clients, strict=True))
     ]

@@ -20,7 +20,7 @@ from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import MONDAY, at
+from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at
 from daisy.scheduling.models import Allocation, Appointment
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,12 @@ def _appointment(w: World, role: str) -> dict[str, str]:
     # A different free time for each role, so that every permitted booking can succeed.
     hour = {"client_a": 9, "reception": 12, "specialist": 14, "manager": 16}.get(role, 10)
     start = at(MONDAY + timedelta(days=1), hour).isoformat()
-    return {"client": str(w.cast.client_a.pk), "treatment": "microneedling", "start": start}
+    return {
+        "client": str(w.cast.client_a.pk),
+        "treatment": "microneedling",
+        "start": start,
+        "prescreen": PRESCREEN_CLEAR,  # a client answers them; staff may send them too
+    }
 
 
 def _course(w: World, role: str) -> dict[str, Any]:
@@ -57,6 +62,10 @@ def _course(w: World, role: str) -> dict[str, Any]:
         "sessions": 2,
         "earliest_start": str(MONDAY + timedelta(days=3)),
     }
+
+
+def _course_booking(w: World, role: str) -> dict[str, Any]:
+    return {**_course(w, role), "prescreen": PRESCREEN_CLEAR}
 
 
 # POSTs that answer without writing anything.
@@ -105,7 +114,7 @@ CASES: dict[str, Case] = {
     "course create for A": Case(
         "POST",
         lambda w: "/courses",
-        body=_course,
+        body=_course_booking,
         headers=lambda role: {"Idempotency-Key": f"course-{role}"},
     ),
     "course A get": Case("GET", lambda w: f"/courses/{w.course_a.pk}"),

@@ -154,6 +154,27 @@ def test_a_taken_time_gets_a_friendly_message_and_nearby_times(world: World) -> 
     assert world.appt_a.starts_at == at(MONDAY, 10)
 
 
+def test_a_move_into_a_deferral_is_refused_with_a_reason_and_changes_nothing(
+    world: World,
+) -> None:
+    """The same gate as every path (issue 11 item 2): toxin in the area defers needling."""
+    world.client_a.contraindications.create(
+        condition="Botulinum toxin in the area",
+        tier="defer",
+        until_on=MONDAY + timedelta(days=5),
+    )
+    response = world.http_a.post(
+        f"/portal/appointments/{world.appt_a.pk}/reschedule/",
+        {"start": at(MONDAY + timedelta(days=1), 11).isoformat(), "confirm": "yes"},
+    )
+    assert response.status_code in (200, 409)
+    assert 'role="alert"' in response.text
+    assert "needs a specialist" in response.text
+    assert "Botulinum" not in response.text  # clinical detail is for the clinic
+    world.appt_a.refresh_from_db()
+    assert world.appt_a.starts_at == at(MONDAY, 10)
+
+
 def test_late_move_is_explained_not_refused_silently(world: World, _clock) -> None:  # type: ignore[no-untyped-def]
     _clock.move_to(world.appt_a.starts_at - timedelta(hours=20))
     world.http_a.force_login(world.user_a)  # a week later: the old session has expired

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from daisy.clients.models import Client
 from daisy.accounts.models import User
 from daisy.accounts.services import client_account_ensure
 from daisy.booking.services import appointment_book
+from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, ImportantDateKind, Plan
 from daisy.courses.services import important_date_create
 from daisy.lib.testing import booking_now, make_clinic, make_user
