@@ -24,12 +24,12 @@ from django.test.utils import CaptureQueriesContext
 from bench import config
 from daisy.accounts.models import User
 from daisy.audit.models import AuditEntry
+from daisy.booking import services
 from daisy.clients.models import Client
 from daisy.clinic.models import Location, Specialist
 from daisy.core import slots
-from daisy.lib.errors import SlotUnavailable
-from daisy.booking import services
 from daisy.core.screening import PRESCREEN_QUESTIONS
+from daisy.lib.errors import SlotUnavailable
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment
 from daisy.treatments.models import Treatment

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from daisy.clients.models import BLOCKING_TIERS, ClinicalHold, Contraindication
 from daisy.scheduling.models import Allocation, Appointment
-from daisy.scheduling.selectors import FLAG_CLINICAL_HOLD, FLAG_SCREENING, appointment_flags
+from daisy.scheduling.selectors import FLAG_CLINICAL_HOLD, FLAG_SCREENING, appointment_flags_of
 
 
 def _utc(value: datetime | None) -> str:
@@ -74,37 +74,40 @@ class AppointmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "starts_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Appointment]:
-        # Whether the client has anything open that may stand in the way (one subquery each);
-        # only those rows are then checked in detail (the deferral's date against the day).
+        # The clients' open holds and findings in two queries for the whole page, however many
+        # rows it shows.
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                has_open_hold=Exists(
-                    ClinicalHold.objects.filter(
-                        client_id=OuterRef("client_id"), cleared_at__isnull=True
-                    )
+            .prefetch_related(
+                Prefetch(
+                    "client__clinical_holds",
+                    queryset=ClinicalHold.objects.filter(cleared_at__isnull=True),
+                    to_attr="open_holds",
                 ),
-                has_open_finding=Exists(
-                    Contraindication.objects.filter(
-                        client_id=OuterRef("client_id"),
-                        resolved_at__isnull=True,
-                        tier__in=BLOCKING_TIERS,
-                    )
+                Prefetch(
+                    "client__contraindications",
+                    queryset=Contraindication.objects.filter(
+                        resolved_at__isnull=True, tier__in=BLOCKING_TIERS
+                    ),
+                    to_attr="open_findings",
                 ),
             )
         )
 
     @admin.display(description=_("Needs review"))
     def needs_review(self, obj: Appointment) -> str:
-        if not (getattr(obj, "has_open_hold", True) or getattr(obj, "has_open_finding", True)):
-            return "—"
-        flags = appointment_flags([obj])
+        client = obj.client
+        flags = appointment_flags_of(
+            obj,
+            on_hold=bool(getattr(client, "open_holds", [])),
+            findings=getattr(client, "open_findings", []),
+        )
         words = {
             FLAG_CLINICAL_HOLD: _("On clinical hold"),
             FLAG_SCREENING: _("Screening finding"),
         }
-        return ", ".join(str(words[f]) for f in flags.get(obj.pk, [])) or "—"
+        return ", ".join(str(words[f]) for f in flags) or "—"
 
     fieldsets = (
         (

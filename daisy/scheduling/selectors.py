@@ -892,18 +892,31 @@ def appointment_flags(appointments: Sequence[Appointment]) -> dict[Any, list[str
         findings[finding.client_id].append(finding)
     out: dict[Any, list[str]] = {}
     for appt in booked:
-        flags = []
-        if appt.client_id in held:
-            flags.append(FLAG_CLINICAL_HOLD)
-        day = appt.starts_at.astimezone(appt.location.tz).date()
-        blocking = [
-            f
-            for f in findings.get(appt.client_id, [])
-            if not (f.tier == Tier.DEFER and f.until_on is not None and f.until_on <= day)
-        ]
-        needs_screening = appt.treatment.requires_screening if appt.treatment_id else True
-        if blocking and needs_screening and not appt.override_reason:
-            flags.append(FLAG_SCREENING)
+        flags = appointment_flags_of(
+            appt, on_hold=appt.client_id in held, findings=findings.get(appt.client_id, [])
+        )
         if flags:
             out[appt.pk] = flags
     return out
+
+
+def appointment_flags_of(
+    appt: Appointment, *, on_hold: bool, findings: Sequence[Contraindication]
+) -> list[str]:
+    """The flags of one booked appointment, from its client's open hold and open findings."""
+    if appt.status != "booked":
+        return []
+    flags = []
+    if on_hold:
+        flags.append(FLAG_CLINICAL_HOLD)
+    day = appt.starts_at.astimezone(appt.location.tz).date()
+    blocking = [
+        f
+        for f in findings
+        if f.resolved_at is None
+        and f.tier in BLOCKING_TIERS
+        and not (f.tier == Tier.DEFER and f.until_on is not None and f.until_on <= day)
+    ]
+    if blocking and appt.treatment.requires_screening and not appt.override_reason:
+        flags.append(FLAG_SCREENING)
+    return flags

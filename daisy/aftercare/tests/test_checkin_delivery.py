@@ -24,14 +24,15 @@ from daisy.aftercare.followups import checkin_reviews_schedule_due
 from daisy.aftercare.models import Alert, CheckIn
 from daisy.aftercare.selectors import checkin_token_read
 from daisy.aftercare.services import alert_clear
+from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.core.checkins import FOLLOW_UPS, RED_FLAG_CODES
-from daisy.courses.services import SessionTime, course_book, course_presets_install
+from daisy.courses.services import course_presets_install
 from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now, make_client, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.management.commands.worker import periodic_jobs
 from daisy.notifications.models import CLAIMABLE, Message
 from daisy.notifications.testing import Received, SmtpSink
-from daisy.scheduling.services import appointment_book, appointment_cancel
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)
