@@ -16,7 +16,8 @@ from icalendar import Calendar
 
 from daisy.accounts.services import client_account_ensure
 from daisy.aftercare.services import appointment_messages_schedule
-from daisy.courses.services import SessionTime, course_book, course_presets_install
+from daisy.booking.courses import SessionTime, course_book
+from daisy.courses.services import course_presets_install
 from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus
@@ -106,7 +107,7 @@ def test_a_guests_course_is_confirmed_once_with_every_date_in_order(
 
 def test_a_booking_service_can_leave_the_per_session_confirmation_out() -> None:
     clinic = make_clinic()
-    from daisy.scheduling.services import appointment_book
+    from daisy.booking.services import appointment_book
 
     appt = appointment_book(
         client=clinic.clients[0],

@@ -40,11 +40,7 @@ from daisy.courses.selectors import (
     course_get_for_client,
     important_date_list_for_client,
 )
-from daisy.courses.services import (
-    course_propose,
-    important_date_create,
-    important_date_kind_check,
-)
+from daisy.courses.services import course_propose, important_date_create, important_date_kind_check
 from daisy.lib.errors import CourseUnavailable, NotFound, ValidationFailed
 
 router = Router(tags=["courses"], auth=TokenAuth())

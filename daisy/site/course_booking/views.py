@@ -36,11 +36,7 @@ from daisy.courses.selectors import (
     important_date_list_for_client,
     recovery_rules,
 )
-from daisy.courses.services import (
-    AreaInput,
-    course_propose,
-    course_recommend,
-)
+from daisy.courses.services import AreaInput, course_propose, course_recommend
 from daisy.lib.errors import (
     ClientContraindicated,
     CourseUnavailable,

@@ -14,9 +14,10 @@ from django.test import Client as HttpClient
 from icalendar import Calendar
 
 from daisy.accounts.models import Role, User
-from daisy.courses.services import SessionTime, course_book, course_presets_install
+from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_book
+from daisy.courses.services import course_presets_install
 from daisy.lib.testing import MONDAY, at, booking_now, make_client, make_clinic
-from daisy.scheduling.services import appointment_book
 from daisy.site.templatetags.daisy_booking import care_timeline
 
 pytestmark = pytest.mark.django_db

@@ -24,14 +24,14 @@ from daisy.accounts.models import User
 from daisy.accounts.services import password_reset_request, sign_in_link_request
 from daisy.aftercare.models import CheckIn
 from daisy.aftercare.services import checkin_link, checkin_record
+from daisy.booking.courses import SessionTime, course_book
+from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule
 from daisy.clients.models import Client, Contraindication, Tier
 from daisy.clinic.demo import DEMO_CLIENT_EMAIL, demo_seed
 from daisy.clinic.models import Location
-from daisy.courses.services import SessionTime, course_book
 from daisy.notifications.models import Message
 from daisy.notifications.rendering import render_message
 from daisy.scheduling.models import Appointment
-from daisy.scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
 from daisy.treatments.models import Treatment
 
 pytestmark = pytest.mark.django_db

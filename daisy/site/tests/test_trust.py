@@ -202,7 +202,7 @@ def test_privacy_is_linked_on_every_booking_step_that_asks_for_personal_or_healt
 
 
 def test_the_check_in_form_after_a_session_links_to_the_privacy_notice(client, settings):
-    from daisy.scheduling.services import appointment_book
+    from daisy.booking.services import appointment_book
     from daisy.site.tests.test_checkin_page import path_of
 
     settings.DAISY_MESSAGE_ENQUEUE_TASK = False
