@@ -6,7 +6,7 @@ check-ins."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from daisy.accounts.services import client_account_ensure
 from daisy.aftercare.services import appointment_messages_schedule
 from daisy.booking.courses import SessionTime, course_book
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
+from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus
 from daisy.notifications.testing import SmtpSink
@@ -51,7 +51,7 @@ def test_a_guests_course_is_confirmed_once_with_every_date_in_order(
         first_name="Gina",
         last_name="Guest",
         phone="",
-        date_of_birth=None,
+        date_of_birth=date(1991, 2, 14),  # the site asks it: needling is for adults only
         now=booking_now(),
     )
     times = [SessionTime(at(MONDAY + k * 4 * WEEK, 10)) for k in range(5)]
@@ -62,6 +62,7 @@ def test_a_guests_course_is_confirmed_once_with_every_date_in_order(
         now=booking_now(),
         sessions=5,
         session_times=times,
+        prescreen=PRESCREEN_CLEAR,
     )
     appts = result.appointments
     per_session = Message.objects.filter(

@@ -17,7 +17,7 @@ from daisy.accounts.models import Role, User
 from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.services import appointment_book
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import MONDAY, at, booking_now, make_client, make_clinic
+from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_client, make_clinic
 from daisy.site.templatetags.daisy_booking import care_timeline
 
 pytestmark = pytest.mark.django_db
@@ -74,10 +74,15 @@ def test_a_signed_in_clients_course_done_page_links_to_the_course_and_all_its_da
         now=booking_now(),
         sessions=3,
         session_times=[SessionTime(at(MONDAY + timedelta(weeks=4 * k), 10)) for k in range(3)],
+        prescreen=PRESCREEN_CLEAR,
     )
     client.force_login(user)
     session = client.session
-    session["course_booking_done"] = {"course": str(booked.plan.pk), "created": False}
+    session["course_booking_done"] = {
+        "course": str(booked.plan.pk),
+        "created": False,
+        "client": str(customer.pk),  # whose booking it is: only they see its done page
+    }
     session.save()
     page = client.get("/book/course/done/").content.decode()
     assert "one confirmation with every session" in page
