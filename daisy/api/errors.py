@@ -41,7 +41,9 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     "records). Code `not_found`.",
     409: "The request conflicts with the current state: `slot_unavailable` (with `alternatives`: "
     "up to 3 nearest bookable slots), `contraindicated` (an open screening finding needs a "
-    "clinician), `policy_violation` or `late_change` (cancellation/status rules).",
+    "clinician), `policy_violation` or `late_change` (cancellation/status rules), "
+    "`client_exists` (the email or phone already belongs to the client whose id is in "
+    "`fields.client`).",
     413: "The request body is larger than the server accepts. Code `request_too_large`.",
     422: "Validation failed: `fields` maps each offending field (or header/parameter) to a "
     "message. Codes include `validation_error`, `invalid_time`, `in_past`, `min_notice`, "

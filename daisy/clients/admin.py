@@ -2,14 +2,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from daisy.clients.models import Client, ClinicalHold, Contraindication
-from daisy.clients.services import client_view_record
+from daisy.clients.selectors import client_possible_duplicates
+from daisy.clients.services import (
+    client_create,
+    client_update,
+    client_view_record,
+    email_normalise,
+    phone_normalise,
+)
+from daisy.lib.errors import DomainError
+
+# The details client_create and client_update validate, normalise and audit.
+DETAILS = ("first_name", "last_name", "email", "phone", "date_of_birth")
 
 
 class ContraindicationInline(admin.TabularInline):
@@ -100,8 +114,104 @@ class AuditedRecordAdmin(admin.ModelAdmin):
         return response
 
 
+class ClientAdminForm(forms.ModelForm):
+    """The client form of the back-office. A new client who may already have a record (same
+    email or phone however typed, or same name and date of birth) is not saved until staff
+    have seen the possible duplicates and ticked that this is someone else."""
+
+    confirm_duplicate = forms.BooleanField(
+        required=False,
+        label=_("This is a different person"),
+        help_text=_(
+            "Tick only after checking the possible duplicates shown above: one person should "
+            "have one record. If it is the same person, open their record instead."
+        ),
+    )
+
+    class Meta:
+        model = Client
+        fields = "__all__"
+
+    def clean_email(self) -> str:
+        return self._normalised("email", email_normalise)
+
+    def clean_phone(self) -> str:
+        return self._normalised("phone", phone_normalise)
+
+    def _normalised(self, name: str, normalise: Any) -> str:
+        try:
+            return str(normalise(self.cleaned_data.get(name) or ""))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.fields.get(name, exc.message)) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance._state.adding and not self.errors:
+            duplicates = client_possible_duplicates(
+                email=data.get("email") or "",
+                phone=data.get("phone") or "",
+                first_name=data.get("first_name") or "",
+                last_name=data.get("last_name") or "",
+                date_of_birth=data.get("date_of_birth"),
+            )
+            self.possible_duplicates = duplicates
+            if duplicates and not data.get("confirm_duplicate"):
+                raise forms.ValidationError(duplicates_message(duplicates), code="duplicate")
+        return data
+
+
+def duplicates_message(duplicates: list[Client]) -> Any:
+    rows = format_html_join(
+        "",
+        '<li><a href="{}">{}</a>: {}</li>',
+        (
+            (
+                reverse("admin:clients_client_change", args=[c.pk]),
+                c.full_name,
+                ", ".join(
+                    str(part)
+                    for part in (
+                        c.email,
+                        c.phone,
+                        f"{c.date_of_birth:%d %b %Y}" if c.date_of_birth else "",
+                    )
+                    if part
+                ),
+            )
+            for c in duplicates
+        ),
+    )
+    return format_html(
+        "{} <ul>{}</ul> {}",
+        _("This client may already have a record:"),
+        rows,
+        _(
+            'If it is the same person, open their record instead. If not, tick "This is a '
+            'different person" below and save again.'
+        ),
+    )
+
+
+class StateFilter(admin.SimpleListFilter):
+    """Records merged into another are left out of the list unless asked for."""
+
+    title = _("record")
+    parameter_name = "record"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("merged", _("Merged into another record"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "merged":
+            return queryset.filter(merged_into__isnull=False)
+        return queryset.filter(merged_into__isnull=True)
+
+
 @admin.register(Client)
 class ClientAdmin(AuditedRecordAdmin):
+    form = ClientAdminForm
+    list_filter = (StateFilter,)
+
     def record_client(self, obj: Any) -> Client | None:
         return obj  # type: ignore[no-any-return]
 
@@ -125,6 +235,8 @@ class ClientAdmin(AuditedRecordAdmin):
         "contact_channel",
         "marketing_consent",
         "marketing_consent_changed_at",
+        "merged_into",
+        "merged_at",
     )
     fieldsets = (
         (None, {"fields": (("first_name", "last_name"), ("email", "phone"), "date_of_birth")}),
@@ -135,6 +247,43 @@ class ClientAdmin(AuditedRecordAdmin):
         (_("Account and notes"), {"fields": ("user", "notes", ("created_at", "updated_at"))}),
     )
     inlines = (ContraindicationInline, ClinicalHoldInline)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            # Adding: the possible duplicates are shown as the form's error, with this box.
+            (name, options), *rest = self.fieldsets
+            return ((name, {"fields": (*options["fields"], "confirm_duplicate")}), *rest)
+        if obj.merged_into_id is not None:
+            return (*self.fieldsets, (_("Merged"), {"fields": (("merged_into", "merged_at"),)}))
+        return self.fieldsets
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A retired record is kept for the trail; nothing is recorded on it any more.
+        if obj is not None and obj.merged_into_id is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # Details go through the client services (validated, keyed for finding the person
+        # again, audited); the rest of the form (notes, login) is saved as the admin does.
+        now = timezone.now()
+        details = {name: form.cleaned_data[name] for name in DETAILS if name in form.cleaned_data}
+        if change:
+            client_update(client=obj, by=request.user, now=now, **details)
+        else:
+            made = client_create(
+                **details,
+                by=request.user,
+                now=now,
+                confirm_duplicate=bool(form.cleaned_data.get("confirm_duplicate")),
+            )
+            obj.pk, obj._state.adding, obj._state.db = made.pk, False, made._state.db
+        rest = [
+            name for name in form.changed_data if name not in DETAILS and name in ("notes", "user")
+        ]
+        if rest:
+            obj.save(update_fields=[*rest, "updated_at"])
+        obj.refresh_from_db()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Picking the login account searches users, which reception may not see.

@@ -27,6 +27,11 @@ class Client(PublicModel):
     last_name = models.CharField(max_length=80)
     email = models.EmailField(blank=True, db_index=True)
     phone = models.CharField(max_length=20, blank=True, help_text=_("E.164, e.g. +447700900123"))
+    # How a person is found again (issue 11: one person, one client record): the email wholly
+    # lower-cased with its domain in IDNA form, and the phone in E.164, whatever way either was
+    # typed. Written by clients.services with every change of `email` or `phone`.
+    email_key = models.CharField(max_length=254, blank=True, db_index=True, editable=False)
+    phone_key = models.CharField(max_length=20, blank=True, db_index=True, editable=False)
     date_of_birth = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     # How service messages (confirmations, reminders, aftercare, check-ins) reach the client.
@@ -40,6 +45,13 @@ class Client(PublicModel):
     marketing_consent_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A duplicate merged into another record (daisy.booking.merge.client_merge) is kept, empty,
+    # pointing at the record that now holds everything: old links and audit entries still lead
+    # somewhere, and nothing finds or lists it as a client any more.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -47,7 +59,16 @@ class Client(PublicModel):
             models.CheckConstraint(
                 condition=models.Q(contact_channel__in=["email", "sms", "both"]),
                 name="client_contact_channel_known",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True, merged_at__isnull=True)
+                | models.Q(merged_into__isnull=False, merged_at__isnull=False),
+                name="client_merged_into_with_a_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("id")),
+                name="client_not_merged_into_itself",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,6 +77,10 @@ class Client(PublicModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
 
 class Tier(models.TextChoices):

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from daisy.clients.models import Client, ClinicalHold
+from daisy.clients.services import email_key, phone_key
 from daisy.lib.errors import NotFound
 
 
+def client_live() -> QuerySet[Client]:
+    """Every client record that stands for a person: not one merged into another."""
+    return Client.objects.filter(merged_into__isnull=True)
+
+
 def client_get(client_id: Any) -> Client:
-    client = Client.objects.filter(pk=client_id).first()
+    """A client record in use; one merged into another is not found (its rows moved)."""
+    client = client_live().filter(pk=client_id).first()
     if client is None:
         raise NotFound("That client does not exist.")
     return client
@@ -24,9 +32,56 @@ def client_for_user(user: Any) -> Client | None:
     return Client.objects.filter(user_id=user.pk).first()
 
 
+def client_find(*, email: str | None = None, phone: str | None = None) -> Client | None:
+    """The client this email address or phone number belongs to, however it is typed
+    (`ADA@Example.com `, `07700 900017`, `+44 7700 900017`): by email first, then by phone;
+    among several records with the same key (duplicates not merged yet), the oldest."""
+    for field, key in (
+        ("email_key", email_key(email or "")),
+        ("phone_key", phone_key(phone or "")),
+    ):
+        if key:
+            found = client_live().filter(**{field: key}).order_by("created_at", "id").first()
+            if found is not None:
+                return found
+    return None
+
+
+def client_possible_duplicates(
+    *,
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    date_of_birth: date | None = None,
+    exclude: Any = None,
+) -> list[Client]:
+    """Records that may be this same person, for staff to check before making another: the
+    same email or phone (however typed), or the same name (any case) and date of birth.
+    Oldest first; `exclude` leaves out one record (the one being edited)."""
+    match = Q()
+    if key := email_key(email):
+        match |= Q(email_key=key)
+    if key := phone_key(phone):
+        match |= Q(phone_key=key)
+    if first_name.strip() and last_name.strip() and date_of_birth is not None:
+        match |= Q(
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            date_of_birth=date_of_birth,
+        )
+    if not match:
+        return []
+    qs = client_live().filter(match)
+    if exclude is not None:
+        qs = qs.exclude(pk=getattr(exclude, "pk", exclude))
+    return list(qs.order_by("created_at", "id")[:20])
+
+
 def client_list(*, search: str = "") -> QuerySet[Client]:
-    """All clients, A-Z by surname; `search` matches any part of a name, the email or phone."""
-    qs = Client.objects.order_by("last_name", "first_name", "id")
+    """All clients, A-Z by surname; `search` matches any part of a name, the email or phone.
+    Records merged into another are left out: their rows now belong to the kept one."""
+    qs = client_live().order_by("last_name", "first_name", "id")
     for word in search.split():
         qs = qs.filter(
             Q(first_name__icontains=word)

@@ -11,10 +11,12 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from daisy.audit.services import audit_record
-from daisy.clients.models import Client, ClinicalHold, ContactChannel
-from daisy.lib.errors import PermissionDenied, ValidationFailed
+from daisy.clients.models import Client, ClinicalHold, ContactChannel, Contraindication
+from daisy.lib.errors import ClientExists, PermissionDenied, ValidationFailed
+from daisy.lib.locks import natural_key_lock
 
 DEFAULT_PHONE_REGION = "GB"
 # Nobody alive was born before this; a date earlier than it is a typing slip.
@@ -78,8 +80,42 @@ def email_normalise(raw: str) -> str:
     except ValidationError:
         msg = "Enter a valid email address."
         raise ValidationFailed(msg, fields={"email": msg}) from None
-    local, _, domain = raw.rpartition("@")
+    local, _at, domain = raw.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+def email_key(raw: str) -> str:
+    """The form an address is found by: trimmed, wholly lower-cased, the domain in IDNA
+    (`Ada@Bücher.DE ` -> `ada@xn--bcher-kva.de`); "" for blank or unreadable. Mail servers may
+    treat the local part's case as significant; people never do, and one person typing their
+    address two ways is the duplicate this key exists to catch."""
+    try:
+        address = email_normalise(raw or "")
+    except ValidationFailed:
+        return ""
+    if not address:
+        return ""
+    local, _at, domain = address.lower().rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass  # not encodable as IDNA: the lower-cased form still matches itself
+    return f"{local}@{domain}"
+
+
+def phone_key(raw: str) -> str:
+    """The form a phone number is found by: E.164 (`07700 900017`, `+44 7700 900017` and
+    `07700900017` are one number); "" for blank or not a phone number."""
+    try:
+        return phone_normalise(raw or "")
+    except ValidationFailed:
+        return ""
+
+
+def client_keys(*, email: str, phone: str) -> dict[str, str]:
+    """The lookup keys for a record with this email and phone: store them with every write of
+    either field (client_create, client_update; seeds and factories that insert rows directly)."""
+    return {"email_key": email_key(email), "phone_key": phone_key(phone)}
 
 
 def date_of_birth_check(value: date | None, *, today: date) -> date | None:
@@ -121,6 +157,20 @@ def _validated(values: dict[str, Any], *, today: date) -> dict[str, Any]:
     return out
 
 
+def _same_contact(keys: dict[str, str]) -> tuple[Client, str] | None:
+    """The oldest live record holding this email key, else this phone key; and which matched."""
+    for field, name in (("email_key", "email"), ("phone_key", "phone")):
+        if keys[field]:
+            found = (
+                Client.objects.filter(merged_into__isnull=True, **{field: keys[field]})
+                .order_by("created_at", "id")
+                .first()
+            )
+            if found is not None:
+                return found, name
+    return None
+
+
 def client_create(
     *,
     first_name: str,
@@ -131,8 +181,15 @@ def client_create(
     by: Any,
     now: datetime,
     user: Any = None,
+    confirm_duplicate: bool = False,
 ) -> Client:
-    """`user`: the client's own login, when the record is made together with their account."""
+    """A new client record. `user`: the client's own login, when the record is made together
+    with their account.
+
+    One person, one record: an email address or phone number (however typed) that already
+    belongs to a client raises ClientExists naming that client, unless staff looked at the
+    possible duplicates and confirmed that this is someone else (`confirm_duplicate`: two people
+    sharing a phone, say), which the audit entry records."""
     values = _validated(
         {
             "first_name": first_name,
@@ -143,11 +200,31 @@ def client_create(
         },
         today=now.date(),
     )
+    keys = client_keys(email=values["email"], phone=values["phone"])
     with transaction.atomic():
-        client = Client.objects.create(**values, user=user)
-        audit_record(
-            actor=by, action="client.create", obj=client, at=now, data={"fields": sorted(values)}
-        )
+        # Two requests for the same new person: the second one waits here and then sees the
+        # first one's record.
+        natural_key_lock(*(f"clients.client:{key}" for key in keys.values() if key))
+        same = _same_contact(keys)
+        if same is not None and not confirm_duplicate:
+            existing, matched = same
+            msg = (
+                _("A client with this email address already exists.")
+                if matched == "email"
+                else _("A client with this phone number already exists.")
+            )
+            raise ClientExists(msg, fields={"client": str(existing.pk), matched: msg})
+        data: dict[str, Any] = {"fields": sorted(values)}
+        if confirm_duplicate:
+            from daisy.clients.selectors import client_possible_duplicates  # (a cycle at import)
+
+            shown = client_possible_duplicates(**values)
+            if shown:
+                # Staff saw these and said this is someone else: the trail says which.
+                data["duplicate_confirmed"] = str(shown[0].pk)
+                data["possible_duplicates"] = [str(c.pk) for c in shown]
+        client = Client.objects.create(**values, **keys, user=user)
+        audit_record(actor=by, action="client.create", obj=client, at=now, data=data)
     return client
 
 
@@ -181,7 +258,10 @@ def client_update(
         if changed:
             for name in changed:
                 setattr(locked, name, values[name])
-            locked.save(update_fields=[*changed, "updated_at"])
+            keys = client_keys(email=locked.email, phone=locked.phone)
+            for name, key in keys.items():
+                setattr(locked, name, key)
+            locked.save(update_fields=[*changed, *keys, "updated_at"])
             audit_record(
                 actor=by, action="client.update", obj=locked, at=now, data={"fields": changed}
             )
@@ -300,3 +380,50 @@ def client_hold_clear(*, client: Client, source: str, by: Any, reason: str, now:
                 data={"source": source, "reason": reason},
             )
     return cleared
+
+
+# --- merging duplicates (composed by daisy.booking.merge.client_merge) -------------------------
+
+
+def findings_reassign_client(*, source: Client, target: Client) -> int:
+    """Move every screening finding (contraindication) and clinical hold of `source` to
+    `target` (a client merge), open or resolved, as they were recorded; returns how many."""
+    moved = Contraindication.objects.filter(client=source).update(client=target)
+    moved += ClinicalHold.objects.filter(client=source).update(client=target)
+    return moved
+
+
+# Details a kept record may lack and take from the record merged into it. Names stay the kept
+# record's; consent and the channel choice too (consent is never inferred from another record).
+_MERGE_FILLS = ("email", "phone", "date_of_birth")
+
+
+def client_retire_into(*, merged: Client, keep: Client, now: datetime) -> list[str]:
+    """Retire `merged` into `keep` once everything it held has moved: it stays, pointing at
+    `keep`, and nothing finds it any more. `keep` takes the contact details it lacks, the
+    merged record's notes, and its login when `keep` has none (a login on both stays with the
+    retired record; accounts retires it). Returns the fields `keep` took. Call inside the
+    merge's transaction, with both rows locked."""
+    taken = [name for name in _MERGE_FILLS if not getattr(keep, name) and getattr(merged, name)]
+    for name in taken:
+        setattr(keep, name, getattr(merged, name))
+    if merged.notes.strip():
+        header = f"[{now:%Y-%m-%d}, from merged record {merged.pk}]"
+        keep.notes = f"{keep.notes.rstrip()}\n\n{header}\n{merged.notes.strip()}".strip()
+        taken.append("notes")
+    login = None
+    if keep.user_id is None and merged.user_id is not None:
+        login = merged.user
+        taken.append("user")
+    merged.merged_into = keep
+    merged.merged_at = now
+    merged.user = None if login is not None else merged.user
+    merged.save(update_fields=["merged_into", "merged_at", "user", "updated_at"])
+    if login is not None:
+        keep.user = login
+    for name, key in client_keys(email=keep.email, phone=keep.phone).items():
+        setattr(keep, name, key)
+    keep.save(
+        update_fields=[*_MERGE_FILLS, "notes", "user", "email_key", "phone_key", "updated_at"]
+    )
+    return taken

@@ -14,6 +14,7 @@ from daisy.accounts.models import Role, User
 from daisy.accounts.services import client_login_grant, staff_user_create
 from daisy.booking import services
 from daisy.clients.models import Client
+from daisy.clients.services import client_keys
 from daisy.clinic.demo_profiles import PROFILES
 from daisy.clinic.models import (
     Closure,
@@ -301,13 +302,15 @@ def _clients(rng: random.Random) -> list[Client]:
     for i in range(40):
         first, last = FIRST_NAMES[i], LAST_NAMES[i]
         dob = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 38))
+        email, phone = f"{first.lower()}.{last.lower()}@example.com", f"+4477009{i:05d}"
         clients.append(
             Client(
                 first_name=first,
                 last_name=last,
-                email=f"{first.lower()}.{last.lower()}@example.com",
-                phone=f"+4477009{i:05d}",
+                email=email,
+                phone=phone,
                 date_of_birth=dob,
+                **client_keys(email=email, phone=phone),
             )
         )
     Client.objects.bulk_create(clients)

@@ -92,3 +92,11 @@ class CourseUnavailable(DomainError):
 
     code = "course_unavailable"
     http_status = 409
+
+
+class ClientExists(DomainError):
+    """The email address or phone number already belongs to a client (one person, one client
+    record: issue 11). `fields["client"]` names that client for the staff who asked."""
+
+    code = "client_exists"
+    http_status = 409

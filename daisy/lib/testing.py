@@ -15,6 +15,7 @@ from django.db import connection
 from daisy.accounts.models import Role, User
 from daisy.accounts.services import staff_user_create
 from daisy.clients.models import Client
+from daisy.clients.services import client_keys
 from daisy.clinic.models import (
     Device,
     DeviceKind,
@@ -102,17 +103,24 @@ def make_device(location: Location, **overrides: Any) -> Device:
     return Device.objects.create(location=location, **values)
 
 
+_phones = itertools.count()
+
+
 def make_client(**overrides: Any) -> Client:
+    """A client record with its lookup keys, as client_create stores them. Each gets its own
+    phone number (Ofcom's drama range, +44 7700 900500-900699, which tests typing a number of
+    their own avoid), so two factory clients are never one person by phone."""
     n = next(_seq)
     values: dict[str, Any] = {
         "first_name": "Client",
         "last_name": f"Number{n}",
         "email": f"client{n}@example.com",
-        "phone": "+447700900123",
+        "phone": f"+447700900{500 + next(_phones) % 200}",
         "date_of_birth": date(1990, 5, 17),
     }
     values.update(overrides)
-    return Client.objects.create(**values)
+    keys = client_keys(email=values.get("email", ""), phone=values.get("phone", ""))
+    return Client.objects.create(**{**keys, **values})
 
 
 @dataclass

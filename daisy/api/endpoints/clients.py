@@ -58,12 +58,18 @@ def client_list_view(
 
 @router.post(
     "/clients",
-    response={201: ClientOut, **errors(400, 401, 403, 413, 422, 429)},
+    response={201: ClientOut, **errors(400, 401, 403, 409, 413, 422, 429)},
     auth=TokenAuth(roles=FRONT_DESK),
     throttle=WRITE,
     operation_id="client_create",
     summary="Create a client (reception, manager)",
-    description="The phone is stored as E.164 (numbers without a country code are read as UK).",
+    description=(
+        "The phone is stored as E.164 (numbers without a country code are read as UK). One "
+        "person, one record: an email address (in any case) or phone number (in any format) "
+        "that already belongs to a client answers 409 `client_exists`, with that client's id "
+        "in `error.fields.client` and the matching field (`email` or `phone`) beside it; "
+        "nothing is created. Use that client, or change theirs with PATCH."
+    ),
 )
 def client_create_view(request: HttpRequest, payload: ClientIn) -> Any:
     client = client_create(

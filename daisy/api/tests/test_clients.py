@@ -187,3 +187,46 @@ def test_uk_numbers_are_read_without_a_country_code(cast, typed, stored):
 def test_an_impossible_number_in_the_fictional_range_is_refused(cast):
     response = cast.as_("reception").post("/clients", {**NEW, "phone": "07700 9001"})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("again", "field"),
+    [
+        ({"email": "ANN.LEE@example.com "}, "email"),
+        ({"email": "", "phone": "+44 7700 900456"}, "phone"),
+        ({"email": "someone.else@example.com", "phone": "07700900456"}, "phone"),
+    ],
+)
+def test_a_second_client_with_a_known_email_or_phone_is_409_naming_the_client(cast, again, field):
+    """One person, one record (issue 11): the integrator is pointed at the existing client."""
+    first = cast.as_("reception").post("/clients", NEW).json()
+    audit_before = AuditEntry.objects.count()
+    response = cast.as_("manager").post(
+        "/clients", {**NEW, "first_name": "Someone", "last_name": "Else", **again}
+    )
+    assert response.status_code == 409, response.content
+    err = error_of(response)
+    assert err["code"] == "client_exists"
+    assert err["fields"]["client"] == first["id"] and field in err["fields"]
+    assert Client.objects.count() == 1 + len(cast.clinic.clients)
+    assert AuditEntry.objects.count() == audit_before
+
+
+def test_409_client_exists_is_in_the_openapi_spec(cast):
+    spec = cast.as_("anonymous").get("/openapi.json").json()
+    responses = spec["paths"]["/api/v1/clients"]["post"]["responses"]
+    assert "409" in responses
+    assert "client_exists" in spec["paths"]["/api/v1/clients"]["post"]["description"]
+
+
+def test_a_client_token_cannot_probe_for_other_clients_by_creating(cast):
+    """Only the front desk may create clients: a client token is refused before any lookup,
+    so the answer is the same whether or not the address is known."""
+    known = cast.client_b
+    for body in (
+        {"first_name": "X", "last_name": "Y", "email": known.email},
+        {"first_name": "X", "last_name": "Y", "email": "nobody@example.com"},
+    ):
+        response = cast.as_("client_a").post("/clients", body)
+        assert response.status_code == 403
+        assert str(known.pk) not in response.content.decode()
