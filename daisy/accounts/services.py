@@ -17,12 +17,13 @@ from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from daisy.accounts.models import EmailToken, EmailTokenPurpose, Role, User
+from daisy.accounts.models import ApiToken, EmailToken, EmailTokenPurpose, Role, User
+from daisy.audit.models import AuditEntry
 from daisy.audit.services import audit_record
 from daisy.clients.models import Client
-from daisy.clients.selectors import client_for_user
-from daisy.clients.services import client_create, email_normalise
-from daisy.lib.errors import ValidationFailed
+from daisy.clients.selectors import client_find, client_for_user
+from daisy.clients.services import client_create, email_key, email_normalise
+from daisy.lib.errors import ClientExists, ValidationFailed
 from daisy.notifications.services import message_discard_unsent, message_schedule
 
 # What each staff role may do in the back-office (the admin, for now). The manager is a
@@ -293,32 +294,38 @@ def client_account_ensure(
     date_of_birth: date | None,
     now: datetime,
     password: str | None = None,
-) -> tuple[User, Client, bool]:
-    """The client login and client record for this email address, made (and the verification
-    email sent, in the same transaction) when there is none; (user, client, created).
+) -> tuple[User | None, Client, bool]:
+    """The client record of the person with these details, and the login their booking is
+    made by: (user, client, created). One person, one record (issue 11): the person is found by
+    the login on this address, else by a client record with this address, else by one with
+    this phone number (however either is typed); only then is a record made. Details typed by
+    someone not signed in never change a record found.
 
-    An existing account is returned as it is: details typed by someone who has not signed in
-    never overwrite what the account holder keeps. A client record the clinic made without a
-    login is not linked by email either (a mistyped address would open one person's record to
-    another); staff merge such duplicates."""
+    - A login on this address: it and its record, as they are.
+    - A record with this address and no login: a new login on the address is attached to it,
+      unverified and without a usable password (a typed password is dropped), and "confirm
+      your email" is mailed to the address. It opens nothing until the address's owner follows
+      a link mailed there, so typing someone's address books on their record (their findings,
+      holds and important dates apply) and shows the typist nothing of it.
+    - A record found by phone only, or holding this address with a login on another one: the
+      booking is that record's and no login is made (user is None: a guest acted). A login on
+      the typed address would let whoever reads that inbox into someone else's record.
+    - Nobody known: a new record and login, with the verification email.
+
+    `created` is True when a login was made (and its verification email queued), whether or
+    not the record is new. Everything happens in the caller's transaction."""
     address = _address(email)
     existing = client_user_find(address)
     if existing is not None:
         return existing, _client_of(existing, now=now), False
     try:
         with transaction.atomic():
-            user = User(
-                username=_client_username(),
-                email=address,
-                role=Role.CLIENT,
-                first_name=(first_name or "").strip()[:150],
-                last_name=(last_name or "").strip()[:150],
+            known = client_find(email=address, phone=phone)
+            if known is not None:
+                return _known_client_login(known, address=address, now=now)
+            user = _client_user_new(
+                address=address, first_name=first_name, last_name=last_name, password=password
             )
-            if password is None:
-                user.set_unusable_password()
-            else:
-                user.set_password(password)
-            user.save(force_insert=True)
             client = client_create(
                 first_name=first_name,
                 last_name=last_name,
@@ -331,13 +338,60 @@ def client_account_ensure(
             )
             audit_record(actor=user, action="account.create", obj=user, at=now)
             email_verification_send(user=user, client=client, now=now)
-    except IntegrityError:
-        # The same address was registered a moment ago by a concurrent request: that one stands.
+    except (IntegrityError, ClientExists):
+        # The same person was registered a moment ago by a concurrent request: that one stands.
         existing = client_user_find(address)
-        if existing is None:
+        if existing is not None:
+            return existing, _client_of(existing, now=now), False
+        known = client_find(email=address, phone=phone)
+        if known is None:
             raise
-        return existing, _client_of(existing, now=now), False
+        return None, known, False
     return user, client, True
+
+
+def _client_user_new(
+    *, address: str, first_name: str, last_name: str, password: str | None
+) -> User:
+    user = User(
+        username=_client_username(),
+        email=address,
+        role=Role.CLIENT,
+        first_name=(first_name or "").strip()[:150],
+        last_name=(last_name or "").strip()[:150],
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(force_insert=True)
+    return user
+
+
+def _known_client_login(
+    client: Client, *, address: str, now: datetime
+) -> tuple[User | None, Client, bool]:
+    """See client_account_ensure: a login for a known record only on the record's own address."""
+    if client.user_id is not None or email_key(client.email) != email_key(address):
+        return None, client, False
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    if locked.user_id is not None:
+        return None, locked, False
+    # The record's own address and names: the login is its owner's, typed details are not kept.
+    user = _client_user_new(
+        address=address, first_name=locked.first_name, last_name=locked.last_name, password=None
+    )
+    Client.objects.filter(pk=locked.pk).update(user=user)
+    locked.user = user
+    audit_record(
+        actor=None,
+        action="account.create",
+        obj=user,
+        at=now,
+        data={"for_client": str(locked.pk), "reason": "a booking with the record's address"},
+    )
+    email_verification_send(user=user, client=locked, now=now)
+    return user, locked, True
 
 
 def client_account_withdraw(*, user: User, now: datetime) -> bool:
@@ -345,7 +399,9 @@ def client_account_withdraw(*, user: User, now: datetime) -> bool:
     booking then failed (the time was taken, a hard stop, a clinic rule): nothing of the guest
     is kept, and the "confirm your email" message is cancelled before it goes out. An account
     that has been used meanwhile (signed in, confirmed, or holding any appointment, course or
-    alert: their foreign keys protect the record) stays as it is. True when it was removed."""
+    alert: their foreign keys protect the record) stays as it is. A record that existed before
+    the login (one it was attached to) stays too, with everything on it: only the login goes.
+    True when it was removed."""
     with transaction.atomic():
         fresh = User.objects.select_for_update().filter(pk=user.pk, role=Role.CLIENT).first()
         if fresh is None or fresh.last_login is not None or fresh.email_verified_at is not None:
@@ -354,8 +410,10 @@ def client_account_withdraw(*, user: User, now: datetime) -> bool:
             with transaction.atomic():
                 message_discard_unsent(about=f"user:{fresh.pk}")
                 client = client_for_user(fresh)
-                if client is not None:
+                if client is not None and _made_with(client, fresh):
                     client.delete()
+                elif client is not None:
+                    Client.objects.filter(pk=client.pk).update(user=None)
                 EmailToken.objects.filter(user=fresh).delete()
                 fresh.delete()
         except (ProtectedError, IntegrityError):
@@ -368,6 +426,28 @@ def client_account_withdraw(*, user: User, now: datetime) -> bool:
             data={"reason": "the booking that made it did not go through"},
         )
     return True
+
+
+def _made_with(client: Client, user: User) -> bool:
+    """Whether the record was made by this login (with it, by client_account_ensure)."""
+    return AuditEntry.objects.filter(
+        action="client.create", object_id=str(client.pk), actor=user
+    ).exists()
+
+
+def client_login_retire(*, user: User, now: datetime) -> None:
+    """A client login that stops working for good: its record was merged into one that has a
+    login of its own (daisy.booking.merge). It is deactivated, every session and API token of
+    it ends, and it is kept (with its audit trail) rather than deleted."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(
+            is_active=False, session_version=F("session_version") + 1
+        )
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+        EmailToken.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        audit_record(
+            actor=None, action="account.retire", obj=user, at=now, data={"reason": "client merge"}
+        )
 
 
 def client_login_grant(
@@ -402,15 +482,23 @@ def client_login_grant(
 def _client_of(user: User, *, now: datetime) -> Client:
     client = client_for_user(user)
     if client is None:
-        # A client login without a record (made by hand in the admin): give it one.
-        client = client_create(
-            first_name=user.first_name or user.email.partition("@")[0],
-            last_name=user.last_name or "-",
-            email=user.email,
-            user=user,
-            by=user,
-            now=now,
-        )
+        # A client login without a record (made by hand in the admin): the record on its own
+        # address when that has no login yet (the same owner), else a record of its own.
+        with transaction.atomic():
+            known = client_find(email=user.email)
+            if known is not None and email_key(known.email) == email_key(user.email):
+                if Client.objects.filter(pk=known.pk, user__isnull=True).update(user=user):
+                    known.user = user
+                    return known
+            client = client_create(
+                first_name=user.first_name or user.email.partition("@")[0],
+                last_name=user.last_name or "-",
+                email=user.email,
+                user=user,
+                by=user,
+                now=now,
+                confirm_duplicate=True,
+            )
     return client
 
 
@@ -424,7 +512,9 @@ def client_register(
 ) -> Registration:
     """Register with email and password. Whether or not the address already has an account,
     the visitor sees the same "check your inbox" answer; the inbox gets either the verification
-    link or a note that the account exists, with the way back in."""
+    link or a note that the account exists, with the way back in. An address on a client
+    record the clinic already keeps gets a login on that record without the typed password
+    (see client_account_ensure): its owner signs in with a mailed link, then sets one."""
     address = _address(email)
     problems: dict[str, str] = {}
     for field, value in (("first_name", first_name), ("last_name", last_name)):
@@ -454,6 +544,10 @@ def client_register(
         )
         if created:
             return Registration(created=True)
+        if user is None:
+            # The address is on a record whose login uses another address: the owner signs in
+            # with that one; nothing is mailed, and the visitor sees the usual answer.
+            return Registration(created=False)
         existing = user
     with transaction.atomic():
         recent = EmailToken.objects.filter(user=existing, created_at__gte=now - TOKEN_WINDOW)

@@ -92,12 +92,80 @@ def test_the_same_address_in_any_case_finds_the_same_account_and_sends_nothing_m
     assert Message.objects.count() == 1 and User.objects.filter(role=Role.CLIENT).count() == 1
 
 
-def test_a_clinic_made_record_with_that_address_is_not_handed_to_the_new_login() -> None:
-    staff_made = make_client(email="ada.lovelace@example.com")
+def test_a_guest_with_the_address_of_a_known_client_books_on_their_record() -> None:
+    """One person, one record (issue 11): the clinic's record gets a login on its own address,
+    which opens nothing until the address's owner follows the link mailed to it."""
+    known = make_client(
+        first_name="Ada", last_name="King", email="ada.lovelace@example.com", notes="keep me"
+    )
+    before = (known.first_name, known.last_name, known.phone, known.date_of_birth, known.notes)
+    user, client, created = _ensure(
+        email="ADA.Lovelace@Example.com ",
+        first_name="Mallory",
+        last_name="Typed",
+        phone="07700 900999",
+        date_of_birth=date(2001, 1, 1),
+        password=PASSWORD,
+    )
+    assert client == known and created and Client.objects.count() == 1
+    assert client.user == user and user.email == "ADA.Lovelace@example.com"
+    # Unusable until verified, and the typed password is not kept: a typist who is not the
+    # owner can never open the record, even after the owner confirms the address.
+    assert user.email_verified_at is None and not user.has_usable_password()
+    assert user.first_name == "Ada" and user.last_name == "King"
+    # What the record holds is never overwritten by what was typed.
+    known.refresh_from_db()
+    after = (known.first_name, known.last_name, known.phone, known.date_of_birth, known.notes)
+    assert after == before and known.phone != "+447700900999"
+    # The owner hears about it in their own inbox.
+    [message] = _mails("verify")
+    assert message.recipient == "ADA.Lovelace@example.com" and message.client == known
+    assert not Client.objects.filter(first_name="Mallory").exists()
+
+
+def test_a_guest_with_the_phone_of_a_known_client_books_on_their_record_without_a_login() -> None:
+    known = make_client(email="ada@example.org", phone="+447700900321", user=None)
+    user, client, created = _ensure(email="someone@example.net", phone="07700 900321")
+    # A login on the typed address would let whoever reads that inbox into Ada's record.
+    assert (user, client, created) == (None, known, False)
+    assert not User.objects.filter(role=Role.CLIENT).exists()
+    assert not Message.objects.exists() and Client.objects.count() == 1
+    known.refresh_from_db()
+    assert known.email == "ada@example.org" and known.user is None
+
+
+def test_a_known_address_on_a_record_whose_login_uses_another_address_makes_no_login() -> None:
+    owner, client, _ = _ensure(email="ada@example.org")
+    Client.objects.filter(pk=client.pk).update(
+        email="ada.new@example.org", email_key="ada.new@example.org"
+    )
+    user, found, created = _ensure(email="Ada.New@example.org", phone="")
+    assert (user, found, created) == (None, client, False)
+    assert User.objects.filter(role=Role.CLIENT).count() == 1
+
+
+def test_withdrawing_a_login_attached_to_a_known_record_keeps_the_record() -> None:
+    known = make_client(email="ada.lovelace@example.com")
     user, client, created = _ensure()
-    assert created and client != staff_made
-    staff_made.refresh_from_db()
-    assert staff_made.user is None
+    assert created and client == known
+    assert services.client_account_withdraw(user=user, now=NOW)
+    known.refresh_from_db()
+    assert known.user is None and not User.objects.filter(pk=user.pk).exists()
+    assert not _mails("verify").exists()
+
+
+def test_registering_with_the_address_of_a_known_record_drops_the_typed_password() -> None:
+    known = make_client(email="ada.lovelace@example.com")
+    services.client_register(
+        email="ada.lovelace@example.com",
+        password=PASSWORD,
+        first_name="Mallory",
+        last_name="Typed",
+        now=NOW,
+    )
+    known.refresh_from_db()
+    assert known.user is not None and not known.user.has_usable_password()
+    assert known.first_name == "Client" and Client.objects.count() == 1
 
 
 def test_bad_details_make_nothing_and_send_nothing() -> None:
@@ -129,7 +197,9 @@ def test_verification_link_confirms_the_address_and_expires() -> None:
     payload = signing.b64_decode(token.split(":")[0].encode()).decode()
     assert "ada" not in payload.lower() and "example" not in payload
 
-    other, _, _ = _ensure(email="grace@example.com", first_name="Grace", last_name="Hopper")
+    other, _, _ = _ensure(
+        email="grace@example.com", first_name="Grace", last_name="Hopper", phone="07700 900124"
+    )
     late = services.email_verification_token(user=other, now=NOW)
     with pytest.raises(ValidationFailed, match="expired"):
         services.email_verify(token=late, now=NOW + timedelta(days=3, seconds=1))
