@@ -902,6 +902,18 @@ def alert_clear(*, alert: Alert, by: Any, reason: str, now: datetime) -> Alert:
     return locked
 
 
+def aftercare_reassign_client(*, source: Any, target: Any, now: datetime) -> int:
+    """Move the red-flag alerts and calendar feeds of client `source` to `target` (a client
+    merge; check-ins belong to appointments and move with them); returns how many rows moved.
+    A client has at most one live feed: when both have one, the target's stays and the
+    source's is revoked (its URL answers 404; the client's calendar app keeps the other)."""
+    moved = Alert.objects.filter(client=source).update(client=target)
+    if CalendarFeed.objects.filter(client=target, revoked_at__isnull=True).exists():
+        CalendarFeed.objects.filter(client=source, revoked_at__isnull=True).update(revoked_at=now)
+    moved += CalendarFeed.objects.filter(client=source).update(client=target)
+    return moved
+
+
 # --- personal calendar feeds --------------------------------------------------------------------
 
 

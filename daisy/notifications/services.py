@@ -292,6 +292,13 @@ def message_discard_unsent(*, about: str) -> int:
     return deleted
 
 
+def messages_reassign_client(*, source_id: Any, target_id: Any) -> int:
+    """File every message of client `source_id` under `target_id` instead (a client merge:
+    the outbox keeps what was sent, to whom, untouched); returns how many. Plain ids, because
+    notifications knows no client model."""
+    return Message.objects.filter(client_id=source_id).update(client_id=target_id)
+
+
 _TEMPLATES_SEEN: set[tuple[str, str]] = set()
 
 
