@@ -4,10 +4,13 @@ someone Daisy knows is refused unless staff confirm it is someone else."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -208,3 +211,45 @@ def test_the_migration_fills_the_keys_of_existing_records() -> None:
     assert (old.email_key, old.phone_key) == ("old.record@example.com", "+447700900017")
     assert (odd.email_key, odd.phone_key) == ("", "")
     assert client_find(phone="+44 7700 900017") == old
+
+
+def _race(n: int, work: Any) -> list[Any]:
+    """Run `work(i)` in n threads released together; each result or exception."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=60)
+            results[i] = work(i)
+        except BaseException as exc:  # noqa: BLE001 - asserted on by the caller
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_person_created_at_once_from_many_desks_gets_one_record() -> None:
+    """Lock, re-check, write: six requests for one new person (by email, or by the same phone
+    typed another way) make exactly one record; the others are told who it is."""
+
+    def create(i: int) -> Client:
+        if i % 2:
+            return _create(email=f"Willow.Hall@Example.com{' ' * i}", phone="+44 7700 900017")
+        return _create(email=f"other{i}@example.com", phone="07700 900017")
+
+    results = _race(6, create)
+    made = [r for r in results if isinstance(r, Client)]
+    refused = [r for r in results if isinstance(r, ClientExists)]
+    assert len(made) == 1 and len(refused) == 5, results
+    assert {r.fields["client"] for r in refused} == {str(made[0].pk)}
+    assert Client.objects.count() == 1
