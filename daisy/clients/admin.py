@@ -257,6 +257,16 @@ class ClientAdmin(AuditedRecordAdmin):
             return (*self.fieldsets, (_("Merged"), {"fields": (("merged_into", "merged_at"),)}))
         return self.fieldsets
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Client], search_term: str
+    ) -> tuple[QuerySet[Client], bool]:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "autocomplete":
+            # Choosing a client for a finding or a plan: never a record merged into another.
+            found = found.filter(merged_into__isnull=True)
+        return found, may_have_duplicates
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A retired record is kept for the trail; nothing is recorded on it any more.
         if obj is not None and obj.merged_into_id is not None:

@@ -323,3 +323,19 @@ def test_a_specialist_has_no_merge_in_the_admin_and_a_client_no_admin(client, cl
     after = everything()
     # Opening the list is not a write; nothing else was written either.
     assert after == before
+
+
+def test_a_merged_record_is_not_offered_when_choosing_a_client(client, clinic, pair) -> None:
+    keep, dup, _kept, _moved = pair
+    client_merge(keep=keep, merge=dup, by=clinic.manager, reason="Same person", now=NOW)
+    client.force_login(clinic.manager)
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Willow",
+            "app_label": "clients",
+            "model_name": "contraindication",
+            "field_name": "client",
+        },
+    ).json()
+    assert [r["id"] for r in found["results"]] == [str(keep.pk)]
