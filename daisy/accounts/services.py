@@ -318,6 +318,9 @@ def client_account_ensure(
     existing = client_user_find(address)
     if existing is not None:
         return existing, _client_of(existing, now=now), False
+    retired = _retired_login_client(address)
+    if retired is not None:
+        return None, retired, False
     try:
         with transaction.atomic():
             known = client_find(email=address, phone=phone)
@@ -348,6 +351,20 @@ def client_account_ensure(
             raise
         return None, known, False
     return user, client, True
+
+
+def _retired_login_client(address: str) -> Client | None:
+    """The record now kept for a person whose login on this address stopped working when their
+    record was merged into another (client_login_retire): the address still names them."""
+    login = (
+        User.objects.filter(role=Role.CLIENT, is_active=False, email__iexact=address)
+        .order_by("date_joined")
+        .first()
+    )
+    record = client_for_user(login) if login is not None else None
+    while record is not None and record.merged_into_id is not None:
+        record = record.merged_into
+    return record if record is not None and record.user_id != getattr(login, "pk", None) else None
 
 
 def _client_user_new(

@@ -339,3 +339,23 @@ def test_a_merged_record_is_not_offered_when_choosing_a_client(client, clinic, p
         },
     ).json()
     assert [r["id"] for r in found["results"]] == [str(keep.pk)]
+
+
+def test_a_guest_typing_the_address_of_a_retired_login_books_on_the_record_kept(clinic) -> None:
+    from daisy.accounts.services import client_account_ensure
+
+    keep = make_client(user=make_user(role=Role.CLIENT, email="a@example.com"))
+    dup = make_client(
+        email="b@example.com", user=make_user(role=Role.CLIENT, email="b@example.com")
+    )
+    client_merge(keep=keep, merge=dup, by=clinic.manager, reason="Same person", now=NOW)
+    user, client, created = client_account_ensure(
+        email="B@example.com",
+        first_name="Willow",
+        last_name="Hall",
+        phone="",
+        date_of_birth=None,
+        now=NOW,
+    )
+    assert (user, client, created) == (None, keep, False)
+    assert User.objects.filter(role=Role.CLIENT).count() == 2
