@@ -234,6 +234,27 @@ DAISY_VERSION = "0.1.0"
 DAISY_MAX_WINDOW_DAYS = 366
 # How long a chosen time is held while the client fills in the booking form (issue 4).
 DAISY_SLOT_HOLD_MINUTES = env_int("DAISY_SLOT_HOLD_MINUTES", 10)
+# Holds cannot jam the diary (issue 11, item 6; DESIGN.md 4 "Holds are bounded"). A visitor who
+# is not signed in holds a time this long until they have entered their details; then the hold
+# runs to DAISY_SLOT_HOLD_MINUTES from when it was made.
+DAISY_SLOT_HOLD_ANONYMOUS_MINUTES = env_int("DAISY_SLOT_HOLD_ANONYMOUS_MINUTES", 3)
+# Times held per client address, per network (IPv4 /24, IPv6 /64) and per signed-in account in
+# each window of DAISY_SLOT_HOLD_LIMIT_MINUTES, counted in the cache (shared by every server
+# process only with REDIS_URL). Staff are not limited. 0 turns a limit off.
+DAISY_SLOT_HOLDS_PER_ADDRESS = env_int("DAISY_SLOT_HOLDS_PER_ADDRESS", 6)
+DAISY_SLOT_HOLDS_PER_NETWORK = env_int("DAISY_SLOT_HOLDS_PER_NETWORK", 20)
+DAISY_SLOT_HOLDS_PER_ACCOUNT = env_int("DAISY_SLOT_HOLDS_PER_ACCOUNT", 6)
+DAISY_SLOT_HOLD_LIMIT_MINUTES = env_int("DAISY_SLOT_HOLD_LIMIT_MINUTES", 10)
+# At most this share (percent) of a day's bookable times for a treatment at a location may be
+# blocked by holds of visitors who are not signed in (the first such hold of a day is always
+# allowed). Staff book over those holds whatever this says.
+DAISY_SLOT_HOLD_ANONYMOUS_DAY_PERCENT = env_int("DAISY_SLOT_HOLD_ANONYMOUS_DAY_PERCENT", 20)
+# The client's address is REMOTE_ADDR unless this names the header a trusted reverse proxy sets
+# (e.g. "X-Forwarded-For"); it is then read from that header, DAISY_PROXY_COUNT entries from
+# its right (the one the nearest of that many proxies appended). Leave it empty without a proxy:
+# anyone can send the header.
+DAISY_CLIENT_ADDRESS_HEADER = env_str("DAISY_CLIENT_ADDRESS_HEADER", "")
+DAISY_PROXY_COUNT = env_int("DAISY_PROXY_COUNT", 1)
 # API rate limits: requests per window, per token and per client address, for the write
 # endpoints and for availability (issue 3). A burst of 60 writes from one token passes.
 # The environment variable takes the same shape as JSON; "{}" turns limiting off.

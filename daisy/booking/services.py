@@ -50,10 +50,12 @@ __all__ = [
     "appointment_reschedule",
     "appointment_set_status",
     "slot_hold_create",
+    "slot_hold_extend",
     "slot_hold_release",
 ]
 
 slot_hold_release = scheduling.slot_hold_release
+slot_hold_extend = scheduling.slot_hold_extend
 
 
 def _gate(asking: Asking) -> scheduling.Gate:
@@ -128,10 +130,13 @@ def slot_hold_create(
     by: Any = None,
     client: Client | None = None,
     ttl: timedelta | None = None,
+    address: str | None = None,
+    has_details: bool = False,
 ) -> SlotHold:
     """Hold a time during online booking. For a client we know (signed in), the rules that
     need no answers yet (hold, age, findings) run first, so nobody holds a time they could not
-    book."""
+    book. `address` and `has_details`: see scheduling's slot_hold_create (the limits and the
+    short first hold)."""
     if client is not None:
         day = (starts_at.astimezone(location.tz) if location is not None else starts_at).date()
         clinical_hold_check(client)
@@ -146,6 +151,8 @@ def slot_hold_create(
         specialist=specialist,
         by=by,
         ttl=ttl,
+        address=address,
+        has_details=has_details,
     )
 
 

@@ -56,6 +56,13 @@ class SlotUnavailable(DomainError):
         self.alternatives = alternatives or []
 
 
+class TooManyRequests(DomainError):
+    """The caller asked for this too often in a short while; they may try again later."""
+
+    code = "too_many_requests"
+    http_status = 429
+
+
 class InvalidTime(DomainError):
     code = "invalid_time"
 

@@ -112,6 +112,10 @@ class SlotHold(PublicModel):
     ends_at = models.DateTimeField()
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
+    # Held by a visitor who is not signed in (issue 11, item 6): short until they give their
+    # details, counted against the day's share for such holds, and released when staff book
+    # the time (DESIGN.md 4, "Holds are bounded").
+    is_anonymous = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -293,6 +293,7 @@ def busy_rows(
     now: datetime | None = None,
     exclude_appointment_id: Any = None,
     exclude_hold_id: Any = None,
+    exclude_hold_ids: Sequence[Any] = (),
 ) -> dict[str, list[tuple[int, int]]]:
     """The window's active allocations of these resources as {resource hex id: [(start, end)
     epoch seconds]}: the single indexed query that is the physical floor of every availability
@@ -300,7 +301,8 @@ def busy_rows(
     cost more than the query itself. A resource with nothing busy is absent.
 
     With `now`, holds that expired by then are not busy (they block nobody); without it every
-    active row counts, which can only ever refuse more, never double-book."""
+    active row counts, which can only ever refuse more, never double-book. The holds named in
+    `exclude_hold_id` / `exclude_hold_ids` are not busy either."""
     if not resource_ids:
         return {}
     vendor = connection.vendor
@@ -321,14 +323,15 @@ def busy_rows(
         exclude += " AND (hold_expires_at IS NULL OR hold_expires_at > %s)"
         params.append(ops.adapt_datetimefield_value(now))
     # A hold's rows have no appointment and a booking's no hold: NULL must not drop them.
-    for column, excluded in (
-        ("appointment_id", exclude_appointment_id),
-        ("hold_id", exclude_hold_id),
-    ):
-        if excluded is not None:
-            exclude += f" AND ({column} IS NULL OR {column} <> %s)"
-            value = uuid.UUID(str(excluded))
-            params.append(value.hex if vendor == "sqlite" else value)
+    if exclude_appointment_id is not None:
+        exclude += " AND (appointment_id IS NULL OR appointment_id <> %s)"
+        value = uuid.UUID(str(exclude_appointment_id))
+        params.append(value.hex if vendor == "sqlite" else value)
+    holds = [uuid.UUID(str(h)) for h in (exclude_hold_id, *exclude_hold_ids) if h is not None]
+    if holds:
+        marks = ", ".join(["%s"] * len(holds))
+        exclude += f" AND (hold_id IS NULL OR hold_id NOT IN ({marks}))"
+        params.extend(h.hex if vendor == "sqlite" else h for h in holds)
     if sql is None:  # another backend: the portable, slower ORM path
         qs = Allocation.objects.filter(
             is_active=True, starts_at__lt=end, ends_at__gt=start, resource_id__in=ids
@@ -339,8 +342,8 @@ def busy_rows(
             qs = qs.filter(
                 Q(appointment_id__isnull=True) | ~Q(appointment_id=exclude_appointment_id)
             )
-        if exclude_hold_id is not None:
-            qs = qs.filter(Q(hold_id__isnull=True) | ~Q(hold_id=exclude_hold_id))
+        if holds:
+            qs = qs.filter(Q(hold_id__isnull=True) | ~Q(hold_id__in=holds))
         return _grouped(
             (_rid(r), math.floor(s.timestamp()), math.ceil(e.timestamp()))
             for r, s, e in qs.values_list("resource_id", "starts_at", "ends_at")
@@ -480,9 +483,12 @@ def booking_context(
     by_role: dict[str, list[ResourceInfo]] | None = None,
     now: datetime | None = None,
     exclude_hold_id: Any = None,
+    over_anonymous_holds: bool = False,
 ) -> BookingContext:
     """`now` lets expired holds go (pass it whenever you have it); `exclude_hold_id` treats one
-    hold's time as free (its owner looking again, or the booking that converts it)."""
+    hold's time as free (its owner looking again, or the booking that converts it);
+    `over_anonymous_holds` treats the time of live holds by visitors who are not signed in as
+    free (staff book over them: DESIGN.md 4, "Holds are bounded")."""
     tz = location.tz
     stamps = diary_stamps()
     template = _cached(
@@ -519,13 +525,20 @@ def booking_context(
         if spans:
             time_off[rid] = spans
 
+    busy_from = window_start - template.total_duration
+    busy_until = window_end + template.total_duration
     busy = busy_rows(
         ids,
-        window_start - template.total_duration,
-        window_end + template.total_duration,
+        busy_from,
+        busy_until,
         now=now,
         exclude_appointment_id=exclude_appointment_id,
         exclude_hold_id=exclude_hold_id,
+        exclude_hold_ids=(
+            anonymous_hold_ids(now=now, window_start=busy_from, window_end=busy_until)
+            if over_anonymous_holds and now is not None
+            else ()
+        ),
     )
 
     location_hours = setup.hours.get((loc, None), ())
@@ -601,11 +614,14 @@ def availability_list(
     held_by: str | None = None,
     cache: bool = False,
     stamps: Stamps | None = None,
+    over_anonymous_holds: bool | None = None,
 ) -> list[LocatedSlot]:
     """Bookable slots for the treatment: one per start time (resources chosen by the core's
     tie-break), or one per start and specialist when grouping or filtering by specialist.
 
-    Live holds are busy time, except the one held by `held_by` (its owner may pick it again).
+    Live holds are busy time, except the one held by `held_by` (its owner may pick it again)
+    and, with `over_anonymous_holds` (by default: for staff), those of visitors who are not
+    signed in: staff may book over them.
 
     `cache=True` (busy read paths: the API, booking pages) reuses this process's answer for
     the same question while the database's diary stamp is unchanged; any committed booking,
@@ -615,6 +631,8 @@ def availability_list(
     counted a hold as busy is only reused until that hold expires. `stamps`: as read by the
     caller before anything it passes in (else read here)."""
     check_window(window_start, window_end)
+    if over_anonymous_holds is None:
+        over_anonymous_holds = for_staff
     own_hold = slot_hold_live_id(held_by=held_by, now=now) if held_by else None
     locations = [location] if location is not None else list(locations_offering(treatment))
     out: list[LocatedSlot] = []
@@ -633,6 +651,7 @@ def availability_list(
             specialist_id=specialist_id,
             group_by=group_by,
             exclude_hold_id=own_hold,
+            over_anonymous_holds=over_anonymous_holds,
         )
         if stamps is None:
             answer = question.answer(now=now, rules=rules)
@@ -657,6 +676,7 @@ class _Question:
     specialist_id: Any
     group_by: str | None
     exclude_hold_id: Any
+    over_anonymous_holds: bool = False
 
     def key(self) -> tuple[Any, ...]:
         return (
@@ -667,6 +687,7 @@ class _Question:
             str(self.specialist_id or ""),
             self.group_by,
             str(self.exclude_hold_id or ""),
+            self.over_anonymous_holds,
         )
 
     def answer(
@@ -680,6 +701,7 @@ class _Question:
             specialist_id=self.specialist_id,
             now=now,
             exclude_hold_id=self.exclude_hold_id,
+            over_anonymous_holds=self.over_anonymous_holds,
         )
         group_by = self.group_by if self.group_by in ctx.template.roles else None
         try:
@@ -767,6 +789,8 @@ def _next_hold_expiry(ctx: BookingContext, question: _Question, now: datetime) -
     )
     if question.exclude_hold_id is not None:
         qs = qs.exclude(hold_id=question.exclude_hold_id)
+    if question.over_anonymous_holds:
+        qs = qs.exclude(hold__is_anonymous=True)
     return qs.aggregate(first=Min("hold_expires_at"))["first"]
 
 
@@ -776,6 +800,19 @@ def slot_hold_live_id(*, held_by: str, now: datetime) -> Any:
         SlotHold.objects.filter(held_by=held_by, expires_at__gt=now)
         .values_list("pk", flat=True)
         .first()
+    )
+
+
+def anonymous_hold_ids(*, now: datetime, window_start: datetime, window_end: datetime) -> list[Any]:
+    """Live holds of visitors who are not signed in that overlap the window, at any location (a
+    specialist may work at several). Few: they are capped per day."""
+    return list(
+        SlotHold.objects.filter(
+            is_anonymous=True,
+            expires_at__gt=now,
+            starts_at__lt=window_end,
+            ends_at__gt=window_start,
+        ).values_list("pk", flat=True)
     )
 
 

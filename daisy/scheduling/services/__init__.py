@@ -32,7 +32,9 @@ from daisy.scheduling.services.checks import (
     start_check,
 )
 from daisy.scheduling.services.holds import (
+    DAY_SHARE_REACHED,
     slot_hold_create,
+    slot_hold_extend,
     slot_hold_release,
     slot_holds_purge,
 )
@@ -46,6 +48,7 @@ from daisy.scheduling.services.reserve import (
 )
 
 __all__ = [
+    "DAY_SHARE_REACHED",
     "BookingResult",
     "Clearance",
     "Gate",
@@ -69,6 +72,7 @@ __all__ = [
     "request_fingerprint",
     "resources_lock",
     "slot_hold_create",
+    "slot_hold_extend",
     "slot_hold_release",
     "slot_holds_purge",
     "slot_reserve",

@@ -131,6 +131,12 @@ def appointment_create(
             "start": slot.start.isoformat(),
             "resources": dict(slot.resources),
             **({"override_reason": clearance.override_reason} if overridden else {}),
+            # Online visitors' holds this booking took the time of (staff book over them).
+            **(
+                {"released_holds": list(reservation.released_holds)}
+                if reservation.released_holds
+                else {}
+            ),
             **dict(clearance.audit),
             **dict(audit_data or {}),
         },

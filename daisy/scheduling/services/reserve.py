@@ -4,13 +4,17 @@ Every writer of appointment or hold time (a booking, a hold, a move, every sessi
 a course re-plan) locks the candidate resources in id order, lets go of expired holds on them,
 re-reads their busy time under the locks, and runs the same `check_slot` that listing uses.
 The database's no-overlap guarantee (PostgreSQL exclusion constraint, SQLite trigger) is the
-backstop; callers turn its IntegrityError into the same SlotUnavailable as a lost race."""
+backstop; callers turn its IntegrityError into the same SlotUnavailable as a lost race.
+
+Staff book over holds of visitors who are not signed in (DESIGN.md 4, "Holds are bounded"): when
+only such holds stand in the way, they are deleted here, under the same locks and in the same
+transaction as the write that takes their time. The visitor learns it at their next step."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +42,8 @@ class Reservation:
     location: Location
     slot: slots.Slot
     context: selectors.BookingContext
+    # Holds of visitors who are not signed in that this (staff) reservation released.
+    released_holds: tuple[str, ...] = field(default=())
 
 
 def resources_lock(resource_ids: Iterable[str]) -> None:
@@ -127,27 +133,81 @@ def slot_reserve(
     exclude_appointment_id: Any = None,
     rules: slots.Rules | None = None,
     rules_now: datetime | None = None,
+    over_anonymous_holds: bool | None = None,
 ) -> Reservation:
     """Lock the eligible resources (or `by_role`), release expired holds on them, re-read busy
-    time and check `starts_at`. Call inside a transaction and write the reservation in it."""
+    time and check `starts_at`. Call inside a transaction and write the reservation in it.
+
+    `over_anonymous_holds` (by default: for staff): when the time is free but for holds of
+    visitors who are not signed in, those holds are released and the time reserved. Resources
+    free of any hold are preferred, so nobody's hold goes when it need not."""
     if by_role is None:
         by_role = eligible(treatment, location, specialist)
+    if over_anonymous_holds is None:
+        over_anonymous_holds = for_staff
     resources_lock([*resource_ids(by_role), *also_lock])
     expired_holds_release(by_role, starts_at, now)
-    ctx = selectors.booking_context(
-        treatment=treatment,
-        location=location,
-        window_start=starts_at,
-        window_end=starts_at + timedelta(minutes=1),
-        specialist_id=specialist.pk if specialist else None,
-        exclude_appointment_id=exclude_appointment_id,
-        by_role=by_role,
-        now=now,
-    )
     if rules is None:
         rules = selectors.treatment_rules(treatment, for_staff=for_staff)
-    slot = slot_check(ctx, starts_at, rules_now or now, rules)
+
+    def check(over: bool) -> tuple[slots.Slot, selectors.BookingContext]:
+        ctx = selectors.booking_context(
+            treatment=treatment,
+            location=location,
+            window_start=starts_at,
+            window_end=starts_at + timedelta(minutes=1),
+            specialist_id=specialist.pk if specialist else None,
+            exclude_appointment_id=exclude_appointment_id,
+            by_role=by_role,
+            now=now,
+            over_anonymous_holds=over,
+        )
+        return slot_check(ctx, starts_at, rules_now or now, rules), ctx
+
+    try:
+        slot, ctx = check(False)
+    except SlotUnavailable:
+        if not over_anonymous_holds:
+            raise
+        slot, ctx = check(True)
+        released = anonymous_holds_release(slot, now)
+        return Reservation(treatment, location, slot, ctx, released_holds=released)
     return Reservation(treatment, location, slot, ctx)
+
+
+def anonymous_holds_release(slot: slots.Slot, now: datetime) -> tuple[str, ...]:
+    """Delete the live holds of visitors who are not signed in whose time overlaps `slot` on its
+    own resources (all locked by the caller), so the slot can be written. Returns their ids.
+
+    Their rows on other resources go too; every other writer of a hold's rows locks all of the
+    hold's resources first, one of which this transaction holds, so none can be half-way."""
+    spans: dict[str, list[tuple[datetime, datetime]]] = {}
+    for phase in slot.phases:
+        for rid in phase.resources.values():
+            spans.setdefault(rid, []).append((phase.start, phase.end))
+    if not spans:
+        return ()
+    first = min(start for runs in spans.values() for start, _ in runs)
+    last = max(end for runs in spans.values() for _, end in runs)
+    rows = Allocation.objects.filter(
+        resource_id__in=[resource_pk(rid) for rid in spans],
+        is_active=True,
+        hold__is_anonymous=True,
+        hold_expires_at__gt=now,
+        starts_at__lt=last,
+        ends_at__gt=first,
+        starts_at__gt=first - selectors.MAX_ALLOCATION,
+    ).values_list("hold_id", "resource_id", "starts_at", "ends_at")
+    doomed = sorted(
+        {
+            str(hold_id)
+            for hold_id, resource, begins, ends in rows
+            if any(s < ends and begins < e for s, e in spans[selectors.resource_key(resource)])
+        }
+    )
+    if doomed:
+        SlotHold.objects.filter(pk__in=doomed).delete()
+    return tuple(doomed)
 
 
 def resource_pk(rid: str | None) -> uuid.UUID | None:
@@ -219,6 +279,7 @@ def nearest_alternatives(
     for_staff: bool = False,
     limit: int = 3,
     held_by: str | None = None,
+    keep: Callable[[selectors.LocatedSlot], bool] | None = None,
 ) -> list[selectors.LocatedSlot]:
     found = selectors.availability_list(
         treatment=treatment,
@@ -230,6 +291,8 @@ def nearest_alternatives(
         for_staff=for_staff,
         held_by=held_by,
     )
+    if keep is not None:
+        found = [ls for ls in found if keep(ls)]
     found.sort(key=lambda ls: (abs((ls.slot.start - starts_at).total_seconds()), ls.slot.start))
     return sorted(found[:limit], key=lambda ls: ls.slot.start)
 
@@ -247,8 +310,10 @@ def with_alternatives(
     specialist: Specialist | None,
     for_staff: bool,
     held_by: str | None = None,
+    keep: Callable[[selectors.LocatedSlot], bool] | None = None,
 ) -> SlotUnavailable:
-    """Attach up to three nearest bookable times to a refusal, so every caller can offer them."""
+    """Attach up to three nearest bookable times (that `keep` accepts) to a refusal, so every
+    caller can offer them."""
     try:
         exc.alternatives = nearest_alternatives(
             treatment=treatment,
@@ -258,6 +323,7 @@ def with_alternatives(
             specialist=specialist,
             for_staff=for_staff,
             held_by=held_by,
+            keep=keep,
         )
     except Exception:  # noqa: BLE001 - alternatives are a courtesy; the refusal must still go out
         exc.alternatives = []

@@ -1,6 +1,9 @@
 """Slot holds (issue 4): the chosen time is kept for a few minutes while the client fills in the
 booking form, the booking honours it, and nobody else can take it meanwhile. Runs on whichever
-database DATABASE_URL names (SQLite and PostgreSQL)."""
+database DATABASE_URL names (SQLite and PostgreSQL).
+
+These holds are made by a signed-in client unless a test says otherwise: a visitor who is not
+signed in holds more briefly, and staff book over their holds (test_hold_limits.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +39,15 @@ NOW = booking_now()
 TEN = at(MONDAY, 10)
 
 
+def signed_in(clinic) -> Any:
+    """One signed-in client account per clinic, who makes the holds of these tests."""
+    if not hasattr(clinic, "visitor"):
+        clinic.visitor = make_user()
+    return clinic.visitor
+
+
 def hold(clinic, start=TEN, *, owner="owner-a", now=NOW, **kw) -> SlotHold:
+    kw.setdefault("by", signed_in(clinic))
     return slot_hold_create(
         treatment=clinic.microneedling, starts_at=start, now=now, held_by=owner, **kw
     )
