@@ -4,7 +4,12 @@
 Every step is a plain GET/POST form that works without JavaScript; htmx only swaps the week of
 times in place. What the client has chosen lives in their session, never in a URL (no personal
 data in addresses or logs). The held time is owned by a random key kept in the session, so it
-survives signing in mid-way (Django keeps session data when it rotates the session key)."""
+survives signing in mid-way (Django keeps session data when it rotates the session key).
+
+Holds are bounded (DESIGN.md 4): a visitor who is not signed in holds their time for a few
+minutes until they give their details, when the hold is extended (`_keep_time`); holds are
+limited per client address, network and account; and staff may book over such a visitor's
+hold, who is then told at their next step that the time went, with the nearest free times."""
 
 from __future__ import annotations
 
@@ -19,13 +24,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from daisy.booking.services import appointment_book, slot_hold_create, slot_hold_release
+from daisy.booking.services import (
+    appointment_book,
+    slot_hold_create,
+    slot_hold_extend,
+    slot_hold_release,
+)
+from daisy.lib.addresses import client_address
 from daisy.lib.errors import ClientContraindicated, DomainError, NotFound, SlotUnavailable
 from daisy.lib.times import parse_offered_start
 from daisy.scheduling.selectors import (
     appointment_get,
     availability_list,
 )
+from daisy.scheduling.services import DAY_SHARE_REACHED
 from daisy.site.forms import (
     ANYONE,
     AreasForm,
@@ -34,6 +46,7 @@ from daisy.site.forms import (
 )
 from daisy.site.selectors import TreatmentInfo, site_page_get, treatment_info_get
 from daisy.site.selectors import treatment_info_list as _treatment_info_list
+from daisy.site.templatetags.daisy_time import local_time
 from daisy.site.wizard import (
     Wizard,
     areas_for,
@@ -134,6 +147,81 @@ def _release_hold(state: dict[str, Any]) -> None:
     state.pop("hold_expires", None)
     if hold_id:
         slot_hold_release(hold_id=hold_id, held_by=state["owner"], now=timezone.now())
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_clinic_staff", False))
+
+
+def _hold(
+    request: HttpRequest,
+    state: dict[str, Any],
+    info: TreatmentInfo,
+    location: Any,
+    starts_at: datetime,
+    now: datetime,
+) -> Any:
+    """Hold `starts_at` for this visitor (raises what slot_hold_create raises)."""
+    hold = slot_hold_create(
+        treatment=info.treatment,
+        starts_at=starts_at,
+        now=now,
+        held_by=state["owner"],
+        location=location,
+        specialist=specialist_of(state),
+        by=request.user if request.user.is_authenticated else None,
+        client=signed_in_client(request),
+        address=client_address(request),
+        has_details=bool(state.get("details")),
+    )
+    state["start"] = hold.starts_at.isoformat()
+    state["hold_id"] = str(hold.pk)
+    state["hold_expires"] = hold.expires_at.isoformat()
+    return hold
+
+
+def _time_gone(location: Any, lost: datetime | None) -> str:
+    if lost is None:
+        return _(
+            "Sorry, the time you chose is no longer free: it was booked while you were filling "
+            "in the form. Please choose another time; here are the nearest free ones. Your "
+            "details are kept."
+        )
+    return _(
+        "Sorry, the time you chose (%(when)s) is no longer free: it was booked while you were "
+        "filling in the form. Please choose another time; here are the nearest free ones. "
+        "Your details are kept."
+    ) % {"when": local_time(lost, location)}
+
+
+def _keep_time(
+    request: HttpRequest, state: dict[str, Any], info: TreatmentInfo, location: Any
+) -> tuple[str, list[datetime]] | None:
+    """The chosen time is still this visitor's: their hold now runs its full time (they have
+    given their details), or, if it lapsed or was let go, the time is held again while it is
+    still free. Otherwise the time is forgotten and (what to tell them, the nearest free times)
+    returned; the caller shows it at once, so nobody fills in more for a time that went."""
+    start = _start(state)
+    if start is None:
+        return None
+    now = timezone.now()
+    if state.get("hold_id"):
+        kept = slot_hold_extend(hold_id=state["hold_id"], held_by=state["owner"], now=now)
+        if kept is not None:
+            state["hold_expires"] = kept.expires_at.isoformat()
+            return None
+    try:
+        _hold(request, state, info, location, start, now)
+    except SlotUnavailable as exc:
+        message = exc.message if exc.code == DAY_SHARE_REACHED else _time_gone(location, start)
+        outcome = (message, [a.slot.start for a in exc.alternatives])
+    except DomainError as exc:
+        outcome = (exc.message, [])
+    else:
+        return None
+    for key in ("start", "hold_id", "hold_expires"):
+        state.pop(key, None)
+    return outcome
 
 
 # --- steps -------------------------------------------------------------------------------------
@@ -241,7 +329,13 @@ def _monday(day: date) -> date:
 
 
 def _week_slots(
-    info: TreatmentInfo, location: Any, specialist: Any, monday: date, state: dict, now: datetime
+    info: TreatmentInfo,
+    location: Any,
+    specialist: Any,
+    monday: date,
+    state: dict,
+    now: datetime,
+    for_staff: bool = False,
 ) -> list[dict[str, Any]]:
     tz = location.tz
     start = datetime.combine(monday, time(0), tz)
@@ -254,6 +348,8 @@ def _week_slots(
         now=now,
         specialist_id=specialist.pk if specialist else None,
         held_by=state["owner"],
+        # Staff book over the holds of visitors who are not signed in, so they see those times.
+        over_anonymous_holds=for_staff,
     )
     days: dict[date, list[datetime]] = {monday + timedelta(days=i): [] for i in range(7)}
     seen: set[datetime] = set()
@@ -267,7 +363,12 @@ def _week_slots(
 
 
 def _earliest_monday(
-    info: TreatmentInfo, location: Any, specialist: Any, state: dict, now: datetime
+    info: TreatmentInfo,
+    location: Any,
+    specialist: Any,
+    state: dict,
+    now: datetime,
+    for_staff: bool = False,
 ) -> date | None:
     found = availability_list(
         treatment=info.treatment,
@@ -277,6 +378,7 @@ def _earliest_monday(
         now=now,
         specialist_id=specialist.pk if specialist else None,
         held_by=state["owner"],
+        over_anonymous_holds=for_staff,
     )
     if not found:
         return None
@@ -304,6 +406,8 @@ def times(request: HttpRequest) -> HttpResponse:
     last_monday = _monday((now + info.treatment.max_advance).astimezone(location.tz).date())
     problem: str | None = None
     alternatives: list[datetime] = []
+    for_staff = _is_staff(request)
+    status = 200
 
     if request.method == "POST":
         starts_at = parse_offered_start(request.POST.get("start"))
@@ -311,40 +415,43 @@ def times(request: HttpRequest) -> HttpResponse:
             problem = _("Choose one of the times shown.")
         else:
             try:
-                hold = slot_hold_create(
-                    treatment=info.treatment,
-                    starts_at=starts_at,
-                    now=now,
-                    held_by=state["owner"],
-                    location=location,
-                    specialist=specialist,
-                    by=request.user if request.user.is_authenticated else None,
-                    client=signed_in_client(request),
-                )
+                _hold(request, state, info, location, starts_at, now)
             except SlotUnavailable as exc:
-                problem = _(
-                    "Sorry, that time has just been taken or is no longer available. "
-                    "Here are the nearest times we can offer."
-                )
+                if exc.code == DAY_SHARE_REACHED:
+                    problem = exc.message
+                else:
+                    problem = _(
+                        "Sorry, that time has just been taken or is no longer available. "
+                        "Here are the nearest times we can offer."
+                    )
                 alternatives = [a.slot.start for a in exc.alternatives]
+                status = 409 if alternatives else 200
             except DomainError as exc:
                 problem = exc.message
+                status = exc.http_status if exc.http_status == 429 else 200
             else:
-                state["start"] = hold.starts_at.isoformat()
-                state["hold_id"] = str(hold.pk)
-                state["hold_expires"] = hold.expires_at.isoformat()
                 WIZARD.save(request, state)
                 return WIZARD.go_on(request, state, info)
         monday = _requested_monday(request.POST.get("week", ""), this_monday, last_monday)
+    elif isinstance(state.get("time_gone"), dict):
+        # The time chosen earlier went while the visitor filled in the form (_keep_time).
+        gone = state.pop("time_gone")
+        problem = str(gone.get("problem", ""))
+        alternatives = [
+            t for t in (parse_offered_start(raw) for raw in gone.get("alternatives", [])) if t
+        ]
+        lost = parse_offered_start(gone.get("start"))
+        wanted = lost.astimezone(location.tz).date() if lost else this_monday
+        monday = min(max(_monday(wanted), this_monday), last_monday)
     elif request.GET.get("week") == "earliest":
-        earliest = _earliest_monday(info, location, specialist, state, now)
+        earliest = _earliest_monday(info, location, specialist, state, now, for_staff)
         monday = min(earliest or this_monday, last_monday)
         if earliest is None:
             problem = _("There are no free times in the next few weeks. Please call us.")
     else:
         monday = _requested_monday(request.GET.get("week", ""), this_monday, last_monday)
 
-    week = _week_slots(info, location, specialist, monday, state, now)
+    week = _week_slots(info, location, specialist, monday, state, now, for_staff)
     ctx = WIZARD.context(
         request,
         "site:book-time",
@@ -364,7 +471,7 @@ def times(request: HttpRequest) -> HttpResponse:
     template = "site/book/times.html"
     if request.htmx and request.method == "GET":
         template += "#week"
-    return render(request, template, ctx, status=409 if alternatives else 200)
+    return render(request, template, ctx, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -374,7 +481,35 @@ def details(request: HttpRequest) -> HttpResponse:
         "site:book-details",
         "site/book/details.html",
         invalid_status=200,
+        then=_details_given,
     )
+
+
+def _details_given(request: HttpRequest, state: dict[str, Any], info: Any) -> HttpResponse | None:
+    """The details are in: the short hold of a visitor who is not signed in now runs its full
+    time. If the time went meanwhile (booked by the clinic, say), they choose again now."""
+    location = WIZARD.location(request, state)
+    if location is None:
+        return None
+    return _time_kept_or_choose_again(request, state, info, location)
+
+
+def _time_kept_or_choose_again(
+    request: HttpRequest, state: dict[str, Any], info: Any, location: Any
+) -> HttpResponse | None:
+    """None when the visitor still has their time (_keep_time); else back to the times, which
+    say plainly that it went and offer the nearest free ones."""
+    lost = state.get("start")
+    gone = _keep_time(request, state, info, location)
+    if gone is not None:
+        problem, alternatives = gone
+        state["time_gone"] = {
+            "problem": problem,
+            "alternatives": [t.isoformat() for t in alternatives],
+            "start": lost,
+        }
+    WIZARD.save(request, state)
+    return None if gone is None else redirect("site:book-time")
 
 
 @require_http_methods(["GET", "POST"])
@@ -410,6 +545,11 @@ def review(request: HttpRequest) -> HttpResponse:
     problem = None
     alternatives: list[datetime] = []
     offer_consultation = False
+    if request.method == "GET":
+        # Told now, not after "Confirm", if the time went while they answered the questions.
+        instead = _time_kept_or_choose_again(request, state, info, location)
+        if instead is not None:
+            return instead
     if request.method == "POST":
         outcome = _confirm(request, state, info, location)
         if isinstance(outcome, HttpResponseRedirect):
@@ -465,10 +605,7 @@ def _confirm(
         state.pop("hold_expires", None)
         WIZARD.save(request, state)
         return (
-            _(
-                "Sorry, that time was taken by someone else a moment ago. Choose one of the "
-                "nearest free times below; your details are kept."
-            ),
+            _time_gone(location, _start(state)),
             [a.slot.start for a in exc.alternatives],
             False,
         )

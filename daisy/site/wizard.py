@@ -130,12 +130,15 @@ class Wizard:
         template: str,
         *,
         invalid_status: int,
+        then: Callable[[HttpRequest, State, Any], HttpResponse | None] | None = None,
     ) -> HttpResponse:
         """A guest's name, email, phone and date of birth (or, for staff booking on someone's
         behalf, the client's); a signed-in client skips this step. An email or phone Daisy
         already knows is accepted like any other: the booking becomes that client's (one person,
         one record), their findings and holds apply, and nothing on this page or the next says
-        that the address was known (the owner of the address is told in their own inbox)."""
+        that the address was known (the owner of the address is told in their own inbox).
+        `then` runs once the details are kept (the single booking extends its hold there); a
+        response it returns is sent instead of going on."""
         state, info, early = self.guard(request, step)
         if early:
             return early
@@ -147,7 +150,8 @@ class Wizard:
             data = form.cleaned_data
             state["details"] = {**data, "date_of_birth": data["date_of_birth"].isoformat()}
             self.save(request, state)
-            return self.go_on(request, state, info)
+            instead = then(request, state, info) if then is not None else None
+            return instead or self.go_on(request, state, info)
         return render(
             request,
             template,
