@@ -181,15 +181,16 @@ def _hold(
 
 
 def _time_gone(location: Any, lost: datetime | None) -> str:
+    # True whoever took it: the clinic booking over the hold, or another client once it lapsed.
     if lost is None:
         return _(
-            "Sorry, the time you chose is no longer free: it was booked while you were filling "
-            "in the form. Please choose another time; here are the nearest free ones. Your "
-            "details are kept."
+            "Sorry, the time you chose is no longer free: someone else took it while you were "
+            "filling in the form. Please choose another time; here are the nearest free ones. "
+            "Your details are kept."
         )
     return _(
-        "Sorry, the time you chose (%(when)s) is no longer free: it was booked while you were "
-        "filling in the form. Please choose another time; here are the nearest free ones. "
+        "Sorry, the time you chose (%(when)s) is no longer free: someone else took it while you "
+        "were filling in the form. Please choose another time; here are the nearest free ones. "
         "Your details are kept."
     ) % {"when": local_time(lost, location)}
 

@@ -181,7 +181,7 @@ def test_a_time_taken_meanwhile_offers_the_nearest_alternatives(client, clinic):
         r = client.post("/book/review/")
     html = r.content.decode()
     assert r.status_code == 409
-    assert "is no longer free: it was booked while you were filling in the form" in html
+    assert "is no longer free: someone else took it while you were filling in the form" in html
     assert html.count('name="start"') >= 1
     assert Appointment.objects.filter(client__email="ada@example.com").count() == 0
     # Nothing of the guest is kept: no login, no client record, no "confirm your email".

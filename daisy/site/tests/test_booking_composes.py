@@ -115,7 +115,7 @@ def test_a_failing_guest_booking_sends_nothing_and_leaves_nothing(client, sink) 
         with connection.execute_wrapper(worker):
             page = client.post("/book/review/", {})
     assert page.status_code == 409
-    assert "it was booked while you were filling in the form" in page.content.decode()
+    assert "someone else took it while you were filling in the form" in page.content.decode()
     assert worker.rounds > 3 and not worker.errors
     # The worker delivered reception's booking's confirmation, and nothing to the guest.
     assert Message.objects.count() == before

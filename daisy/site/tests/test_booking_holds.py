@@ -114,7 +114,7 @@ def test_the_clinic_books_over_a_visitor_who_is_told_at_the_next_step(client, cl
     html = page.content.decode()
     assert page.status_code == 200
     assert "the time you chose (Mon 7 Jan 2030, 10:00 London time) is no longer free" in html
-    assert "it was booked while you were filling in the form" in html
+    assert "someone else took it while you were filling in the form" in html
     assert "Your details are kept" in html
     alternatives = offered(html.split('aria-label="Nearest free times"')[1].split("</ul>")[0])
     assert alternatives and TEN not in alternatives
@@ -160,7 +160,7 @@ def test_a_visitor_bumped_at_confirm_is_refused_kindly_and_nothing_is_double_boo
 
     assert r.status_code == 409
     html = r.content.decode()
-    assert "is no longer free: it was booked while you were filling in the form" in html
+    assert "is no longer free: someone else took it while you were filling in the form" in html
     assert 'aria-label="Nearest free times"' in html
     assert Appointment.objects.count() == 1
     assert overlapping_allocations() == []
@@ -245,7 +245,9 @@ def test_the_forty_visitor_hold_storm_leaves_reception_the_day(clinic):
     api_starts = {datetime.fromisoformat(s["start"]) for s in api.json()["slots"]}
     assert len(api_starts) * 100 >= 80 * len(before)
     # Online clients still have at least 80% of the day too (the day's share).
-    assert len(day_starts(clinic, for_staff=False)) * 100 >= 80 * len(public_before)
+    public_after = day_starts(clinic, for_staff=False)
+    print(f"storm: online clients can book {len(public_after)} of {len(public_before)} times")
+    assert len(public_after) * 100 >= 80 * len(public_before)
 
     # A real reception booking, on a time a visitor is holding, succeeds.
     target = held.order_by("starts_at").first()
