@@ -45,7 +45,7 @@ from daisy.accounts.models import Role
 from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, live_server
 from daisy.booking.services import appointment_book
-from daisy.lib.testing import LONDON, make_clinic, make_user
+from daisy.lib.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user
 from daisy.treatments.models import Treatment
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -180,12 +180,19 @@ def _informed(world: World, role: str) -> dict[str, Callable[[Any, Any], None]]:
         optional(q, "location", draw(maybe_location))
         optional(q, "specialist", draw(maybe_specialist))
 
+    # A client's own booking answers the health questions: mostly all "no", now and then
+    # missing (422 prescreen_required) or with a "yes" (409 prescreen_stop).
+    prescreens = st.sampled_from(
+        [None, PRESCREEN_CLEAR, PRESCREEN_CLEAR, PRESCREEN_CLEAR, {**PRESCREEN_CLEAR, "acne": True}]
+    )
+
     def book(case: Any, draw: Any) -> None:
         b = body(case)
         if b is not None:
             b.update(client=draw(clients), treatment=draw(slugs), start=draw(start))
             optional(b, "specialist", draw(maybe_specialist))
             optional(b, "location", draw(maybe_location))
+            optional(b, "prescreen", draw(prescreens))
         case.headers = {**(case.headers or {}), "Idempotency-Key": draw(keys)}
 
     def appointment_list(case: Any, draw: Any) -> None:
