@@ -239,6 +239,7 @@ def appointment_book(
                 by_role=by_role,
                 specialist=specialist,
                 rules_now=rules_now,
+                locked=True,  # every eligible resource and the owner's hold's, above
             )
             appointment = appointment_create(
                 reservation=reservation,

@@ -238,7 +238,7 @@ def _slot_hold_write(
             for_staff=for_staff,
             by_role=by_role,
             specialist=specialist,
-            also_lock=previous_resources,
+            locked=True,  # above, with the previous hold's resources
         ).slot
         hold = SlotHold(
             held_by=held_by,
