@@ -131,11 +131,11 @@ def findings_check(asking: Asking, day: date) -> bool:
     client, treatment = asking.client, asking.treatment
     if not treatment.requires_screening:
         return False
-    blocking = []
-    for c in client.contraindications.filter(resolved_at__isnull=True, tier__in=BLOCKING_TIERS):
-        if c.tier == Tier.DEFER and c.until_on is not None and c.until_on <= day:
-            continue
-        blocking.append(c)
+    blocking = [
+        c
+        for c in client.contraindications.filter(resolved_at__isnull=True, tier__in=BLOCKING_TIERS)
+        if c.blocks_on(day)
+    ]
     if not blocking:
         return False
     if asking.is_self_service:
@@ -181,16 +181,23 @@ def findings_check(asking: Asking, day: date) -> bool:
     return True
 
 
+def record_check(asking: Asking, day: date) -> bool:
+    """The rules that need nothing but the client's record: the clinical hold, the age limit
+    and recorded findings, for a session on the local `day`. True when a clinician's override
+    of a finding is being used. A hold for a signed-in client and a course re-plan run these
+    alone; a booking or move runs them inside `eligibility_check`."""
+    clinical_hold_check(asking.client)
+    age_check(asking.client, asking.treatment, day, self_service=asking.is_self_service)
+    return findings_check(asking, day)
+
+
 def eligibility_check(
     asking: Asking, *, starts_at: datetime, tz: Any, session: int | None = None
 ) -> Clearance:
     """Every rule, for a session of `asking.treatment` at `starts_at` (local day in `tz`).
     Raises a DomainError naming the first rule that refuses; returns what to record."""
-    day = starts_at.astimezone(tz).date()
-    clinical_hold_check(asking.client)
-    age_check(asking.client, asking.treatment, day, self_service=asking.is_self_service)
+    overridden = record_check(asking, starts_at.astimezone(tz).date())
     prescreen_check(asking)
-    overridden = findings_check(asking, day)
     clashes = important_date_clashes(
         client=asking.client,
         treatment=asking.treatment,

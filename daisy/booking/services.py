@@ -26,6 +26,7 @@ from daisy.booking.eligibility import (
     clinical_hold_check,
     eligibility_check,
     findings_check,
+    record_check,
     treatment_start_check,
 )
 from daisy.clients.models import Client
@@ -139,9 +140,7 @@ def slot_hold_create(
     short first hold)."""
     if client is not None:
         day = (starts_at.astimezone(location.tz) if location is not None else starts_at).date()
-        clinical_hold_check(client)
-        age_check(client, treatment, day, self_service=not scheduling.is_staff(by))
-        findings_check(Asking(client=client, treatment=treatment, by=by), day)
+        record_check(Asking(client=client, treatment=treatment, by=by), day)
     return scheduling.slot_hold_create(
         treatment=treatment,
         starts_at=starts_at,
@@ -169,7 +168,8 @@ def _follow_course(
     def gate(appt: Appointment, reservation: Reservation) -> scheduling.Clearance:
         asking = Asking(client=appt.client, treatment=appt.treatment, by=by, is_new_booking=False)
         # Re-planned sessions move as the course's own, confirmed with its dates (the planner
-        # already kept recovery windows clear); every other rule applies as to any move.
+        # already kept recovery windows clear). The clinic re-plans, whoever moved the first
+        # session: the age rule is the staff one (a missing date of birth does not stop it).
         day = reservation.slot.start.astimezone(reservation.location.tz).date()
         clinical_hold_check(asking.client)
         age_check(asking.client, asking.treatment, day, self_service=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -120,6 +122,13 @@ class Contraindication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.condition} ({self.get_tier_display()})"
+
+    def blocks_on(self, day: date) -> bool:
+        """Whether this finding stands in the way of a session on `day` (the local date):
+        open, of a blocking tier, and for a deferral not yet over (DOMAIN.md 2.1)."""
+        if self.resolved_at is not None or self.tier not in BLOCKING_TIERS:
+            return False
+        return not (self.tier == Tier.DEFER and self.until_on is not None and self.until_on <= day)
 
 
 class ClinicalHold(models.Model):

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Min, Q, QuerySet
 
-from daisy.clients.models import BLOCKING_TIERS, ClinicalHold, Contraindication, Tier
+from daisy.clients.models import BLOCKING_TIERS, ClinicalHold, Contraindication
 from daisy.clinic.models import (
     Closure,
     DateOverride,
@@ -947,13 +947,7 @@ def appointment_flags_of(
     if on_hold:
         flags.append(FLAG_CLINICAL_HOLD)
     day = appt.starts_at.astimezone(appt.location.tz).date()
-    blocking = [
-        f
-        for f in findings
-        if f.resolved_at is None
-        and f.tier in BLOCKING_TIERS
-        and not (f.tier == Tier.DEFER and f.until_on is not None and f.until_on <= day)
-    ]
+    blocking = [f for f in findings if f.blocks_on(day)]
     if blocking and appt.treatment.requires_screening and not appt.override_reason:
         flags.append(FLAG_SCREENING)
     return flags
