@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/daisy
+# The PostgreSQL half runs on a throwaway server that scripts/with-postgres starts and deletes
+# afterwards; PG_TEST_URL=postgres://... runs it on that server's database instead.
+PG_TEST_URL ?=
+export PG_TEST_URL
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo test test-sqlite test-postgres lint typecheck bench lock clean
@@ -31,7 +34,7 @@ test-sqlite: install
 # The browser suite runs once, on SQLite: it tests pages, and the same services are already
 # exercised on PostgreSQL by the rest of the suite.
 test-postgres: install
-	DATABASE_URL=$(PG_TEST_URL) DAISY_VAR_DIR=var/postgres-pass $(BIN)/pytest -m "not browser"
+	scripts/with-postgres sh -c 'DATABASE_URL="$$PG_TEST_URL" DAISY_VAR_DIR=var/postgres-pass $(BIN)/pytest -m "not browser"'
 
 lint: install
 	$(BIN)/ruff check .
