@@ -127,7 +127,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "daisy.accounts.backends.ClientEmailBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "daisy.accounts.backends.RoleBackend",
 ]
 LOGIN_URL = "accounts:sign-in"
 AXES_FAILURE_LIMIT = 5

@@ -8,9 +8,23 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from daisy.accounts.models import Role, User
+from daisy.accounts.roles import role_permissions
 
 
-class ClientEmailBackend(ModelBackend):
+class RoleBackend(ModelBackend):
+    """Staff sign in with their username; what they may do comes from their role alone
+    (daisy/accounts/roles.py), never from groups or boxes ticked on one login."""
+
+    def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        return set()
+
+    def get_group_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        return set(role_permissions(user_obj.role))
+
+
+class ClientEmailBackend(RoleBackend):
     def authenticate(
         self,
         request: HttpRequest | None,

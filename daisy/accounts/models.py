@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -20,6 +21,15 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.RECEPTION, Role.SPECIALIST, Role.MANAGER})
 
 
+class DaisyUserManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> User:
+        # `daisy createsuperuser` makes the clinic's manager: the role is what grants access.
+        extra["role"] = Role.MANAGER
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT)
@@ -29,6 +39,8 @@ class User(AbstractUser):
     verification_sent_at = models.DateTimeField(null=True, blank=True)
     # Part of the session hash: raising it signs the user out of every session at once.
     session_version = models.PositiveIntegerField(default=0)
+
+    objects = DaisyUserManager()
 
     class Meta(AbstractUser.Meta):
         constraints = [
@@ -53,6 +65,18 @@ class User(AbstractUser):
             secret=secret,
             algorithm="sha256",
         ).hexdigest()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The role is the one source of truth for access (docs/roles.md): Django's own
+        # is_staff (may open the back-office) and is_superuser (the manager) follow it, so a
+        # login created in the admin with a staff role can sign in, and no box ticked by hand
+        # gives a client staff access. Permissions come from the role too (RoleBackend).
+        self.is_staff = self.role in STAFF_ROLES
+        self.is_superuser = self.role == Role.MANAGER
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        super().save(*args, **kwargs)
 
     @property
     def is_clinic_staff(self) -> bool:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +16,14 @@ from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from daisy.accounts.models import ApiToken, EmailToken, EmailTokenPurpose, Role, User
+from daisy.accounts.models import (
+    STAFF_ROLES,
+    ApiToken,
+    EmailToken,
+    EmailTokenPurpose,
+    Role,
+    User,
+)
 from daisy.audit.models import AuditEntry
 from daisy.audit.services import audit_record
 from daisy.clients.models import Client
@@ -25,92 +31,6 @@ from daisy.clients.selectors import client_find, client_for_user
 from daisy.clients.services import client_create, email_key, email_normalise
 from daisy.lib.errors import ClientExists, ValidationFailed
 from daisy.notifications.services import message_discard_unsent, message_schedule
-
-# What each staff role may do in the back-office (the admin, for now). The manager is a
-# superuser. Appointment writes go through the booking services whatever the role.
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.RECEPTION: [
-        "clients.view_client",
-        "clients.add_client",
-        "clients.change_client",
-        "scheduling.view_appointment",
-        "scheduling.view_allocation",
-        "clinic.view_location",
-        "clinic.view_specialist",
-        "clinic.view_room",
-        "clinic.view_device",
-        "clinic.view_weeklyhours",
-        "clinic.view_dateoverride",
-        "clinic.view_timeoff",
-        "clinic.add_timeoff",
-        "clinic.change_timeoff",
-        "clinic.view_closure",
-        "treatments.view_treatment",
-        "treatments.view_phase",
-        # Red-flag alerts: reception sees them to call the client; clinicians clear them.
-        "aftercare.view_alert",
-        # Courses (issue 5): plans are created, adjusted and accepted at the front desk too.
-        "courses.view_plan",
-        "courses.add_plan",
-        "courses.change_plan",
-        "courses.view_planarea",
-        "courses.view_plansession",
-        "courses.view_importantdate",
-        "courses.add_importantdate",
-        "courses.delete_importantdate",
-        "courses.view_coursedefault",
-        "courses.view_importantdatekind",
-    ],
-    Role.SPECIALIST: [
-        "clients.view_client",
-        "aftercare.view_alert",
-        "aftercare.change_alert",
-        "aftercare.view_checkin",
-        "clients.view_contraindication",
-        "clients.add_contraindication",
-        "clients.change_contraindication",
-        "scheduling.view_appointment",
-        "scheduling.view_allocation",
-        "clinic.view_location",
-        "clinic.view_specialist",
-        "clinic.view_room",
-        "clinic.view_device",
-        "clinic.view_weeklyhours",
-        "clinic.view_timeoff",
-        "clinic.view_closure",
-        "treatments.view_treatment",
-        "treatments.view_phase",
-        # Courses (issue 5): specialists grade areas and confirm extended courses.
-        "courses.view_plan",
-        "courses.add_plan",
-        "courses.change_plan",
-        "courses.view_planarea",
-        "courses.add_planarea",
-        "courses.change_planarea",
-        "courses.view_plansession",
-        "courses.view_importantdate",
-        "courses.add_importantdate",
-        "courses.delete_importantdate",
-        "courses.view_coursedefault",
-        "courses.view_importantdatekind",
-    ],
-}
-
-
-@transaction.atomic
-def staff_groups_ensure() -> dict[str, Group]:
-    groups = {}
-    for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=str(Role(role).label))
-        perms = []
-        for dotted in codenames:
-            app_label, codename = dotted.split(".")
-            perms.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(perms)
-        groups[role] = group
-    return groups
 
 
 def staff_user_create(
@@ -122,20 +42,18 @@ def staff_user_create(
     last_name: str = "",
     email: str = "",
 ) -> User:
-    groups = staff_groups_ensure()
-    user = User.objects.create_user(
+    if role not in STAFF_ROLES:
+        raise ValidationFailed(
+            _("Choose a staff role."), fields={"role": _("Choose a staff role.")}
+        )
+    return User.objects.create_user(
         username=username,
         password=password,
         first_name=first_name,
         last_name=last_name,
         email=email,
         role=role,
-        is_staff=True,
-        is_superuser=role == Role.MANAGER,
     )
-    if role in groups:
-        user.groups.add(groups[role])
-    return user
 
 
 # --- client accounts (issue 4) ------------------------------------------------------------------
