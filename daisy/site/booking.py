@@ -13,6 +13,7 @@ hold, who is then told at their next step that the time went, with the nearest f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -46,7 +48,7 @@ from daisy.site.forms import (
 )
 from daisy.site.selectors import TreatmentInfo, site_page_get, treatment_info_get
 from daisy.site.selectors import treatment_info_list as _treatment_info_list
-from daisy.site.templatetags.daisy_time import local_time
+from daisy.site.templatetags.daisy_time import local_time, zone_name
 from daisy.site.wizard import (
     Wizard,
     areas_for,
@@ -329,28 +331,44 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _week_slots(
+def _local_midnight(day: date, location: Any) -> datetime:
+    return datetime.combine(day, time(0), location.tz)
+
+
+@dataclass(frozen=True)
+class Picker:
+    """What the time step shows: a strip of seven days (Monday to Sunday, each with how many
+    times are free), one chosen day's times, and what the date jump may reach."""
+
+    strip: list[dict[str, Any]]
+    day: date
+    times: list[dict[str, Any]]
+    first_day: date
+    last_day: date
+    moved_from: date | None  # the day asked for had no free times; `day` is the next that has
+
+
+def _week_times(
     info: TreatmentInfo,
     location: Any,
     specialist: Any,
     monday: date,
     state: dict,
     now: datetime,
-    for_staff: bool = False,
-) -> list[dict[str, Any]]:
-    tz = location.tz
-    start = datetime.combine(monday, time(0), tz)
-    end = datetime.combine(monday + timedelta(days=7), time(0), tz)
+    for_staff: bool,
+) -> dict[date, list[datetime]]:
+    """The free starts of one week (Monday to Sunday, local), one per time whoever is free."""
     found = availability_list(
         treatment=info.treatment,
         location=location,
-        window_start=start,
-        window_end=end,
+        window_start=_local_midnight(monday, location),
+        window_end=_local_midnight(monday + timedelta(days=7), location),
         now=now,
         specialist_id=specialist.pk if specialist else None,
         held_by=state["owner"],
         # Staff book over the holds of visitors who are not signed in, so they see those times.
         over_anonymous_holds=for_staff,
+        cache=True,
     )
     days: dict[date, list[datetime]] = {monday + timedelta(days=i): [] for i in range(7)}
     seen: set[datetime] = set()
@@ -359,56 +377,107 @@ def _week_slots(
         if when in seen:  # one button per time, whoever is free then
             continue
         seen.add(when)
-        days.setdefault(when.astimezone(tz).date(), []).append(when)
-    return [{"day": d, "times": times} for d, times in sorted(days.items())]
+        days.setdefault(when.astimezone(location.tz).date(), []).append(when)
+    return days
 
 
-def _earliest_monday(
+def _labelled(times: list[datetime], day: date, location: Any, chosen: datetime | None) -> list:
+    """Each time's words, made once here rather than by a template filter per button: the
+    clock ("10:00") and what a screen reader says ("Mon 7 Jan 2030, 10:00 London time")."""
+    tz, zone = location.tz, zone_name(location)
+    day_words = date_format(day, "D j M Y")
+    out = []
+    for when in times:
+        clock = when.astimezone(tz).strftime("%H:%M")
+        out.append(
+            {
+                "iso": when.isoformat(),
+                "clock": clock,
+                "label": _("%(day)s, %(time)s %(zone)s time")
+                % {"day": day_words, "time": clock, "zone": zone},
+                "is_chosen": when == chosen,
+            }
+        )
+    return out
+
+
+def _picker(
     info: TreatmentInfo,
     location: Any,
     specialist: Any,
     state: dict,
     now: datetime,
-    for_staff: bool = False,
-) -> date | None:
-    found = availability_list(
-        treatment=info.treatment,
-        location=location,
-        window_start=now,
-        window_end=now + min(EARLIEST_SEARCH, info.treatment.max_advance),
-        now=now,
-        specialist_id=specialist.pk if specialist else None,
-        held_by=state["owner"],
-        over_anonymous_holds=for_staff,
+    wanted: date | None,
+    for_staff: bool,
+) -> Picker:
+    """The day asked for, or the first day from it that has free times (looking ahead up to
+    EARLIEST_SEARCH), shown in its week's strip. Most questions read one week; a search past
+    an empty week reads one more week at a time and stops at the first free day."""
+    tz = location.tz
+    first_day = now.astimezone(tz).date()
+    last_day = (now + info.treatment.max_advance).astimezone(tz).date()
+    day = min(max(wanted or first_day, first_day), last_day)
+    asked = day
+    monday = _monday(day)
+    weeks = _week_times(info, location, specialist, monday, state, now, for_staff)
+    strip_days = weeks
+    found = next((d for d in sorted(weeks) if d >= day and weeks[d]), None)
+    horizon = min(last_day, day + EARLIEST_SEARCH)
+    while found is None and monday + timedelta(days=7) <= horizon:
+        monday += timedelta(days=7)
+        weeks = _week_times(info, location, specialist, monday, state, now, for_staff)
+        found = next((d for d in sorted(weeks) if weeks[d]), None)
+        if found is not None:
+            strip_days = weeks
+    if found is not None:
+        day = found
+    chosen = _start(state)
+    strip = [
+        {
+            "day": d,
+            "count": len(strip_days[d]),
+            "is_selected": d == day,
+            "is_open": first_day <= d <= last_day,
+        }
+        for d in sorted(strip_days)
+    ]
+    return Picker(
+        strip=strip,
+        day=day,
+        times=_labelled(strip_days.get(day, []), day, location, chosen),
+        first_day=first_day,
+        last_day=last_day,
+        moved_from=asked if found is not None and found != asked and wanted else None,
     )
-    if not found:
-        return None
-    return _monday(found[0].slot.start.astimezone(location.tz).date())
 
 
-def _requested_monday(raw: str, this_monday: date, last_monday: date) -> date:
+def _wanted_day(raw: str | None) -> date | None:
     try:
-        wanted = _monday(date.fromisoformat(raw))
+        return date.fromisoformat((raw or "").strip()[:10])
     except ValueError:
-        return this_monday
-    return min(max(wanted, this_monday), last_monday)
+        return None
 
 
 @require_http_methods(["GET", "POST"])
 def times(request: HttpRequest) -> HttpResponse:
-    """A week of available times in the clinic's zone. Choosing one holds it."""
+    """One day's free times in the clinic's zone, under a strip of that week's days and a date
+    jump; it opens on the first day with free times. Choosing a time holds it.
+
+    `?day=YYYY-MM-DD` asks for a day (the strip's links, the date jump); a day with no free
+    times shows the next one that has some, and says so. `?week=` is read the same way (older
+    links), and `?week=earliest` as no day at all."""
     state, info, early = WIZARD.guard(request, "site:book-time")
     if early:
         return early
     location = WIZARD.location(request, state)
     specialist = specialist_of(state)
     now = timezone.now()
-    this_monday = _monday(now.astimezone(location.tz).date())
-    last_monday = _monday((now + info.treatment.max_advance).astimezone(location.tz).date())
     problem: str | None = None
     alternatives: list[datetime] = []
     for_staff = _is_staff(request)
     status = 200
+    source = request.POST if request.method == "POST" else request.GET
+    wanted = _wanted_day(source.get("day") or source.get("week"))
 
     if request.method == "POST":
         starts_at = parse_offered_start(request.POST.get("start"))
@@ -433,7 +502,6 @@ def times(request: HttpRequest) -> HttpResponse:
             else:
                 WIZARD.save(request, state)
                 return WIZARD.go_on(request, state, info)
-        monday = _requested_monday(request.POST.get("week", ""), this_monday, last_monday)
     elif isinstance(state.get("time_gone"), dict):
         # The time chosen earlier went while the visitor filled in the form (_keep_time).
         gone = state.pop("time_gone")
@@ -442,37 +510,41 @@ def times(request: HttpRequest) -> HttpResponse:
             t for t in (parse_offered_start(raw) for raw in gone.get("alternatives", [])) if t
         ]
         lost = parse_offered_start(gone.get("start"))
-        wanted = lost.astimezone(location.tz).date() if lost else this_monday
-        monday = min(max(_monday(wanted), this_monday), last_monday)
-    elif request.GET.get("week") == "earliest":
-        earliest = _earliest_monday(info, location, specialist, state, now, for_staff)
-        monday = min(earliest or this_monday, last_monday)
-        if earliest is None:
-            problem = _("There are no free times in the next few weeks. Please call us.")
-    else:
-        monday = _requested_monday(request.GET.get("week", ""), this_monday, last_monday)
+        wanted = lost.astimezone(location.tz).date() if lost else None
 
-    week = _week_slots(info, location, specialist, monday, state, now, for_staff)
+    picker = _picker(info, location, specialist, state, now, wanted, for_staff)
+    if not any(d["count"] for d in picker.strip) and not problem:
+        problem = _(
+            "There are no free times in the next few weeks. Please call us and we will find "
+            "you a time."
+        )
+    day_words = date_format(picker.day, "l j F Y")
     ctx = WIZARD.context(
         request,
         "site:book-time",
         state,
         info=info,
-        week=week,
-        monday=monday,
-        sunday=monday + timedelta(days=6),
-        prev_week=(monday - timedelta(days=7)) if monday > this_monday else None,
-        next_week=(monday + timedelta(days=7)) if monday < last_monday else None,
-        has_times=any(d["times"] for d in week),
+        picker=picker,
+        day_words=day_words,
+        moved_from_words=date_format(picker.moved_from, "l j F") if picker.moved_from else "",
+        prev_week=_monday(picker.day) - timedelta(days=7)
+        if _monday(picker.day) > _monday(picker.first_day)
+        else None,
+        next_week=_monday(picker.day) + timedelta(days=7)
+        if _monday(picker.day) < _monday(picker.last_day)
+        else None,
         problem=problem,
-        alternatives=alternatives,
-        chosen=_start(state),
+        alternatives=_labelled_any(alternatives, location),
     )
     WIZARD.save(request, state)
     template = "site/book/times.html"
     if request.htmx and request.method == "GET":
-        template += "#week"
+        template += "#picker"
     return render(request, template, ctx, status=status)
+
+
+def _labelled_any(times: list[datetime], location: Any) -> list[dict[str, Any]]:
+    return [{"iso": t.isoformat(), "label": local_time(t, location)} for t in times]
 
 
 @require_http_methods(["GET", "POST"])

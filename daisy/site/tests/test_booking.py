@@ -248,16 +248,6 @@ def test_steps_cannot_be_skipped(client, clinic):
     assert client.get("/book/time/").url == "/book/areas/"
 
 
-def test_week_fragment_for_htmx_and_earliest_jump(client, clinic):
-    start_microneedling(client, clinic)
-    r = client.get("/book/time/?week=2030-01-14", HTTP_HX_REQUEST="true")
-    html = r.content.decode()
-    assert html.lstrip().startswith('<section id="week"')
-    assert "<html" not in html and "14 Jan – 20 Jan 2030" in html
-    r = client.get("/book/time/?week=earliest")
-    assert "31 Dec – 6 Jan 2030" in r.content.decode()
-
-
 def test_a_specialist_from_another_clinic_is_refused_with_a_clear_message(client, clinic):
     other = make_clinic(name="Harbour Clinic", slug="harbour")
     client.get("/book/?treatment=microneedling")

@@ -56,9 +56,9 @@ def _walk_to_times(page, live_url: str, prefix: str | None) -> None:
 
 def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> None:
     _walk_to_times(page, live_url, prefix)
-    page.get_by_role("link", name="Next week").click()  # htmx swaps the week in place
-    page.get_by_role("heading", name="7 Jan – 13 Jan 2030").wait_for()
-    assert page.url.endswith("/book/time/?week=2030-01-07")
+    page.get_by_role("link", name="Next week").click()  # htmx swaps the day in place
+    page.get_by_role("heading", name="Monday 7 January 2030").wait_for()
+    assert page.url.endswith("/book/time/?day=2030-01-07")
     _step(page, prefix and f"{prefix}-04-times")
     page.get_by_role("button", name=TEN).click()
     page.wait_for_url("**/book/details/")
@@ -86,7 +86,7 @@ def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> 
 
 
 @pytest.mark.parametrize("viewport", [PHONE, None], ids=["phone", "desktop"])
-def test_changing_week_swaps_the_times_in_place_without_moving_the_page(
+def test_changing_day_swaps_the_times_in_place_without_moving_the_page(
     browser_page, live_url, clinic, viewport
 ):
     # Issue 4 item 6: no layout shift when htmx swaps a fragment. The page is not reloaded
@@ -98,17 +98,17 @@ def test_changing_week_swaps_the_times_in_place_without_moving_the_page(
 
     def boxes():
         return {
-            "section": page.locator("#week").bounding_box(),
-            "heading": page.locator("#week-heading").bounding_box(),
+            "section": page.locator("#picker").bounding_box(),
+            "heading": page.locator("#day-heading").bounding_box(),
             "next": page.get_by_role("link", name="Next week").bounding_box(),
         }
 
     page.evaluate("window.daisyNotReloaded = true")
     before = boxes()
-    first_heading = page.locator("#week-heading").inner_text()
+    first_heading = page.locator("#day-heading").inner_text()
     page.get_by_role("link", name="Next week").click()
     page.wait_for_function(
-        "h => document.querySelector('#week-heading').innerText !== h", arg=first_heading
+        "h => document.querySelector('#day-heading').innerText !== h", arg=first_heading
     )
     after = boxes()
     assert page.evaluate("window.daisyNotReloaded === true")
@@ -225,11 +225,11 @@ def test_the_keyboard_alone_completes_a_booking(browser_page, live_url, clinic):
     _tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/book/time/")
-    _tab_to(page, "a[href$='week=2030-01-07']")
+    _tab_to(page, "a[href$='day=2030-01-07']")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="7 Jan – 13 Jan 2030").wait_for()
+    page.get_by_role("heading", name="Monday 7 January 2030").wait_for()
     # After the swap the focus is on the new week's heading, so Tab goes on from there.
-    assert page.evaluate("document.activeElement.id") == "week-heading"
+    assert page.evaluate("document.activeElement.id") == "day-heading"
     _tab_to(page, f"button[aria-label='{TEN}']")
     page.keyboard.press("Enter")
     page.wait_for_url("**/book/details/")

@@ -33,8 +33,8 @@
   document.addEventListener("DOMContentLoaded", function () { annotate(document); });
   document.addEventListener("htmx:afterSwap", function (event) {
     annotate(document);
-    // Keyboard and screen-reader users land on the new week, not at the top of the page.
-    var heading = document.getElementById("week-heading");
+    // Keyboard and screen-reader users land on the new day (or week), not at the top of the page.
+    var heading = document.getElementById("day-heading") || document.getElementById("week-heading");
     if (heading) { heading.focus(); }
   });
 })();
