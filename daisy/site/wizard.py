@@ -58,17 +58,30 @@ class Wizard:
         return next(i for i, (step, _label) in enumerate(self.steps) if step == name)
 
     def state(self, request: HttpRequest) -> State:
-        state = request.session.get(self.session_key)
-        if not isinstance(state, dict):
-            state = {}
+        """The answers so far: a copy of what the session holds, which `save` writes back."""
+        stored = request.session.get(self.session_key)
+        state = copy.deepcopy(stored) if isinstance(stored, dict) else {}
         state.setdefault("owner", secrets.token_hex(16))
         for key, value in self.defaults.items():
             state.setdefault(key, copy.deepcopy(value))
         return state
 
     def save(self, request: HttpRequest, state: State) -> None:
-        request.session[self.session_key] = state
-        request.session.modified = True
+        """Write the answers to the session only when they changed: looking at a step (the
+        week of times above all) writes nothing, and a visitor who has chosen nothing yet
+        gets no session at all (no row, no cookie)."""
+        stored = request.session.get(self.session_key)
+        if stored == state:
+            return
+        if stored is None and self._untouched(state):
+            return
+        request.session[self.session_key] = copy.deepcopy(state)
+
+    def _untouched(self, state: State) -> bool:
+        """A fresh state: its random owner key and the defaults, nothing chosen."""
+        return state.keys() - {"owner"} == set(self.defaults) and all(
+            state[key] == value for key, value in self.defaults.items()
+        )
 
     def go_on(self, request: HttpRequest, state: State, info: Any) -> HttpResponse:
         return redirect(self.next_step(request, state, info))

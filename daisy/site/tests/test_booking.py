@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 
 from daisy.accounts.models import User
 from daisy.booking.services import appointment_book
@@ -246,6 +247,28 @@ def test_steps_cannot_be_skipped(client, clinic):
     assert client.get("/book/review/").url == "/book/"
     client.get("/book/?treatment=microneedling")
     assert client.get("/book/time/").url == "/book/areas/"
+
+
+def test_looking_at_times_writes_no_session(client, clinic):
+    """A visitor who only looks (the first page, then week after week of times) costs no
+    session write: no row for a visitor who has chosen nothing, and the row of one who has is
+    left as it is (on SQLite a write would take the database's single write lock)."""
+    r = client.get("/book/")
+    assert r.status_code == 200 and "sessionid" not in r.cookies
+    assert not Session.objects.exists()
+    start_microneedling(client, clinic)
+    row = Session.objects.get()
+    kept = (row.session_data, row.expire_date)
+    for day in ("2030-01-07", "2030-01-15", "2030-01-22"):
+        r = client.get(f"/book/time/?day={day}", HTTP_HX_REQUEST="true")
+        assert r.status_code == 200 and "sessionid" not in r.cookies
+    assert client.get("/book/time/").status_code == 200
+    row.refresh_from_db()
+    assert (row.session_data, row.expire_date) == kept
+    # Choosing a time is a change: it is kept.
+    assert hold(client).status_code == 302
+    row.refresh_from_db()
+    assert row.session_data != kept[0]
 
 
 def test_a_specialist_from_another_clinic_is_refused_with_a_clear_message(client, clinic):
