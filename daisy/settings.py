@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "daisy.notifications",
     "daisy.site",
     "daisy.portal",
+    "daisy.backoffice",
     "daisy.api",
 ]
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", include("daisy.api.urls", namespace="api-v1")),
     path("account/", include("daisy.accounts.urls")),
     path("portal/", include("daisy.portal.urls")),
+    path("desk/", include("daisy.backoffice.urls", namespace="desk")),
     path("", include("daisy.site.urls")),
 ]

@@ -47,7 +47,7 @@ logger = logging.getLogger("daisy.aftercare")
 T_NEXT = "course/next_session"
 T_RECALL = "course/recall"
 NEXT_SESSION_NOTICE = timedelta(days=7)
-DONE = ("checked_in", "completed")
+DONE = ("checked_in", "in_treatment", "completed")
 ACTIVE = (PlanStatus.ACCEPTED, PlanStatus.IN_PROGRESS)
 
 

@@ -115,7 +115,7 @@ def aftercare_today_for_appointment(appointment: Any, *, now: datetime) -> list[
 
 CHECKIN_SALT = "daisy.checkin"
 # Statuses of a session that happened (or may have: booked and not yet marked).
-SESSION_STATUSES = ("booked", "checked_in", "completed")
+SESSION_STATUSES = ("booked", "checked_in", "in_treatment", "completed")
 
 
 def checkin_token_read(token: str) -> tuple[str, str]:

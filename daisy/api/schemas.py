@@ -26,7 +26,9 @@ from pydantic import (
 from daisy.scheduling.selectors import LocatedSlot
 
 # The appointment statuses (daisy.scheduling.models.Status); a test keeps them in step.
-AppointmentStatus = Literal["booked", "checked_in", "completed", "cancelled", "no_show"]
+AppointmentStatus = Literal[
+    "booked", "checked_in", "in_treatment", "completed", "cancelled", "no_show"
+]
 ResourceKind = Literal["specialist", "room", "device"]
 
 MIN_YEAR, MAX_YEAR = 1900, 2200

@@ -248,6 +248,7 @@ class CourseView:
 _STATE = {
     Status.BOOKED: "planned",
     Status.CHECKED_IN: "planned",
+    Status.IN_TREATMENT: "planned",
     Status.COMPLETED: "done",
     Status.CANCELLED: "cancelled",
     Status.NO_SHOW: "missed",

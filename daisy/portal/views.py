@@ -38,7 +38,7 @@ from daisy.portal.forms import CancelForm, PreferencesForm, ProfileForm, StartFo
 from daisy.scheduling.selectors import appointment_get, appointment_list, availability_list
 
 BOOKED = "booked"
-UPCOMING_STATUSES = {"booked", "checked_in"}
+UPCOMING_STATUSES = {"booked", "checked_in", "in_treatment"}
 WEEK = timedelta(days=7)
 
 

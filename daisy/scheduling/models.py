@@ -24,6 +24,8 @@ from daisy.treatments.models import Treatment
 class Status(models.TextChoices):
     BOOKED = "booked", _("Booked")
     CHECKED_IN = "checked_in", _("Checked in")
+    # The client is with the specialist (the desk's "in treatment", issue 13).
+    IN_TREATMENT = "in_treatment", _("In treatment")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
     NO_SHOW = "no_show", _("No-show")
@@ -31,7 +33,9 @@ class Status(models.TextChoices):
 
 # Statuses that hold resource time. A no-show still held the room, but once it is marked the
 # time is in the past, so releasing it changes nothing bookable.
-ACTIVE_STATUSES = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED})
+ACTIVE_STATUSES = frozenset(
+    {Status.BOOKED, Status.CHECKED_IN, Status.IN_TREATMENT, Status.COMPLETED}
+)
 
 
 class Appointment(PublicModel):

@@ -152,7 +152,7 @@ def course_followers(
         .select_related("treatment", "location", "client", "specialist")
         .filter(
             course_session__plan=plan,
-            status__in=[Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED],
+            status__in=[Status.BOOKED, Status.CHECKED_IN, Status.IN_TREATMENT, Status.COMPLETED],
         )
         .exclude(pk=appointment.pk)
         .order_by("starts_at", "pk")

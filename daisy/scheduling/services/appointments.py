@@ -505,7 +505,8 @@ def appointment_cancel(
 
 _TRANSITIONS = {
     Status.CHECKED_IN: {Status.BOOKED},
-    Status.COMPLETED: {Status.BOOKED, Status.CHECKED_IN},
+    Status.IN_TREATMENT: {Status.BOOKED, Status.CHECKED_IN},
+    Status.COMPLETED: {Status.BOOKED, Status.CHECKED_IN, Status.IN_TREATMENT},
     Status.NO_SHOW: {Status.BOOKED},
 }
 
@@ -542,7 +543,10 @@ def appointment_set_status(
         if precheck is not None:
             precheck(appt, target)
         local_day = appt.starts_at.astimezone(appt.location.tz).date()
-        if target == Status.CHECKED_IN and now.astimezone(appt.location.tz).date() != local_day:
+        if (
+            target in (Status.CHECKED_IN, Status.IN_TREATMENT)
+            and now.astimezone(appt.location.tz).date() != local_day
+        ):
             raise PolicyViolation(
                 _("Clients can only be checked in on the day of their appointment.")
             )
