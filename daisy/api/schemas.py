@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import date, datetime
+from datetime import date as date_type  # a field named `date` shadows the type
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -144,6 +145,30 @@ class SlotOut(Out):
 
 class AvailabilityOut(Out):
     slots: list[SlotOut]
+
+
+class DayTime(Out):
+    start: datetime = Field(description="When the client arrives (location's offset).")
+    end: datetime = Field(
+        description="When the client leaves, clean-down excluded (location's offset)."
+    )
+    specialist: uuid.UUID | None = Field(
+        description="Id of the specialist the time would use (named in `specialists`), if any."
+    )
+
+
+class AvailabilityDay(Out):
+    date: date_type = Field(description="The local date at the location.")
+    location: uuid.UUID = Field(description="Id of the location (named in `locations`).")
+    times: list[DayTime]
+
+
+class AvailabilityDaysOut(Out):
+    locations: list[SlotLocation] = Field(description="Every location named in `days`.")
+    specialists: list[Ref] = Field(description="Every specialist named in `days`.")
+    days: list[AvailabilityDay] = Field(
+        description="By date, then location name; days without a free time are left out."
+    )
 
 
 class ErrorDetail(Out):
@@ -422,6 +447,40 @@ def slot_out(located: LocatedSlot, _shared: _Shared | None = None) -> dict[str, 
             }
             for phase in slot.phases
         ],
+    }
+
+
+def slots_by_day(found: list[LocatedSlot]) -> dict[str, Any]:
+    """The compact, day-by-day form of an availability answer (AvailabilityDaysOut): each
+    slot as its start, end and specialist id; locations and specialists named once."""
+    shared = _Shared()
+    when = shared.when
+    locations: dict[Any, dict[str, str]] = {}
+    specialists: dict[str, dict[str, str]] = {}
+    days: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for located in found:
+        ctx, slot = located.context, located.slot
+        tz, loc = ctx.tz, ctx.location
+        if loc.pk not in locations:
+            locations[loc.pk] = {"id": str(loc.pk), "name": loc.name, "time_zone": loc.time_zone}
+        spec = located.resource("specialist")
+        spec_id = None
+        if spec is not None:
+            spec_id = _uuid_text(spec.id)
+            if spec_id not in specialists:
+                specialists[spec_id] = {"id": spec_id, "name": spec.name}
+        key = (slot.start.astimezone(tz).date(), loc.pk)
+        day = days.get(key)
+        if day is None:
+            day = days[key] = {"date": key[0].isoformat(), "location": str(loc.pk), "times": []}
+        day["times"].append(
+            {"start": when(slot.start, tz), "end": when(slot.end, tz), "specialist": spec_id}
+        )
+    names = {pk: info["name"] for pk, info in locations.items()}
+    return {
+        "locations": list(locations.values()),
+        "specialists": sorted(specialists.values(), key=lambda s: (s["name"], s["id"])),
+        "days": [days[k] for k in sorted(days, key=lambda k: (k[0], names[k[1]]))],
     }
 
 

@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,12 +25,14 @@ from daisy.api.ratelimit import AVAILABILITY
 from daisy.api.refs import location_ref, specialist_ref, treatment_ref
 from daisy.api.schemas import (
     ApiDate,
+    AvailabilityDaysOut,
     AvailabilityOut,
     LocationOut,
     Slug,
     SpecialistOut,
     TreatmentOut,
     slot_out,
+    slots_by_day,
 )
 from daisy.clinic.selectors import location_list_with_hours, specialist_list_public
 from daisy.scheduling.selectors import (
@@ -128,19 +130,30 @@ def specialist_list(request: HttpRequest) -> Any:
     ]
 
 
+_WINDOW_WORDS = (
+    "`start` and `end` are calendar dates in each location's own time zone, **both "
+    "inclusive**: `start=2030-01-07&end=2030-01-07` is that whole local day. At most "
+    f"{settings.DAISY_MAX_WINDOW_DAYS} days. "
+)
+_RULES_WORDS = (
+    "Without a staff token, the treatment's minimum notice and booking horizon apply, and "
+    "treatments that are not bookable online are refused (403). Rate limited per token and "
+    "per address."
+)
+
+
 @router.get(
     "/availability",
     response={200: AvailabilityOut, **errors(400, 401, 403, 422, 429)},
     operation_id="availability_list",
     summary="Bookable slots for a treatment",
     description=(
-        "`start` and `end` are calendar dates in each location's own time zone, **both "
-        "inclusive**: `start=2030-01-07&end=2030-01-07` is that whole local day. At most "
-        f"{settings.DAISY_MAX_WINDOW_DAYS} days. One slot per start time (the clinic's "
-        "tie-break picks the resources), or one per start and specialist when `specialist` "
-        "is given. Slot times are in the location's offset. Without a staff token, the "
-        "treatment's minimum notice and booking horizon apply, and treatments that are not "
-        "bookable online are refused (403). Rate limited per token and per address."
+        _WINDOW_WORDS
+        + "One slot per start time (the clinic's tie-break picks the resources), or one per "
+        "start and specialist when `specialist` is given. Slot times are in the location's "
+        "offset. Each slot lists its phases and the resources they would occupy; "
+        "`/availability/days` answers the same question in a compact form, a day at a time. "
+        + _RULES_WORDS
     ),
     throttle=AVAILABILITY,
     openapi_extra=PUBLIC,
@@ -155,6 +168,53 @@ def availability(
         None, description="Only this specialist (one slot per start and specialist)."
     ),
 ) -> Any:
+    found = _available(request, treatment, start, end, location, specialist)
+    # Built as JSON directly: hundreds of slots, and this is the busiest read (issue 3 bench).
+    return HttpResponse(_slots_json(found), content_type="application/json; charset=utf-8")
+
+
+@router.get(
+    "/availability/days",
+    response={200: AvailabilityDaysOut, **errors(400, 401, 403, 422, 429)},
+    operation_id="availability_days",
+    summary="Bookable times for a treatment, a day at a time (compact)",
+    description=(
+        "The same question and the same times as `/availability`, for a booking page: "
+        "each local day of each location with its free start times, the specialist each "
+        "would use given by id (named once in `specialists`), and no phases. About a "
+        "twentieth of the size of `/availability`, so a long window stays small. "
+        + _WINDOW_WORDS
+        + "Days without a free time are left out. "
+        + _RULES_WORDS
+    ),
+    throttle=AVAILABILITY,
+    openapi_extra=PUBLIC,
+)
+def availability_days(
+    request: HttpRequest,
+    treatment: Slug = Query(..., description="Treatment slug, e.g. `microneedling`."),
+    start: ApiDate = Query(..., description="First local date (YYYY-MM-DD), inclusive."),
+    end: ApiDate = Query(..., description="Last local date (YYYY-MM-DD), inclusive."),
+    location: uuid.UUID | None = Query(None, description="Only this location."),
+    specialist: uuid.UUID | None = Query(
+        None, description="Only this specialist (one time per start and specialist)."
+    ),
+) -> Any:
+    found = _available(request, treatment, start, end, location, specialist)
+    return HttpResponse(
+        json.dumps(slots_by_day(found), ensure_ascii=False, separators=(",", ":")),
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _available(
+    request: HttpRequest,
+    treatment: str,
+    start: date,
+    end: date,
+    location: uuid.UUID | None,
+    specialist: uuid.UUID | None,
+) -> list[Any]:
     actor = actor_of(request)
     days = (end - start).days + 1
     if days < 1:
@@ -211,8 +271,7 @@ def availability(
             )
         )
     found.sort(key=lambda ls: (ls.slot.start, ls.context.location.name))
-    # Built as JSON directly: hundreds of slots, and this is the busiest read (issue 3 bench).
-    return HttpResponse(_slots_json(found), content_type="application/json; charset=utf-8")
+    return found
 
 
 # Each slot's JSON, by slot object: cached availability answers (availability_list(cache=True))

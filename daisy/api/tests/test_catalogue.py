@@ -76,6 +76,43 @@ def test_availability_lists_one_slot_per_start_with_phases_and_resources(cast):
     assert found[-1]["start"] == "2030-01-07T17:30:00Z"
 
 
+def test_the_days_form_lists_the_same_times_compactly_a_day_at_a_time(cast):
+    """/availability/days: the same question, the same times, as a booking page wants them."""
+    params = {"start": MONDAY, "end": MONDAY + timedelta(days=2)}
+    full = slots(cast, role="reception", **params)
+    query = {"treatment": "microneedling", "start": str(MONDAY), "end": str(params["end"])}
+    days = cast.as_("reception").get("/availability/days", query)
+    assert days.status_code == 200
+    body = days.json()
+    assert [d["date"] for d in body["days"]] == [
+        str(MONDAY + timedelta(days=k)) for k in range(3)
+    ]
+    assert body["locations"] == [
+        {"id": str(cast.clinic.location.pk), "name": cast.clinic.location.name,
+         "time_zone": "Europe/London"}
+    ]
+    named = {s["id"]: s["name"] for s in body["specialists"]}
+    flat = [
+        (t["start"], t["end"], t["specialist"], named[t["specialist"]])
+        for d in body["days"]
+        for t in d["times"]
+    ]
+    assert flat == [
+        (s["start"], s["end"], s["specialist"]["id"], s["specialist"]["name"])
+        for s in full.json()["slots"]
+    ]
+    assert all(d["location"] == str(cast.clinic.location.pk) for d in body["days"])
+    assert len(days.content) * 10 < len(full.content)
+    # The same rules: a treatment booked by the clinic only is refused to the public.
+    Treatment.objects.filter(slug="microneedling").update(is_online_bookable=False)
+    refused = cast.as_("anonymous").get("/availability/days", query)
+    assert refused.status_code == 403 and error_of(refused)["code"] == "forbidden"
+    too_long = cast.as_("reception").get(
+        "/availability/days", {**query, "end": str(MONDAY + timedelta(days=400))}
+    )
+    assert too_long.status_code == 422
+
+
 def test_dates_are_local_and_both_inclusive_in_summer_time(cast):
     summer = date(2030, 7, 1)  # a Monday, British Summer Time (UTC+1)
     found = slots(cast, role="reception", start=summer, end=summer + timedelta(days=1)).json()

@@ -20,6 +20,7 @@ OPERATIONS = {
     ("get", "/api/v1/locations"),
     ("get", "/api/v1/specialists"),
     ("get", "/api/v1/availability"),
+    ("get", "/api/v1/availability/days"),
     ("get", "/api/v1/clients"),
     ("post", "/api/v1/clients"),
     ("get", "/api/v1/clients/{client_id}"),
@@ -114,7 +115,7 @@ def test_spec_security_public_reads_and_token_for_the_rest():
     doc = spec()
     assert doc["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
     public = {"/api/v1/treatments", "/api/v1/locations", "/api/v1/specialists"}
-    public.add("/api/v1/availability")
+    public |= {"/api/v1/availability", "/api/v1/availability/days"}
     for path, methods in doc["paths"].items():
         for op in methods.values():
             security = op.get("security")
