@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import Count, DateTimeField, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
@@ -64,6 +65,22 @@ def _resource_zone(resource: Resource | None) -> zoneinfo.ZoneInfo | None:
     return zoneinfo.ZoneInfo(zones.pop()) if len(zones) == 1 else None
 
 
+def _clinic_zone() -> zoneinfo.ZoneInfo | None:
+    """The zone every location shares, if they share one (a new row before its place is known)."""
+    zones = set(Location.objects.values_list("time_zone", flat=True).distinct()[:2])
+    return zoneinfo.ZoneInfo(zones.pop()) if len(zones) == 1 else None
+
+
+def _posted_resource(request: HttpRequest) -> Resource | None:
+    raw = request.POST.get("resource") or request.GET.get("resource")
+    if not raw:
+        return None
+    try:
+        return Resource.objects.filter(pk=raw).first()
+    except (ValueError, ValidationError):
+        return None
+
+
 class ZoneNamedFieldsMixin:
     """Every datetime input says which zone it is read in."""
 
@@ -93,7 +110,9 @@ class LocalTimeMixin(ZoneNamedFieldsMixin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id)) if object_id else None  # type: ignore[attr-defined]
-        zone = self.zone_for(request, obj) or zoneinfo.ZoneInfo("UTC")
+        # A new row is read in the zone of the place it is for, never in UTC unless the
+        # clinic's locations are in different zones and nothing says which one is meant.
+        zone = self.zone_for(request, obj) or _clinic_zone() or zoneinfo.ZoneInfo("UTC")
         with timezone.override(zone):
             response = super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
             # A TemplateResponse renders later, outside this block; render it in the zone.
@@ -511,7 +530,7 @@ class DateOverrideAdmin(_HoursAdmin):
 
 @admin.register(TimeOff)
 class TimeOffAdmin(LocalTimeMixin, ResourcePickerMixin, admin.ModelAdmin):
-    list_display = ("resource", "starts_at_utc", "ends_at_utc", "reason")
+    list_display = ("resource", "starts_at_local", "ends_at_local", "reason")
     list_filter = ("resource__kind", "starts_at")
     list_select_related = ("resource",)
     search_fields = ("resource__name", "reason")
@@ -519,15 +538,36 @@ class TimeOffAdmin(LocalTimeMixin, ResourcePickerMixin, admin.ModelAdmin):
     date_hierarchy = "starts_at"
 
     def zone_for(self, request: HttpRequest, obj: Any) -> zoneinfo.ZoneInfo | None:
-        return _resource_zone(obj.resource) if obj is not None else None
+        # A new entry is read in the zone of the person or room it is for (the one posted).
+        return _resource_zone(obj.resource if obj is not None else _posted_resource(request))
 
-    @admin.display(description=_("starts (UTC)"), ordering="starts_at")
-    def starts_at_utc(self, obj: TimeOff) -> str:
-        return f"{obj.starts_at.astimezone(zoneinfo.ZoneInfo('UTC')):%Y-%m-%d %H:%M}"
+    _zones: dict[Any, zoneinfo.ZoneInfo] = {}  # noqa: RUF012 - replaced whole per list page
 
-    @admin.display(description=_("ends (UTC)"), ordering="ends_at")
-    def ends_at_utc(self, obj: TimeOff) -> str:
-        return f"{obj.ends_at.astimezone(zoneinfo.ZoneInfo('UTC')):%Y-%m-%d %H:%M}"
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Three queries for every row's zone, however long the list.
+        found: dict[Any, set[str]] = {}
+        for model, path in ((Specialist, "locations"), (Room, "location"), (Device, "location")):
+            for pk, zone in model.objects.values_list("pk", f"{path}__time_zone"):
+                if zone:
+                    found.setdefault(pk, set()).add(zone)
+        self._zones = {
+            pk: zoneinfo.ZoneInfo(next(iter(z))) for pk, z in found.items() if len(z) == 1
+        }
+        return super().changelist_view(request, extra_context)
+
+    def _local(self, obj: TimeOff, value: Any) -> str:
+        zone = self._zones.get(obj.resource_id) or zoneinfo.ZoneInfo("UTC")
+        return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+
+    @admin.display(description=_("starts"), ordering="starts_at")
+    def starts_at_local(self, obj: TimeOff) -> str:
+        return self._local(obj, obj.starts_at)
+
+    @admin.display(description=_("ends"), ordering="ends_at")
+    def ends_at_local(self, obj: TimeOff) -> str:
+        return self._local(obj, obj.ends_at)
 
 
 @admin.register(Closure)

@@ -199,3 +199,7 @@ class AllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("ends"), ordering="ends_at")
     def ends_at_utc(self, obj: Allocation) -> str:
         return _utc(obj.ends_at)
+
+
+# Closures, time off and opening hours list the bookings they would break before saving.
+from daisy.scheduling import admin_affected  # noqa: E402, F401
