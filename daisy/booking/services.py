@@ -20,6 +20,7 @@ from daisy.aftercare.services import (
     appointment_messages_cancel,
     appointment_messages_schedule,
 )
+from daisy.booking import waitlist
 from daisy.booking.eligibility import (
     Asking,
     age_check,
@@ -225,6 +226,7 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move a booked appointment through the eligibility gate; its messages are replaced and a
     course's later sessions follow, all in one transaction. A failed move changes nothing."""
+    freed_specialist_id = appointment.specialist_id
     with transaction.atomic():
 
         def gate(reservation: Reservation) -> scheduling.Clearance:
@@ -260,6 +262,12 @@ def appointment_reschedule(
             previous_starts_at=moved.previous_starts_at,
         )
         _follow_course(appt, by=by, now=now, previous_starts_at=moved.previous_starts_at)
+        waitlist.waitlist_offer_freed(
+            appointment=appt,
+            starts_at=moved.previous_starts_at,
+            specialist_id=freed_specialist_id,
+            now=now,
+        )
         return appt
 
 
@@ -272,6 +280,9 @@ def appointment_cancel(
         appointment_messages_cancel(appointment=appt, now=now)
         appointment_cancellation_schedule(appointment=appt, now=now, version=appt.messages_version)
         _follow_course(appt, by=by, now=now, previous_starts_at=None)
+        waitlist.waitlist_offer_freed(
+            appointment=appt, starts_at=appt.starts_at, specialist_id=appt.specialist_id, now=now
+        )
         return appt
 
 
@@ -300,4 +311,12 @@ def appointment_set_status(
         if appt.status == Status.NO_SHOW:
             # No treatment took place: no aftercare advice or check-ins about it.
             appointment_messages_cancel(appointment=appt, now=now)
+            # Marked before the time has run out (the client rang to say they cannot come):
+            # the rest of it goes to the waitlist.
+            waitlist.waitlist_offer_freed(
+                appointment=appt,
+                starts_at=appt.starts_at,
+                specialist_id=appt.specialist_id,
+                now=now,
+            )
         return appt
