@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
 from daisy.aftercare.services import contact_routes
@@ -468,3 +469,76 @@ def _tell_the_others(accepted: WaitlistOffer, *, now: datetime) -> None:
             expires_at=None,
         )
     message_schedule_many(messages=specs, now=now)
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def waitlist_for_client(client_id: Any) -> list[WaitlistEntry]:
+    """The client's places on the waitlist, newest first, with their offers."""
+    return list(
+        WaitlistEntry.objects.filter(client_id=client_id)
+        .select_related("client", "treatment", "location", "specialist")
+        .prefetch_related(
+            Prefetch(
+                "offers", queryset=WaitlistOffer.objects.select_related("location", "specialist")
+            )
+        )
+        .order_by("-created_at")
+    )
+
+
+def waitlist_waiting(*, location_id: Any = None) -> list[WaitlistEntry]:
+    """Everyone waiting, first come first, for the desk's waitlist page."""
+    qs = (
+        WaitlistEntry.objects.filter(status=EntryStatus.WAITING)
+        .select_related("client", "treatment", "location", "specialist")
+        .prefetch_related(
+            Prefetch(
+                "offers", queryset=WaitlistOffer.objects.select_related("location", "specialist")
+            )
+        )
+        .order_by("created_at", "id")
+    )
+    if location_id is not None:
+        qs = qs.filter(Q(location__isnull=True) | Q(location_id=location_id))
+    return list(qs)
+
+
+def waitlist_entry_get(entry_id: Any) -> WaitlistEntry:
+    entry = (
+        WaitlistEntry.objects.select_related("client", "treatment", "location", "specialist")
+        .prefetch_related(
+            Prefetch(
+                "offers", queryset=WaitlistOffer.objects.select_related("location", "specialist")
+            )
+        )
+        .filter(pk=entry_id)
+        .first()
+        if _is_uuid(entry_id)
+        else None
+    )
+    if entry is None:
+        raise NotFound(_("That waitlist place does not exist."))
+    return entry
+
+
+def waitlist_offer_by_id(offer_id: Any) -> WaitlistOffer:
+    offer = (
+        WaitlistOffer.objects.select_related("entry__client", "entry__treatment", "location")
+        .filter(pk=offer_id)
+        .first()
+        if _is_uuid(offer_id)
+        else None
+    )
+    if offer is None:
+        raise NotFound(_("That offer does not exist."))
+    return offer
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from daisy.clients.models import Client, ClinicalHold
+from daisy.clients.models import Client, ClinicalHold, Contraindication
 from daisy.clients.services import email_key, phone_key
 from daisy.lib.errors import NotFound
 
@@ -99,4 +99,47 @@ def client_open_hold(client_id: Any) -> ClinicalHold | None:
         ClinicalHold.objects.filter(client_id=client_id, cleared_at__isnull=True)
         .order_by("placed_at")
         .first()
+    )
+
+
+def client_search(query: str, *, limit: int = 50) -> list[Client]:
+    """Clients for the desk's search box: every word must match part of a name, the email or
+    the phone; a phone number matches however it is typed (`07700 900017`, `+44 7700 900017`,
+    `7700900017`), and an email address in any case."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    qs = client_live().order_by("last_name", "first_name", "id")
+    whole = Q()
+    key = phone_key(query) if sum(ch.isdigit() for ch in query) >= 6 else ""
+    if key:
+        whole |= Q(phone_key=key)
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 6 and not query.strip("+()- 0123456789"):
+        # Part of a number, with its leading 0 or country code dropped either way.
+        whole |= Q(phone_key__contains=digits.lstrip("0"))
+    if "@" in query:
+        whole |= Q(email_key=email_key(query)) | Q(email__icontains=query)
+    words = Q()
+    for word in query.split():
+        words &= (
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(phone__icontains=word)
+        )
+    return list(qs.filter(whole | words)[:limit])
+
+
+def findings_for_client(client_id: Any) -> QuerySet[Contraindication]:
+    """Every screening finding recorded for the client, newest first."""
+    return Contraindication.objects.filter(client_id=client_id).order_by("-recorded_at")
+
+
+def holds_for_client(client_id: Any) -> QuerySet[ClinicalHold]:
+    """Every clinical hold, open or cleared, newest first."""
+    return (
+        ClinicalHold.objects.filter(client_id=client_id)
+        .select_related("cleared_by")
+        .order_by("-placed_at")
     )

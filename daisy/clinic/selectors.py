@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -124,3 +125,23 @@ def location_opening_at(location: Location, moment: datetime) -> Opening:
         if span.start > moment:
             return Opening(False, span.start, None)
     return Opening(False, None, None)
+
+
+def clinic_zone() -> zoneinfo.ZoneInfo:
+    """The zone staff pages that are about no one location show times in: the first open
+    location's (each time shown names it)."""
+    zone = (
+        Location.objects.filter(is_active=True)
+        .order_by("name")
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    return zoneinfo.ZoneInfo(zone or "UTC")
+
+
+def active_locations() -> QuerySet[Location]:
+    return Location.objects.filter(is_active=True).order_by("name")
+
+
+def active_specialists() -> QuerySet[Specialist]:
+    return Specialist.objects.filter(is_active=True).order_by("name")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Min, Q, QuerySet
 
@@ -40,3 +41,8 @@ def worker_health(*, now: datetime) -> WorkerHealth:
 def messages_list_for_about(*, about: str) -> QuerySet[Message]:
     """Every message about one thing ("appointment:<uuid>"), newest due first."""
     return Message.objects.filter(about=about).order_by("-send_after")
+
+
+def messages_for_client(*, client_id: Any, limit: int = 200) -> list[Message]:
+    """The messages sent (or to be sent) to a client, newest first, for their file at the desk."""
+    return list(Message.objects.filter(client_id=client_id).order_by("-send_after")[:limit])

@@ -35,6 +35,10 @@ OPERATIONS = {
     ("get", "/api/v1/courses/{course_id}"),
     ("get", "/api/v1/clients/{client_id}/important-dates"),
     ("post", "/api/v1/clients/{client_id}/important-dates"),
+    ("get", "/api/v1/waitlist"),
+    ("post", "/api/v1/waitlist"),
+    ("delete", "/api/v1/waitlist/{entry_id}"),
+    ("post", "/api/v1/waitlist/offers/{offer_id}/accept"),
 }
 
 

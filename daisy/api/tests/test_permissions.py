@@ -16,7 +16,9 @@ from daisy.accounts.models import ApiToken
 from daisy.api.tests.conftest import ROLES, Cast, error_of
 from daisy.audit.models import AuditEntry
 from daisy.booking.courses import SessionTime, course_book
-from daisy.booking.services import appointment_book
+from daisy.booking.models import WaitlistEntry, WaitlistOffer
+from daisy.booking.services import appointment_book, appointment_cancel
+from daisy.booking.waitlist import waitlist_join
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
 from daisy.courses.services import course_presets_install
@@ -32,6 +34,8 @@ class World:
     appt_a: Appointment  # client A's
     appt_b: Appointment  # client B's
     course_a: Any = None  # client A's course (issue 5)
+    entry_a: Any = None  # client A's place on the waitlist (issue 13)
+    offer_a: Any = None  # a freed time offered to client A
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,18 @@ CASES: dict[str, Case] = {
         lambda w: f"/clients/{w.cast.client_a.pk}/important-dates",
         body=lambda w, r: {"kind": "wedding", "start": str(MONDAY + timedelta(days=90))},
     ),
+    "waitlist": Case("GET", lambda w: "/waitlist"),
+    "waitlist join for A": Case(
+        "POST",
+        lambda w: "/waitlist",
+        body=lambda w, r: {"client": str(w.cast.client_a.pk), "treatment": "chemical-peel"},
+    ),
+    "waitlist place of A leave": Case("DELETE", lambda w: f"/waitlist/{w.entry_a.pk}"),
+    "waitlist offer to A accept": Case(
+        "POST",
+        lambda w: f"/waitlist/offers/{w.offer_a.pk}/accept",
+        body=lambda w, r: {"prescreen": PRESCREEN_CLEAR},
+    ),
 }
 
 A, B, R, S, M = "client_a", "client_b", "reception", "specialist", "manager"
@@ -151,6 +167,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "course A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "important dates of A": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "important date create for A": {"anonymous": 401, A: 201, B: 404, R: 201, S: 201, M: 201},
+    "waitlist": {"anonymous": 401, A: 200, B: 200, R: 200, S: 200, M: 200},
+    "waitlist join for A": {"anonymous": 401, A: 201, B: 403, R: 201, S: 201, M: 201},
+    "waitlist place of A leave": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "waitlist offer to A accept": {"anonymous": 401, A: 201, B: 404, R: 201, S: 201, M: 201},
 }
 
 
@@ -162,7 +182,8 @@ def test_the_matrix_covers_every_endpoint_and_role():
         for c in CASES.values()
     }
     normalised = {(m, p.replace("{client_id}", "{x}").replace("{appointment_id}", "{x}")
-                         .replace("{course_id}", "{x}"))
+                         .replace("{course_id}", "{x}").replace("{entry_id}", "{x}")
+                         .replace("{offer_id}", "{x}"))
                   for m, p in OPERATIONS}  # fmt: skip
     assert covered == normalised
     assert all(set(row) == set(ROLES) for row in EXPECTED.values())
@@ -199,6 +220,8 @@ def snapshot() -> dict[str, Any]:
         "course_sessions": PlanSession.objects.count(),
         "important_dates": list(ImportantDate.objects.order_by("pk").values_list("pk", "start_on")),
         "tokens": list(ApiToken.objects.order_by("pk").values_list("pk", "revoked_at")),
+        "waitlist": list(WaitlistEntry.objects.order_by("pk").values_list("pk", "status")),
+        "offers": list(WaitlistOffer.objects.order_by("pk").values_list("pk", "status")),
     }
 
 
@@ -227,6 +250,21 @@ def matrix_world(world: World) -> World:
         now=at(MONDAY - timedelta(days=7), 8),
         session_times=[SessionTime(at(MONDAY + timedelta(days=2 + 28 * k), 10)) for k in range(2)],
     ).plan
+    # Client A waits for micro-needling; client B's 17:00 is cancelled and offered to A.
+    then = at(MONDAY - timedelta(days=7), 8)
+    clinic = world.cast.clinic
+    world.entry_a = waitlist_join(
+        client=world.cast.client_a, treatment=clinic.microneedling, by=clinic.reception, now=then
+    )
+    freed = appointment_book(
+        client=world.cast.client_b,
+        treatment=clinic.microneedling,
+        starts_at=at(MONDAY, 17),
+        booked_by=clinic.reception,
+        now=then,
+    ).appointment
+    appointment_cancel(appointment=freed, by=clinic.reception, now=then)
+    world.offer_a = WaitlistOffer.objects.get(entry=world.entry_a)
     return world
 
 

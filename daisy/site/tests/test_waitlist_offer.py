@@ -1,0 +1,71 @@
+"""The page behind a waitlist offer's link (issue 13, item 3): the client sees the time in the
+clinic's zone, answers the health questions, and books it; whoever comes second is told
+kindly that it has gone; a made-up link is a 404 page, never a 500."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client as HttpClient
+
+from daisy.booking.services import appointment_book, appointment_cancel
+from daisy.booking.waitlist import waitlist_join
+from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_client, make_clinic
+from daisy.notifications.models import Message
+from daisy.scheduling.models import Appointment, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def _links() -> list[str]:
+    found = []
+    for message in Message.objects.filter(channel="email", about__startswith="waitlist-offer:"):
+        found += re.findall(r"/waitlist/offers/[^/]+/", message.context["link"])
+    return found
+
+
+def test_the_first_to_accept_books_and_the_second_is_told_it_has_gone(client: HttpClient) -> None:
+    now = booking_now()
+    clinic = make_clinic(specialists=1)
+    first, second = make_client(first_name="Ada"), make_client(first_name="Bea")
+    for n, person in enumerate((first, second)):
+        waitlist_join(
+            client=person,
+            treatment=clinic.microneedling,
+            by=clinic.reception,
+            now=now + timedelta(minutes=n),
+        )
+    freed = appointment_book(
+        client=clinic.clients[0],
+        treatment=clinic.microneedling,
+        starts_at=at(MONDAY, 10),
+        booked_by=clinic.reception,
+        now=now,
+        location=clinic.location,
+    ).appointment
+    appointment_cancel(appointment=freed, by=clinic.reception, now=now)
+    ada_link, bea_link = _links()
+
+    with time_machine.travel(now, tick=False):
+        page = client.get(bea_link)
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert "Bea, a time has come free" in text and "10:00" in text and "Europe/London" in text
+
+        incomplete = client.post(bea_link, {})
+        assert incomplete.status_code == 422
+        answers = {key: "yes" if yes else "no" for key, yes in PRESCREEN_CLEAR.items()}
+        accepted = client.post(bea_link, answers)
+        assert accepted.status_code == 302
+        assert "you are booked" in client.get(bea_link).content.decode()
+
+        late = client.post(ada_link, answers)
+        assert late.status_code == 410
+        assert "no longer available" in late.content.decode()
+        assert client.get("/waitlist/offers/not-a-real-link/").status_code == 404
+
+    booked = Appointment.objects.get(status=Status.BOOKED)
+    assert booked.client == second and booked.starts_at == at(MONDAY, 10)
