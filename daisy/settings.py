@@ -91,18 +91,15 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'daisy.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE makes every atomic() take the write lock before it reads, so check-then-insert
-    # is serialised; the timeout makes a second writer wait instead of failing
-    # (research/performance.md 2.3).
+    # Django's own SQLite backend. IMMEDIATE makes every atomic() take the write lock before it
+    # reads, so check-then-insert is serialised; the timeout (seconds) makes a second writer wait
+    # in SQLite's busy handler instead of failing (research/performance.md 2.3).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 600
-    # The same backend, with writers queued on a lock file that wakes the next one at once
-    # instead of SQLite's coarse busy-wait sleeps (daisy/lib/sqlite/base.py).
-    DATABASES["default"]["ENGINE"] = "daisy.lib.sqlite"
     # A file, not :memory:, so that concurrency tests' threads and processes share one database
     # with SQLite's real locking.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-daisy.sqlite3")}
