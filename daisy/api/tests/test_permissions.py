@@ -85,6 +85,11 @@ CASES: dict[str, Case] = {
         lambda w: "/availability",
         params=lambda w: {"treatment": "microneedling", "start": str(MONDAY), "end": str(MONDAY)},
     ),
+    "availability by day": Case(
+        "GET",
+        lambda w: "/availability/days",
+        params=lambda w: {"treatment": "microneedling", "start": str(MONDAY), "end": str(MONDAY)},
+    ),
     "client list": Case("GET", lambda w: "/clients"),
     "client create": Case(
         "POST", lambda w: "/clients", body=lambda w, r: {"first_name": "New", "last_name": r}
@@ -152,6 +157,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "locations": PUBLIC,
     "specialists": PUBLIC,
     "availability": PUBLIC,
+    "availability by day": PUBLIC,
     "client list": {"anonymous": 401, A: 403, B: 403, R: 200, S: 200, M: 200},
     "client create": {"anonymous": 401, A: 403, B: 403, R: 201, S: 403, M: 201},
     "client A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
