@@ -42,8 +42,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict daisy/core --exclude 'daisy/core/tests'
 
+# PostgreSQL figures on DAISY_BENCH_PG_URL's database (the bench makes it and drops only what it
+# made); without it, on a daisy_bench database of PG_TEST_URL's server or of a throwaway one.
 bench: install
-	$(BIN)/daisy bench
+	scripts/with-postgres sh -c 'DAISY_BENCH_PG_URL="$${DAISY_BENCH_PG_URL:-$${PG_TEST_URL%/*}/daisy_bench}" $(BIN)/daisy bench'
 
 lock:
 	$(BIN)/python -m pip install -q uv

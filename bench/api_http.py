@@ -13,13 +13,12 @@ next request when the previous answer has been read. It shares the machine's cor
 server: requests/s is bounded by both, and CPU per request is reported for each side.
 
 Figures:
-  http_availability_7d_sqlite  GET /api/v1/availability?treatment=microneedling, 7 days
-                               (START .. START+6, both inclusive), staff token, at
-                               concurrency 1, 2 and 4, each for a fixed time.
   http_book_sqlite             POST /api/v1/appointments at distinct free starts, each a
                                whole treatment after the previous (so no two compete), taken
                                from one 90-day availability call; at concurrency 1 and 2,
                                every start once per level (bookings removed between levels).
+Availability through HTTP is measured by bench/realistic.py, with rotating questions (this module
+used to ask one URL again and again, which the answer cache then served).
 The targets are read at concurrency 2 (one request per server worker).
 """
 
@@ -51,7 +50,6 @@ from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment
 
 WORKERS = 2
-AVAILABILITY_LEVELS = (1, 2, 4)
 BOOKING_LEVELS = (1, 2)
 TARGET_CONCURRENCY = 2
 USERNAME = "bench-http-reception"
@@ -59,11 +57,10 @@ Request = tuple[str, str, bytes | None, dict[str, str]]
 
 
 def measure(bench: Any, figures: dict[str, Any], suffix: str) -> None:
-    names = (f"http_availability_7d_{suffix}", f"http_book_{suffix}")
+    names = (f"http_book_{suffix}",)
     wanted = [name for name in names if bench.wanted(name)]
     if not wanted:
         return
-    seconds = 8.0 if bench.runs >= 30 else 3.0
     removed = cleanup()
     if removed:
         bench.log(f"  removed {removed} rows left by an interrupted HTTP bench run")
@@ -88,49 +85,13 @@ def measure(bench: Any, figures: dict[str, Any], suffix: str) -> None:
                 "clock": f"server clock moved to {config.NOW.isoformat()} (bench/api_wsgi.py)",
                 "target_concurrency": TARGET_CONCURRENCY,
             }
-            if names[0] in wanted:
-                figures[names[0]] = {
-                    **_availability(bench, server, auth, seconds),
-                    **common,
-                    "db": bench.db,
-                }
-            if names[1] in wanted:
-                figures[names[1]] = {**_booking(bench, server, auth), **common, "db": bench.db}
+            figures[names[0]] = {**_booking(bench, server, auth), **common, "db": bench.db}
     finally:
         cleanup()
         DBTaskResult.objects.exclude(pk__in=tasks_before).delete()
 
 
 # --- the two figures ----------------------------------------------------------------------------
-
-
-def _availability(bench: Any, server: LiveServer, auth: dict[str, str], seconds: float) -> Any:
-    query = urlencode(
-        {
-            "treatment": "microneedling",
-            "start": config.START.isoformat(),
-            "end": (config.START + timedelta(days=6)).isoformat(),
-        }
-    )
-    request: Request = ("GET", f"/api/v1/availability?{query}", None, auth)
-    status, body = _once(server, request)
-    if status != 200:
-        raise RuntimeError(f"availability answered {status}: {body[:300]!r}\n{server.log()}")
-    slots = len(json.loads(body)["slots"])
-    _load(server, lambda k: request, concurrency=WORKERS, count=30)  # warm both workers
-    levels = {}
-    for c in AVAILABILITY_LEVELS:
-        levels[str(c)] = _load(server, lambda k: request, concurrency=c, seconds=seconds)
-        _log_level(bench, "http_availability_7d", c, levels[str(c)])
-    return {
-        **_headline(levels),
-        "levels": levels,
-        "path": request[1],
-        "slots": slots,
-        "response_bytes": len(body),
-        "what": "GET /api/v1/availability, 7 local days, staff token, at concurrency "
-        f"{', '.join(map(str, AVAILABILITY_LEVELS))} for {seconds:.0f} s each",
-    }
 
 
 def _booking(bench: Any, server: LiveServer, auth: dict[str, str]) -> Any:

@@ -2,13 +2,15 @@
 
 One London clinic (open 08:00-21:00 every day, bank holidays closed), 20 specialists with the
 micro-needling skill and varied weekly hours (8 of them with a week off), 10 treatment rooms,
-6 micro-needling pens, the treatment presets, 600 clients and 6,000 micro-needling appointments
-over the 90 days from config.START (4 allocations each: room, specialist twice, pen).
+6 micro-needling pens, the treatment presets, 600 clients and micro-needling appointments over
+the 90 days from config.START (4 allocations each: room, specialist twice, pen) filling
+config.BOOKED_SHARE (65%) of the rooms' open hours: about 5,400.
 
 Appointments are placed by a greedy allocator that walks each day's 15-minute local grid and, at
 each step, starts an appointment in every room that is free then if a pen and a specialist are
-working and free for exactly the phases that need them (then random 0-30 minute gaps), and
-finally keeps a seeded random 6,000 of the ~6,200 placed. The rows do not overlap by
+working and free for exactly the phases that need them (then random 0-30 minute gaps), which
+books about 72% of the rooms' time, and finally keeps a seeded random part of what it placed,
+enough for config.BOOKED_SHARE. The rows do not overlap by
 construction; the database's own no-overlap guard (SQLite trigger / PostgreSQL exclusion
 constraint) checks that again on insert, and an overlap query checks it once more before the
 transaction commits. The whole build is one transaction whose last effect is the marker
@@ -218,12 +220,13 @@ def build(log: Callable[[str], None]) -> dict[str, Any]:
         if not roles <= {selectors.ROLE_ROOM, selectors.ROLE_SPECIALIST, selectors.ROLE_DEVICE}:
             raise RuntimeError(f"unexpected roles in the micro-needling template: {roles}")
         placed = _place(rng, runs, total_seconds, hours, off, rooms, pens, specialists)
-        if len(placed) < config.APPOINTMENTS:
+        wanted = round(config.BOOKED_SHARE * room_open_seconds() / total_seconds)
+        if len(placed) < wanted:
             raise RuntimeError(
                 f"the allocator placed only {len(placed)} appointments; "
-                f"{config.APPOINTMENTS} wanted: widen the hours or shrink the gaps"
+                f"{wanted} wanted: widen the hours or shrink the gaps"
             )
-        keep = sorted(rng.sample(range(len(placed)), config.APPOINTMENTS))
+        keep = sorted(rng.sample(range(len(placed)), wanted))
         log(f"  placed {len(placed)} appointments, keeping {len(keep)}: "
             f"{perf_counter() - started:.1f}s")
 
@@ -326,6 +329,53 @@ def _place(
     return placed
 
 
+def room_open_seconds() -> int:
+    """The rooms' open time over the window: every room, every day the clinic opens."""
+    total = 0
+    for k in range(config.DAYS):
+        day = config.START + timedelta(days=k)
+        if day in BANK_HOLIDAYS:
+            continue
+        opens, closes = LOCATION_HOURS[day.weekday()]
+        total += _local(day, closes) - _local(day, opens)
+    return total * config.ROOMS
+
+
+def booked_shares(location: Location) -> dict[str, float]:
+    """Per role, the share of its open time that the data set's allocations take: rooms and
+    pens against the clinic's open hours, specialists against their own working hours."""
+    allocs = Allocation.objects.filter(
+        is_active=True, appointment__location=location
+    ).exclude(appointment__notes=config.BENCH_NOTE)
+    used: dict[str, float] = {}
+    for role, starts, ends in allocs.values_list("role", "starts_at", "ends_at"):
+        used[role] = used.get(role, 0.0) + (ends - starts).total_seconds()
+    rooms = room_open_seconds()
+    pens = rooms // config.ROOMS * config.PENS
+    working = 0.0
+    off = [(t.resource_id, t.starts_at, t.ends_at) for t in TimeOff.objects.all()]
+    for row in WeeklyHours.objects.filter(location=location, resource__isnull=False):
+        for k in range(config.DAYS):
+            day = config.START + timedelta(days=k)
+            if day.weekday() != row.weekday or day in BANK_HOLIDAYS:
+                continue
+            begins = datetime.combine(day, row.opens_at, tzinfo=TZ)
+            if any(r == row.resource_id and a <= begins < b for r, a, b in off):
+                continue
+            ends = datetime.combine(day, row.closes_at, tzinfo=TZ)
+            working += (ends - begins).total_seconds()
+    capacity = {
+        selectors.ROLE_ROOM: rooms,
+        selectors.ROLE_DEVICE: pens,
+        selectors.ROLE_SPECIALIST: working,
+    }
+    return {
+        role: round(used.get(role, 0.0) / seconds, 3)
+        for role, seconds in capacity.items()
+        if seconds
+    }
+
+
 def count_overlaps() -> int:
     """Active allocations that overlap the previous one of the same resource (should be 0)."""
     with connection.cursor() as cursor:
@@ -360,6 +410,8 @@ def summary(location: Location) -> dict[str, Any]:
         "appointments": appts.count(),
         "allocations": Allocation.objects.filter(appointment__in=appts, is_active=True).count(),
         "clients": Client.objects.count(),
+        # Share of each role's open time booked (target for rooms: 60-70%).
+        "booked_share": booked_shares(location),
         "closures": Closure.objects.filter(location=location).count(),
         "time_off": TimeOff.objects.count(),
         "seed": config.SEED,

@@ -26,7 +26,7 @@ from daisy.accounts.models import User
 from daisy.audit.models import AuditEntry
 from daisy.booking import services
 from daisy.clients.models import Client
-from daisy.clinic.models import Location, Specialist
+from daisy.clinic.models import Device, DeviceKind, Location, Resource, Room, Specialist
 from daisy.core import slots
 from daisy.core.screening import PRESCREEN_QUESTIONS
 from daisy.lib.errors import SlotUnavailable
@@ -90,13 +90,15 @@ class Bench:
         )
 
     def time(
-        self, items: list[Timed], *, diagnostic: bool = False
+        self, items: list[Timed], *, diagnostic: bool = False, collect: bool = True
     ) -> dict[str, dict[str, Any]]:
         """Median and p95 of `runs` timed calls of each item after `warmups` untimed ones.
 
         Several items are timed round-robin (A B C A B C ...), so figures that are compared
         with each other (availability against its floor, 45 against 90 days) see the same
-        machine load. Diagnostic figures (no target) take a third of the runs."""
+        machine load. Diagnostic figures (no target) take a third of the runs. With
+        `collect`, a full garbage collection runs (untimed) before each call; without it, the
+        collector runs whenever the calls' own allocations trigger it, as in a server."""
         runs = max(5, self.runs // 3) if diagnostic else self.runs
         warmups = min(1, self.warmups) if diagnostic else self.warmups
         for _ in range(warmups):
@@ -110,7 +112,8 @@ class Bench:
             for item in items:
                 if item.setup:
                     item.setup()
-                gc.collect()
+                if collect:
+                    gc.collect()
                 started, started_cpu = perf_counter(), process_time()
                 item.fn()
                 samples[item.name].append((perf_counter() - started) * 1000)
@@ -196,17 +199,24 @@ def _floor(bench: Bench, name: str) -> Timed:
 def _sqlite(bench: Bench, figures: dict[str, Any]) -> None:
     half = config.DAYS // 2
     # One round-robin group, so the figures compared by targets see the same machine load:
-    # 90 days, its floor, 45 days, and 90 days with half the specialists. The last ten
-    # specialists by name are deactivated (untimed) before each "half" call and reactivated
-    # before each 90-day call, inside one transaction that is rolled back, so the data set
-    # never changes.
+    # 90 days, its floor, 45 days, and 90 days with half the clinic. The last half of the
+    # specialists, rooms and pens by name are deactivated (untimed) before each "half" call
+    # and reactivated before each 90-day call, inside one transaction that is rolled back, so
+    # the data set never changes. No collection is forced between calls: the garbage
+    # collector runs when the answers' allocations trigger it, as in a server.
     everyone = list(
         Specialist.objects.filter(locations=bench.location, is_active=True).order_by("name")
     )
-    dropped = [sp.pk for sp in everyone[len(everyone) // 2 :]]
+    rooms = list(Room.objects.filter(location=bench.location, is_active=True).order_by("name"))
+    pens = list(
+        Device.objects.filter(
+            location=bench.location, is_active=True, device_kind=DeviceKind.MICRONEEDLING_PEN
+        ).order_by("name")
+    )
+    dropped = [r.pk for group in (everyone, rooms, pens) for r in group[len(group) // 2 :]]
 
     def activate(active: bool) -> Callable[[], Any]:
-        return lambda: Specialist.objects.filter(pk__in=dropped).update(is_active=active)
+        return lambda: Resource.objects.filter(pk__in=dropped).update(is_active=active)
 
     with transaction.atomic():
         group = []
@@ -219,17 +229,19 @@ def _sqlite(bench: Bench, figures: dict[str, Any]) -> None:
         if bench.wanted("scaling"):
             group.append(_availability(bench, f"availability_{half}d_ms", half))
             activate(False)()
-            kept = len(selectors.eligible_resources(bench.treatment, bench.location)["specialist"])
+            eligible = selectors.eligible_resources(bench.treatment, bench.location)
+            kept = len(eligible["specialist"])
+            kept_all = {role: len(infos) for role, infos in eligible.items()}
             activate(True)()
             group.append(
                 Timed(
                     f"availability_90d_ms_{kept}_specialists",
                     lambda: bench.availability(config.DAYS),
-                    {"specialists": kept},
+                    {"specialists": kept, "resources": kept_all},
                     activate(False),
                 )
             )
-        figures.update(bench.time(group))
+        figures.update(bench.time(group, collect=False))
         transaction.set_rollback(True)
     if bench.wanted("scaling"):
         _scaling(bench, figures, len(everyone), kept)
@@ -273,8 +285,9 @@ def _sqlite(bench: Bench, figures: dict[str, Any]) -> None:
     if bench.wanted("profile"):
         _profile(bench, figures)
     # Through HTTP (a gunicorn process on this database), before any in-process booking.
-    from bench import api_http
+    from bench import api_http, realistic
 
+    realistic.measure(bench, figures)
     api_http.measure(bench, figures, "sqlite")
     if bench.wanted("book_ms_sqlite"):
         _book(bench, figures, "book_ms_sqlite")
@@ -357,10 +370,12 @@ def _scaling(bench: Bench, figures: dict[str, Any], everyone: int, kept: int) ->
             f"{everyone}_specialists_p95_ms": d90["p95_ms"],
             "ratio": round(d90["median_ms"] / halved["median_ms"], 3),
             "ratio_p95": round(d90["p95_ms"] / halved["p95_ms"], 3),
-            "note": "rooms and pens (and their allocations) unchanged; the dropped "
-            "specialists are deactivated inside a transaction that is rolled back",
+            "note": "half the specialists, rooms and pens (by name) deactivated inside a "
+            "transaction that is rolled back: the clinic scaled as a whole",
+            "resources_kept": halved.get("resources"),
         },
         "ratio_basis": "median",
+        "gc": "on, no collection forced between calls",
     }
     bench.log(
         f"  scaling: {half}->{config.DAYS} days x{figures['scaling']['days']['ratio']}, "
