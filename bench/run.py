@@ -448,6 +448,10 @@ FIXED_TARGETS: dict[str, tuple[tuple[str, ...], str, float, str]] = {
         'availability median (90 days), whole clinic / half the specialists, rooms and pens '
         '<= 2.2 (GC on)',
     ),
+    "info_scaling_days_by_specialist_ratio_le_2.2": (
+        ("scaling", "days_by_specialist", "ratio"), "<=", 2.2,
+        "availability by specialist (largest answers), 90 days / 45 days <= 2.2 (GC on)",
+    ),
     "info_P1_availability_90d_p95_le_150ms_sqlite": (
         ("availability_90d_ms", "p95_ms"), "<=", 150.0,
         'performance.md P1 (in-process, not HTTP)',
@@ -701,8 +705,15 @@ def render(doc: dict[str, Any]) -> str:
         lines.append("")
         lines.append(
             f"scaling (medians): days 45->90 x{days['ratio']}   "
-            f"specialists 10->20 x{sp['ratio']}   (p95: x{days['ratio_p95']}, x{sp['ratio_p95']})"
+            f"clinic halved->whole x{sp['ratio']}   (p95: x{days['ratio_p95']}, "
+            f"x{sp['ratio_p95']}; process CPU: x{days.get('ratio_cpu')}, x{sp.get('ratio_cpu')})"
         )
+        by = scaling.get("days_by_specialist")
+        if by:
+            lines.append(
+                f"scaling, one slot per start and specialist: days 45->90 x{by['ratio']} "
+                f"(process CPU x{by['ratio_cpu']})"
+            )
     ratios = doc.get("http_ratios")
     if ratios:
         lines.append("")

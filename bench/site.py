@@ -3,8 +3,9 @@ test client: the whole request path (middleware, session, CSP header, view, sele
 without a network or a server process in the way.
 
 * site_week_fragment_ms: GET /book/time/?week=... as htmx asks for it (HX-Request), a week of
-  micro-needling times at the bench clinic (20 specialists, 10 rooms, 6 pens, 65% of the
-  rooms' time booked: heavier than the demo clinic), for a visitor part-way through the booking flow.
+  micro-needling times at the bench clinic (20 specialists, 10 rooms, 6 pens, 65% of
+  the rooms' time booked: heavier than the demo clinic), for a visitor part-way through the
+  booking flow.
   Target: p95 < 30 ms.
 * site_pages_ms: each public page (home, treatments, the micro-needling page, specialists,
   locations, prices, FAQ, contact). Target: every page's p95 < 50 ms; the figure's value is the

@@ -512,9 +512,19 @@ class _Builder:
         self.total = plan.template.total_duration
         # Resources are listed in the template's order, not the order roles were tried in.
         self.listing = [pool.roles.index(role) for role in plan.roles]
+        # One mapping per combination of resources, shared by every slot that uses it
+        # (Slot.resources is a read-only Mapping): a long answer repeats a few combinations
+        # thousands of times, and one object per slot instead of two halves what the garbage
+        # collector must walk.
+        self.combinations: dict[tuple[str, ...], Mapping[str, str]] = {}
 
     def build(self, start: datetime, chosen: list[_Resource]) -> Slot:
-        resources = {chosen[k].role: chosen[k].resource_id for k in self.listing}
+        key = tuple(chosen[k].resource_id for k in self.listing)
+        resources = self.combinations.get(key)
+        if resources is None:
+            resources = self.combinations[key] = {
+                chosen[k].role: chosen[k].resource_id for k in self.listing
+            }
         return Slot(start, start + self.client, start + self.total, resources, self.template)
 
 
