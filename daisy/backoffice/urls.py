@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from daisy.backoffice import views
+from daisy.backoffice import desk_clients, desk_waitlist, desk_worklist, views
 
 
 class IsoDate:
@@ -32,4 +32,26 @@ urlpatterns = [
         name="sign-in",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(next_page="desk:sign-in"), name="sign-out"),
+    # Clients, the affected-bookings worklist and the waitlist (issue 13, items 3-5).
+    path("clients/", desk_clients.client_list, name="clients"),
+    path("clients/<uuid:client_id>/", desk_clients.client_file, name="client"),
+    path(
+        "clients/<uuid:client_id>/holds/<int:hold_id>/clear/",
+        desk_clients.hold_clear,
+        name="client-hold-clear",
+    ),
+    path("worklist/", desk_worklist.worklist, name="worklist"),
+    path(
+        "worklist/<uuid:appointment_id>/cancel/",
+        desk_worklist.worklist_cancel,
+        name="worklist-cancel",
+    ),
+    path("waitlist/", desk_waitlist.waitlist, name="waitlist"),
+    path("waitlist/add/", desk_waitlist.waitlist_add, name="waitlist-add"),
+    path("waitlist/<uuid:entry_id>/remove/", desk_waitlist.waitlist_remove, name="waitlist-remove"),
+    path(
+        "waitlist/offers/<uuid:offer_id>/accept/",
+        desk_waitlist.offer_accept,
+        name="waitlist-offer-accept",
+    ),
 ]

@@ -1,0 +1,165 @@
+"""The desk's permission matrix (issue 13, item 6; DESIGN.md 8): every /desk/ address, read
+from the URL resolver so a new page is covered without editing this test, is tried with GET
+and POST by an anonymous visitor, a client, reception, a specialist and the manager. Visitors
+are sent to the sign-in page, clients are refused, and a refused request changes nothing and
+sends nothing. Clearing a clinical hold is for clinicians only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from daisy.accounts.models import Role
+from daisy.audit.models import AuditEntry
+from daisy.booking.models import WaitlistEntry, WaitlistOffer
+from daisy.booking.services import appointment_cancel
+from daisy.booking.waitlist import waitlist_join
+from daisy.clients.models import Client, ClinicalHold
+from daisy.clients.services import client_hold_place
+from daisy.lib.testing import make_client, make_user
+from daisy.notifications.models import Message
+from daisy.scheduling.models import Allocation, Appointment
+
+from .conftest import DESK_NOW, book
+
+ROLES = ("anonymous", "client", Role.RECEPTION, Role.SPECIALIST, Role.MANAGER)
+# Pages anyone may open: signing in and out.
+OPEN_TO_ALL = {"sign-in", "sign-out"}
+# Pages that only clinicians (specialists, the manager) may use.
+CLINICIANS_ONLY = {"client-hold-clear"}
+
+
+def desk_patterns() -> list[tuple[str, URLPattern]]:
+    """(name, pattern) for every route in the desk's namespace."""
+    (desk,) = [
+        p
+        for p in get_resolver().url_patterns
+        if isinstance(p, URLResolver) and p.namespace == "desk"
+    ]
+    out: list[tuple[str, URLPattern]] = []
+
+    def walk(patterns: list[Any]) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns)
+            elif p.name:
+                out.append((p.name, p))
+
+    walk(desk.url_patterns)
+    return out
+
+
+def _samples(world: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "on": "2030-01-07",
+        "client_id": world["client"].pk,
+        "hold_id": world["hold"].pk,
+        "appointment_id": world["appointment"].pk,
+        "entry_id": world["entry"].pk,
+        "offer_id": world["offer"].pk,
+    }
+
+
+def desk_urls(world: dict[str, Any]) -> list[tuple[str, str]]:
+    samples = _samples(world)
+    urls = []
+    for name, pattern in desk_patterns():
+        kwargs = {}
+        for arg in pattern.pattern.converters:
+            assert arg in samples, f"add a sample value for <{arg}> (desk:{name}) to this test"
+            kwargs[arg] = samples[arg]
+        urls.append((name, reverse(f"desk:{name}", kwargs=kwargs)))
+    return urls
+
+
+def snapshot() -> dict[str, Any]:
+    return {
+        "clients": list(Client.objects.order_by("pk").values()),
+        "appointments": list(Appointment.objects.order_by("pk").values()),
+        "allocations": Allocation.objects.filter(is_active=True).count(),
+        "holds": list(ClinicalHold.objects.order_by("pk").values()),
+        "waitlist": list(WaitlistEntry.objects.order_by("pk").values()),
+        "offers": list(WaitlistOffer.objects.order_by("pk").values()),
+        "messages": Message.objects.count(),
+        "audit": AuditEntry.objects.count(),
+    }
+
+
+@pytest.fixture
+def world(clinic: Any, on_monday: Any) -> dict[str, Any]:
+    appointment = book(clinic, clinic.clients[0], 15)
+    freed = book(clinic, clinic.clients[1], 16)
+    person = make_client()
+    hold = client_hold_place(
+        client=person, reason="Signs of infection", source="test:1", now=DESK_NOW
+    )
+    entry = waitlist_join(
+        client=person, treatment=clinic.microneedling, by=clinic.reception, now=DESK_NOW
+    )
+    appointment_cancel(appointment=freed, by=clinic.reception, now=DESK_NOW)
+    return {
+        "clinic": clinic,
+        "client": person,
+        "hold": hold,
+        "appointment": appointment,
+        "entry": entry,
+        "offer": WaitlistOffer.objects.get(entry=entry),
+    }
+
+
+def _login(http: HttpClient, clinic: Any, role: str) -> None:
+    if role == "anonymous":
+        return
+    users = {
+        "client": make_user(role=Role.CLIENT),
+        Role.RECEPTION: clinic.reception,
+        Role.SPECIALIST: clinic.specialists[0].user,
+        Role.MANAGER: clinic.manager,
+    }
+    http.force_login(users[role])
+
+
+def test_every_desk_page_is_in_the_matrix(world: dict[str, Any]) -> None:
+    names = {name for name, _url in desk_urls(world)}
+    assert {"diary", "clients", "client", "worklist", "waitlist"} <= names
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_desk_address_by_every_role(world: dict[str, Any], role: str) -> None:
+    clinic = world["clinic"]
+    for name, url in desk_urls(world):
+        if name in OPEN_TO_ALL:
+            continue
+        for method in ("get", "post"):
+            http = HttpClient()
+            _login(http, clinic, role)
+            before = snapshot()
+            response = getattr(http, method)(url)
+            denied = role in ("anonymous", "client") or (
+                name in CLINICIANS_ONLY and role == Role.RECEPTION
+            )
+            where = f"{method.upper()} {url} as {role}"
+            assert response.status_code < 500, where
+            if role == "anonymous":
+                assert response.status_code == 302, where
+                assert response["Location"].startswith("/desk/sign-in/"), where
+            elif denied:
+                assert response.status_code == 403, where
+            else:
+                assert response.status_code != 403, where
+            if denied:
+                assert snapshot() == before, f"refused {where} changed something"
+
+
+def test_reception_sees_the_hold_but_not_why(client: HttpClient, world: dict[str, Any]) -> None:
+    client.force_login(world["clinic"].reception)
+    page = client.get(reverse("desk:client", kwargs={"client_id": world["client"].pk}))
+    text = page.content.decode()
+
+    assert page.status_code == 200
+    assert "On hold" in text
+    assert "Signs of infection" not in text
+    assert "Clear the hold" not in text
