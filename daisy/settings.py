@@ -236,6 +236,9 @@ DAISY_SLOT_HOLD_MINUTES = env_int("DAISY_SLOT_HOLD_MINUTES", 10)
 # is not signed in holds a time this long until they have entered their details; then the hold
 # runs to DAISY_SLOT_HOLD_MINUTES from when it was made.
 DAISY_SLOT_HOLD_ANONYMOUS_MINUTES = env_int("DAISY_SLOT_HOLD_ANONYMOUS_MINUTES", 3)
+# A client may ask for more time on a held time (the booking pages' "Keep this time for longer"),
+# each time a fresh hold time from then, but never past this many minutes from when it was held.
+DAISY_SLOT_HOLD_MAX_MINUTES = env_int("DAISY_SLOT_HOLD_MAX_MINUTES", 30)
 # Times held per client address, per network (IPv4 /24, IPv6 /64) and per signed-in account in
 # each window of DAISY_SLOT_HOLD_LIMIT_MINUTES, counted in the cache (shared by every server
 # process only with REDIS_URL). Staff are not limited. 0 turns a limit off.

@@ -53,11 +53,13 @@ __all__ = [
     "appointment_set_status",
     "slot_hold_create",
     "slot_hold_extend",
+    "slot_hold_limit",
     "slot_hold_release",
 ]
 
 slot_hold_release = scheduling.slot_hold_release
 slot_hold_extend = scheduling.slot_hold_extend
+slot_hold_limit = scheduling.slot_hold_limit
 
 
 def _gate(asking: Asking) -> scheduling.Gate:

@@ -36,6 +36,7 @@ from daisy.lib.forms import form_add_domain_error
 from daisy.portal.charts import severity_svg
 from daisy.portal.forms import CancelForm, PreferencesForm, ProfileForm, StartForm
 from daisy.scheduling.selectors import appointment_get, appointment_list, availability_list
+from daisy.site.booking import again_offer
 
 BOOKED = "booked"
 UPCOMING_STATUSES = {"booked", "checked_in", "in_treatment"}
@@ -106,6 +107,8 @@ def home(request: HttpRequest) -> HttpResponse:
             if aftercare and (aftercare.avoid or aftercare.allowed)
             else None,
             "courses": course_list_for_client(client),
+            # "Book again": the last treatment, its nearest free times one click away.
+            "again": again_offer(client=client, appointments=mine, now=now),
         },
     )
 

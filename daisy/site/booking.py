@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
@@ -30,6 +32,7 @@ from daisy.booking.services import (
     appointment_book,
     slot_hold_create,
     slot_hold_extend,
+    slot_hold_limit,
     slot_hold_release,
 )
 from daisy.lib.addresses import client_address
@@ -55,6 +58,7 @@ from daisy.site.wizard import (
     booking_client,
     done_record,
     done_record_keep,
+    location_of,
     place_choices,
     prescreen_answers,
     signed_in_client,
@@ -65,8 +69,11 @@ from daisy.site.wizard import (
 SESSION_KEY = "booking"
 DONE_KEY = "booking_done"
 CONSULTATION = "consultation"
-# How far ahead "earliest available" looks, in one availability read.
+# How far ahead the time step looks for the first day with free times.
 EARLIEST_SEARCH = timedelta(weeks=8)
+# How long before a hold ends the page warns, with a button to keep the time longer (WCAG 2.2.1).
+HOLD_WARNING = timedelta(minutes=1)
+HOLD_KEYS = ("start", "hold_id", "hold_expires", "hold_limit")
 
 STEPS: list[tuple[str, Any]] = [
     ("site:book", gettext_lazy("Treatment")),
@@ -121,16 +128,34 @@ def _hidden_steps(request: HttpRequest, info: TreatmentInfo | None) -> set[str]:
 
 
 def _more_context(state: dict[str, Any]) -> dict[str, Any]:
-    hold_expires = state.get("hold_expires")
+    hold_expires = _when(state, "hold_expires")
+    hold_limit = _when(state, "hold_limit")
     return {
-        "hold_expires": datetime.fromisoformat(hold_expires) if hold_expires else None,
+        "hold_expires": hold_expires,
+        # More time can be asked for while the hold has not reached its limit.
+        "hold_can_extend": bool(hold_expires and hold_limit and hold_expires < hold_limit),
+        "hold_warn_seconds": HOLD_WARNING.seconds,
         "start": _start(state),
     }
+
+
+def _when(state: dict[str, Any], key: str) -> datetime | None:
+    raw = state.get(key)
+    try:
+        return datetime.fromisoformat(raw) if raw else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _start(state: dict[str, Any]) -> datetime | None:
     raw = state.get("start")
     return datetime.fromisoformat(raw) if raw else None
+
+
+def _session_day(state: dict[str, Any]) -> date | None:
+    start = _start(state)
+    location = location_of(state)
+    return start.astimezone(location.tz).date() if start and location else None
 
 
 WIZARD = Wizard(
@@ -140,13 +165,14 @@ WIZARD = Wizard(
     next_step=_next_step,
     hidden_steps=_hidden_steps,
     more_context=_more_context,
+    session_day=_session_day,
 )
 
 
 def _release_hold(state: dict[str, Any]) -> None:
-    hold_id = state.pop("hold_id", None)
-    state.pop("start", None)
-    state.pop("hold_expires", None)
+    hold_id = state.get("hold_id")
+    for key in HOLD_KEYS:
+        state.pop(key, None)
     if hold_id:
         slot_hold_release(hold_id=hold_id, held_by=state["owner"], now=timezone.now())
 
@@ -179,11 +205,23 @@ def _hold(
     state["start"] = hold.starts_at.isoformat()
     state["hold_id"] = str(hold.pk)
     state["hold_expires"] = hold.expires_at.isoformat()
+    state["hold_limit"] = slot_hold_limit(hold).isoformat()
     return hold
 
 
-def _time_gone(location: Any, lost: datetime | None) -> str:
-    # True whoever took it: the clinic booking over the hold, or another client once it lapsed.
+def _time_gone(location: Any, lost: datetime | None, lapsed_at: datetime | None = None) -> str:
+    """What a visitor whose time went reads. `lapsed_at`: when their hold ran out, if it had
+    (then the time was free for anyone to take); otherwise someone (the clinic, say) booked it
+    while they were still holding it."""
+    if lost is not None and lapsed_at is not None:
+        return _(
+            "We held %(when)s for you until %(until)s. Holds end after a few minutes so that "
+            "others can book too, and once yours ended someone else booked that time. Please "
+            "choose another time; here are the nearest free ones. Your details are kept."
+        ) % {
+            "when": local_time(lost, location),
+            "until": local_time(lapsed_at, location),
+        }
     if lost is None:
         return _(
             "Sorry, the time you chose is no longer free: someone else took it while you were "
@@ -198,31 +236,48 @@ def _time_gone(location: Any, lost: datetime | None) -> str:
 
 
 def _keep_time(
-    request: HttpRequest, state: dict[str, Any], info: TreatmentInfo, location: Any
+    request: HttpRequest,
+    state: dict[str, Any],
+    info: TreatmentInfo,
+    location: Any,
+    *,
+    renew: bool = False,
 ) -> tuple[str, list[datetime]] | None:
     """The chosen time is still this visitor's: their hold now runs its full time (they have
-    given their details), or, if it lapsed or was let go, the time is held again while it is
-    still free. Otherwise the time is forgotten and (what to tell them, the nearest free times)
-    returned; the caller shows it at once, so nobody fills in more for a time that went."""
+    given their details; with `renew`, they asked for more time), or, if it lapsed or was let
+    go, the time is held again while it is still free. Otherwise the time is forgotten and
+    (what to tell them, the nearest free times) returned; the caller shows it at once, so
+    nobody fills in more for a time that went."""
     start = _start(state)
     if start is None:
         return None
     now = timezone.now()
     if state.get("hold_id"):
-        kept = slot_hold_extend(hold_id=state["hold_id"], held_by=state["owner"], now=now)
+        kept = slot_hold_extend(
+            hold_id=state["hold_id"],
+            held_by=state["owner"],
+            now=now,
+            renew=renew,
+            has_details=bool(state.get("details")),
+        )
         if kept is not None:
             state["hold_expires"] = kept.expires_at.isoformat()
             return None
+    expires = _when(state, "hold_expires")
+    lapsed_at = expires if expires is not None and expires <= now else None
     try:
         _hold(request, state, info, location, start, now)
     except SlotUnavailable as exc:
-        message = exc.message if exc.code == DAY_SHARE_REACHED else _time_gone(location, start)
+        if exc.code == DAY_SHARE_REACHED:
+            message = exc.message
+        else:
+            message = _time_gone(location, start, lapsed_at)
         outcome = (message, [a.slot.start for a in exc.alternatives])
     except DomainError as exc:
         outcome = (exc.message, [])
     else:
         return None
-    for key in ("start", "hold_id", "hold_expires"):
+    for key in HOLD_KEYS:
         state.pop(key, None)
     return outcome
 
@@ -568,12 +623,12 @@ def _details_given(request: HttpRequest, state: dict[str, Any], info: Any) -> Ht
 
 
 def _time_kept_or_choose_again(
-    request: HttpRequest, state: dict[str, Any], info: Any, location: Any
+    request: HttpRequest, state: dict[str, Any], info: Any, location: Any, *, renew: bool = False
 ) -> HttpResponse | None:
     """None when the visitor still has their time (_keep_time); else back to the times, which
     say plainly that it went and offer the nearest free ones."""
     lost = state.get("start")
-    gone = _keep_time(request, state, info, location)
+    gone = _keep_time(request, state, info, location, renew=renew)
     if gone is not None:
         problem, alternatives = gone
         state["time_gone"] = {
@@ -583,6 +638,42 @@ def _time_kept_or_choose_again(
         }
     WIZARD.save(request, state)
     return None if gone is None else redirect("site:book-time")
+
+
+# The steps a held time is shown on, with its countdown and "Keep this time for longer".
+HOLD_STEPS = {
+    "/book/details/": "site:book-details",
+    "/book/health-check/": "site:book-check",
+    "/book/review/": "site:book-review",
+}
+
+
+@require_http_methods(["POST"])
+def hold_more(request: HttpRequest) -> HttpResponse:
+    """More time on the held time (WCAG 2.2.1: a warning before it ends, and a way to extend
+    it): a fresh hold time from now, up to the hold's limit. If the hold has already ended the
+    time is held again while it is still free; if someone took it meanwhile, the times page says
+    so and offers the nearest free ones. htmx gets the hold's notice back; without JavaScript
+    the visitor returns to the step they were on."""
+    state = WIZARD.state(request)
+    info = _info(state)
+    location = WIZARD.location(request, state)
+    back = str(request.POST.get("step", ""))
+    step = HOLD_STEPS.get(back, "site:book-details")
+    if info is None or location is None or _start(state) is None:
+        return redirect("site:book-time" if info is not None else "site:book")
+    instead = _time_kept_or_choose_again(request, state, info, location, renew=True)
+    if instead is not None:
+        if request.htmx:
+            # The notice cannot say this in place: the whole times page does.
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = instead["Location"]
+            return response
+        return instead
+    if request.htmx:
+        ctx = WIZARD.context(request, step, state, info=info, hold_step=back, hold_extended=True)
+        return render(request, "site/book/_held.html", ctx)
+    return redirect(step)
 
 
 @require_http_methods(["GET", "POST"])
@@ -674,11 +765,12 @@ def _confirm(
                 prescreen=prescreen_answers(state),
             )
     except SlotUnavailable as exc:
-        state.pop("hold_id", None)
-        state.pop("hold_expires", None)
+        expires = _when(state, "hold_expires")
+        for key in ("hold_id", "hold_expires", "hold_limit"):
+            state.pop(key, None)
         WIZARD.save(request, state)
         return (
-            _time_gone(location, _start(state)),
+            _time_gone(location, _start(state), expires if expires and expires <= now else None),
             [a.slot.start for a in exc.alternatives],
             False,
         )
@@ -720,3 +812,114 @@ def done(request: HttpRequest) -> HttpResponse:
             "account_created": record.get("created"),
         },
     )
+
+
+# --- "Book again": a returning client's shortcut from the portal ------------------------------
+
+# How many of the nearest free times the portal offers on its "Book again" card.
+AGAIN_TIMES = 4
+
+
+def _again_choices(appointment: Any) -> dict[str, Any] | None:
+    """What to book again: the same treatment, areas, clinic and specialist as `appointment`,
+    or None when that treatment is no longer booked online (or the clinic no longer offers it)."""
+    try:
+        info = treatment_info_get(appointment.treatment.slug)
+    except NotFound:
+        return None
+    if not info.treatment.is_online_bookable:
+        return None
+    locations, specialists, location = place_choices(info, str(appointment.location_id))
+    if location is None or location.pk != appointment.location_id:
+        return None
+    areas: list[str] = []
+    prefix = _("Areas to treat: %(areas)s") % {"areas": ""}
+    if appointment.notes.startswith(prefix):
+        offered = set(areas_for(info))
+        areas = [a for a in appointment.notes[len(prefix) :].split(", ") if a in offered]
+    specialist = ANYONE
+    if appointment.specialist_id and appointment.specialist_id.hex in {s for s, _n in specialists}:
+        specialist = appointment.specialist_id.hex
+    if areas_for(info) and not areas:
+        return None  # cannot say which areas: the client chooses them in the full flow
+    return {
+        "info": info,
+        "location": location,
+        "state": {
+            "treatment": info.slug,
+            "areas": areas,
+            "location": str(location.pk),
+            "specialist": specialist,
+        },
+    }
+
+
+def again_offer(*, client: Any, appointments: list[Any], now: datetime) -> dict[str, Any] | None:
+    """The portal's "Book again" card: the client's latest appointment that was not cancelled
+    (the last past one, else the last upcoming), and the nearest free times for the same
+    treatment at the same clinic with the same specialist (one day's, the first that has any)."""
+    kept = [a for a in appointments if a.status != "cancelled"]
+    past = [a for a in kept if a.starts_at < now]
+    latest = (past or kept or [None])[-1]
+    if latest is None:
+        return None
+    choices = _again_choices(latest)
+    if choices is None:
+        return None
+    location = choices["location"]
+    state = {"owner": "", **choices["state"]}
+    specialist = specialist_of(state)
+    picker = _picker(choices["info"], location, specialist, state, now, None, False)
+    return {
+        "appointment": latest,
+        "treatment": choices["info"].treatment,
+        "location": location,
+        "specialist_name": specialist.name if specialist else None,
+        "areas": choices["state"]["areas"],
+        "day_words": date_format(picker.day, "l j F"),
+        "times": picker.times[:AGAIN_TIMES],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def again(request: HttpRequest) -> HttpResponse:
+    """Book again what a signed-in client had before (the portal's "Book again"): the
+    treatment, areas, clinic and specialist are filled in; a time chosen on the portal is held
+    at once (then the health questions and Confirm: three clicks in all), and without one the
+    client chooses on the times page."""
+    client = signed_in_client(request)
+    if client is None:
+        return redirect(reverse("accounts:sign-in") + "?next=" + reverse("portal:home"))
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        appointment = appointment_get(source.get("appointment", ""))
+    except (NotFound, ValueError, ValidationError):
+        raise Http404 from None
+    if appointment.client_id != client.pk:
+        raise Http404
+    choices = _again_choices(appointment)
+    if choices is None:
+        return redirect("site:book")
+    state = WIZARD.state(request)
+    _release_hold(state)
+    state = {"owner": state["owner"], **choices["state"]}
+    starts_at = parse_offered_start(source.get("start"))
+    if request.method == "POST" and starts_at is not None:
+        try:
+            _hold(request, state, choices["info"], choices["location"], starts_at, timezone.now())
+        except SlotUnavailable as exc:
+            state["time_gone"] = {
+                "problem": exc.message
+                if exc.code == DAY_SHARE_REACHED
+                else _(
+                    "Sorry, that time has just been taken. Here are the nearest times we can offer."
+                ),
+                "alternatives": [a.slot.start.isoformat() for a in exc.alternatives],
+                "start": starts_at.isoformat(),
+            }
+        except DomainError as exc:
+            state["time_gone"] = {"problem": exc.message, "alternatives": [], "start": None}
+    WIZARD.save(request, state)
+    if state.get("time_gone"):
+        return redirect("site:book-time")
+    return WIZARD.go_on(request, state, choices["info"])

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from daisy.accounts.services import client_account_ensure
 from daisy.clients.selectors import client_for_user
 from daisy.clinic.selectors import specialist_get
+from daisy.core.screening import age_on
 from daisy.lib.errors import NotFound
 from daisy.scheduling.selectors import (
     ROLE_SPECIALIST,
@@ -53,6 +54,8 @@ class Wizard:
     more_context: Callable[[State], dict[str, Any]]
     # Keys every state starts with (besides its random owner key).
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    # The (first) session's local day, once chosen: the day a treatment's age limit applies to.
+    session_day: Callable[[State], date | None] | None = None
 
     def step_index(self, name: str) -> int:
         return next(i for i, (step, _label) in enumerate(self.steps) if step == name)
@@ -160,6 +163,8 @@ class Wizard:
         initial = dict(state.get("details") or {})
         form = DetailsForm(request.POST or None, initial=initial, today=timezone.localdate())
         if request.method == "POST" and form.is_valid():
+            self._age_check(form, state, info)
+        if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             state["details"] = {**data, "date_of_birth": data["date_of_birth"].isoformat()}
             self.save(request, state)
@@ -178,6 +183,18 @@ class Wizard:
             ),
             status=invalid_status if form.errors else 200,
         )
+
+    def _age_check(self, form: DetailsForm, state: State, info: Any) -> None:
+        """The treatment's age limit, told on this page in words a person reads (the booking
+        service refuses it too, on every path): not after the questions, at "Confirm"."""
+        limit = getattr(info.treatment, "min_age", None) if info is not None else None
+        born = form.cleaned_data.get("date_of_birth")
+        if not limit or born is None:
+            return
+        day = (self.session_day(state) if self.session_day else None) or timezone.localdate()
+        if age_on(born, day) < limit:
+            form.add_error(None, age_limit_message(info.treatment.name, limit))
+            form.age_refused = True  # type: ignore[attr-defined]  # the page offers a consultation
 
     def check(
         self,
@@ -257,12 +274,23 @@ def done_record(request: HttpRequest, key: str) -> dict[str, Any] | None:
     return None
 
 
+def age_limit_message(treatment: str, limit: int) -> str:
+    return _(
+        "Sorry, we cannot book %(treatment)s for you: it is only for people aged %(age)s or "
+        "over on the day of the appointment. A free skin consultation is open to everyone, and "
+        "a specialist can suggest a treatment that suits younger skin."
+    ) % {"treatment": treatment, "age": limit}
+
+
 def stop_message(request: HttpRequest, exc: Any, *, course: bool) -> str:
     """What the page says when the eligibility gate refuses. Staff read the reason (the finding,
     the hold). A client reads a kind, general sentence: a guest's booking may have landed on a
     record Daisy already holds for that address, and the page must not reveal that it did, nor
     anything on it."""
     if getattr(request.user, "is_clinic_staff", False):
+        return str(exc.message)
+    if getattr(exc, "code", "") == "age_limit" and signed_in_client(request) is not None:
+        # Their own record's date of birth, which they know: say plainly why.
         return str(exc.message)
     if course:
         return _(

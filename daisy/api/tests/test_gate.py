@@ -87,3 +87,16 @@ def test_a_client_on_a_clinical_hold_cannot_move_or_book(cast):
     again = _post(cast, "client_a", _body(cast, prescreen=PRESCREEN_CLEAR), "k7")
     assert again.status_code == 409 and error_of(again)["code"] == "clinical_hold"
     assert Appointment.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["client_a", "reception"])
+def test_a_sixteen_year_old_is_refused_micro_needling_with_a_clear_error(cast, role):
+    # Issue 12: the age limit on the API path, for the client's own token and the desk's.
+    cast.client_a.date_of_birth = MONDAY.replace(year=MONDAY.year - 16)
+    cast.client_a.save()
+    response = _post(cast, role, _body(cast, prescreen=PRESCREEN_CLEAR), f"age-{role}")
+    assert response.status_code == 409
+    err = error_of(response)
+    assert err["code"] == "age_limit"
+    assert "only for clients aged 18 or over on the day of the session" in err["message"]
+    assert not Appointment.objects.exists()

@@ -35,6 +35,7 @@ from daisy.scheduling.services.holds import (
     DAY_SHARE_REACHED,
     slot_hold_create,
     slot_hold_extend,
+    slot_hold_limit,
     slot_hold_release,
     slot_holds_purge,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "resources_lock",
     "slot_hold_create",
     "slot_hold_extend",
+    "slot_hold_limit",
     "slot_hold_release",
     "slot_holds_purge",
     "slot_reserve",

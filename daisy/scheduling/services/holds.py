@@ -319,14 +319,30 @@ def _day_share_check(
         )
 
 
-def slot_hold_extend(*, hold_id: Any, held_by: str, now: datetime) -> SlotHold | None:
-    """The visitor gave their details: let their live hold run to the full hold time from when
-    it was made (settings.DAISY_SLOT_HOLD_MINUTES). Returns the hold, or None when it has gone
-    (expired, released, or booked over by staff): the caller may hold the time again."""
+def slot_hold_extend(
+    *,
+    hold_id: Any,
+    held_by: str,
+    now: datetime,
+    renew: bool = False,
+    has_details: bool = True,
+) -> SlotHold | None:
+    """Let the owner's live hold run longer. Returns the hold, or None when it has gone
+    (expired, released, or booked over by staff): the caller may hold the time again.
+
+    By default (the visitor gave their details) the hold runs to the full hold time from when
+    it was made (settings.DAISY_SLOT_HOLD_MINUTES). With `renew` (the owner asked for more time,
+    WCAG 2.2.1) it runs a fresh hold time from now (the short one for a visitor who is not
+    signed in and has not given details yet), but never past
+    settings.DAISY_SLOT_HOLD_MAX_MINUTES from when it was made: holds stay bounded."""
     hold = selectors.slot_hold_get(hold_id=hold_id, held_by=held_by_check(held_by))
     if hold is None or not hold.is_live(now):
         return None
-    until = hold.created_at + timedelta(minutes=settings.DAISY_SLOT_HOLD_MINUTES)
+    if renew:
+        ttl = hold_ttl(anonymous=hold.is_anonymous, has_details=has_details)
+        until = min(now + ttl, slot_hold_limit(hold))
+    else:
+        until = hold.created_at + timedelta(minutes=settings.DAISY_SLOT_HOLD_MINUTES)
     if until <= hold.expires_at:
         return hold
     with transaction.atomic():
@@ -337,6 +353,12 @@ def slot_hold_extend(*, hold_id: Any, held_by: str, now: datetime) -> SlotHold |
         Allocation.objects.filter(hold_id=hold.pk).update(hold_expires_at=until)
     hold.expires_at = until
     return hold
+
+
+def slot_hold_limit(hold: SlotHold) -> datetime:
+    """The latest a hold may run to, however often its owner asks for more time."""
+    longest = max(settings.DAISY_SLOT_HOLD_MAX_MINUTES, settings.DAISY_SLOT_HOLD_MINUTES)
+    return hold.created_at + timedelta(minutes=longest)
 
 
 def slot_hold_release(*, hold_id: Any, held_by: str, now: datetime) -> bool:

@@ -92,6 +92,31 @@ def test_a_visitor_who_is_not_signed_in_holds_briefly_until_they_give_their_deta
     assert TEN not in day_starts(clinic, now=NOW + timedelta(minutes=9))
 
 
+def test_asking_for_more_time_renews_the_hold_from_now_but_never_past_its_limit():
+    # Issue 12 item 8 (WCAG 2.2.1): "Keep this time for longer" on the booking pages.
+    clinic = make_clinic()
+    held = hold(clinic)
+    minute = timedelta(minutes=1)
+    # No details yet: a fresh short hold time (3 minutes) from when they asked.
+    renewed = slot_hold_extend(
+        hold_id=held.pk, held_by="visitor", now=NOW + 2 * minute, renew=True, has_details=False
+    )
+    assert renewed is not None and renewed.expires_at == NOW + 5 * minute
+    # With details: a fresh full hold time (10 minutes), each time they ask ...
+    for asked, until in ((4, 14), (13, 23), (22, 30), (29, 30)):
+        renewed = slot_hold_extend(
+            hold_id=held.pk, held_by="visitor", now=NOW + asked * minute, renew=True
+        )
+        assert renewed is not None and renewed.expires_at == NOW + until * minute
+    # ... up to DAISY_SLOT_HOLD_MAX_MINUTES after the time was chosen, and the time is then
+    # free for others.
+    held.refresh_from_db()
+    assert set(held.allocations.values_list("hold_expires_at", flat=True)) == {NOW + 30 * minute}
+    assert TEN not in day_starts(clinic, now=NOW + 29 * minute)
+    assert TEN in day_starts(clinic, now=NOW + 30 * minute)
+    assert slot_hold_extend(hold_id=held.pk, held_by="other", now=NOW, renew=True) is None
+
+
 def test_a_short_hold_that_lapsed_is_not_extended_and_others_may_take_the_time():
     clinic = make_clinic()
     held = hold(clinic)

@@ -69,6 +69,7 @@ from daisy.site.wizard import (
     booking_client,
     done_record,
     done_record_keep,
+    location_of,
     place_choices,
     prescreen_answers,
     signed_in_client,
@@ -147,6 +148,25 @@ def _more_context(state: dict[str, Any]) -> dict[str, Any]:
     return {"sessions_count": state.get("sessions")}
 
 
+def _first_session_day(state: dict[str, Any]) -> date | None:
+    """The first chosen session's day (in the clinic's zone), else the earliest start asked."""
+    sessions = (state.get("chosen") or {}).get("sessions") or []
+    location = location_of(state)
+    if sessions and location is not None:
+        try:
+            return (
+                min(datetime.fromisoformat(s["start"]) for s in sessions)
+                .astimezone(location.tz)
+                .date()
+            )
+        except (KeyError, TypeError, ValueError):
+            pass
+    try:
+        return date.fromisoformat(state.get("earliest_start") or "")
+    except ValueError:
+        return None
+
+
 WIZARD = Wizard(
     session_key=SESSION_KEY,
     steps=STEPS,
@@ -155,6 +175,7 @@ WIZARD = Wizard(
     hidden_steps=_hidden_steps,
     more_context=_more_context,
     defaults={"dates": []},
+    session_day=_first_session_day,
 )
 
 

@@ -182,7 +182,9 @@ def test_a_time_taken_meanwhile_offers_the_nearest_alternatives(client, clinic):
         r = client.post("/book/review/")
     html = r.content.decode()
     assert r.status_code == 409
-    assert "is no longer free: someone else took it while you were filling in the form" in html
+    # Told what happened: the hold ran out, then the time was booked.
+    assert "We held Mon 7 Jan 2030, 10:00 London time for you until" in html
+    assert "once yours ended someone else booked that time" in html
     assert html.count('name="start"') >= 1
     assert Appointment.objects.filter(client__email="ada@example.com").count() == 0
     # Nothing of the guest is kept: no login, no client record, no "confirm your email".
