@@ -1,6 +1,6 @@
 from django.urls import path
 
-from daisy.portal import views
+from daisy.portal import views, waitlist
 
 app_name = "portal"
 urlpatterns = [
@@ -24,6 +24,8 @@ urlpatterns = [
     path("aftercare/", views.aftercare, name="aftercare"),
     path("courses/", views.course_list, name="courses"),
     path("courses/<uuid:pk>/", views.course_detail, name="course-detail"),
+    path("waitlist/", waitlist.waitlist, name="waitlist"),
+    path("waitlist/<uuid:pk>/leave/", waitlist.waitlist_remove, name="waitlist-remove"),
     path("my-data/", views.data_page, name="data"),
     path("my-data/download/", views.data_download, name="data-download"),
 ]

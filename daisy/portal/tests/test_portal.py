@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from daisy.accounts.models import Role, User
 from daisy.audit.models import AuditEntry
-from daisy.booking.services import appointment_book
+from daisy.booking.models import EntryStatus, WaitlistEntry
+from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.clients.models import Client
 from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
@@ -312,3 +313,35 @@ def test_every_portal_form_needs_the_csrf_token(world: World) -> None:
     ]:
         assert strict.post(path, data).status_code == 403, path
     assert _snapshot() == before
+
+
+# --- the waitlist from the portal (issue 13, item 3) -------------------------------------------
+
+
+def test_a_client_joins_sees_the_offer_and_leaves(world: World) -> None:
+    page = world.http_b.get("/portal/waitlist/")
+    assert page.status_code == 200
+    joined = world.http_b.post("/portal/waitlist/", {"treatment": "microneedling"})
+    assert joined.status_code == 302
+    entry = WaitlistEntry.objects.get(client=world.client_b)
+    assert entry.created_by == world.user_b
+
+    appointment_cancel(
+        appointment=world.appt_a, by=world.clinic.reception, now=world.appt_a.created_at
+    )
+    page = world.http_b.get("/portal/waitlist/").content.decode()
+    assert "Offered" in page and "10:00" in page and "Europe/London" in page
+
+    stranger = world.http_a.post(f"/portal/waitlist/{entry.pk}/leave/")
+    assert stranger.status_code == 404
+    left = world.http_b.post(f"/portal/waitlist/{entry.pk}/leave/")
+    assert left.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.WITHDRAWN
+
+
+def test_joining_twice_is_explained(world: World) -> None:
+    world.http_b.post("/portal/waitlist/", {"treatment": "microneedling"})
+    again = world.http_b.post("/portal/waitlist/", {"treatment": "microneedling"})
+    assert again.status_code == 422
+    assert "already on the waitlist" in again.content.decode()
