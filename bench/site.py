@@ -2,10 +2,10 @@
 test client: the whole request path (middleware, session, CSP header, view, selectors, template)
 without a network or a server process in the way.
 
-* site_week_fragment_ms: GET /book/time/?week=... as htmx asks for it (HX-Request), a week of
-  micro-needling times at the bench clinic (20 specialists, 10 rooms, 6 pens, 65% of
-  the rooms' time booked: heavier than the demo clinic), for a visitor part-way through the
-  booking flow.
+* site_week_fragment_ms: GET /book/time/?day=... as htmx asks for it (HX-Request): the day
+  strip of a week and that day's micro-needling times at the bench clinic (20 specialists, 10
+  rooms, 6 pens, 65% of the rooms' time booked: heavier than the demo clinic), for a visitor
+  part-way through the booking flow.
   Target: p95 < 30 ms.
 * site_pages_ms: each public page (home, treatments, the micro-needling page, specialists,
   locations, prices, FAQ, contact). Target: every page's p95 < 50 ms; the figure's value is the
@@ -82,10 +82,10 @@ def _week_fragment(bench: Bench) -> dict[str, Any]:
     client.post("/book/clinic/", {"location": str(bench.location.pk), "specialist": "anyone"})
     # The first full week of the data set: its busiest stretch.
     week = config.START.isoformat()
-    path = f"/book/time/?week={week}"
+    path = f"/book/time/?day={week}"
     probe = client.get(path, HTTP_HX_REQUEST="true")
     html = probe.content.decode()
-    if probe.status_code != 200 or not html.lstrip().startswith('<section id="week"'):
+    if probe.status_code != 200 or not html.lstrip().startswith('<section id="picker"'):
         raise RuntimeError(f"the week fragment did not render ({probe.status_code})")
     times = html.count('name="start"')
     item = Timed(
@@ -94,7 +94,8 @@ def _week_fragment(bench: Bench) -> dict[str, Any]:
         {
             "times_offered": times,
             "week": week,
-            "what": "GET /book/time/?week=... with HX-Request (the htmx week fragment), "
+            "what": "GET /book/time/?day=... with HX-Request (the htmx fragment: a week's day "
+            "strip and one day's times), "
             "Django test client in-process, bench clinic",
         },
     )
