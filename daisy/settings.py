@@ -256,7 +256,8 @@ DAISY_SLOT_HOLD_ANONYMOUS_DAY_PERCENT = env_int("DAISY_SLOT_HOLD_ANONYMOUS_DAY_P
 # anyone can send the header.
 DAISY_CLIENT_ADDRESS_HEADER = env_str("DAISY_CLIENT_ADDRESS_HEADER", "")
 DAISY_PROXY_COUNT = env_int("DAISY_PROXY_COUNT", 1)
-# API rate limits: requests per window, per token and per client address, for the write
+# API rate limits (daisy/api/throttles.py: django-ninja's throttling on the cache): at most
+# that many requests in any sliding period, per token and per client address, for the write
 # endpoints and for availability (issue 3). A burst of 60 writes from one token passes.
 # Per address, the limits sit above what one server answers (make bench: uncached
 # availability, 2 workers, on the order of 100 requests/s; a booking costs more): they stop a

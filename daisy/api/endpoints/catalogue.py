@@ -21,7 +21,6 @@ from ninja import Query, Router
 from daisy.api.auth import TokenAuth, actor_of
 from daisy.api.docs import PUBLIC, errors
 from daisy.api.errors import ApiError
-from daisy.api.ratelimit import AVAILABILITY
 from daisy.api.refs import location_ref, specialist_ref, treatment_ref
 from daisy.api.schemas import (
     ApiDate,
@@ -34,6 +33,7 @@ from daisy.api.schemas import (
     slot_out,
     slots_by_day,
 )
+from daisy.api.throttles import AVAILABILITY
 from daisy.clinic.selectors import location_list_with_hours, specialist_list_public
 from daisy.scheduling.selectors import (
     availability_list,

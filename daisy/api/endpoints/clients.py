@@ -15,8 +15,8 @@ from ninja import Query, Router, Status
 from daisy.api.auth import EVERYONE, FRONT_DESK, STAFF, Actor, TokenAuth, actor_of
 from daisy.api.docs import errors
 from daisy.api.errors import ApiError
-from daisy.api.ratelimit import WRITE
 from daisy.api.schemas import ClientIn, ClientOut, ClientPage, ClientPatch, Search, client_out
+from daisy.api.throttles import WRITE
 from daisy.clients.selectors import client_get, client_list
 from daisy.clients.services import client_create, client_update, client_view_record
 from daisy.lib.errors import NotFound

@@ -17,7 +17,6 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from daisy.api.auth import Actor, TokenAuth, actor_of
 from daisy.api.docs import errors
 from daisy.api.errors import ApiError, error_response
-from daisy.api.ratelimit import AVAILABILITY, WRITE
 from daisy.api.refs import client_ref, specialist_ref, treatment_ref
 from daisy.api.schemas import (
     ApiDate,
@@ -30,6 +29,7 @@ from daisy.api.schemas import (
     StartTime,
     rfc3339,
 )
+from daisy.api.throttles import AVAILABILITY, WRITE
 from daisy.booking.courses import SessionTime, course_book
 from daisy.clients.selectors import client_get
 from daisy.clients.services import client_view_record

@@ -15,7 +15,6 @@ from ninja import Field, Query, Router, Status
 from daisy.api.auth import Actor, TokenAuth, actor_of
 from daisy.api.docs import errors
 from daisy.api.errors import ApiError
-from daisy.api.ratelimit import WRITE
 from daisy.api.refs import client_ref, location_ref, specialist_ref, treatment_ref
 from daisy.api.schemas import (
     ApiDate,
@@ -27,6 +26,7 @@ from daisy.api.schemas import (
     Slug,
     appointment_out,
 )
+from daisy.api.throttles import WRITE
 from daisy.booking.waitlist import (
     waitlist_entry_get,
     waitlist_for_client,

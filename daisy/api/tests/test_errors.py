@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from django.test import override_settings
+from ninja.throttling import SimpleRateThrottle
 
 from daisy.api.tests.conftest import Api, error_of
 from daisy.clients.models import Client
@@ -131,6 +132,11 @@ def test_writes_are_limited_per_address_across_tokens(cast):
     assert cast.as_("manager").post("/clients", _client_body(9)).status_code == 429
     other_address = cast.as_("manager").post("/clients", _client_body(10), REMOTE_ADDR="10.0.0.9")
     assert other_address.status_code == 201
+    # A header any caller can send does not buy a fresh allowance.
+    forged = cast.as_("manager").post(
+        "/clients", _client_body(11), HTTP_X_FORWARDED_FOR="10.9.9.9"
+    )
+    assert forged.status_code == 429
 
 
 @override_settings(DAISY_API_RATE_LIMITS={"write": {"token": "1/minute"}})
@@ -147,10 +153,13 @@ def test_the_limit_covers_every_write_endpoint(cast):
 
 
 def test_a_cache_outage_does_not_take_the_api_down(cast, monkeypatch):
-    def down(*args, **kwargs):
-        raise ConnectionError("cache unreachable")
+    class Down:
+        def get(self, *args, **kwargs):
+            raise ConnectionError("cache unreachable")
 
-    monkeypatch.setattr("daisy.api.ratelimit.default_cache.add", down)
+        set = get
+
+    monkeypatch.setattr(SimpleRateThrottle, "cache", Down())
     assert cast.as_("reception").post("/clients", _client_body(1)).status_code == 201
 
 
