@@ -10,7 +10,7 @@ from ninja import NinjaAPI, Swagger
 
 from daisy.api import errors
 from daisy.api.auth import TokenAuth
-from daisy.api.endpoints import appointments, catalogue, clients, courses, health, waitlist
+from daisy.api.endpoints import appointments, catalogue, clients, courses, desk, health, waitlist
 
 DESCRIPTION = """
 Daisy's public API: treatments, availability, clients and appointments, through the same
@@ -101,3 +101,4 @@ api.add_router("", clients.router)
 api.add_router("", appointments.router)
 api.add_router("", courses.router)
 api.add_router("", waitlist.router)
+api.add_router("", desk.router)

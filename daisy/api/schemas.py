@@ -357,6 +357,76 @@ class AppointmentPage(Page):
     items: list[AppointmentOut]
 
 
+# --- the front desk's diary (issue 13, item 8) ------------------------------------------------
+
+DeskStatus = Literal["arrived", "in_treatment", "completed", "no_show"]
+
+
+class StatusIn(InputSchema):
+    status: DeskStatus = Field(description="What happened.")
+    version: str | None = Field(
+        None,
+        max_length=64,
+        description="The appointment's `version` as last seen (from the diary): if it has "
+        "changed since, nothing is done (409 `changed_meanwhile`).",
+    )
+
+
+class DiaryColumnOut(Out):
+    id: uuid.UUID
+    kind: ResourceKind
+    name: str
+
+
+class DiaryPhaseOut(Out):
+    name: str
+    kind: Literal["specialist", "room", "clean_down"]
+    start: datetime
+    end: datetime
+    uses_specialist: bool
+    uses_room: bool
+    uses_device: bool
+
+
+class DiaryFlagOut(Out):
+    code: str = Field(
+        description="first_visit, course_session, clinical_hold, red_flag_alert, screening, note"
+    )
+    label: str
+    is_warning: bool
+
+
+class DiaryAppointmentOut(Out):
+    id: uuid.UUID
+    status: AppointmentStatus
+    start: datetime = Field(description="Location's offset.")
+    end: datetime = Field(description="When the client leaves.")
+    busy_until: datetime = Field(description="When the room and device are free again.")
+    client: uuid.UUID
+    client_name: str
+    treatment: str = Field(description="The treatment's name.")
+    specialist: uuid.UUID | None
+    room: uuid.UUID | None
+    device: uuid.UUID | None
+    version: str = Field(description="Send back with a status change to detect a stale view.")
+    course_session: str | None = Field(description='e.g. "Session 2 of 4".')
+    notes: str
+    phases: list[DiaryPhaseOut]
+    flags: list[DiaryFlagOut]
+
+
+class DiaryOut(Out):
+    location: uuid.UUID
+    date: date
+    time_zone: str
+    opens_at: datetime
+    closes_at: datetime
+    is_closed: bool
+    version: str = Field(description="Changes whenever the day's appointments change.")
+    columns: list[DiaryColumnOut]
+    appointments: list[DiaryAppointmentOut]
+
+
 # --- health ------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,12 @@ urlpatterns = [
     path("<isodate:on>/", views.diary, name="diary-day"),
     path("<isodate:on>/grid/", views.diary_grid, name="diary-grid"),
     path("week/<isodate:on>/", views.diary_week_view, name="diary-week"),
+    path("appointments/<uuid:pk>/", views.appointment_detail, name="appointment"),
+    path("appointments/<uuid:pk>/status/", views.appointment_status, name="appointment-status"),
+    path("appointments/<uuid:pk>/cancel/", views.appointment_cancel, name="appointment-cancel"),
+    path("appointments/<uuid:pk>/note/", views.appointment_note, name="appointment-note"),
+    path("appointments/<uuid:pk>/move/", views.appointment_move, name="appointment-move"),
+    path("appointments/<uuid:pk>/rebook/", views.appointment_rebook, name="appointment-rebook"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(

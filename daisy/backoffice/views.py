@@ -9,23 +9,38 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from daisy.backoffice.access import staff_required
+from daisy.backoffice.forms import CancelForm, ChoiceForm, MoveForm, NoteForm, StatusForm
+from daisy.booking import services as booking
 from daisy.booking.diary import (
+    DESK_STATUS_LABELS,
+    DESK_STATUSES,
     MODE_ROOMS,
     MODE_SPECIALISTS,
+    NEXT_STATUSES,
     desk_default_location,
+    desk_free_times,
     desk_locations,
     desk_specialist_of,
+    desk_specialists,
+    diary_appointment,
     diary_day,
     diary_version,
     diary_week,
+    free_time_of,
 )
-from daisy.lib.errors import NotFound
+from daisy.clinic.selectors import specialist_get
+from daisy.courses.selectors import plan_for_appointment
+from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
 from daisy.scheduling.selectors import location_get
 
 # How often an open diary asks whether anything changed (issue 13, item 7: within 5 seconds).
@@ -169,3 +184,290 @@ def diary_week_view(request: HttpRequest, on: str) -> HttpResponse:
             "desk_section": "diary",
         },
     )
+
+
+# --- one appointment: the panel beside the diary, and the desk's actions on it ------------------
+
+# The next course session is looked for this long after the current one when the course does
+# not say (DOMAIN.md 1.2: default interval 28 days), over a week.
+DEFAULT_NEXT_SESSION_DAYS = 28
+# The diary listens for this event and redraws at once after the desk's own action.
+CHANGED_EVENT = "desk-changed"
+
+
+def _load(pk: Any) -> tuple[Any, Any]:
+    try:
+        return diary_appointment(pk)
+    except (ObjectDoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def _move_options(request: HttpRequest, view: Any, appt: Any, now: Any) -> dict[str, Any]:
+    tz = appt.location.tz
+    raw_day = request.GET.get("move_on") or ""
+    try:
+        on = date.fromisoformat(raw_day) if raw_day else view.starts_at.date()
+    except ValueError:
+        on = view.starts_at.date()
+    who = request.GET.get("move_specialist")
+    if who is None:
+        who = str(appt.specialist_id or "")
+    try:
+        times = desk_free_times(
+            treatment=appt.treatment,
+            location=appt.location,
+            now=now,
+            first_day=on,
+            specialist_id=who or None,
+            limit=16,
+        )
+        problem = ""
+    except DomainError as exc:
+        times, problem = [], exc.message
+    return {
+        "move_on": on,
+        "move_specialist": who,
+        "move_times": [t for t in times if t.starts_at != view.starts_at],
+        "move_problem": problem,
+        "move_today": now.astimezone(tz).date(),
+    }
+
+
+def _next_session(view: Any, appt: Any, now: Any) -> dict[str, Any]:
+    """Free times for the client's next session with the same specialist: one tap on the
+    appointment, one on a time (issue 13: rebook in at most 3 taps)."""
+    plan = plan_for_appointment(appt.pk)
+    days = plan.interval_days if plan is not None else DEFAULT_NEXT_SESSION_DAYS
+    first_day = view.starts_at.date() + timedelta(days=days)
+    try:
+        times = desk_free_times(
+            treatment=appt.treatment,
+            location=appt.location,
+            now=now,
+            first_day=first_day,
+            days=7,
+            specialist_id=appt.specialist_id,
+            limit=4,
+        )
+    except DomainError:
+        times = []
+    return {"next_times": times, "next_from": first_day, "next_is_course": plan is not None}
+
+
+def _panel(
+    request: HttpRequest,
+    pk: Any,
+    *,
+    error: str = "",
+    forms: dict[str, Any] | None = None,
+    status: int = 200,
+    alternatives: list[Any] | None = None,
+    alt_action: str = "",
+    done: str = "",
+) -> HttpResponse:
+    view, appt = _load(pk)
+    now = timezone.now()
+    tz = appt.location.tz
+    initial = {"version": view.version}
+    context: dict[str, Any] = {
+        "a": view,
+        "error": error,
+        "done": done,
+        "alternatives": [free_time_of(ls, tz) for ls in alternatives or []],
+        "alt_action": alt_action,
+        "next_actions": [
+            (code, DESK_STATUS_LABELS[code]) for code in NEXT_STATUSES.get(appt.status, ())
+        ],
+        "cancel_form": CancelForm(initial=initial),
+        "note_form": NoteForm(initial={**initial, "notes": view.notes}),
+        "is_booked": appt.status == "booked",
+        "day_url": reverse("desk:diary-day", args=[view.starts_at.date().isoformat()])
+        + f"?location={appt.location_id}",
+        "everyone": _specialists_for(appt),
+        "desk_section": "diary",
+    }
+    context.update(forms or {})
+    if appt.status == "booked":
+        context.update(_move_options(request, view, appt, now))
+    if appt.status in ("booked", "checked_in", "in_treatment", "completed"):
+        context.update(_next_session(view, appt, now))
+    template = "backoffice/appointment.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#panel"
+    response = render(request, template, context, status=status)
+    if done:
+        response["HX-Trigger"] = CHANGED_EVENT
+    return response
+
+
+def _specialists_for(appt: Any) -> list[tuple[Any, str]]:
+    return desk_specialists(appt.location)
+
+
+@staff_required
+def appointment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    return _panel(request, pk)
+
+
+def _after(request: HttpRequest, pk: Any, message: str) -> HttpResponse:
+    if request.htmx:
+        return _panel(request, pk, done=message)
+    messages.success(request, message)
+    return redirect("desk:appointment", pk=pk)
+
+
+def _refused(request: HttpRequest, pk: Any, exc: DomainError, alt_action: str = "") -> HttpResponse:
+    alternatives = exc.alternatives if isinstance(exc, SlotUnavailable) else []
+    return _panel(
+        request,
+        pk,
+        error=exc.message,
+        status=exc.http_status,
+        alternatives=alternatives,
+        alt_action=alt_action,
+    )
+
+
+@staff_required
+@require_POST
+def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
+    _view, appt = _load(pk)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, pk, error=_("Choose what happened."), status=422)
+    code = form.cleaned_data["status"]
+    try:
+        booking.appointment_set_status(
+            appointment=appt,
+            status=DESK_STATUSES[code],
+            by=request.user,
+            now=timezone.now(),
+            seen=form.cleaned_data["version"],
+        )
+    except DomainError as exc:
+        return _refused(request, pk, exc)
+    return _after(
+        request, pk, _("Marked as %(status)s.") % {"status": str(DESK_STATUS_LABELS[code]).lower()}
+    )
+
+
+@staff_required
+@require_POST
+def appointment_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
+    _view, appt = _load(pk)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, pk, forms={"cancel_form": form}, status=422)
+    try:
+        booking.appointment_cancel(
+            appointment=appt,
+            by=request.user,
+            now=timezone.now(),
+            reason=form.cleaned_data["reason"],
+            by_clinic=form.cleaned_data["by_clinic"],
+            notify_client=form.cleaned_data["notify_client"],
+            seen=form.cleaned_data["version"],
+        )
+    except DomainError as exc:
+        return _refused(request, pk, exc)
+    told = form.cleaned_data["notify_client"]
+    return _after(
+        request,
+        pk,
+        _("Cancelled; the client will get a message.")
+        if told
+        else _("Cancelled; no message sent."),
+    )
+
+
+@staff_required
+@require_POST
+def appointment_note(request: HttpRequest, pk: Any) -> HttpResponse:
+    _view, appt = _load(pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, pk, forms={"note_form": form}, status=422)
+    try:
+        booking.appointment_note(
+            appointment=appt,
+            notes=form.cleaned_data["notes"],
+            by=request.user,
+            now=timezone.now(),
+            seen=form.cleaned_data["version"],
+        )
+    except DomainError as exc:
+        return _refused(request, pk, exc)
+    return _after(request, pk, _("Note saved."))
+
+
+def _specialist_or_none(raw: str) -> Any:
+    if not raw:
+        return None
+    try:
+        return specialist_get(raw)
+    except (NotFound, ValueError, Exception):
+        raise DomainError(
+            _("That specialist is not available; choose another time."),
+            fields={"choice": "unknown specialist"},
+        ) from None
+
+
+@staff_required
+@require_POST
+def appointment_move(request: HttpRequest, pk: Any) -> HttpResponse:
+    _view, appt = _load(pk)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, pk, error=_("Choose one of the times offered."), status=422)
+    starts_at, specialist_raw = form.cleaned_data["choice"]
+    try:
+        moved = booking.appointment_reschedule(
+            appointment=appt,
+            starts_at=starts_at,
+            specialist=_specialist_or_none(specialist_raw),
+            by=request.user,
+            now=timezone.now(),
+            seen=form.cleaned_data["version"],
+        )
+    except DomainError as exc:
+        return _refused(request, pk, exc, "move")
+    local = moved.starts_at.astimezone(moved.location.tz)
+    return _after(
+        request,
+        pk,
+        _("Moved to %(day)s at %(time)s.")
+        % {"day": local.strftime("%A %d %B"), "time": local.strftime("%H:%M")},
+    )
+
+
+@staff_required
+@require_POST
+def appointment_rebook(request: HttpRequest, pk: Any) -> HttpResponse:
+    """Book the client's next session at one of the offered times."""
+    _view, appt = _load(pk)
+    form = ChoiceForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, pk, error=_("Choose one of the times offered."), status=422)
+    starts_at, specialist_raw = form.cleaned_data["choice"]
+    try:
+        result = booking.desk_book(
+            client=appt.client,
+            treatment=appt.treatment,
+            starts_at=starts_at,
+            location=appt.location,
+            specialist=_specialist_or_none(specialist_raw),
+            by=request.user,
+            now=timezone.now(),
+        )
+    except DomainError as exc:
+        return _refused(request, pk, exc, "rebook")
+    new = result.appointment
+    local = new.starts_at.astimezone(new.location.tz)
+    message = _("Next session booked: %(day)s at %(time)s.") % {
+        "day": local.strftime("%A %d %B"),
+        "time": local.strftime("%H:%M"),
+    }
+    if request.htmx:
+        return _panel(request, new.pk, done=message)
+    messages.success(request, message)
+    return redirect("desk:appointment", pk=new.pk)

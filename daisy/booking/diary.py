@@ -29,6 +29,7 @@ from daisy.scheduling.selectors import (
     FLAG_CLINICAL_HOLD,
     FLAG_SCREENING,
     appointment_flags,
+    availability_list,
     diary_stamps,
     setup_cached,
     treatment_template,
@@ -121,6 +122,9 @@ class DiaryAppointment:
     device_name: str
     notes: str
     cancel_reason: str
+    client_phone: str
+    client_email: str
+    location_id: Any
     flags: tuple[Flag, ...]
     course_label: str  # "Session 2 of 4", or ""
     phases: tuple[PhaseView, ...]
@@ -188,6 +192,8 @@ class DiaryDay:
     now_label: str
     version: str
     is_closed: bool
+    # Every resource at the location, whatever the columns: (id, kind, name).
+    resources: list[tuple[Any, str, str]]
 
 
 def _local(value: datetime, tz: zoneinfo.ZoneInfo) -> datetime:
@@ -354,6 +360,9 @@ def _to_view(
         device_name=names.get(appt.device_id, ""),
         notes=appt.notes,
         cancel_reason=appt.cancel_reason,
+        client_phone=appt.client.phone,
+        client_email=appt.client.email,
+        location_id=appt.location_id,
         flags=flags,
         course_label=course_label,
         phases=_phase_views(appt, template, tz),
@@ -400,6 +409,14 @@ def desk_default_location(user: Any) -> Location | None:
 def desk_specialist_of(user: Any) -> Any:
     """The id of the user's own specialist record, if they are one."""
     return Specialist.objects.filter(user=user).values_list("pk", flat=True).first()
+
+
+def desk_specialists(location: Location) -> list[tuple[Any, str]]:
+    return list(
+        Specialist.objects.filter(locations=location, is_active=True)
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    )
 
 
 def _resources(location: Location) -> tuple[list[Any], list[Any], list[Any]]:
@@ -577,6 +594,11 @@ def diary_day(
         now_label=now_local.strftime("%H:%M"),
         version=diary_version(location=location, first_day=on, last_day=on),
         is_closed=is_closed,
+        resources=[
+            *((s.pk, "specialist", s.name) for s in specialists),
+            *((r.pk, "room", r.name) for r in rooms),
+            *((d.pk, "device", d.name) for d in devices),
+        ],
     )
 
 
@@ -642,3 +664,104 @@ def diary_week(
         version=diary_version(location=location, first_day=monday, last_day=days[-1]),
         total=len(appts),
     )
+
+
+# The desk's names for the statuses it sets (the API's too) -> the stored status.
+DESK_STATUSES = {
+    "arrived": Status.CHECKED_IN,
+    "in_treatment": Status.IN_TREATMENT,
+    "completed": Status.COMPLETED,
+    "no_show": Status.NO_SHOW,
+}
+DESK_STATUS_OF = {v: k for k, v in DESK_STATUSES.items()}
+# What the desk may do next from each status (the scheduling app enforces the same).
+NEXT_STATUSES = {
+    Status.BOOKED: ("arrived", "in_treatment", "completed", "no_show"),
+    Status.CHECKED_IN: ("in_treatment", "completed"),
+    Status.IN_TREATMENT: ("completed",),
+}
+DESK_STATUS_LABELS = {
+    "arrived": _("Arrived"),
+    "in_treatment": _("In treatment"),
+    "completed": _("Completed"),
+    "no_show": _("No-show"),
+}
+
+
+def diary_appointment(appointment_id: Any) -> tuple[DiaryAppointment, Appointment]:
+    """One appointment as the desk shows it (with its flags), and the row for the services.
+    Raises Appointment.DoesNotExist (the caller answers 404)."""
+    appt = Appointment.objects.select_related("client", "treatment", "location").get(
+        pk=appointment_id
+    )
+    tz = appt.location.tz
+    on = appt.starts_at.astimezone(tz).date()
+    codes, labels = _flags([appt], on, tz)
+    ids = [r for r in (appt.specialist_id, appt.room_id, appt.device_id) if r is not None]
+    names: dict[Any, str] = {}
+    for cls in (Specialist, Room, Device):
+        names.update(cls.objects.filter(pk__in=ids).values_list("pk", "name"))
+    view = _to_view(
+        appt,
+        codes.get(appt.pk, []),
+        labels.get(appt.pk, ""),
+        _phases_of(appt.treatment, diary_stamps()),
+        tz,
+        names,
+    )
+    return view, appt
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    starts_at: datetime  # the location's wall clock
+    specialist_id: Any
+    specialist_name: str
+
+    @property
+    def value(self) -> str:
+        """As a form posts it back: the aware instant and the specialist."""
+        return f"{self.starts_at.isoformat()}|{self.specialist_id or ''}"
+
+
+def free_time_of(located: Any, tz: Any) -> FreeTime:
+    """A bookable slot (availability_list's, or a refusal's alternatives) as the desk offers it."""
+    person = located.resource("specialist")
+    return FreeTime(
+        starts_at=located.slot.start.astimezone(tz),
+        specialist_id=person.id if person else None,
+        specialist_name=person.name if person else "",
+    )
+
+
+def desk_free_times(
+    *,
+    treatment: Any,
+    location: Location,
+    now: datetime,
+    first_day: date,
+    days: int = 1,
+    specialist_id: Any = None,
+    earliest: datetime | None = None,
+    limit: int = 12,
+) -> list[FreeTime]:
+    """The next free times for a treatment at the desk (staff rules: no minimum notice), from
+    `first_day` (or `earliest`) on, with a chosen specialist or with whoever is free."""
+    tz = location.tz
+    start, _x = day_bounds(first_day, tz)
+    _y, end = day_bounds(first_day + timedelta(days=max(1, days) - 1), tz)
+    if earliest is not None:
+        start = max(start, earliest)
+    start = max(start, now)
+    if start >= end:
+        return []
+    found = availability_list(
+        treatment=treatment,
+        location=location,
+        window_start=start,
+        window_end=end,
+        now=now,
+        specialist_id=specialist_id,
+        for_staff=True,
+    )
+    return [free_time_of(located, tz) for located in found[:limit]]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from daisy.aftercare.services import (
     appointment_cancellation_schedule,
@@ -21,6 +22,7 @@ from daisy.aftercare.services import (
     appointment_messages_schedule,
 )
 from daisy.booking import waitlist
+from daisy.booking.diary import STATUS_LABELS, appointment_version
 from daisy.booking.eligibility import (
     Asking,
     age_check,
@@ -31,6 +33,7 @@ from daisy.booking.eligibility import (
     treatment_start_check,
 )
 from daisy.clients.models import Client
+from daisy.clients.services import client_create
 from daisy.clinic.models import Location, Specialist
 from daisy.courses.services import (
     MovedSession,
@@ -39,7 +42,7 @@ from daisy.courses.services import (
     course_moved_tell,
     course_replan_failed_tell,
 )
-from daisy.lib.errors import DomainError
+from daisy.lib.errors import DomainError, Stale, ValidationFailed
 from daisy.scheduling import services as scheduling
 from daisy.scheduling.models import Appointment, SlotHold, Status
 from daisy.scheduling.services import BookingResult, Reservation
@@ -49,8 +52,10 @@ __all__ = [
     "BookingResult",
     "appointment_book",
     "appointment_cancel",
+    "appointment_note",
     "appointment_reschedule",
     "appointment_set_status",
+    "desk_book",
     "slot_hold_create",
     "slot_hold_extend",
     "slot_hold_limit",
@@ -158,6 +163,30 @@ def slot_hold_create(
     )
 
 
+def _unchanged(seen: str | None) -> Any:
+    """A check for the locked appointment: still as the desk saw it (`seen` is the version
+    token the page showed), or nothing is done and the desk is told what it is now. None:
+    no check (the portal, the API without a token)."""
+
+    def check(appt: Appointment, *_args: Any) -> None:
+        if seen is not None and appointment_version(appt) != seen:
+            local = appt.starts_at.astimezone(appt.location.tz)
+            raise Stale(
+                _(
+                    "Someone changed this appointment while you were looking at it: it is now "
+                    "%(status)s, %(day)s at %(time)s. Nothing was done; look again and retry."
+                )
+                % {
+                    "status": str(STATUS_LABELS.get(appt.status, appt.status)).lower(),
+                    "day": local.strftime("%a %d %b"),
+                    "time": local.strftime("%H:%M"),
+                },
+                extra={"appointment": str(appt.pk), "version": appointment_version(appt)},
+            )
+
+    return check
+
+
 def _follow_course(
     appointment: Appointment, *, by: Any, now: datetime, previous_starts_at: datetime | None
 ) -> list[MovedSession]:
@@ -225,10 +254,19 @@ def appointment_reschedule(
     specialist: Specialist | None = None,
     confirm_important_dates: bool = False,
     override_reason: str = "",
+    seen: str | None = None,
 ) -> Appointment:
     """Move a booked appointment through the eligibility gate; its messages are replaced and a
-    course's later sessions follow, all in one transaction. A failed move changes nothing."""
+    course's later sessions follow, all in one transaction. A failed move changes nothing.
+    `seen`: the version the desk showed (refused if it changed meanwhile)."""
+    unchanged = _unchanged(seen)
+
+    def precheck(appt: Appointment) -> None:
+        unchanged(appt)
+        clinical_hold_check(appt.client)
+
     freed_specialist_id = appointment.specialist_id
+
     with transaction.atomic():
 
         def gate(reservation: Reservation) -> scheduling.Clearance:
@@ -251,7 +289,7 @@ def appointment_reschedule(
             now=now,
             specialist=specialist,
             gate=gate,
-            precheck=lambda appt: clinical_hold_check(appt.client),
+            precheck=precheck,
         )
         appt = moved.appointment
         # The old time's reminders are cancelled before any could go out; the new ones carry
@@ -274,13 +312,33 @@ def appointment_reschedule(
 
 
 def appointment_cancel(
-    *, appointment: Appointment, by: Any, now: datetime, reason: str = ""
+    *,
+    appointment: Appointment,
+    by: Any,
+    now: datetime,
+    reason: str = "",
+    by_clinic: bool = False,
+    notify_client: bool = True,
+    seen: str | None = None,
 ) -> Appointment:
-    """Cancel, tell the client, and let a course's later sessions close up."""
+    """Cancel, tell the client (unless the desk chose not to: they cancelled in person, say),
+    and let a course's later sessions close up. `by_clinic`: the clinic cancelled, so it is
+    never a late cancellation. `seen`: as for appointment_reschedule."""
     with transaction.atomic():
-        appt = scheduling.appointment_cancel(appointment=appointment, by=by, now=now, reason=reason)
+        appt = scheduling.appointment_cancel(
+            appointment=appointment,
+            by=by,
+            now=now,
+            reason=reason,
+            by_clinic=by_clinic,
+            precheck=_unchanged(seen),
+            audit_data={"client_told": notify_client, "by_clinic": by_clinic},
+        )
         appointment_messages_cancel(appointment=appt, now=now)
-        appointment_cancellation_schedule(appointment=appt, now=now, version=appt.messages_version)
+        if notify_client:
+            appointment_cancellation_schedule(
+                appointment=appt, now=now, version=appt.messages_version
+            )
         _follow_course(appt, by=by, now=now, previous_starts_at=None)
         waitlist.waitlist_offer_freed(
             appointment=appt, starts_at=appt.starts_at, specialist_id=appt.specialist_id, now=now
@@ -289,13 +347,16 @@ def appointment_cancel(
 
 
 def appointment_set_status(
-    *, appointment: Appointment, status: str, by: Any, now: datetime
+    *, appointment: Appointment, status: str, by: Any, now: datetime, seen: str | None = None
 ) -> Appointment:
     """Check in, complete or mark a no-show (staff only). A session is not started while the
     client is on a clinical hold or a finding refuses it (DOMAIN.md 5.2, 2.1), unless a
     clinician's override is recorded on the appointment."""
 
+    unchanged = _unchanged(seen)
+
     def precheck(appt: Appointment, target: Status) -> None:
+        unchanged(appt)
         if appt.status == Status.BOOKED and target != Status.NO_SHOW:
             asking = Asking(
                 client=appt.client,
@@ -322,3 +383,64 @@ def appointment_set_status(
                 now=now,
             )
         return appt
+
+
+def appointment_note(
+    *, appointment: Appointment, notes: str, by: Any, now: datetime, seen: str | None = None
+) -> Appointment:
+    """The desk's note on an appointment (replaces the previous one; audited)."""
+    return scheduling.appointment_note_set(
+        appointment=appointment, notes=notes, by=by, now=now, precheck=_unchanged(seen)
+    )
+
+
+def desk_book(
+    *,
+    treatment: Treatment,
+    starts_at: datetime,
+    by: Any,
+    now: datetime,
+    location: Location,
+    client: Client | None = None,
+    new_client: Mapping[str, Any] | None = None,
+    confirm_duplicate: bool = False,
+    specialist: Specialist | None = None,
+    notes: str = "",
+    override_reason: str = "",
+    confirm_important_dates: bool = False,
+    idempotency_key: str | None = None,
+) -> BookingResult:
+    """The desk books a caller or a walk-in: an existing client, or a new record made in the
+    same transaction (refused with the possible duplicates unless the desk confirmed it is
+    someone else), then the booking through the same gate as every other. Staff rules apply:
+    no minimum notice, so a walk-in can be booked for now. Nothing is kept if either fails."""
+    if (client is None) == (new_client is None):
+        raise ValidationFailed(
+            _("Choose the client, or enter a new client's details."), fields={"client": "missing"}
+        )
+    with transaction.atomic():
+        if client is None:
+            details = dict(new_client or {})
+            client = client_create(
+                first_name=details.get("first_name", ""),
+                last_name=details.get("last_name", ""),
+                email=details.get("email", ""),
+                phone=details.get("phone", ""),
+                date_of_birth=details.get("date_of_birth"),
+                by=by,
+                now=now,
+                confirm_duplicate=confirm_duplicate,
+            )
+        return appointment_book(
+            client=client,
+            treatment=treatment,
+            starts_at=starts_at,
+            booked_by=by,
+            now=now,
+            location=location,
+            specialist=specialist,
+            notes=notes,
+            override_reason=override_reason,
+            confirm_important_dates=confirm_important_dates,
+            idempotency_key=idempotency_key,
+        )

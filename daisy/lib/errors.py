@@ -74,6 +74,15 @@ class PolicyViolation(DomainError):
     http_status = 409
 
 
+class Stale(DomainError):
+    """The request was made on a view of something that has changed since (another desk moved,
+    cancelled or checked in the appointment): nothing is done, and the caller is shown how it
+    is now."""
+
+    code = "changed_meanwhile"
+    http_status = 409
+
+
 class IdempotencyConflict(DomainError):
     """Same idempotency key with another request body (422), or the first is still running (409)."""
 

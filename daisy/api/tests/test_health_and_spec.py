@@ -39,6 +39,8 @@ OPERATIONS = {
     ("post", "/api/v1/waitlist"),
     ("delete", "/api/v1/waitlist/{entry_id}"),
     ("post", "/api/v1/waitlist/offers/{offer_id}/accept"),
+    ("get", "/api/v1/diary"),
+    ("post", "/api/v1/appointments/{appointment_id}/status"),
 }
 
 

@@ -119,6 +119,16 @@ CASES: dict[str, Case] = {
     "appointment A cancel": Case(
         "POST", lambda w: f"/appointments/{w.appt_a.pk}/cancel", body=lambda w, r: {"reason": r}
     ),
+    "appointment A status": Case(
+        "POST",
+        lambda w: f"/appointments/{w.appt_a.pk}/status",
+        body=lambda w, r: {"status": "completed"},
+    ),
+    "diary": Case(
+        "GET",
+        lambda w: "/diary",
+        params=lambda w: {"location": str(w.cast.clinic.location.pk), "date": str(MONDAY)},
+    ),
     "course plan for A": Case("POST", lambda w: "/courses/plan", body=_course),
     "course create for A": Case(
         "POST",
@@ -168,6 +178,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "appointment A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "appointment A reschedule": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "appointment A cancel": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "appointment A status": {"anonymous": 401, A: 403, B: 403, R: 200, S: 200, M: 200},
+    "diary": {"anonymous": 401, A: 403, B: 403, R: 200, S: 200, M: 200},
     "course plan for A": {"anonymous": 401, A: 200, B: 403, R: 200, S: 200, M: 200},
     "course create for A": {"anonymous": 401, A: 201, B: 403, R: 201, S: 201, M: 201},
     "course A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},

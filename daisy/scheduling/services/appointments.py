@@ -464,12 +464,16 @@ def appointment_cancel(
     reason: str = "",
     by_clinic: bool = False,
     audit_data: Mapping[str, Any] | None = None,
+    precheck: Callable[[Appointment], None] | None = None,
 ) -> Appointment:
     """Cancel and release the time. Inside the treatment's cancellation window the cancellation
     is still made but marked late, so the clinic's late-cancellation policy can apply; a
-    cancellation the clinic makes (`by_clinic`, e.g. a stopped course) is never late."""
+    cancellation the clinic makes (`by_clinic`, e.g. a stopped course) is never late.
+    `precheck` runs on the locked appointment first (the desk's "is this still what I saw")."""
     with transaction.atomic():
         appt = appointment_lock(appointment)
+        if precheck is not None:
+            precheck(appt)
         if appt.status != Status.BOOKED:
             raise PolicyViolation(
                 _("Only booked appointments can be cancelled; this one is %(status)s.")
@@ -562,6 +566,40 @@ def appointment_set_status(
             allocations_release([appt])
         audit_record(
             actor=by, action=f"appointment.{target.value}", obj=appt, at=now, data={"from": old}
+        )
+        return appt
+
+
+NOTE_MAX_LENGTH = 2000
+
+
+def appointment_note_set(
+    *,
+    appointment: Appointment,
+    notes: str,
+    by: Any,
+    now: datetime,
+    precheck: Callable[[Appointment], None] | None = None,
+) -> Appointment:
+    """Replace the appointment's note (staff only; audited with the old and new words)."""
+    if not is_staff(by):
+        raise PermissionDenied(_("Only clinic staff can write a note on an appointment."))
+    text = notes.strip()
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ValidationFailed(
+            _("Keep the note under %(n)s characters.") % {"n": NOTE_MAX_LENGTH},
+            fields={"notes": "too long"},
+        )
+    with transaction.atomic():
+        appt = appointment_lock(appointment)
+        if precheck is not None:
+            precheck(appt)
+        old = appt.notes
+        appt.notes = text
+        appt.updated_at = now
+        appt.save(update_fields=["notes", "updated_at"])
+        audit_record(
+            actor=by, action="appointment.note", obj=appt, at=now, data={"from": old, "to": text}
         )
         return appt
 
