@@ -341,6 +341,10 @@ def _links(plan: _Plan, *, one_time: bool) -> dict[str, Any]:
 
 
 def _confirmation(plan: _Plan, previous_starts_at: datetime | None) -> list[MessageSpec | None]:
+    if plan.starts_at <= plan.now:
+        # A walk-in booked at the desk for right now: they are standing there, and a
+        # confirmation could only arrive after the start (issue 13). Aftercare still follows.
+        return []
     steps = plan.timeline
     context = {
         **_context(plan),

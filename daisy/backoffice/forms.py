@@ -91,3 +91,34 @@ class MoveSearchForm(forms.Form):
 
 def initial_version(appointment: Any) -> dict[str, str]:
     return {"version": appointment.version}
+
+
+class NewClientForm(forms.Form):
+    """A caller or walk-in the clinic does not know yet."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=80)
+    last_name = forms.CharField(label=_("Last name"), max_length=80)
+    phone = forms.CharField(
+        label=_("Phone"), max_length=40, required=False, widget=forms.TextInput({"type": "tel"})
+    )
+    email = forms.EmailField(label=_("Email"), required=False)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("phone") and not data.get("email"):
+            raise forms.ValidationError(
+                _("Give a phone number or an email address, so the client can be reached.")
+            )
+        return data
+
+
+class BookForm(ChoiceForm):
+    client = forms.UUIDField(required=False)
+    treatment = forms.CharField(max_length=80)
+    confirm_duplicate = forms.BooleanField(
+        label=_("I have checked: this is someone else"), required=False
+    )
+    notes = forms.CharField(required=False, max_length=2000)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("<isodate:on>/", views.diary, name="diary-day"),
     path("<isodate:on>/grid/", views.diary_grid, name="diary-grid"),
     path("week/<isodate:on>/", views.diary_week_view, name="diary-week"),
+    path("book/", views.book, name="book"),
     path("appointments/<uuid:pk>/", views.appointment_detail, name="appointment"),
     path("appointments/<uuid:pk>/status/", views.appointment_status, name="appointment-status"),
     path("appointments/<uuid:pk>/cancel/", views.appointment_cancel, name="appointment-cancel"),

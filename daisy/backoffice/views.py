@@ -19,7 +19,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daisy.backoffice.access import staff_required
-from daisy.backoffice.forms import CancelForm, ChoiceForm, MoveForm, NoteForm, StatusForm
+from daisy.backoffice.forms import (
+    BookForm,
+    CancelForm,
+    ChoiceForm,
+    MoveForm,
+    NewClientForm,
+    NoteForm,
+    StatusForm,
+)
 from daisy.booking import services as booking
 from daisy.booking.diary import (
     DESK_STATUS_LABELS,
@@ -27,6 +35,7 @@ from daisy.booking.diary import (
     MODE_ROOMS,
     MODE_SPECIALISTS,
     NEXT_STATUSES,
+    desk_client_search,
     desk_default_location,
     desk_free_times,
     desk_locations,
@@ -38,10 +47,12 @@ from daisy.booking.diary import (
     diary_week,
     free_time_of,
 )
+from daisy.clients.selectors import client_get, client_possible_duplicates
 from daisy.clinic.selectors import specialist_get
 from daisy.courses.selectors import plan_for_appointment
 from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
 from daisy.scheduling.selectors import location_get
+from daisy.treatments.selectors import treatment_list_public
 
 # How often an open diary asks whether anything changed (issue 13, item 7: within 5 seconds).
 POLL_SECONDS = 4
@@ -471,3 +482,154 @@ def appointment_rebook(request: HttpRequest, pk: Any) -> HttpResponse:
         return _panel(request, new.pk, done=message)
     messages.success(request, message)
     return redirect("desk:appointment", pk=new.pk)
+
+
+# --- book a caller or a walk-in ------------------------------------------------------------------
+
+
+def _book_state(request: HttpRequest) -> dict[str, Any]:
+    """What the booking page knows so far, from its query (or the posted form)."""
+    data = request.POST if request.method == "POST" else request.GET
+    location = _location(request)
+    now = timezone.now()
+    tz = location.tz
+    today = now.astimezone(tz).date()
+    walk_in = data.get("walk_in") == "1"
+    raw_day = data.get("on") or ""
+    try:
+        on = date.fromisoformat(raw_day) if raw_day and not walk_in else today
+    except ValueError:
+        on = today
+    on = max(on, today)
+    client = None
+    if data.get("client"):
+        try:
+            client = client_get(data["client"])
+        except (NotFound, ValueError, Exception):
+            client = None
+    new_form = None
+    if client is None and (data.get("first_name") or data.get("last_name")):
+        new_form = NewClientForm(data)
+    treatments = list(treatment_list_public())
+    slug = data.get("treatment") or (treatments[0].slug if len(treatments) == 1 else "")
+    treatment = next((t for t in treatments if t.slug == slug), None)
+    return {
+        "location": location,
+        "locations": desk_locations(),
+        "now": now,
+        "today": today,
+        "on": on,
+        "walk_in": walk_in,
+        "query_text": (data.get("q") or "").strip(),
+        "client": client,
+        "new_form": new_form or NewClientForm(),
+        "new_given": new_form is not None,
+        "treatments": treatments,
+        "treatment": treatment,
+        "specialist": data.get("specialist") or "",
+        "everyone": desk_specialists(location),
+        "desk_section": "book",
+    }
+
+
+def _new_client_details(state: dict[str, Any]) -> dict[str, Any] | None:
+    form = state["new_form"]
+    if not state["new_given"] or not form.is_valid():
+        return None
+    return dict(form.cleaned_data)
+
+
+@staff_required
+def book(request: HttpRequest) -> HttpResponse:
+    """Book a phone caller or a walk-in: find the client (or enter a new one, with a warning
+    about possible duplicates), choose the treatment and, if they like, the specialist, then
+    one of the next free times. A walk-in looks from now."""
+    state = _book_state(request)
+    context: dict[str, Any] = {**state, "error": "", "duplicates": [], "times": []}
+    if state["query_text"] and state["client"] is None:
+        context["found"] = desk_client_search(state["query_text"])
+    details = _new_client_details(state)
+    if details is not None:
+        context["duplicates"] = client_possible_duplicates(
+            email=details.get("email") or "",
+            phone=details.get("phone") or "",
+            first_name=details["first_name"],
+            last_name=details["last_name"],
+            date_of_birth=details.get("date_of_birth"),
+        )
+    if request.method == "POST":
+        return _book_post(request, context, details)
+    _add_times(context)
+    return render(request, "backoffice/book.html", context)
+
+
+def _add_times(context: dict[str, Any]) -> None:
+    who_ready = context["client"] is not None or (
+        context["new_given"] and context["new_form"].is_valid()
+    )
+    context["who_ready"] = who_ready
+    if not who_ready or context["treatment"] is None:
+        return
+    try:
+        context["times"] = desk_free_times(
+            treatment=context["treatment"],
+            location=context["location"],
+            now=context["now"],
+            first_day=context["on"],
+            days=1 if context["walk_in"] else 7,
+            specialist_id=context["specialist"] or None,
+            limit=12,
+        )
+    except DomainError as exc:
+        context["times_problem"] = exc.message
+
+
+def _book_post(
+    request: HttpRequest, context: dict[str, Any], details: dict[str, Any] | None
+) -> HttpResponse:
+    form = BookForm(request.POST)
+    if not form.is_valid() or context["treatment"] is None:
+        context["error"] = _("Choose the treatment and one of the times offered.")
+        _add_times(context)
+        return render(request, "backoffice/book.html", context, status=422)
+    if context["client"] is None and details is None:
+        context["error"] = _("Choose the client, or enter a new client's name and contact.")
+        _add_times(context)
+        return render(request, "backoffice/book.html", context, status=422)
+    starts_at, specialist_raw = form.cleaned_data["choice"]
+    try:
+        result = booking.desk_book(
+            client=context["client"],
+            new_client=details if context["client"] is None else None,
+            confirm_duplicate=form.cleaned_data["confirm_duplicate"],
+            treatment=context["treatment"],
+            starts_at=starts_at,
+            location=context["location"],
+            specialist=_specialist_or_none(specialist_raw),
+            notes=form.cleaned_data["notes"],
+            by=request.user,
+            now=timezone.now(),
+        )
+    except DomainError as exc:
+        context["error"] = exc.message
+        context["is_duplicate"] = exc.code == "client_exists"
+        if isinstance(exc, SlotUnavailable):
+            tz = context["location"].tz
+            context["alternatives"] = [free_time_of(ls, tz) for ls in exc.alternatives]
+        _add_times(context)
+        return render(request, "backoffice/book.html", context, status=exc.http_status)
+    appt = result.appointment
+    local = appt.starts_at.astimezone(appt.location.tz)
+    messages.success(
+        request,
+        _("Booked: %(client)s, %(day)s at %(time)s.")
+        % {
+            "client": f"{appt.client.first_name} {appt.client.last_name}",
+            "day": local.strftime("%A %d %B"),
+            "time": local.strftime("%H:%M"),
+        },
+    )
+    return redirect(
+        reverse("desk:diary-day", args=[local.date().isoformat()])
+        + f"?location={appt.location_id}&who=all"
+    )

@@ -22,6 +22,7 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from daisy.aftercare.models import Alert
+from daisy.clients.selectors import client_find, client_list
 from daisy.clinic.models import DateOverride, Device, Location, Room, Specialist, WeeklyHours
 from daisy.courses.models import PlanSession
 from daisy.scheduling.models import Appointment, Status
@@ -765,3 +766,19 @@ def desk_free_times(
         for_staff=True,
     )
     return [free_time_of(located, tz) for located in found[:limit]]
+
+
+def desk_client_search(query: str, *, limit: int = 10) -> list[Any]:
+    """Clients for the desk's "who is calling": the one whose email or phone this is, however
+    it is typed (07700 900017, +44 7700 900017, ADA@Example.com), then name matches."""
+    query = query.strip()
+    if not query:
+        return []
+    out: list[Any] = []
+    exact = client_find(email=query if "@" in query else None, phone=query)
+    if exact is not None:
+        out.append(exact)
+    for client in client_list(search=query)[: limit + 1]:
+        if all(c.pk != client.pk for c in out):
+            out.append(client)
+    return out[:limit]
