@@ -762,7 +762,6 @@ def worker_main(argv: list[str]) -> int:
     from django.db import connection
 
     from bench import courses, dataset, figures, site
-    from daisy.lib.runtime import freeze_startup_heap
 
     began = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -778,8 +777,6 @@ def worker_main(argv: list[str]) -> int:
     if removed:
         _log(f"  removed {removed} appointments left by an interrupted run")
     bench = figures.make_bench(args.engine, args.runs, args.warmups, _selector(args.only), _log)
-    # As a web or worker process does once it has started (daisy/wsgi.py, `daisy worker`).
-    freeze_startup_heap()
     suffix = "" if args.engine == "sqlite" else PG_SUFFIX
     both = dataclasses.replace(bench, wanted=lambda name: bench.wanted(name + suffix))
     try:

@@ -33,7 +33,6 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task_backends
 
-from daisy.lib.runtime import freeze_startup_heap
 from daisy.notifications.delivery import lease_owner, run_outbox_loop
 from daisy.notifications.services import worker_heartbeat_beat
 
@@ -148,7 +147,6 @@ class Command(BaseCommand):
         ]
         if not options["no_periodic"]:
             threads.append(threading.Thread(target=periodic, name="periodic", daemon=True))
-        freeze_startup_heap()
         for thread in threads:
             thread.start()
         self.stdout.write(f"Worker {worker_id} started.")
