@@ -35,6 +35,18 @@ MESSAGE_STATE = {
     "cancelled": gettext_lazy("not sent (no longer needed)"),
     "outcome_unknown": gettext_lazy("being sent again"),
 }
+# What each kind of message is, for a message not yet sent (its subject is written on sending).
+MESSAGE_KIND = {
+    "appointment/confirmed": gettext_lazy("Booking confirmation"),
+    "appointment/reminder": gettext_lazy("Appointment reminder"),
+    "appointment/cancelled": gettext_lazy("Cancellation"),
+    "aftercare/step": gettext_lazy("Aftercare advice"),
+    "aftercare/checkin": gettext_lazy("Check-in: how is your skin?"),
+    "aftercare/review": gettext_lazy("Review invitation"),
+    "course/confirmed": gettext_lazy("Course confirmation"),
+    "course/next_session": gettext_lazy("Next course session"),
+    "course/recall": gettext_lazy("Time for your next session"),
+}
 CHECKIN_WHEN = {
     "24h": gettext_lazy("1 day"),
     "72h": gettext_lazy("3 days"),
@@ -213,7 +225,12 @@ def client_file_read(*, client: Any, viewer: Any, now: datetime, zone: ZoneInfo)
     for message in messages_for_client(client_id=client.pk):
         state = MESSAGE_STATE.get(message.status, message.status)
         when = message.sent_at or message.send_after
-        title = message.subject or message.context.get("subject") or _("Message")
+        title = (
+            message.subject
+            or message.context.get("subject")
+            or MESSAGE_KIND.get(message.template)
+            or _("Message")
+        )
         item = Item(
             at=when,
             kind="message",
