@@ -60,6 +60,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "appointment_id": world["appointment"].pk,
         "entry_id": world["entry"].pk,
         "offer_id": world["offer"].pk,
+        "pk": world["appointment"].pk,
     }
 
 
