@@ -135,6 +135,10 @@ def _more_context(state: dict[str, Any]) -> dict[str, Any]:
         # More time can be asked for while the hold has not reached its limit.
         "hold_can_extend": bool(hold_expires and hold_limit and hold_expires < hold_limit),
         "hold_warn_seconds": HOLD_WARNING.seconds,
+        # Counted down from when the page was made, not by the device's clock (which may be off).
+        "hold_seconds_left": max(0, int((hold_expires - timezone.now()).total_seconds()))
+        if hold_expires
+        else 0,
         "start": _start(state),
     }
 

@@ -13,7 +13,9 @@
     if (timer) { clearInterval(timer); timer = null; }
     var box = document.querySelector("[data-hold-expires]");
     if (!box) { return; }
-    var ends = new Date(box.getAttribute("data-hold-expires")).getTime();
+    // Seconds left as the server counted them when it made the page: the device's own clock
+    // may be minutes off, so only the time elapsed since then is measured here.
+    var ends = Date.now() + 1000 * (parseInt(box.getAttribute("data-hold-seconds"), 10) || 0);
     var warnAt = parseInt(box.getAttribute("data-hold-warn"), 10) || 60;
     var clock = box.querySelector("[data-hold-left]");
     var warning = box.querySelector("[data-hold-warning]");
