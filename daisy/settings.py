@@ -263,6 +263,12 @@ DAISY_PROXY_COUNT = env_int("DAISY_PROXY_COUNT", 1)
 # availability, 2 workers, on the order of 100 requests/s; a booking costs more): they stop a
 # runaway client, never a clinic's own website or every visitor behind one proxy.
 # The environment variable takes the same shape as JSON; "{}" turns limiting off.
+# Phone numbers typed without a country code are read as numbers of the booking's location's
+# country (Location.country); where no location is known (staff screens, the API), of this
+# region (ISO 3166). Only numbers assigned to someone are accepted; the Ofcom drama range
+# (+44 7700 900xxx) only with DAISY_PHONE_TEST_NUMBERS on (the tests and the demo clinic).
+DAISY_PHONE_REGION = env_str("DAISY_PHONE_REGION", "GB")
+DAISY_PHONE_TEST_NUMBERS = env_bool("DAISY_PHONE_TEST_NUMBERS", False)
 DAISY_API_RATE_LIMITS = (
     json.loads(env_str("DAISY_API_RATE_LIMITS"))
     if env_str("DAISY_API_RATE_LIMITS")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
@@ -18,14 +19,13 @@ from daisy.clients.models import Client, ClinicalHold, ContactChannel, Contraind
 from daisy.lib.errors import ClientExists, PermissionDenied, ValidationFailed
 from daisy.lib.locks import natural_key_lock
 
-DEFAULT_PHONE_REGION = "GB"
 # Nobody alive was born before this; a date earlier than it is a typing slip.
 EARLIEST_DATE_OF_BIRTH = date(1900, 1, 1)
 NAME_MAX = 80
 EMAIL_MAX = 254
-# Ofcom reserves +44 7700 900000-900999 for drama and testing: not "valid" to phonenumbers, but
-# the numbers the demo clinic, the docs and integrators' test suites use.
-_FICTIONAL_PREFIXES = ("+447700900",)
+# Ofcom reserves +44 7700 900000-900999 for drama and testing: not "valid" to phonenumbers, and
+# accepted only where settings.DAISY_PHONE_TEST_NUMBERS is on (the test suite, the demo clinic).
+_TEST_NUMBER_PREFIXES = ("+447700900",)
 
 
 class _Unset:
@@ -54,19 +54,25 @@ def _clean_text(value: str, *, field: str, max_length: int, required: bool) -> s
     return value
 
 
-def phone_normalise(raw: str, *, region: str = DEFAULT_PHONE_REGION) -> str:
-    """A phone number as typed -> E.164 (`+447700900123`), or "" for blank."""
+def phone_normalise(raw: str, *, region: str | None = None) -> str:
+    """A phone number as typed -> E.164 (`+447700900123`), or "" for blank. A number without a
+    country code is read as one of `region` (the location's country, ISO 3166), by default
+    settings.DAISY_PHONE_REGION. Only numbers phonenumbers knows as assigned are accepted."""
     raw = _clean_text(raw, field="phone", max_length=40, required=False)
     if not raw:
         return ""
     msg = "Enter a valid phone number, e.g. 07911 123456 or +44 7911 123456."
     try:
-        number = phonenumbers.parse(raw, region)
+        number = phonenumbers.parse(raw, (region or settings.DAISY_PHONE_REGION).upper())
     except phonenumbers.NumberParseException:
         raise ValidationFailed(msg, fields={"phone": msg}) from None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    fictional = e164.startswith(_FICTIONAL_PREFIXES) and phonenumbers.is_possible_number(number)
-    if not (phonenumbers.is_valid_number(number) or fictional):
+    test_number = (
+        settings.DAISY_PHONE_TEST_NUMBERS
+        and e164.startswith(_TEST_NUMBER_PREFIXES)
+        and phonenumbers.is_possible_number(number)
+    )
+    if not (phonenumbers.is_valid_number(number) or test_number):
         raise ValidationFailed(msg, fields={"phone": msg})
     return e164
 

@@ -176,9 +176,10 @@ class DetailsForm(forms.Form):
         error_messages={"invalid": _("Enter a date, for example 17/05/1990.")},
     )
 
-    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, region: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
+        self.region = region  # the location's country: how a number without +country is read
 
     def _normalised(self, name: str, fn: Any) -> Any:
         try:
@@ -193,7 +194,7 @@ class DetailsForm(forms.Form):
         return value
 
     def clean_phone(self) -> str:
-        value = self._normalised("phone", phone_normalise)
+        value = self._normalised("phone", lambda v: phone_normalise(v, region=self.region))
         if not value:
             raise forms.ValidationError(_("Enter a phone number."))
         return value

@@ -161,7 +161,13 @@ class Wizard:
         if signed_in_client(request) is not None:
             return self.go_on(request, state, info)
         initial = dict(state.get("details") or {})
-        form = DetailsForm(request.POST or None, initial=initial, today=timezone.localdate())
+        location = self.location(request, state)
+        form = DetailsForm(
+            request.POST or None,
+            initial=initial,
+            today=timezone.localdate(),
+            region=getattr(location, "country", None),
+        )
         if request.method == "POST" and form.is_valid():
             self._age_check(form, state, info)
         if request.method == "POST" and form.is_valid():

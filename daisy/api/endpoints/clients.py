@@ -64,7 +64,8 @@ def client_list_view(
     operation_id="client_create",
     summary="Create a client (reception, manager)",
     description=(
-        "The phone is stored as E.164 (numbers without a country code are read as UK). One "
+        "The phone is stored as E.164 (a number without a country code is read as one of the "
+        "clinic's country, GB unless configured; only assigned numbers are accepted). One "
         "person, one record: an email address (in any case) or phone number (in any format) "
         "that already belongs to a client answers 409 `client_exists`, with that client's id "
         "in `error.fields.client` and the matching field (`email` or `phone`) beside it; "

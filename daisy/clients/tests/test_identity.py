@@ -17,8 +17,14 @@ from hypothesis import strategies as st
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
 from daisy.clients.selectors import client_find, client_list, client_possible_duplicates
-from daisy.clients.services import client_create, client_update, email_key, phone_key
-from daisy.lib.errors import ClientExists
+from daisy.clients.services import (
+    client_create,
+    client_update,
+    email_key,
+    phone_key,
+    phone_normalise,
+)
+from daisy.lib.errors import ClientExists, ValidationFailed
 from daisy.lib.testing import make_client, make_user
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
@@ -60,6 +66,20 @@ def test_the_issue_s_three_spellings_are_one_number() -> None:
 @pytest.mark.parametrize("typed", ["", "   ", "not a phone", "12", "+1 202 555 01"])
 def test_blank_or_unreadable_phones_have_no_key(typed: str) -> None:
     assert phone_key(typed) == ""
+
+
+def test_the_drama_range_is_refused_outside_tests_and_the_demo(settings: Any) -> None:
+    settings.DAISY_PHONE_TEST_NUMBERS = False
+    with pytest.raises(ValidationFailed):
+        phone_normalise("07700 900017")
+    assert phone_normalise("07911 123456") == "+447911123456"  # an assigned UK mobile range
+
+
+def test_a_number_without_a_country_code_is_read_in_the_location_s_country(settings: Any) -> None:
+    assert phone_normalise("0151 12345678", region="DE") == "+4915112345678"
+    assert phone_normalise("+44 7911 123456", region="DE") == "+447911123456"
+    settings.DAISY_PHONE_REGION = "IE"
+    assert phone_normalise("087 123 4567") == "+353871234567"
 
 
 @given(

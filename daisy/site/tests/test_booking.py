@@ -129,6 +129,16 @@ def test_details_errors_are_tied_to_their_fields(client, clinic):
     assert 'id="id_email_error"' in html
 
 
+def test_a_phone_number_without_a_country_code_is_read_in_the_clinic_s_country(client, clinic):
+    clinic.location.country = "DE"
+    clinic.location.save(update_fields=["country"])
+    start_microneedling(client, clinic)
+    hold(client)
+    r = client.post("/book/details/", {**DETAILS, "phone": "0151 12345678"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert client.session["booking"]["details"]["phone"] == "+4915112345678"
+
+
 def test_every_health_question_must_be_answered(client, clinic):
     start_microneedling(client, clinic)
     hold(client)

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -31,6 +32,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Set up only; do not serve.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The demo clinic's people have Ofcom drama-range numbers (+44 7700 900xxx), and a
+        # visitor trying it out types one too: accepted here, never by a clinic's own server.
+        os.environ.setdefault("DAISY_PHONE_TEST_NUMBERS", "1")
+        settings.DAISY_PHONE_TEST_NUMBERS = os.environ["DAISY_PHONE_TEST_NUMBERS"] == "1"
         call_command("migrate", verbosity=0, interactive=False)
         call_command("seed_demo")
         if options["no_serve"]:
