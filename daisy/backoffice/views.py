@@ -316,7 +316,8 @@ def _specialists_for(appt: Any) -> list[tuple[Any, str]]:
 
 
 @staff_required
-def appointment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+def appointment_detail(request: HttpRequest, appointment_id: Any) -> HttpResponse:
+    pk = appointment_id
     return _panel(request, pk)
 
 
@@ -324,7 +325,7 @@ def _after(request: HttpRequest, pk: Any, message: str) -> HttpResponse:
     if request.htmx:
         return _panel(request, pk, done=message)
     messages.success(request, message)
-    return redirect("desk:appointment", pk=pk)
+    return redirect("desk:appointment", appointment_id=pk)
 
 
 def _refused(request: HttpRequest, pk: Any, exc: DomainError, alt_action: str = "") -> HttpResponse:
@@ -341,7 +342,8 @@ def _refused(request: HttpRequest, pk: Any, exc: DomainError, alt_action: str = 
 
 @staff_required
 @require_POST
-def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
+def appointment_status(request: HttpRequest, appointment_id: Any) -> HttpResponse:
+    pk = appointment_id
     _view, appt = _load(pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
@@ -364,7 +366,8 @@ def appointment_status(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @staff_required
 @require_POST
-def appointment_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
+def appointment_cancel(request: HttpRequest, appointment_id: Any) -> HttpResponse:
+    pk = appointment_id
     _view, appt = _load(pk)
     form = CancelForm(request.POST)
     if not form.is_valid():
@@ -393,7 +396,8 @@ def appointment_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @staff_required
 @require_POST
-def appointment_note(request: HttpRequest, pk: Any) -> HttpResponse:
+def appointment_note(request: HttpRequest, appointment_id: Any) -> HttpResponse:
+    pk = appointment_id
     _view, appt = _load(pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
@@ -425,7 +429,8 @@ def _specialist_or_none(raw: str) -> Any:
 
 @staff_required
 @require_POST
-def appointment_move(request: HttpRequest, pk: Any) -> HttpResponse:
+def appointment_move(request: HttpRequest, appointment_id: Any) -> HttpResponse:
+    pk = appointment_id
     _view, appt = _load(pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
@@ -453,7 +458,8 @@ def appointment_move(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @staff_required
 @require_POST
-def appointment_rebook(request: HttpRequest, pk: Any) -> HttpResponse:
+def appointment_rebook(request: HttpRequest, appointment_id: Any) -> HttpResponse:
+    pk = appointment_id
     """Book the client's next session at one of the offered times."""
     _view, appt = _load(pk)
     form = ChoiceForm(request.POST)
@@ -481,7 +487,7 @@ def appointment_rebook(request: HttpRequest, pk: Any) -> HttpResponse:
     if request.htmx:
         return _panel(request, new.pk, done=message)
     messages.success(request, message)
-    return redirect("desk:appointment", pk=new.pk)
+    return redirect("desk:appointment", appointment_id=new.pk)
 
 
 # --- book a caller or a walk-in ------------------------------------------------------------------
