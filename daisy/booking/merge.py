@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from daisy.accounts.services import client_login_retire
 from daisy.aftercare.services import aftercare_reassign_client
 from daisy.audit.services import audit_record, audit_subject_reassign
+from daisy.booking import waitlist
 from daisy.clients.models import Client
 from daisy.clients.services import client_retire_into, findings_reassign_client
 from daisy.courses.services import plans_reassign_client
@@ -92,6 +93,7 @@ def client_merge(
                 source=merge, target=keep, now=now
             ),
             "messages": messages_reassign_client(source_id=merge.pk, target_id=keep.pk),
+            "waitlist": waitlist.waitlist_reassign_client(source=merge, target=keep, now=now),
             "audit_entries": audit_subject_reassign(
                 object_type=CLIENT_AUDIT_TYPE, source_id=merge.pk, target_id=keep.pk
             ),

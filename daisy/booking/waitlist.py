@@ -169,6 +169,33 @@ def waitlist_leave(*, entry: WaitlistEntry, by: Any, now: datetime) -> WaitlistE
     return locked
 
 
+def waitlist_reassign_client(*, source: Client, target: Client, now: datetime) -> int:
+    """Move every waitlist place of `source` to `target` (a client merge); returns how many.
+    Where both wait for one treatment, the earlier place stays in the queue and the later is
+    withdrawn. Call inside the merge's transaction."""
+    waiting = {
+        e.treatment_id: e
+        for e in WaitlistEntry.objects.filter(client=target, status=EntryStatus.WAITING)
+    }
+    moved = 0
+    for entry in WaitlistEntry.objects.filter(client=source).order_by("created_at", "id"):
+        other = waiting.get(entry.treatment_id) if entry.status == EntryStatus.WAITING else None
+        if other is not None:
+            later = (
+                entry
+                if (entry.created_at, str(entry.pk)) > (other.created_at, str(other.pk))
+                else other
+            )
+            later.status, later.closed_at = EntryStatus.WITHDRAWN, now
+            later.save(update_fields=["status", "closed_at"])
+            later.offers.filter(status=OfferStatus.OPEN).update(
+                status=OfferStatus.DECLINED, answered_at=now
+            )
+        WaitlistEntry.objects.filter(pk=entry.pk).update(client=target)
+        moved += 1
+    return moved
+
+
 # --- offering a freed time ----------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from daisy.aftercare.services import calendar_feed_issue
 from daisy.audit.models import AuditEntry
 from daisy.booking.merge import client_merge
 from daisy.booking.services import appointment_book
+from daisy.booking.waitlist import waitlist_join
 from daisy.clients.models import Client, ClinicalHold, Contraindication, Tier
 from daisy.clients.selectors import client_find, client_get, client_list
 from daisy.clients.services import client_hold_place, client_update
@@ -99,8 +100,12 @@ def _history(clinic: Clinic, client: Client, *, hour: int) -> dict[str, Any]:
         raised_at=NOW,
     )
     feed = calendar_feed_issue(by=clinic.reception, now=NOW, client=client)
+    waiting = waitlist_join(
+        client=client, treatment=clinic.microneedling, by=clinic.reception, now=NOW
+    )
     client_update(client=client, by=clinic.reception, now=NOW, last_name=client.last_name + "e")
     return {
+        "waitlist": waiting,
         "appointment": appointment,
         "finding": finding,
         "hold": hold,
@@ -178,6 +183,9 @@ def test_a_merge_moves_everything_to_the_record_kept_and_loses_nothing(clinic, p
     assert keep.plans.count() == 2 and keep.important_dates.count() == 2
     assert keep.alerts.count() == 2
     assert not Message.objects.filter(client=dup).exists()
+    # Both waited for micro-needling: one place in the queue stays, the other is withdrawn.
+    assert keep.waitlist_entries.count() == 2
+    assert keep.waitlist_entries.filter(status="waiting").count() == 1
     # One live calendar feed per client: the kept record's stays, the other's is revoked.
     moved_rows["feed"].refresh_from_db()
     kept_rows["feed"].refresh_from_db()
