@@ -5,7 +5,7 @@ import os
 
 from django.conf import settings
 
-pytest_plugins = ["daisy.lib.browser"]
+pytest_plugins = ["tests.support.browser"]
 
 # Tests (and the servers and workers they start) use Ofcom's drama range, +44 7700 900xxx,
 # which a clinic's own site refuses.

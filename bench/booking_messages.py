@@ -43,8 +43,8 @@ def measure(database_url: str, *, profile: bool = False) -> dict[str, Any]:
 
     from daisy.aftercare.services import appointment_messages_schedule, protocol_presets_install
     from daisy.booking.services import appointment_book
-    from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
     from daisy.scheduling.models import Appointment
+    from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
     call_command("migrate", verbosity=0)
     day = MONDAY + timedelta(days=7 * 52 * 3)  # far from any earlier run's bookings

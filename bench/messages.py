@@ -42,7 +42,7 @@ def measure_messages(
         sys.path.insert(0, str(REPO_ROOT))
     import resource
 
-    from daisy.notifications.testing import SmtpSink
+    from tests.support.notifications import SmtpSink
 
     with SmtpSink() as sink:
         before = resource.getrusage(resource.RUSAGE_SELF)

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from daisy.accounts import services
 from daisy.accounts.models import Role, User
-from daisy.lib.testing import make_user
 from daisy.notifications.models import Message
+from tests.support.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

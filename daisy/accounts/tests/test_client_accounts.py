@@ -16,8 +16,8 @@ from daisy.accounts.models import EmailToken, Role, User
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
 from daisy.lib.errors import ValidationFailed
-from daisy.lib.testing import make_client
 from daisy.notifications.models import Message
+from tests.support.testing import make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -329,7 +329,7 @@ def test_sign_out_everywhere_changes_the_session_hash() -> None:
 
 
 def test_staff_cannot_use_client_links() -> None:
-    from daisy.lib.testing import make_user
+    from tests.support.testing import make_user
 
     make_user(role=Role.RECEPTION, email="desk@example.com")
     services.sign_in_link_request(email="desk@example.com", now=NOW)

@@ -10,7 +10,7 @@ from django.test import Client as HttpClient
 
 from daisy.accounts.models import Role, User
 from daisy.accounts.roles import role_permissions
-from daisy.lib.testing import make_user
+from tests.support.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from daisy.aftercare.models import Alert, CalendarFeed
 from daisy.aftercare.services import checkin_link, checkin_record
 from daisy.booking.services import appointment_book
 from daisy.clients.models import ClinicalHold
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 NOW = at(MONDAY, 14)

@@ -23,11 +23,11 @@ from daisy.booking.services import (
 )
 from daisy.clients.models import Contraindication, Tier
 from daisy.lib.errors import ClientContraindicated, SlotUnavailable
-from daisy.lib.testing import LONDON, MONDAY, at, booking_now, make_client, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus
 from daisy.notifications.rendering import render_message
 from daisy.scheduling.models import Status
+from tests.support.testing import LONDON, MONDAY, at, booking_now, make_client, make_clinic
 
 pytestmark = pytest.mark.django_db
 H = timedelta(hours=1)

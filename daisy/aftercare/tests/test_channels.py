@@ -10,9 +10,9 @@ import pytest
 
 from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.clients.services import client_preferences_update
-from daisy.lib.testing import LONDON, MONDAY, at, booking_now, make_client, make_clinic
 from daisy.notifications.models import Message, MessageStatus
 from daisy.notifications.rendering import render_message
+from tests.support.testing import LONDON, MONDAY, at, booking_now, make_client, make_clinic
 
 pytestmark = pytest.mark.django_db
 EVERY_DAY = {d: (9, 19) for d in range(7)}

@@ -28,11 +28,11 @@ from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.core.checkins import FOLLOW_UPS, RED_FLAG_CODES
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now, make_client, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.management.commands.worker import periodic_jobs
 from daisy.notifications.models import CLAIMABLE, Message
-from daisy.notifications.testing import Received, SmtpSink
+from tests.support.notifications import Received, SmtpSink
+from tests.support.testing import LONDON, MONDAY, Clinic, at, booking_now, make_client, make_clinic
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)

@@ -29,11 +29,11 @@ from daisy.lib.errors import (
     PolicyViolation,
     ValidationFailed,
 )
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message
-from daisy.notifications.testing import SmtpSink
 from daisy.scheduling.models import Status
+from tests.support.notifications import SmtpSink
+from tests.support.testing import MONDAY, Clinic, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 H = timedelta(hours=1)

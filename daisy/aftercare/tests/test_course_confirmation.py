@@ -18,10 +18,10 @@ from daisy.accounts.services import client_account_ensure
 from daisy.aftercare.services import appointment_messages_schedule
 from daisy.booking.courses import SessionTime, course_book
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus
-from daisy.notifications.testing import SmtpSink
+from tests.support.notifications import SmtpSink
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WEEK = timedelta(days=7)

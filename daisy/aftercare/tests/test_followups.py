@@ -15,11 +15,11 @@ from daisy.aftercare.services import checkin_link, checkin_record
 from daisy.booking.courses import course_book
 from daisy.courses.models import PlanStatus
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import LONDON, MONDAY, at, booking_now, make_clinic
 from daisy.notifications.management.commands.worker import periodic_jobs, run_periodic_jobs
 from daisy.notifications.models import Message
 from daisy.notifications.rendering import render_message
 from daisy.scheduling.models import Appointment, Status
+from tests.support.testing import LONDON, MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)

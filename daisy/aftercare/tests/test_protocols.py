@@ -18,8 +18,8 @@ from daisy.aftercare.selectors import (
 )
 from daisy.aftercare.services import protocol_presets_install
 from daisy.booking.services import appointment_book
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.treatments.services import treatment_presets_install
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 H = timedelta(hours=1)

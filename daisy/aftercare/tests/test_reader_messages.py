@@ -17,11 +17,11 @@ from daisy.accounts.models import Role, User
 from daisy.accounts.services import client_account_ensure
 from daisy.aftercare.services import checkin_link, checkin_record
 from daisy.booking.services import appointment_book
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_client, make_clinic
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message
 from daisy.notifications.rendering import render_message
-from daisy.notifications.testing import SmtpSink
+from tests.support.notifications import SmtpSink
+from tests.support.testing import MONDAY, Clinic, at, booking_now, make_client, make_clinic
 
 pytestmark = pytest.mark.django_db(transaction=True)
 H = timedelta(hours=1)

@@ -11,7 +11,7 @@ import pytest
 
 from daisy.aftercare.selectors import aftercare_today_for_client
 from daisy.booking.services import appointment_book, appointment_cancel
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)

@@ -15,7 +15,7 @@ from django.test import Client as HttpClient
 
 from daisy.accounts.models import Role
 from daisy.accounts.tokens import api_token_create
-from daisy.lib.testing import Clinic, booking_now, make_clinic, make_user
+from tests.support.testing import Clinic, booking_now, make_clinic, make_user
 
 ROLES = ("anonymous", "client_a", "client_b", "reception", "specialist", "manager")
 

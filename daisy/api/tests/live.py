@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from daisy.lib.testing import current_database_url as database_url
+from tests.support.testing import current_database_url as database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

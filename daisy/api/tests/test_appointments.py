@@ -10,9 +10,9 @@ import time_machine
 
 from daisy.api.tests.conftest import error_of
 from daisy.clients.models import Contraindication, Tier
-from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now
 from daisy.scheduling.models import Allocation, Appointment, Status
 from daisy.treatments.models import Treatment
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now
 
 pytestmark = pytest.mark.django_db
 

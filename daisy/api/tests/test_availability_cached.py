@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from daisy.api.endpoints.catalogue import _slots_json
-from daisy.lib.testing import MONDAY, at, booking_now
 from daisy.scheduling import selectors
 from daisy.treatments.models import Treatment
+from tests.support.testing import MONDAY, at, booking_now
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pytest
 
-from daisy.lib.testing import MONDAY, at, booking_now, make_user
 from daisy.scheduling.models import Appointment, SlotHold
 from daisy.scheduling.services import slot_hold_create
 from daisy.scheduling.tests.test_races import overlapping_allocations
+from tests.support.testing import MONDAY, at, booking_now, make_user
 
 pytestmark = pytest.mark.django_db
 

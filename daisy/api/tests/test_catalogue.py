@@ -8,8 +8,8 @@ import pytest
 from django.test import override_settings
 
 from daisy.api.tests.conftest import error_of
-from daisy.lib.testing import MONDAY, make_location, make_room, make_specialist
 from daisy.treatments.models import Treatment
+from tests.support.testing import MONDAY, make_location, make_room, make_specialist
 
 pytestmark = pytest.mark.django_db
 

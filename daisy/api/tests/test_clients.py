@@ -8,7 +8,7 @@ import pytest
 from daisy.api.tests.conftest import error_of
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
-from daisy.lib.testing import make_client
+from tests.support.testing import make_client
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from daisy.api.tests.conftest import Cast, error_of
 from daisy.audit.models import AuditEntry
 from daisy.courses.models import Plan
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import LONDON, MONDAY, PRESCREEN_CLEAR, at
 from daisy.scheduling.models import Appointment
+from tests.support.testing import LONDON, MONDAY, PRESCREEN_CLEAR, at
 
 pytestmark = pytest.mark.django_db
 

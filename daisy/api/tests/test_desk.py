@@ -9,7 +9,7 @@ import time_machine
 
 from daisy.api.tests.conftest import error_of
 from daisy.booking.services import appointment_book
-from daisy.lib.testing import MONDAY, at
+from tests.support.testing import MONDAY, at
 
 pytestmark = pytest.mark.django_db
 

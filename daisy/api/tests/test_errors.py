@@ -11,8 +11,8 @@ from ninja.throttling import SimpleRateThrottle
 
 from daisy.api.tests.conftest import Api, error_of
 from daisy.clients.models import Client
-from daisy.lib.testing import MONDAY, at
 from daisy.scheduling.models import Appointment
+from tests.support.testing import MONDAY, at
 
 pytestmark = pytest.mark.django_db
 

@@ -45,8 +45,8 @@ from daisy.accounts.models import Role
 from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, live_server
 from daisy.booking.services import appointment_book
-from daisy.lib.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user
 from daisy.treatments.models import Treatment
+from tests.support.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

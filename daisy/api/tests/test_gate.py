@@ -12,8 +12,8 @@ import pytest
 from daisy.api.tests.conftest import error_of
 from daisy.clients.models import Contraindication, Tier
 from daisy.clients.services import client_hold_place
-from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now
 from daisy.scheduling.models import Appointment
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from daisy.api.tests.conftest import Api
-from daisy.lib.testing import booking_now
 from daisy.notifications.services import worker_heartbeat_beat
+from tests.support.testing import booking_now
 
 pytestmark = pytest.mark.django_db
 

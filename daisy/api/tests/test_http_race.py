@@ -23,8 +23,8 @@ from django.utils import timezone
 from daisy.accounts.models import Role
 from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, live_server
-from daisy.lib.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user
 from daisy.scheduling.models import Allocation, Appointment
+from tests.support.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -22,8 +22,8 @@ from daisy.booking.waitlist import waitlist_join
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at
 from daisy.scheduling.models import Allocation, Appointment
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at
 
 pytestmark = pytest.mark.django_db
 

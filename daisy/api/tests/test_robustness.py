@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daisy.api.tests.conftest import Api, Cast, error_of
-from daisy.lib.testing import MONDAY, at
+from tests.support.testing import MONDAY, at
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from daisy.accounts.models import ApiToken, Role
 from daisy.accounts.tokens import api_token_authenticate, api_token_create, api_token_revoke
 from daisy.api.tests.conftest import Api, error_of
 from daisy.audit.models import AuditEntry
-from daisy.lib.testing import booking_now, make_user
+from tests.support.testing import booking_now, make_user
 
 pytestmark = pytest.mark.django_db
 

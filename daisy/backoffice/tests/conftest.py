@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from daisy.booking.services import appointment_book
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_clinic
+from tests.support.testing import MONDAY, Clinic, at, booking_now, make_clinic
 
 # The desk's "now" in these tests: Monday 2030-01-07, 09:30 in London (GMT, so UTC too).
 DESK_NOW = at(MONDAY, 9, 30)

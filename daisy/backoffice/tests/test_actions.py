@@ -11,9 +11,9 @@ import time_machine
 from daisy.audit.models import AuditEntry
 from daisy.backoffice.tests.conftest import DESK_NOW, book
 from daisy.booking.diary import appointment_version
-from daisy.lib.testing import MONDAY, at
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
+from tests.support.testing import MONDAY, at
 
 pytestmark = [pytest.mark.django_db]
 
@@ -167,7 +167,7 @@ def test_rebook_the_next_session_from_the_panel(client, clinic, on_monday):
 
 def test_a_client_cannot_act_at_the_desk(client, clinic, on_monday):
     from daisy.accounts.models import Role
-    from daisy.lib.testing import make_user
+    from tests.support.testing import make_user
 
     appt = book(clinic, clinic.clients[0], 10)
     client.force_login(make_user(role=Role.CLIENT))

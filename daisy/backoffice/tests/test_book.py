@@ -8,8 +8,8 @@ import time_machine
 from daisy.audit.models import AuditEntry
 from daisy.backoffice.tests.conftest import book
 from daisy.clients.models import Client
-from daisy.lib.testing import MONDAY, at
 from daisy.scheduling.models import Appointment
+from tests.support.testing import MONDAY, at
 
 pytestmark = [pytest.mark.django_db]
 

@@ -13,9 +13,9 @@ from daisy.booking.models import EntryStatus, WaitlistEntry
 from daisy.clients.models import ClinicalHold
 from daisy.clients.services import client_hold_place
 from daisy.clinic.models import Closure
-from daisy.lib.testing import MONDAY, make_client
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Status
+from tests.support.testing import MONDAY, make_client
 
 from .conftest import DESK_NOW, book
 

@@ -13,10 +13,10 @@ import pytest
 from django.utils import timezone
 
 from daisy.booking.services import appointment_book, appointment_cancel
-from daisy.lib.browser import assert_accessible, close_page, new_page, shot
-from daisy.lib.testing import at, make_client, make_clinic
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
+from tests.support.browser import assert_accessible, close_page, new_page, shot
+from tests.support.testing import at, make_client, make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from daisy.accounts.models import Role
 from daisy.backoffice.tests.conftest import DESK_NOW, book
 from daisy.booking.diary import FLAG_FIRST_VISIT, MODE_ROOMS, diary_day
-from daisy.lib.testing import MONDAY, make_user
+from tests.support.testing import MONDAY, make_user
 
 pytestmark = [pytest.mark.django_db]
 

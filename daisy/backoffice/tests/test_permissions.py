@@ -19,9 +19,9 @@ from daisy.booking.services import appointment_cancel
 from daisy.booking.waitlist import waitlist_join
 from daisy.clients.models import Client, ClinicalHold
 from daisy.clients.services import client_hold_place
-from daisy.lib.testing import make_client, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Allocation, Appointment
+from tests.support.testing import make_client, make_user
 
 from .conftest import DESK_NOW, book
 

@@ -14,9 +14,9 @@ from daisy.audit.models import AuditEntry
 from daisy.booking.services import appointment_book
 from daisy.clients.models import Client, Contraindication, Tier
 from daisy.clients.services import client_hold_clear, client_hold_place
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling.models import Appointment
 from daisy.scheduling.selectors import FLAG_CLINICAL_HOLD, FLAG_SCREENING, appointment_flags
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = [pytest.mark.django_db]
 

@@ -30,9 +30,17 @@ from daisy.lib.errors import (
     ImportantDateConflict,
     ValidationFailed,
 )
-from daisy.lib.testing import LONDON, MONDAY, PRESCREEN_CLEAR, Clinic, at, booking_now, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, SlotHold, Status
+from tests.support.testing import (
+    LONDON,
+    MONDAY,
+    PRESCREEN_CLEAR,
+    Clinic,
+    at,
+    booking_now,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -25,10 +25,18 @@ from daisy.clients.services import client_hold_place, client_update
 from daisy.courses.models import ImportantDate, Plan
 from daisy.courses.services import course_presets_install, important_date_create, plan_create
 from daisy.lib.errors import NotFound, PermissionDenied, ValidationFailed
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_client, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.notifications.services import message_schedule
 from daisy.scheduling.models import Appointment
+from tests.support.testing import (
+    MONDAY,
+    Clinic,
+    at,
+    booking_now,
+    make_client,
+    make_clinic,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -21,9 +21,9 @@ from daisy.booking.waitlist import (
     waitlist_offer_accept,
 )
 from daisy.lib.errors import PermissionDenied, ValidationFailed
-from daisy.lib.testing import MONDAY, at, booking_now, make_client, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
+from tests.support.testing import MONDAY, at, booking_now, make_client, make_clinic, make_user
 
 TUESDAY = MONDAY + timedelta(days=1)
 NOW = booking_now()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Contraindication, Tier
 from daisy.courses.services import plan_create
-from daisy.lib.testing import make_clinic
+from tests.support.testing import make_clinic
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
-from daisy.lib.testing import make_client, make_user
+from tests.support.testing import make_client, make_user
 
 pytestmark = pytest.mark.django_db
 

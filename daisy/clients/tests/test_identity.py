@@ -25,7 +25,7 @@ from daisy.clients.services import (
     phone_normalise,
 )
 from daisy.lib.errors import ClientExists, ValidationFailed
-from daisy.lib.testing import make_client, make_user
+from tests.support.testing import make_client, make_user
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 

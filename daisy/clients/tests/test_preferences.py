@@ -8,7 +8,7 @@ import pytest
 from daisy.audit.models import AuditEntry
 from daisy.clients.services import client_preferences_update
 from daisy.lib.errors import ValidationFailed
-from daisy.lib.testing import MONDAY, at, make_client
+from tests.support.testing import MONDAY, at, make_client
 
 pytestmark = pytest.mark.django_db
 NOW = at(MONDAY, 9)

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import Clinic, make_clinic
+from tests.support.testing import Clinic, make_clinic
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from daisy.courses.models import Plan, PlanStatus
 from daisy.courses.selectors import course_get_for_client, course_list_for_client
 from daisy.courses.services import AreaInput, plan_accept, plan_area_grade, plan_create, plan_stop
 from daisy.lib.errors import NotFound, PermissionDenied
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now
 from daisy.scheduling.models import Appointment, Status
+from tests.support.testing import MONDAY, Clinic, at, booking_now
 
 pytestmark = pytest.mark.django_db
 

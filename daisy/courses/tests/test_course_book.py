@@ -30,7 +30,9 @@ from daisy.lib.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from daisy.lib.testing import (
+from daisy.notifications.models import Message
+from daisy.scheduling.models import Allocation, Appointment, Status
+from tests.support.testing import (
     LONDON,
     MONDAY,
     PRESCREEN_CLEAR,
@@ -40,8 +42,6 @@ from daisy.lib.testing import (
     make_client,
     make_user,
 )
-from daisy.notifications.models import Message
-from daisy.scheduling.models import Allocation, Appointment, Status
 
 pytestmark = pytest.mark.django_db
 

@@ -18,10 +18,10 @@ from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
 from daisy.courses.models import Plan, PlanSession
 from daisy.lib.errors import SlotUnavailable
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_client
 from daisy.scheduling.models import Appointment, Status
 from daisy.scheduling.tests.test_races import overlapping_allocations
 from daisy.treatments.models import Treatment
+from tests.support.testing import MONDAY, Clinic, at, booking_now, make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from daisy.booking.services import appointment_book, appointment_reschedule
 from daisy.courses.selectors import important_date_clashes, important_date_list_for_client
 from daisy.courses.services import important_date_create, important_date_delete
 from daisy.lib.errors import ImportantDateConflict, ValidationFailed
-from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now
 from daisy.scheduling.models import Appointment
+from tests.support.testing import LONDON, MONDAY, Clinic, at, booking_now
 
 pytestmark = pytest.mark.django_db
 

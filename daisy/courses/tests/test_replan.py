@@ -11,9 +11,9 @@ from daisy.audit.models import AuditEntry
 from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.services import appointment_cancel, appointment_reschedule
 from daisy.clinic.models import Closure
-from daisy.lib.testing import LONDON, MONDAY, Clinic, at, booking_now
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
+from tests.support.testing import LONDON, MONDAY, Clinic, at, booking_now
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from daisy.lib.testing import current_database_url
 from daisy.notifications.models import Message
 from daisy.notifications.services import message_schedule
-from daisy.notifications.testing import SmtpSink
+from tests.support.notifications import SmtpSink
+from tests.support.testing import current_database_url
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 

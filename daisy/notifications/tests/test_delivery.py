@@ -27,8 +27,8 @@ from daisy.notifications.services import (
     retry_delay,
 )
 from daisy.notifications.tasks import deliver_due
-from daisy.notifications.testing import SmtpSink
 from daisy.notifications.tests.conftest import NOW, Clock, schedule
+from tests.support.notifications import SmtpSink
 
 db = pytest.mark.django_db
 tx = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from django.core.mail import get_connection
 from daisy.notifications.channels import Outgoing, PermanentFailure
 from daisy.notifications.channels.email import EmailChannel
 from daisy.notifications.rendering import Attachment
-from daisy.notifications.testing import SmtpSink
+from tests.support.notifications import SmtpSink
 
 ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nSUMMARY:Micro-needling – Zoë\r\nEND:VCALENDAR\r\n"
 MESSAGE_ID = "<12345678-1234-5678-1234-567812345678@daisy.example>"

@@ -11,9 +11,9 @@ import time_machine
 from django.test import Client as HttpClient
 
 from daisy.accounts.models import Role
-from daisy.lib.testing import make_user
 from daisy.notifications.services import worker_heartbeat_beat
 from daisy.notifications.tests.conftest import NOW, schedule
+from tests.support.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from daisy.notifications.services import (
     messages_claim_due,
     messages_sweep_expired_leases,
 )
-from daisy.notifications.testing import FakeTwilio
 from daisy.notifications.tests.conftest import Clock, schedule
+from tests.support.notifications import FakeTwilio
 
 db = pytest.mark.django_db
 PHONE = "+447700900123"

@@ -25,8 +25,8 @@ from django_tasks_db.models import DBTaskResult
 
 from daisy.notifications.models import Message, MessageStatus, WorkerHeartbeat
 from daisy.notifications.services import MessageSpec, message_schedule_many
-from daisy.notifications.testing import SmtpSink
 from daisy.notifications.tests.conftest import Workers, schedule
+from tests.support.notifications import SmtpSink
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from daisy.accounts.models import Role
 from daisy.booking.services import appointment_book
-from daisy.lib.browser import PHONE, assert_accessible, close_page, new_page, shot
-from daisy.lib.testing import at, make_clinic, make_user
 from daisy.scheduling.models import Appointment, Status
+from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
+from tests.support.testing import at, make_clinic, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -18,9 +18,9 @@ from daisy.audit.models import AuditEntry
 from daisy.booking.models import EntryStatus, WaitlistEntry
 from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.clients.models import Client
-from daisy.lib.testing import MONDAY, Clinic, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
+from tests.support.testing import MONDAY, Clinic, at, booking_now, make_clinic, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,8 @@ from daisy.courses.services import (
     plan_area_grade,
     plan_create,
 )
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_user
 from daisy.scheduling.models import Status
+from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_user
 
 pytestmark = pytest.mark.django_db
 

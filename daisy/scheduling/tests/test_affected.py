@@ -13,8 +13,8 @@ from django.test import Client as HttpClient
 
 from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule
 from daisy.clinic.models import Closure, TimeOff, WeeklyHours
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling.conflicts import appointments_affected
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,10 @@ from django.db import connection
 
 from daisy.booking.services import appointment_book, slot_hold_create
 from daisy.clinic.models import Location
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Appointment
 from daisy.treatments.models import Treatment
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,9 @@ from daisy.lib.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from daisy.lib.testing import (
+from daisy.scheduling import selectors
+from daisy.scheduling.models import Allocation, Appointment, Status
+from tests.support.testing import (
     MONDAY,
     PRESCREEN_CLEAR,
     at,
@@ -35,8 +37,6 @@ from daisy.lib.testing import (
     make_specialist,
     make_user,
 )
-from daisy.scheduling import selectors
-from daisy.scheduling.models import Allocation, Appointment, Status
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,6 @@ from daisy.audit.models import AuditEntry
 from daisy.booking.services import appointment_book
 from daisy.clinic.models import DateOverride, Location
 from daisy.lib.errors import SlotUnavailable, TooManyRequests
-from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic, make_user
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment, SlotHold
 from daisy.scheduling.services import (
@@ -27,6 +26,7 @@ from daisy.scheduling.services import (
 )
 from daisy.scheduling.tests.test_races import overlapping_allocations
 from daisy.treatments.models import Treatment
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -25,13 +25,13 @@ from daisy.booking.services import (
 )
 from daisy.clinic.models import Location
 from daisy.lib.errors import InvalidTime, SlotUnavailable, ValidationFailed
-from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment, SlotHold
 from daisy.scheduling.services import slot_holds_purge
 from daisy.scheduling.tests.test_races import overlapping_allocations, raw_insert_allocation
 from daisy.treatments.models import Treatment
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,11 @@ from daisy.booking.services import BookingResult, appointment_book
 from daisy.clients.models import Client
 from daisy.clinic.models import Location, Specialist
 from daisy.lib.errors import SlotUnavailable
-from daisy.lib.testing import (
+from daisy.scheduling import selectors
+from daisy.scheduling.models import Allocation, Appointment
+from daisy.scheduling.tests import race_worker
+from daisy.treatments.models import Treatment
+from tests.support.testing import (
     MONDAY,
     Clinic,
     at,
@@ -35,10 +39,6 @@ from daisy.lib.testing import (
     current_database_url,
     make_clinic,
 )
-from daisy.scheduling import selectors
-from daisy.scheduling.models import Allocation, Appointment
-from daisy.scheduling.tests import race_worker
-from daisy.treatments.models import Treatment
 
 race = pytest.mark.django_db(transaction=True)
 

@@ -17,8 +17,8 @@ from daisy.booking.services import (
     slot_hold_release,
 )
 from daisy.clinic.models import Closure, DeviceStatus, TimeOff, WeeklyHours
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling import selectors, versioning
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ import pytest
 import time_machine
 
 from daisy.booking.services import appointment_book
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_user
 from daisy.scheduling.models import Appointment, SlotHold
 from daisy.site.tests.test_booking import DETAILS, NO_TO_ALL, hold, start_microneedling
 from daisy.site.tests.test_course_booking import to_plan, token_of
+from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 

@@ -13,9 +13,9 @@ from django.contrib.sessions.models import Session
 from daisy.accounts.models import User
 from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, SlotHold, Status
+from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 

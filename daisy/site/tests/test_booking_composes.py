@@ -21,11 +21,11 @@ from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import MONDAY, at, booking_now, make_client, make_clinic
 from daisy.notifications.delivery import deliver_due_now
 from daisy.notifications.models import Message
-from daisy.notifications.testing import SmtpSink
 from daisy.scheduling.models import Appointment
+from tests.support.notifications import SmtpSink
+from tests.support.testing import MONDAY, at, booking_now, make_client, make_clinic
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("site_content")]
 

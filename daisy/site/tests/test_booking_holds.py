@@ -17,11 +17,11 @@ from django.test import Client as HttpClient
 
 from daisy.accounts.tokens import api_token_create
 from daisy.booking.services import appointment_book
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Appointment, SlotHold
 from daisy.scheduling.tests.test_races import overlapping_allocations
 from daisy.site.tests.test_booking import DETAILS, NO_TO_ALL, hold, start_microneedling
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
-from daisy.lib.browser import PHONE, assert_accessible, close_page, new_page, shot
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling.models import Appointment, Status
+from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = [
     pytest.mark.browser,

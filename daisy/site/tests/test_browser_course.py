@@ -13,9 +13,9 @@ import time_machine
 
 from daisy.courses.models import ImportantDate, Plan
 from daisy.courses.services import course_presets_install
-from daisy.lib.browser import DESKTOP, PHONE, assert_accessible, shot
-from daisy.lib.testing import booking_now, make_clinic
 from daisy.scheduling.models import Appointment, Status
+from tests.support.browser import DESKTOP, PHONE, assert_accessible, shot
+from tests.support.testing import booking_now, make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from daisy.lib.browser import PHONE, assert_accessible, shot
+from tests.support.browser import PHONE, assert_accessible, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

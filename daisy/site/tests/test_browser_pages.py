@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from daisy.lib.browser import assert_accessible, shot
-from daisy.lib.testing import make_clinic
+from tests.support.browser import assert_accessible, shot
+from tests.support.testing import make_clinic
 
 pytestmark = [
     pytest.mark.browser,

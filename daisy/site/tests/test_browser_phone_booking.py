@@ -12,9 +12,9 @@ import time_machine
 
 from daisy.accounts.services import client_login_grant
 from daisy.clients.models import Client, Contraindication, Tier
-from daisy.lib.browser import assert_accessible, shot
-from daisy.lib.testing import MONDAY, booking_now, make_clinic
 from daisy.scheduling.models import Appointment
+from tests.support.browser import assert_accessible, shot
+from tests.support.testing import MONDAY, booking_now, make_clinic
 
 pytestmark = [
     pytest.mark.browser,

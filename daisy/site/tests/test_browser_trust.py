@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 
 from daisy.accounts.models import Role
 from daisy.clinic.demo_profiles import PROFILES
-from daisy.lib.browser import PHONE, assert_accessible, close_page, new_page, shot
-from daisy.lib.testing import make_clinic, make_user
+from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
+from tests.support.testing import make_clinic, make_user
 
 pytestmark = [
     pytest.mark.browser,

@@ -12,8 +12,8 @@ import pytest
 from daisy.aftercare.models import Alert
 from daisy.aftercare.services import checkin_link
 from daisy.booking.services import appointment_book
-from daisy.lib.browser import PHONE, assert_accessible, close_page, new_page, shot
-from daisy.lib.testing import at, booking_now, make_clinic
+from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
+from tests.support.testing import at, booking_now, make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

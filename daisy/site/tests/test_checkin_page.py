@@ -14,7 +14,7 @@ from django.test import Client as HttpClient
 from daisy.aftercare.models import Alert, CheckIn
 from daisy.aftercare.services import checkin_link
 from daisy.booking.services import appointment_book, appointment_cancel
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 CALM = {

@@ -18,10 +18,10 @@ from daisy.booking.services import appointment_book
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, ImportantDateKind, Plan
 from daisy.courses.services import important_date_create
-from daisy.lib.testing import booking_now, make_clinic, make_user
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
 from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
+from tests.support.testing import booking_now, make_clinic, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from daisy.accounts.models import Role, User
 from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.services import appointment_book
 from daisy.courses.services import course_presets_install
-from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_client, make_clinic
 from daisy.site.templatetags.daisy_booking import care_timeline
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_client, make_clinic
 
 pytestmark = pytest.mark.django_db
 

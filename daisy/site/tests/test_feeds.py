@@ -15,8 +15,8 @@ from daisy.aftercare.ics import appointment_uid
 from daisy.aftercare.selectors import calendar_feed_url
 from daisy.aftercare.services import calendar_feed_issue, calendar_feed_revoke
 from daisy.booking.services import appointment_book, appointment_cancel
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.notifications.models import Message
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
 from daisy.scheduling.models import SlotHold
 from daisy.site.tests.test_booking import DETAILS, hold, start_microneedling
 from daisy.site.tests.test_booking_holds import reception_books
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from daisy.lib.testing import make_clinic
 from daisy.site.models import FaqEntry, SitePage, TreatmentPage
+from tests.support.testing import make_clinic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from daisy.clinic.models import DateOverride
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 

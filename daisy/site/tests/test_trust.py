@@ -23,8 +23,8 @@ from PIL import Image
 from daisy.accounts.models import Role, User
 from daisy.clinic.demo_profiles import PROFILES
 from daisy.clinic.models import Specialist
-from daisy.lib.testing import MONDAY, at, booking_now, make_clinic, make_specialist
 from daisy.site.models import ClinicPhoto, PriceOption, SitePage, TreatmentPage
+from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_specialist
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 

@@ -13,9 +13,9 @@ from django.test import Client as HttpClient
 
 from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.booking.waitlist import waitlist_join
-from daisy.lib.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_client, make_clinic
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_client, make_clinic
 
 pytestmark = pytest.mark.django_db
 
