@@ -24,11 +24,31 @@ urlpatterns = [
     path("week/<isodate:on>/", views.diary_week_view, name="diary-week"),
     path("book/", views.book, name="book"),
     path("appointments/<uuid:appointment_id>/", views.appointment_detail, name="appointment"),
-    path("appointments/<uuid:appointment_id>/status/", views.appointment_status, name="appointment-status"),
-    path("appointments/<uuid:appointment_id>/cancel/", views.appointment_cancel, name="appointment-cancel"),
-    path("appointments/<uuid:appointment_id>/note/", views.appointment_note, name="appointment-note"),
-    path("appointments/<uuid:appointment_id>/move/", views.appointment_move, name="appointment-move"),
-    path("appointments/<uuid:appointment_id>/rebook/", views.appointment_rebook, name="appointment-rebook"),
+    path(
+        "appointments/<uuid:appointment_id>/status/",
+        views.appointment_status,
+        name="appointment-status",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/cancel/",
+        views.appointment_cancel,
+        name="appointment-cancel",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/note/",
+        views.appointment_note,
+        name="appointment-note",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/move/",
+        views.appointment_move,
+        name="appointment-move",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/rebook/",
+        views.appointment_rebook,
+        name="appointment-rebook",
+    ),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(
