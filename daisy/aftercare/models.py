@@ -159,6 +159,33 @@ def _offset_label(minutes: int) -> str:
     return f"{sign}{m} min"
 
 
+class PrecareConfirmation(models.Model):
+    """A client's word, given when booking, that they already follow a pre-care step the
+    session's time leaves too little room for ("I already avoid the sun"). Kept with the
+    appointment, with the step's words as they were, for the specialist to check on the day."""
+
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", on_delete=models.CASCADE, related_name="precare_confirmations"
+    )
+    step = models.ForeignKey(
+        ProtocolStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    step_started_at = models.DateTimeField(
+        help_text=_("When the step should have begun for this session.")
+    )
+    confirmed_at = models.DateTimeField()
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["appointment", "step_started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (confirmed {self.confirmed_at:%Y-%m-%d})"
+
+
 # --- check-ins and red flags (DOMAIN.md 5.1, 5.2) -----------------------------------------------
 
 

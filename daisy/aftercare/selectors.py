@@ -4,6 +4,7 @@ dated timeline ("Your aftercare today" on the portal reads it through here)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,7 @@ STEP_FIELDS = (
     "is_restriction",
     "source",
     "notify",
+    "pk",
 )
 PROTOCOL_FIELDS = ("recovery_hours", "checkin_hours", "general_advice", "review_days")
 
@@ -48,7 +50,7 @@ PROTOCOL_FIELDS = ("recovery_hours", "checkin_hours", "general_advice", "review_
 def _core_step(
     start: int, end: int | None, kind: str, title: str, detail: str, *flags: Any
 ) -> core.ProtocolStep:
-    is_restriction, source, notify = flags
+    is_restriction, source, notify, pk = flags
     return core.ProtocolStep(
         offset_start=timedelta(minutes=start),
         offset_end=None if end is None else timedelta(minutes=end),
@@ -58,6 +60,7 @@ def _core_step(
         is_restriction=is_restriction,
         source=source,
         notify=notify,
+        key=str(pk),
     )
 
 
@@ -109,6 +112,35 @@ def aftercare_today_for_appointment(appointment: Any, *, now: datetime) -> list[
     return core.today(
         session_start=appointment.starts_at, steps=data.steps, tz=appointment.location.tz, now=now
     )
+
+
+# --- pre-care lead times (issue 12) -----------------------------------------------------------
+
+
+def precare_steps_too_soon(
+    *,
+    treatment: Any,
+    starts_at: datetime,
+    tz: Any,
+    now: datetime,
+    confirmed: Iterable[str] = (),
+) -> list[core.TimelineStep]:
+    """The treatment's pre-care steps that a session at `starts_at` leaves too little time for
+    (they should have begun before `now`), less those the client confirmed they already follow
+    (by step key)."""
+    done = {str(key) for key in confirmed}
+    steps = protocol_get_for_treatment(treatment).steps
+    late = core.precare_too_soon(session_start=starts_at, steps=steps, tz=tz, now=now)
+    return [item for item in late if item.step.key not in done]
+
+
+def precare_ready_at(
+    *, treatment: Any, now: datetime, tz: Any, confirmed: Iterable[str] = ()
+) -> datetime:
+    """The earliest start that leaves every pre-care step not confirmed its full time."""
+    done = {str(key) for key in confirmed}
+    steps = [s for s in protocol_get_for_treatment(treatment).steps if s.key not in done]
+    return core.precare_ready_at(now=now, steps=steps, tz=tz)
 
 
 # --- check-ins ----------------------------------------------------------------------------------

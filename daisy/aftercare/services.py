@@ -46,7 +46,14 @@ from django.urls import reverse
 
 from daisy.accounts.services import client_manage_link
 from daisy.aftercare import ics
-from daisy.aftercare.models import Alert, CalendarFeed, CheckIn, Protocol, ProtocolStep
+from daisy.aftercare.models import (
+    Alert,
+    CalendarFeed,
+    CheckIn,
+    PrecareConfirmation,
+    Protocol,
+    ProtocolStep,
+)
 from daisy.aftercare.presets import PRESETS
 from daisy.aftercare.selectors import (
     CHECKIN_SALT,
@@ -54,6 +61,7 @@ from daisy.aftercare.selectors import (
     ProtocolData,
     calendar_file_link,
     checkin_target_get,
+    precare_steps_too_soon,
     protocol_get_for_treatment,
     urgent_contacts,
     urgent_numbers,
@@ -128,6 +136,37 @@ def protocol_presets_install() -> list[Protocol]:
 
 
 # --- check-in links ---------------------------------------------------------------------------
+
+
+def precare_confirmations_record(
+    *, appointment: Any, confirmed: Sequence[str], by: Any, now: datetime
+) -> list[PrecareConfirmation]:
+    """Keep, with the appointment, the client's word that they already follow the pre-care
+    steps its time leaves too little room for (issue 12). Only those steps are kept: a
+    confirmation of a step there was time for says nothing."""
+    if not confirmed:
+        return []
+    late = precare_steps_too_soon(
+        treatment=appointment.treatment,
+        starts_at=appointment.starts_at,
+        tz=appointment.location.tz,
+        now=now,
+    )
+    keys = {str(key) for key in confirmed}
+    user = by if getattr(by, "pk", None) is not None else None
+    rows = [
+        PrecareConfirmation(
+            appointment=appointment,
+            step_id=int(item.step.key),
+            title=item.title,
+            step_started_at=item.starts_at,
+            confirmed_at=now,
+            confirmed_by=user,
+        )
+        for item in late
+        if item.step.key in keys
+    ]
+    return PrecareConfirmation.objects.bulk_create(rows)
 
 
 def checkin_link(appointment: Any, kind: str) -> str:
@@ -283,6 +322,8 @@ def _context(plan: _Plan) -> dict[str, Any]:
         "location_phone": location.phone,
         "when": core.describe_appointment(appt.starts_at, plan.tz, location.time_zone),
         "zone": location.time_zone,
+        # Who treats the client (issue 12: a move that changed the specialist said nothing).
+        "specialist": appt.specialist.name if appt.specialist_id else "",
         # Where a warning sign goes while the clinic is closed, and emergencies (per location).
         "out_of_hours_name": out_of_hours_name,
         "out_of_hours_phone": out_of_hours_phone,

@@ -25,7 +25,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from daisy.api.schemas import slots_out
-from daisy.lib.errors import DomainError, SlotUnavailable
+from daisy.lib.errors import DomainError, PrecareTooSoon, SlotUnavailable
 
 logger = logging.getLogger("daisy.api")
 
@@ -43,7 +43,10 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     "up to 3 nearest bookable slots), `contraindicated` (an open screening finding needs a "
     "clinician), `policy_violation` or `late_change` (cancellation/status rules), "
     "`client_exists` (the email or phone already belongs to the client whose id is in "
-    "`fields.client`).",
+    "`fields.client`), `precare_too_soon` (the time leaves too little room for some of the "
+    "treatment's preparation steps: `precare_steps` lists them with their keys and "
+    "`ready_at` is the first time that leaves room for all; send the keys the client "
+    "already follows as `precare_confirmed`).",
     413: "The request body is larger than the server accepts. Code `request_too_large`.",
     422: "Validation failed: `fields` maps each offending field (or header/parameter) to a "
     "message. Codes include `validation_error`, `invalid_time`, `in_past`, `min_notice`, "
@@ -126,6 +129,10 @@ def _on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, SlotUnavailable):
         extra["alternatives"] = slots_out(list(exc.alternatives))
+    if isinstance(exc, PrecareTooSoon):
+        # Which steps to confirm (`precare_confirmed`), and the first time that needs none.
+        extra["precare_steps"] = exc.extra.get("precare_steps", [])
+        extra["ready_at"] = exc.extra.get("ready_at")
     return error_response(exc.http_status, exc.code, exc.message, fields=dict(exc.fields), **extra)
 
 

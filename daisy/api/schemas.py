@@ -306,6 +306,9 @@ class PrescreenIn(InputSchema):
     )
 
 
+PrecareKey = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[0-9]+$")]
+
+
 class AppointmentIn(InputSchema):
     client: uuid.UUID = Field(description="Client id. A client token may only give its own.")
     treatment: Slug = Field(description="Treatment slug, e.g. `microneedling`.")
@@ -324,6 +327,14 @@ class AppointmentIn(InputSchema):
         description="Required when a client token books a treatment that needs screening "
         "(otherwise 422 `prescreen_required`).",
     )
+    precare_confirmed: list[PrecareKey] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Keys of the treatment's preparation steps the client confirms they "
+        "already follow, when the time is too soon for them (a client token gets 409 "
+        "`precare_too_soon` listing the steps and their keys otherwise). Kept with the "
+        "appointment.",
+    )
 
 
 class RescheduleIn(InputSchema):
@@ -331,6 +342,12 @@ class RescheduleIn(InputSchema):
     specialist: uuid.UUID | None = Field(None, description="Ask for this specialist.")
     confirm_important_dates: bool = Field(
         False, description="Move even though the recovery window covers an important date."
+    )
+    any_specialist: bool = Field(
+        False,
+        description="Without `specialist`, the move keeps the appointment's specialist (409 "
+        "`slot_unavailable` with their nearest free times when they are busy); true lets any "
+        "specialist who can do the treatment take it.",
     )
 
 
@@ -351,6 +368,11 @@ class AppointmentOut(Out):
     created_at: datetime = Field(description="UTC.")
     cancelled_at: datetime | None = Field(description="UTC; null unless cancelled.")
     is_late_cancellation: bool = Field(description="Cancelled inside the treatment's window.")
+    change_until: datetime = Field(
+        description="Until this moment (location's offset) a client may move the appointment "
+        "online and cancel it without it counting as late; after it, a move is 409 "
+        "`late_change` and a cancellation is late."
+    )
 
 
 class AppointmentPage(Page):
@@ -585,4 +607,5 @@ def appointment_out(appt: Any) -> dict[str, Any]:
         "created_at": appt.created_at,
         "cancelled_at": appt.cancelled_at,
         "is_late_cancellation": appt.is_late_cancellation,
+        "change_until": (appt.starts_at - appt.treatment.cancellation_window).astimezone(tz),
     }

@@ -13,7 +13,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from daisy.aftercare.services import appointment_messages_schedule, course_confirmation_schedule
+from daisy.aftercare.services import (
+    appointment_messages_schedule,
+    course_confirmation_schedule,
+    precare_confirmations_record,
+)
 from daisy.audit.services import audit_record
 from daisy.booking.eligibility import Asking, eligibility_check, prescreen_check
 from daisy.clinic.selectors import specialist_get
@@ -122,6 +126,7 @@ def course_book(
     interval_override_reason: str = "",
     notes: str = "",
     prescreen: Mapping[str, bool] | None = None,
+    precare_confirmed: Sequence[str] = (),
 ) -> CourseBooking:
     """Book every session of a course, or raise a DomainError and write nothing.
 
@@ -140,6 +145,8 @@ def course_book(
         confirm_important_dates=confirm_important_dates,
         prescreen=prescreen,
         extra_dates=tuple(important_dates),
+        now=now,
+        precare_confirmed=tuple(str(key) for key in precare_confirmed),
     )
     if plan is not None:
         if plan.client_id != client.pk or plan.treatment_id != treatment.pk:
@@ -180,6 +187,7 @@ def course_book(
             preferred_weekdays=preferred_weekdays,
             preferred_times=preferred_times,
             important_dates=important_dates,
+            precare_confirmed=asking.precare_confirmed,
         )
         if not proposal.plan.is_complete:
             first = proposal.plan.problems[0]
@@ -369,6 +377,13 @@ def _book_all(
                 notes=notes,
                 audit_data={"course": str(plan.pk), "session": number},
             )
+            if asking.is_self_service and asking.precare_confirmed:
+                precare_confirmations_record(
+                    appointment=appointment,
+                    confirmed=asking.precare_confirmed,
+                    by=booked_by,
+                    now=now,
+                )
         except ImportantDateConflict:
             raise  # already names its session
         except DomainError as exc:

@@ -6,7 +6,9 @@ meanwhile is seen.
 In order: the clinical hold (DOMAIN.md 5.1, 5.2), the treatment's age limit (1.1), the online
 pre-screen when the client books for themselves (2.2 hard stops), recorded findings and their
 waits (2.1: a hard stop has no override; defer and review tiers need a clinician's recorded
-override), and the client's important dates (a recovery window over one needs confirming)."""
+override), the treatment's pre-care lead times for a client's own new booking (4.1: the time
+leaves each step its full time, or the client confirms they already follow it), and the
+client's important dates (a recovery window over one needs confirming)."""
 
 from __future__ import annotations
 
@@ -17,12 +19,19 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from daisy.aftercare.selectors import precare_ready_at, precare_steps_too_soon
 from daisy.clients.models import BLOCKING_TIERS, Client, Tier
 from daisy.clients.selectors import client_open_hold
+from daisy.core.aftercare import describe
 from daisy.core.courses import ImportantDate
 from daisy.core.screening import age_on, prescreen_evaluate
 from daisy.courses.selectors import important_date_clashes, important_dates_require_confirmation
-from daisy.lib.errors import ClientContraindicated, PermissionDenied, ValidationFailed
+from daisy.lib.errors import (
+    ClientContraindicated,
+    PermissionDenied,
+    PrecareTooSoon,
+    ValidationFailed,
+)
 from daisy.scheduling.services import Clearance, is_staff
 from daisy.treatments.models import Treatment
 
@@ -42,6 +51,11 @@ class Asking:
     is_new_booking: bool = True
     # Important dates given with this request and not (yet) stored on the client's record.
     extra_dates: tuple[ImportantDate, ...] = ()
+    # The moment of the request: a new booking a client makes checks the treatment's pre-care
+    # lead times against it (None: not checked). `precare_confirmed` holds the keys of the
+    # steps the client says they already follow.
+    now: datetime | None = None
+    precare_confirmed: tuple[str, ...] = ()
 
     @property
     def is_self_service(self) -> bool:
@@ -126,6 +140,55 @@ def prescreen_check(asking: Asking) -> None:
         )
 
 
+def precare_check(asking: Asking, *, starts_at: datetime, tz: Any) -> None:
+    """A new booking a client makes leaves every pre-care step its full time ("no sun from 2
+    weeks before"), or the client confirms, step by step, that they already follow the ones it
+    cuts short (issue 12; DOMAIN.md 4.1). Staff read the preparation to the client instead."""
+    if asking.now is None or not asking.is_new_booking or not asking.is_self_service:
+        return
+    late = precare_steps_too_soon(
+        treatment=asking.treatment,
+        starts_at=starts_at,
+        tz=tz,
+        now=asking.now,
+        confirmed=asking.precare_confirmed,
+    )
+    if not late:
+        return
+    ready = precare_ready_at(
+        treatment=asking.treatment, now=asking.now, tz=tz, confirmed=asking.precare_confirmed
+    )
+    session = starts_at.astimezone(tz)
+    steps = "; ".join(
+        _("%(step)s (from %(when)s)")
+        % {"step": item.title, "when": describe(item.starts_at, session=session)}
+        for item in late
+    )
+    raise PrecareTooSoon(
+        _(
+            "This time is too soon to prepare for %(treatment)s: %(steps)s. Choose a time from "
+            "%(ready)s, or confirm for each step that you already follow it."
+        )
+        % {
+            "treatment": asking.treatment.name,
+            "steps": steps,
+            "ready": describe(ready, session=ready),
+        },
+        fields={f"precare_confirmed.{item.step.key}": "required" for item in late},
+        extra={
+            "precare_steps": [
+                {
+                    "key": item.step.key,
+                    "title": item.title,
+                    "starts_at": item.starts_at.isoformat(),
+                }
+                for item in late
+            ],
+            "ready_at": ready.isoformat(),
+        },
+    )
+
+
 def findings_check(asking: Asking, day: date) -> bool:
     """True when a clinician's override is being used (and so must be recorded)."""
     client, treatment = asking.client, asking.treatment
@@ -198,6 +261,7 @@ def eligibility_check(
     Raises a DomainError naming the first rule that refuses; returns what to record."""
     overridden = record_check(asking, starts_at.astimezone(tz).date())
     prescreen_check(asking)
+    precare_check(asking, starts_at=starts_at, tz=tz)
     clashes = important_date_clashes(
         client=asking.client,
         treatment=asking.treatment,

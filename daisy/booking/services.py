@@ -9,7 +9,7 @@ durable, so a caller may compose them further (a guest's account and booking, sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from daisy.aftercare.services import (
     appointment_cancellation_schedule,
     appointment_messages_cancel,
     appointment_messages_schedule,
+    precare_confirmations_record,
 )
 from daisy.booking import waitlist
 from daisy.booking.diary import STATUS_LABELS, appointment_version
@@ -92,11 +93,14 @@ def appointment_book(
     hold_id: Any = None,
     held_by: str | None = None,
     prescreen: Mapping[str, bool] | None = None,
+    precare_confirmed: Sequence[str] = (),
 ) -> BookingResult:
     """Book one appointment through the eligibility gate and schedule its messages, or raise a
     DomainError and write (and send) nothing. `booked_by` is whoever acted: the client's own
     account, a staff member booking on their behalf, or None for a guest. `prescreen` is the
-    online pre-screen's answers when the client books for themselves."""
+    online pre-screen's answers when the client books for themselves; `precare_confirmed` the
+    keys of the pre-care steps they say they already follow, when the time is too soon for
+    them (kept with the appointment)."""
     asking = Asking(
         client=client,
         treatment=treatment,
@@ -104,6 +108,8 @@ def appointment_book(
         override_reason=override_reason,
         confirm_important_dates=confirm_important_dates,
         prescreen=prescreen,
+        now=now,
+        precare_confirmed=tuple(str(key) for key in precare_confirmed),
     )
     with transaction.atomic():
         result = scheduling.appointment_book(
@@ -122,6 +128,13 @@ def appointment_book(
         )
         if not result.replayed:
             appointment = result.appointment
+            if asking.is_self_service:
+                precare_confirmations_record(
+                    appointment=appointment,
+                    confirmed=asking.precare_confirmed,
+                    by=booked_by,
+                    now=now,
+                )
             appointment_messages_schedule(
                 appointment=appointment, now=now, version=appointment.messages_version
             )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -395,8 +395,10 @@ def waitlist_offer_accept(
     by: Any,
     now: datetime,
     prescreen: Mapping[str, bool] | None = None,
+    precare_confirmed: Sequence[str] = (),
 ) -> Appointment:
-    """Book the offered time for the waiting client, through appointment_book. The first
+    """Book the offered time for the waiting client, through appointment_book (a freed time is
+    often soon: `precare_confirmed` are the pre-care steps the client already follows). The first
     acceptance wins; a later one (or one after the time went another way) raises OfferGone
     and changes nothing but the offer's state. Accepting the same offer twice returns the
     booking made the first time."""
@@ -435,6 +437,7 @@ def waitlist_offer_accept(
                         booked_by=by,
                         now=now,
                         prescreen=prescreen,
+                        precare_confirmed=precare_confirmed,
                         notes=_("Booked from the waitlist."),
                     )
                     booked = result.appointment

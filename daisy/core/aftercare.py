@@ -60,6 +60,9 @@ class ProtocolStep:
     is_restriction: bool = False
     source: str = ""
     notify: bool = False
+    # A stable name for the step (the clinic's row id), so a client can confirm that they
+    # already follow it; empty for steps that are not stored.
+    key: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in (PRE, POST):
@@ -211,6 +214,45 @@ def timeline(
         dated.append(TimelineStep(step, start, end, session, name_zone, now))
     dated.sort(key=_order)
     return dated
+
+
+def precare_too_soon(
+    *,
+    session_start: datetime,
+    steps: Iterable[ProtocolStep],
+    tz: tzinfo,
+    now: datetime,
+) -> list[TimelineStep]:
+    """The pre-care steps that should already have begun at `now` for a session at
+    `session_start`, so they can no longer be followed in full ("no sun from 2 weeks before"
+    for a session tomorrow). Earliest-starting first; empty when the time leaves room for all."""
+    _require_aware("now", now)
+    return [
+        item
+        for item in timeline(session_start=session_start, steps=steps, tz=tz)
+        if item.kind == PRE and item.step.offset_start < timedelta(0) and item.starts_at < now
+    ]
+
+
+def precare_ready_at(
+    *,
+    now: datetime,
+    steps: Iterable[ProtocolStep],
+    tz: tzinfo,
+) -> datetime:
+    """The earliest session start for which every pre-care step in `steps` can still be
+    followed in full from `now` (each step begins at or after `now`): `now` itself when none
+    asks for preparation. Counted like the steps themselves (whole local days)."""
+    _require_aware("now", now)
+    ready = now.astimezone(tz)
+    for step in steps:
+        if step.kind == PRE and step.offset_start < timedelta(0):
+            moment = shift_local(now, -step.offset_start, tz)
+            # A wall time moved by a DST gap can land a little early: walk it forward.
+            while shift_local(moment, step.offset_start, tz) < now:
+                moment += timedelta(minutes=1)
+            ready = max(ready, moment)
+    return ready
 
 
 def _order(item: TimelineStep) -> tuple[datetime, bool, bool, datetime, str]:

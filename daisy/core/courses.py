@@ -21,7 +21,12 @@ What a full plan promises
   day by an hour at every DST change.
 * No session's recovery window [start, start + recovery) overlaps the local-day span
   [start_on 00:00, end_on + 1 00:00) of any important date, each date using its kind's
-  recovery. The check is `recovery_clashes`, which single bookings can share.
+  recovery; nor does its pre-care window [start - precare, start), for the kinds that have
+  one (sun: no tanning or sunburn for two weeks before a session, DOMAIN.md 4.1), so no session
+  is planned in the two weeks after a beach holiday. The check is `recovery_clashes`, which
+  single bookings share.
+* With `not_before`, no session starts before it (the treatment's preparation lead time: a
+  first session is not planned sooner than its pre-care steps can be followed).
 * Preferred weekdays and times are hard filters; preferred times bound the client's visit (the
   phases before any buffer), not just its start.
 
@@ -92,8 +97,10 @@ __all__ = [
     "DEFAULT_MAX_INTERVAL",
     "DEFAULT_MIN_INTERVAL",
     "DEFAULT_RECOVERY",
+    "DEFAULT_PRECARE_BY_KIND",
     "DEFAULT_RECOVERY_BY_KIND",
     "MAX_SESSIONS",
+    "SUN_PRECARE",
     "SUN_RECOVERY",
     "CoursePlan",
     "CourseProblem",
@@ -119,6 +126,12 @@ SUN_RECOVERY = timedelta(days=14)
 DEFAULT_RECOVERY_BY_KIND: Mapping[str, timedelta] = MappingProxyType(
     {"beach_holiday": SUN_RECOVERY, "sun_holiday": SUN_RECOVERY}
 )
+# DOMAIN.md 4.1: no tanning, sunbeds or sunburn for at least two weeks before a session.
+SUN_PRECARE = timedelta(days=14)
+DEFAULT_PRECARE_BY_KIND: Mapping[str, timedelta] = MappingProxyType(
+    {"beach_holiday": SUN_PRECARE, "sun_holiday": SUN_PRECARE}
+)
+_NO_WINDOWS: Mapping[str, timedelta] = MappingProxyType({})
 
 _SPECIALIST = "specialist"
 _SHIFT_DAYS = 7
@@ -169,8 +182,9 @@ class CourseRequest:
     `preferred_specialist` is a resource id; one who cannot do the treatment (not among the
     candidates) counts as no preference. `recovery` applies to every important date whose kind
     is not in `recovery_by_kind`; passing `recovery_by_kind` replaces the sun-exposure defaults
-    rather than adding to them. Session 1 falls within `start_within_days` of
-    `earliest_start`, and the whole course within `horizon_days` of it.
+    rather than adding to them. `precare_by_kind` is how long before a session each kind of
+    date must be over (kinds not in it: none); the same replacing rule. Session 1 falls within
+    `start_within_days` of `earliest_start`, and the whole course within `horizon_days` of it.
     """
 
     sessions: int
@@ -186,6 +200,11 @@ class CourseRequest:
     recovery_by_kind: Mapping[str, timedelta] = field(
         default_factory=lambda: DEFAULT_RECOVERY_BY_KIND, hash=False
     )
+    precare_by_kind: Mapping[str, timedelta] = field(
+        default_factory=lambda: DEFAULT_PRECARE_BY_KIND, hash=False
+    )
+    # No session before this moment (aware): the pre-care lead time of a first session.
+    not_before: datetime | None = None
     horizon_days: int = 366
     start_within_days: int = 7
     # Re-planning the rest of a course: the local date of the session before session 1, so
@@ -234,9 +253,19 @@ class CourseRequest:
             if span <= timedelta(0):
                 raise ValueError(f"the {kind} recovery window must be positive")
         object.__setattr__(self, "recovery_by_kind", recovery_by_kind)
+        precare_by_kind = MappingProxyType(dict(self.precare_by_kind))
+        for kind, span in precare_by_kind.items():
+            if span < timedelta(0):
+                raise ValueError(f"the {kind} pre-care window cannot be negative")
+        object.__setattr__(self, "precare_by_kind", precare_by_kind)
+        if self.not_before is not None:
+            _require_aware(self.not_before)
 
     def recovery_for(self, kind: str) -> timedelta:
         return self.recovery_by_kind.get(kind, self.recovery)
+
+    def precare_for(self, kind: str) -> timedelta:
+        return self.precare_by_kind.get(kind, timedelta(0))
 
 
 @dataclass(frozen=True)
@@ -278,14 +307,18 @@ def recovery_clashes(
     recovery: timedelta,
     recovery_by_kind: Mapping[str, timedelta],
     tz: ZoneInfo,
+    precare_by_kind: Mapping[str, timedelta] = _NO_WINDOWS,
 ) -> tuple[ImportantDate, ...]:
-    """The important dates whose local days overlap [start, start + their kind's recovery)."""
+    """The important dates whose local days overlap a session's windows: the recovery after it,
+    [start, start + their kind's recovery), and the pre-care before it,
+    [start - their kind's pre-care, start). An empty window (zero) meets nothing."""
     _require_aware(start)
     found = []
     for item in important_dates:
         span_start, span_end = _date_span(item, tz)
+        begins = start - precare_by_kind.get(item.kind, timedelta(0))
         ends = start + recovery_by_kind.get(item.kind, recovery)
-        if start < span_end and span_start < ends:
+        if begins < ends and begins < span_end and span_start < ends:
             found.append(item)
     return tuple(found)
 
@@ -631,6 +664,8 @@ class _World:
         self.high = request.max_interval // _DAY
         self.window = request.start_within_days
         self.soonest = max(bounds[0], math.ceil((now + rules.min_notice).timestamp()))
+        if request.not_before is not None:
+            self.soonest = max(self.soonest, math.ceil(request.not_before.timestamp()))
         self.latest = math.floor((now + rules.max_advance).timestamp())
         self.later_rules = course_rules(
             rules, now=now, until=datetime.fromtimestamp(bounds[-1], UTC)
@@ -687,8 +722,9 @@ class _World:
     def _forbidden(self, item: ImportantDate) -> _Pair:
         span_start, span_end = _date_span(item, self.tz)
         recovery = math.ceil(self.request.recovery_for(item.kind).total_seconds())
-        # [s, s + r) meets [a, b) iff a - r < s < b.
-        return (int(span_start.timestamp()) - recovery + 1, int(span_end.timestamp()))
+        precare = math.ceil(self.request.precare_for(item.kind).total_seconds())
+        # [s - p, s + r) meets [a, b) iff a - r < s < b + p.
+        return (int(span_start.timestamp()) - recovery + 1, int(span_end.timestamp()) + precare)
 
     # --- (day, person) tables ---
 
@@ -1023,6 +1059,15 @@ class _World:
         if lo >= hi:
             if bounds[last + 1] <= math.ceil(self.now.timestamp()):
                 return CourseProblem(session, f"Session {session}: {span} has already passed.")
+            notice = math.ceil((self.now + self.rules.min_notice).timestamp())
+            if self.request.not_before is not None and bounds[last + 1] > notice:
+                ready = self.request.not_before.astimezone(self.tz)
+                return CourseProblem(
+                    session,
+                    f"Session {session}: {span} is too soon to prepare for; the preparation "
+                    f"steps can be followed in full for a session from "
+                    f"{_day_text(ready.date())}, {ready:%H:%M}.",
+                )
             return CourseProblem(
                 session,
                 f"Session {session}: {span} is too soon; bookings need "
@@ -1049,7 +1094,12 @@ class _World:
             ]
             if hit:
                 names = _join([_date_text(item) for item in dict.fromkeys(hit)], "and")
-                reason += f" that keeps the recovery window clear of {names}"
+                windows = (
+                    "preparation and recovery windows"
+                    if any(self.request.precare_for(item.kind) for item in hit)
+                    else "recovery window"
+                )
+                reason += f" that keeps the {windows} clear of {names}"
         return CourseProblem(session, reason + ".")
 
     def _preferences_text(self) -> str:

@@ -268,6 +268,10 @@ class PlanSession(models.Model):
         return f"{self.plan}: {self.appointment}"
 
 
+# A date this long before a session is the furthest a pre-care window reaches back.
+MAX_PRECARE_HOURS = 60 * 24
+
+
 class ImportantDateKind(models.Model):
     """A kind of important date and how long a recovery window must stay clear of it."""
 
@@ -282,6 +286,16 @@ class ImportantDateKind(models.Model):
             "sun after a session). Empty: the treatment's recovery window."
         ),
     )
+    precare_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_PRECARE_HOURS)],
+        help_text=_(
+            "Keep this long before a session clear of the date, for treatments with "
+            "preparation steps. Sun exposure: 336 (no tanning or sunburn in the two weeks "
+            "before a session). Empty: none. At most 1440 (60 days)."
+        ),
+    )
     display_order = models.PositiveSmallIntegerField(default=100)
 
     class Meta:
@@ -293,6 +307,10 @@ class ImportantDateKind(models.Model):
     @property
     def recovery(self) -> timedelta | None:
         return None if self.recovery_hours is None else timedelta(hours=self.recovery_hours)
+
+    @property
+    def precare(self) -> timedelta | None:
+        return None if not self.precare_hours else timedelta(hours=self.precare_hours)
 
 
 class ImportantDate(PublicModel):

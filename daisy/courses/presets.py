@@ -27,15 +27,17 @@ COURSES = [
     ("laxity", 3, 1, 4, 28, "Typical course for laxity / thin skin (published studies)"),
 ]
 
-# (slug, name, recovery hours or None for the treatment's own window, order)
+# (slug, name, recovery hours or None for the treatment's own window, order, pre-care hours or
+# None)
 KINDS = [
-    ("job_interview", "Job interview", None, 10),
-    ("wedding", "Wedding", None, 20),
-    ("photo_shoot", "Photo shoot", None, 30),
-    ("party", "Party or celebration", None, 40),
-    # DOMAIN.md 4.2 days 0-14: SPF 30+ daily and limited sun for two weeks.
-    ("beach_holiday", "Beach holiday", 14 * 24, 50),
-    ("sun_holiday", "Sunny holiday", 14 * 24, 60),
-    ("ski_holiday", "Ski holiday", 14 * 24, 70),
-    ("other", "Other", None, 100),
+    ("job_interview", "Job interview", None, 10, None),
+    ("wedding", "Wedding", None, 20, None),
+    ("photo_shoot", "Photo shoot", None, 30, None),
+    ("party", "Party or celebration", None, 40, None),
+    # DOMAIN.md 4.2 days 0-14: SPF 30+ daily and limited sun for two weeks after a session;
+    # DOMAIN.md 4.1: no tanning or sunburn for at least two weeks before one.
+    ("beach_holiday", "Beach holiday", 14 * 24, 50, 14 * 24),
+    ("sun_holiday", "Sunny holiday", 14 * 24, 60, 14 * 24),
+    ("ski_holiday", "Ski holiday", 14 * 24, 70, 14 * 24),
+    ("other", "Other", None, 100, None),
 ]

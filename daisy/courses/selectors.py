@@ -7,7 +7,7 @@ bookings check important dates here)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,8 +17,10 @@ from django.utils.translation import gettext
 
 from daisy.aftercare.selectors import protocol_get_for_treatment
 from daisy.core import courses as core
+from daisy.core.aftercare import PRE
 from daisy.courses.models import (
     CONCERN_SCALE,
+    MAX_PRECARE_HOURS,
     AreaGrade,
     Concern,
     CourseDefault,
@@ -68,31 +70,49 @@ def treatment_recovery(treatment: Any) -> timedelta:
     return timedelta(hours=protocol_get_for_treatment(treatment).recovery_hours)
 
 
+# How far back a pre-care window can reach (ImportantDateKind.precare_hours is capped there).
+PRECARE_LOOKBACK = timedelta(hours=MAX_PRECARE_HOURS)
+
+
 @dataclass(frozen=True)
 class RecoveryRules:
-    """What the pure planner needs to keep recovery windows clear of important dates."""
+    """What the pure planner needs to keep a session's windows clear of important dates: the
+    recovery after it, and the pre-care before it (sun: two weeks, DOMAIN.md 4.1)."""
 
     recovery: timedelta
     recovery_by_kind: dict[str, timedelta]
+    precare_by_kind: dict[str, timedelta] = field(default_factory=dict)
 
     @property
     def applies(self) -> bool:
-        return self.recovery > timedelta(0)
+        return self.recovery > timedelta(0) or bool(self.precare_by_kind)
+
+    @property
+    def planner_recovery(self) -> timedelta:
+        """The planner's default window (it needs a positive one; a treatment with only a
+        pre-care window keeps the shipped 72 hours after a session clear too)."""
+        return self.recovery if self.recovery > timedelta(0) else core.DEFAULT_RECOVERY
 
 
 def recovery_rules(
     treatment: Any, kinds: Iterable[ImportantDateKind] | None = None
 ) -> RecoveryRules:
-    """The treatment's recovery window, and each kind's when it is longer. A treatment without
-    a recovery window (a consultation) leaves every date alone, sun holidays included: the
-    kind's longer window is about the skin recovering from this treatment."""
-    base = treatment_recovery(treatment)
+    """The treatment's recovery window, and each kind's when it is longer; and, for a treatment
+    with pre-care steps, each kind's pre-care window (sun holidays: two weeks before a session).
+    A treatment without a recovery window or preparation (a consultation) leaves every date
+    alone, sun holidays included: the windows are about this treatment's skin care."""
+    protocol = protocol_get_for_treatment(treatment)
+    base = timedelta(hours=protocol.recovery_hours)
+    has_precare = any(step.kind == PRE for step in protocol.steps)
     by_kind: dict[str, timedelta] = {}
-    if base > timedelta(0):
+    precare: dict[str, timedelta] = {}
+    if base > timedelta(0) or has_precare:
         for kind in kinds if kinds is not None else ImportantDateKind.objects.all():
-            if kind.recovery is not None and kind.recovery > base:
+            if base > timedelta(0) and kind.recovery is not None and kind.recovery > base:
                 by_kind[kind.slug] = kind.recovery
-    return RecoveryRules(base, by_kind)
+            if has_precare and kind.precare is not None:
+                precare[kind.slug] = kind.precare
+    return RecoveryRules(base, by_kind, precare)
 
 
 def core_important_date(item: ImportantDate) -> core.ImportantDate:
@@ -127,10 +147,11 @@ def important_date_clashes(
     extra: Sequence[core.ImportantDate] = (),
 ) -> list[Clash]:
     """The client's important dates (and `extra` ones) that a session of `treatment` starting
-    at `starts_at` would put inside its recovery window. One query when the client has no
-    upcoming important date (the usual case, inside every booking's transaction)."""
-    # A date ending before the session's local day cannot be inside its recovery window.
-    local_day = starts_at.astimezone(tz).date()
+    at `starts_at` would put inside its recovery window (after it) or its pre-care window
+    (before it: no sun holiday in the two weeks before). One query when the client has no
+    recent or upcoming important date (the usual case, inside every booking's transaction)."""
+    # A date ending before the furthest pre-care window cannot touch the session.
+    local_day = starts_at.astimezone(tz).date() - PRECARE_LOOKBACK
     stored = important_date_list_for_client(client, ending_on_or_after=local_day)
     if not stored and not extra:
         return []
@@ -144,6 +165,7 @@ def important_date_clashes(
         important_dates=items,
         recovery=rules.recovery,
         recovery_by_kind=rules.recovery_by_kind,
+        precare_by_kind=rules.precare_by_kind,
         tz=tz,
     )
     return [Clash(i.kind, i.label, i.start_on, i.end_on) for i in found]
@@ -157,8 +179,9 @@ def important_dates_require_confirmation(
         return
     names = "; ".join(c.text for c in clashes)
     text = gettext(
-        "The recovery window after this session covers %(dates)s. Choose another time, or "
-        "confirm that the client accepts it."
+        "This session is too close to %(dates)s: the skin needs time to prepare before a "
+        "session (no tanning or sunburn in the weeks before) and to recover after it. Choose "
+        "another time, or confirm that the client accepts it."
     ) % {"dates": names}
     if session is not None:
         text = gettext("Session %(n)s: %(why)s") % {"n": session, "why": text}

@@ -102,6 +102,15 @@ class ImportantDateConflict(DomainError):
     http_status = 409
 
 
+class PrecareTooSoon(DomainError):
+    """The time is too soon for some of the treatment's preparation steps (issue 12): the
+    booking goes ahead only when the client confirms, step by step, that they already follow
+    them; `extra` names the steps and the earliest time that leaves room for all of them."""
+
+    code = "precare_too_soon"
+    http_status = 409
+
+
 class CourseUnavailable(DomainError):
     """No whole course can be booked as asked; `extra` holds the planner's problems and its
     nearest alternative."""

@@ -8,6 +8,7 @@ row per view of a health record)."""
 from __future__ import annotations
 
 import json
+import uuid
 import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,6 +31,7 @@ from daisy.aftercare.selectors import aftercare_today_for_client
 from daisy.booking.services import appointment_cancel, appointment_reschedule
 from daisy.clients.selectors import client_for_user
 from daisy.clients.services import client_preferences_update, client_update, client_view_record
+from daisy.clinic.selectors import specialist_get
 from daisy.courses.selectors import course_get_for_client, course_list_for_client
 from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
 from daisy.lib.forms import form_add_domain_error
@@ -147,6 +149,41 @@ def _days(slots: list[Any], tz: Any) -> list[dict[str, Any]]:
     return [{"day": day, "starts": starts} for day, starts in sorted(days.items())]
 
 
+def specialist_find(specialist_id: Any) -> Any:
+    """The specialist with this id, or None for an id that is not one (a tampered form)."""
+    try:
+        return specialist_get(uuid.UUID(str(specialist_id)))
+    except (ValueError, NotFound):
+        return None
+
+
+def _move_terms(appointment: Any, starts_at: datetime, now: datetime) -> dict[str, Any]:
+    """What the no-change window means for the appointment at a new time (issue 12, item 3):
+    the moment online changes end, and whether the new time is already inside the window, so
+    the client reads it before confirming, not after."""
+    deadline = starts_at - appointment.treatment.cancellation_window
+    return {"deadline": deadline, "is_late": deadline <= now}
+
+
+def _specialist_at(appointment: Any, starts_at: datetime, now: datetime) -> Any:
+    """The specialist a move to `starts_at` with "any specialist" would get: the slot finder's
+    choice for that very start (None when the time is not free)."""
+    tz = appointment.location.tz
+    day = starts_at.astimezone(tz).date()
+    found = availability_list(
+        treatment=appointment.treatment,
+        location=appointment.location,
+        window_start=datetime.combine(day, time.min, tz),
+        window_end=datetime.combine(day + timedelta(days=1), time.min, tz),
+        now=now,
+    )
+    for located in found:
+        if located.slot.start == starts_at:
+            info = located.resource("specialist")
+            return specialist_find(info.id) if info is not None else None
+    return None
+
+
 @client_required
 @require_http_methods(["GET", "POST"])
 def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
@@ -155,9 +192,13 @@ def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
     policy = _policy(appointment, now)
     location = appointment.location
     tz = location.tz
+    current = appointment.specialist
+    # Times with the client's own specialist first; "any specialist" only when they ask.
+    any_specialist = current is None or request.GET.get("who", request.POST.get("who")) == "any"
     alternatives: list[datetime] = []
     error = ""
     chosen: datetime | None = None
+    chosen_specialist: Any = None
     if request.method == "POST" and policy["can_move"]:
         form = StartForm(request.POST)
         if not form.is_valid():
@@ -165,13 +206,24 @@ def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
         elif request.POST.get("confirm") != "yes":
             # First press picks the time; the move happens once the client confirms it.
             chosen = form.cleaned_data["start"]
+            chosen_specialist = (
+                _specialist_at(appointment, chosen, now) if any_specialist else current
+            )
+            if chosen_specialist is None:
+                error = _("That time is no longer free. Please choose another.")
+                chosen = None
         else:
+            specialist = current if not any_specialist else None
+            wanted = request.POST.get("specialist", "")
+            if any_specialist and wanted:
+                specialist = specialist_find(wanted)
             try:
                 appointment_reschedule(
                     appointment=appointment,
                     starts_at=form.cleaned_data["start"],
                     by=request.user,
                     now=now,
+                    specialist=specialist,
                 )
             except SlotUnavailable as exc:
                 error = exc.message
@@ -192,6 +244,7 @@ def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
                 window_start=window_start,
                 window_end=datetime.combine(week_start + WEEK, time.min, tz),
                 now=now,
+                specialist_id=None if any_specialist else current.pk,
             )
         except DomainError as exc:
             found, error = [], error or exc.message
@@ -209,6 +262,13 @@ def appointment_reschedule_view(request: HttpRequest, pk: Any) -> HttpResponse:
             "has_previous": week_start > now.astimezone(tz).date(),
             "alternatives": alternatives,
             "chosen": chosen,
+            "chosen_specialist": chosen_specialist,
+            "specialist_changes": chosen_specialist is not None
+            and current is not None
+            and chosen_specialist.pk != current.pk,
+            "move_terms": _move_terms(appointment, chosen, now) if chosen else None,
+            "any_specialist": any_specialist,
+            "who": "any" if any_specialist and current is not None else "",
             "error": error,
         },
         status=409 if error and request.method == "POST" else 200,

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from daisy.aftercare.selectors import precare_ready_at, precare_steps_too_soon
 from daisy.booking.services import (
     appointment_book,
     slot_hold_create,
@@ -723,6 +724,7 @@ def review(request: HttpRequest) -> HttpResponse:
         if isinstance(outcome, HttpResponseRedirect):
             return outcome
         problem, alternatives, offer_consultation = outcome
+    precare = _precare(state, info, location)
     ctx = WIZARD.context(
         request,
         "site:book-review",
@@ -735,8 +737,26 @@ def review(request: HttpRequest) -> HttpResponse:
         problem=problem,
         alternatives=alternatives,
         offer_consultation=offer_consultation,
+        precare_late=precare[0],
+        precare_ready=precare[1],
+        precare_checked=set(request.POST.getlist("precare")),
     )
     return render(request, "site/book/review.html", ctx, status=409 if problem else 200)
+
+
+def _precare(state: dict[str, Any], info: Any, location: Any) -> tuple[list[Any], Any]:
+    """The pre-care steps the chosen time is too soon for, and the first time that leaves
+    room for all of them (issue 12): the review page asks the client about each."""
+    start = state.get("start")
+    if not start or location is None:
+        return [], None
+    now = timezone.now()
+    late = precare_steps_too_soon(
+        treatment=info.treatment, starts_at=_start(state), tz=location.tz, now=now
+    )
+    if not late:
+        return [], None
+    return late, precare_ready_at(treatment=info.treatment, now=now, tz=location.tz)
 
 
 def _confirm(
@@ -767,6 +787,7 @@ def _confirm(
                 hold_id=state.get("hold_id"),
                 held_by=state["owner"],
                 prescreen=prescreen_answers(state),
+                precare_confirmed=[k for k in request.POST.getlist("precare") if k.isdigit()],
             )
     except SlotUnavailable as exc:
         expires = _when(state, "hold_expires")

@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from daisy.aftercare.selectors import precare_ready_at, precare_steps_too_soon
 from daisy.booking.waitlist import waitlist_offer_accept, waitlist_offer_get
-from daisy.lib.errors import ClientContraindicated, DomainError, NotFound
+from daisy.lib.errors import ClientContraindicated, DomainError, NotFound, PrecareTooSoon
 from daisy.site.checkin import _private
 from daisy.site.forms import PrescreenForm
 
@@ -43,7 +44,22 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
         "form": form,
         "is_open": view.is_open,
         "name": client.first_name,
+        "location": the_offer.location,
+        "precare_checked": set(request.POST.getlist("precare")),
     }
+    if not is_staff:
+        # A freed time is often soon: ask about the preparation it leaves too little time for.
+        late = precare_steps_too_soon(
+            treatment=entry.treatment,
+            starts_at=the_offer.starts_at,
+            tz=the_offer.location.tz,
+            now=now,
+        )
+        if late:
+            context["precare_late"] = late
+            context["precare_ready"] = precare_ready_at(
+                treatment=entry.treatment, now=now, tz=the_offer.location.tz
+            )
     if the_offer.status == "accepted" and the_offer.appointment_id:
         return _private(render(request, "site/waitlist/booked.html", context))
     if not view.is_open:
@@ -57,8 +73,9 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
                 by=by,
                 now=now,
                 prescreen=form.answers() if form is not None else None,
+                precare_confirmed=[k for k in request.POST.getlist("precare") if k.isdigit()],
             )
-        except ClientContraindicated as exc:
+        except (ClientContraindicated, PrecareTooSoon) as exc:
             context["refused"] = exc.message
             return _private(render(request, "site/waitlist/offer.html", context, status=409))
         except DomainError as exc:

@@ -181,6 +181,14 @@ def current_database_url() -> str:
     raise RuntimeError(f"no database URL for {connection.vendor}")
 
 
-
 # An online client who answered "no" to every pre-screen question.
 PRESCREEN_CLEAR: dict[str, bool] = dict.fromkeys(PRESCREEN_QUESTIONS, False)
+
+
+def precare_keys(treatment: Treatment) -> list[str]:
+    """The keys of every pre-care step of `treatment`: what a client who already follows the
+    whole preparation confirms when their time is too soon for it (issue 12)."""
+    from daisy.aftercare.models import ProtocolStep
+
+    rows = ProtocolStep.objects.filter(protocol__treatment=treatment, kind="pre")
+    return [str(pk) for pk in rows.values_list("pk", flat=True)]

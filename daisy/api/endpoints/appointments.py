@@ -67,7 +67,10 @@ def scoped_appointment(actor: Actor, appointment_id: uuid.UUID) -> Any:
         "important dates (send `confirm_important_dates: true` to book anyway); 409 "
         "`clinical_hold`, `age_limit` or `prescreen_stop` that the client cannot be booked "
         "for it now. A client token booking a treatment that needs screening sends the "
-        "`prescreen` answers (422 `prescreen_required` otherwise). A client "
+        "`prescreen` answers (422 `prescreen_required` otherwise). A client token's time must "
+        "leave the treatment's preparation steps their full time, or the client confirms the "
+        "steps they already follow in `precare_confirmed` (409 `precare_too_soon` otherwise, "
+        "with `precare_steps` and `ready_at`). A client "
         "token may book only for its own client (403 otherwise), only treatments bookable "
         "online, and within the treatment's notice and horizon."
     ),
@@ -97,6 +100,7 @@ def appointment_create_view(
         idempotency_key=idempotency_key,
         confirm_important_dates=payload.confirm_important_dates,
         prescreen=payload.prescreen.model_dump() if payload.prescreen else None,
+        precare_confirmed=payload.precare_confirmed,
     )
     if result.replayed:
         response[REPLAYED_HEADER] = "true"
@@ -164,7 +168,10 @@ def appointment_get_view(request: HttpRequest, appointment_id: uuid.UUID) -> Any
         "All or nothing: if the new time cannot be had (409 `slot_unavailable`, with "
         "`alternatives`), the appointment stays where it was. Only booked appointments move "
         "(409 `policy_violation`); clients cannot move one inside the treatment's "
-        "cancellation window (409 `late_change`)."
+        "cancellation window (409 `late_change`). The appointment keeps its specialist unless "
+        "`specialist` names another or `any_specialist` is true. The answer's `change_until` "
+        "says until when the new time can be changed online: a new time inside the window "
+        "cannot be moved online again, and cancelling it is late."
     ),
 )
 def appointment_reschedule_view(
@@ -177,7 +184,9 @@ def appointment_reschedule_view(
         starts_at=payload.start,
         by=actor.user,
         now=timezone.now(),
-        specialist=specialist_ref(payload.specialist) if payload.specialist else None,
+        specialist=specialist_ref(payload.specialist)
+        if payload.specialist
+        else (None if payload.any_specialist else appt.specialist),
         confirm_important_dates=payload.confirm_important_dates,
     )
     return appointment_out(appointment_get(moved.pk))

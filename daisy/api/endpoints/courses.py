@@ -23,6 +23,7 @@ from daisy.api.schemas import (
     IdempotencyKey,
     InputSchema,
     Out,
+    PrecareKey,
     PrescreenIn,
     Reason,
     Slug,
@@ -109,6 +110,12 @@ class PlanIn(InputSchema):
     important_dates: list[ImportantDateIn] | None = Field(
         None, max_length=20, description="Added to the client's stored important dates."
     )
+    precare_confirmed: list[PrecareKey] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Keys of the preparation steps the client already follows. For a client "
+        "token, session 1 is planned no sooner than the other steps can be followed in full.",
+    )
 
 
 class SessionTimeIn(InputSchema):
@@ -141,6 +148,13 @@ class CourseIn(InputSchema):
         None,
         description="Required when a client token books a treatment that needs screening "
         "(otherwise 422 `prescreen_required`).",
+    )
+    precare_confirmed: list[PrecareKey] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Keys of the preparation steps the client confirms they already follow "
+        "when session 1 is too soon for them (409 `precare_too_soon` otherwise, for a client "
+        "token; a planned course then starts when the preparation can be followed).",
     )
 
     @model_validator(mode="after")
@@ -372,6 +386,7 @@ def course_plan_view(request: HttpRequest, payload: PlanIn) -> Any:
             preferred_weekdays=payload.preferred_weekdays,
             preferred_times=_times(payload.preferred_times),
             important_dates=_dates(payload.important_dates),
+            precare_confirmed=payload.precare_confirmed,
         )
     except CourseUnavailable as exc:
         return _unavailable(exc)
@@ -433,6 +448,7 @@ def course_create_view(
             confirm_important_dates=payload.confirm_important_dates,
             interval_override_reason=payload.interval_override_reason or "",
             prescreen=payload.prescreen.model_dump() if payload.prescreen else None,
+            precare_confirmed=payload.precare_confirmed,
         )
     except CourseUnavailable as exc:
         return _unavailable(exc)

@@ -21,6 +21,7 @@ from daisy.api.schemas import (
     AppointmentOut,
     InputSchema,
     Out,
+    PrecareKey,
     PrescreenIn,
     Ref,
     Slug,
@@ -89,6 +90,12 @@ class AcceptIn(InputSchema):
         None,
         description="Required when a client token accepts a treatment that needs screening "
         "(otherwise 422 `prescreen_required`).",
+    )
+    precare_confirmed: list[PrecareKey] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Keys of the preparation steps the client already follows, when the time "
+        "is too soon for them (409 `precare_too_soon` otherwise, for a client token).",
     )
 
 
@@ -225,5 +232,6 @@ def waitlist_offer_accept_view(
         by=actor.user,
         now=timezone.now(),
         prescreen=payload.prescreen.model_dump() if payload and payload.prescreen else None,
+        precare_confirmed=payload.precare_confirmed if payload else [],
     )
     return Status(201, appointment_out(appointment_get(appt.pk)))

@@ -12,7 +12,7 @@ from daisy.api.tests.conftest import error_of
 from daisy.clients.models import Contraindication, Tier
 from daisy.scheduling.models import Allocation, Appointment, Status
 from daisy.treatments.models import Treatment
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, precare_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,8 @@ def body(cast, hour=10, minute=0, **extra):
 def book(cast, role="reception", key="key-1", **kw):
     if role.startswith("client"):
         kw.setdefault("prescreen", PRESCREEN_CLEAR)  # a client answers the health questions
+        # A week ahead is too soon for the two-week preparation; this client follows it.
+        kw.setdefault("precare_confirmed", precare_keys(cast.clinic.microneedling))
     return cast.as_(role).post("/appointments", body(cast, **kw), headers={"Idempotency-Key": key})
 
 

@@ -13,7 +13,7 @@ from daisy.audit.models import AuditEntry
 from daisy.courses.models import Plan
 from daisy.courses.services import course_presets_install
 from daisy.scheduling.models import Appointment
-from tests.support.testing import LONDON, MONDAY, PRESCREEN_CLEAR, at
+from tests.support.testing import LONDON, MONDAY, PRESCREEN_CLEAR, at, precare_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,8 @@ def plan_body(cast: Cast, **changes: Any) -> dict[str, Any]:
         "sessions": 4,
         "interval_days": 28,
         "earliest_start": str(MONDAY),
+        # A week ahead is too soon for the two-week preparation; this client follows it.
+        "precare_confirmed": precare_keys(cast.clinic.microneedling),
         **changes,
     }
 

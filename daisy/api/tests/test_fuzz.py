@@ -46,7 +46,7 @@ from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, live_server
 from daisy.booking.services import appointment_book
 from daisy.treatments.models import Treatment
-from tests.support.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user
+from tests.support.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user, precare_keys
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -78,6 +78,8 @@ class World:
     specialist_ids: list[str]
     treatments: list[str]
     tokens: dict[str, str] = field(default_factory=dict)
+    # Every treatment's pre-care step keys: what a client who already prepares confirms.
+    precare: list[str] = field(default_factory=list)
 
 
 def _seed() -> World:
@@ -111,6 +113,7 @@ def _seed() -> World:
         location_ids=[str(clinic.location.pk)],
         specialist_ids=[str(s.pk) for s in clinic.specialists],
         treatments=sorted(Treatment.objects.values_list("slug", flat=True)),
+        precare=[k for t in Treatment.objects.all() for k in precare_keys(t)],
         tokens={
             "staff": api_token_create(user=clinic.reception, name="fuzz staff", now=now).raw,
             "client": api_token_create(user=login, name="fuzz client", now=now).raw,
@@ -186,6 +189,8 @@ def _informed(world: World, role: str) -> dict[str, Callable[[Any, Any], None]]:
         [None, PRESCREEN_CLEAR, PRESCREEN_CLEAR, PRESCREEN_CLEAR, {**PRESCREEN_CLEAR, "acne": True}]
     )
 
+    confirmations = st.sampled_from([None, world.precare, world.precare, world.precare])
+
     def book(case: Any, draw: Any) -> None:
         b = body(case)
         if b is not None:
@@ -193,6 +198,8 @@ def _informed(world: World, role: str) -> dict[str, Callable[[Any, Any], None]]:
             optional(b, "specialist", draw(maybe_specialist))
             optional(b, "location", draw(maybe_location))
             optional(b, "prescreen", draw(prescreens))
+            # Mostly the whole preparation confirmed; now and then not (409 precare_too_soon).
+            optional(b, "precare_confirmed", draw(confirmations))
         case.headers = {**(case.headers or {}), "Idempotency-Key": draw(keys)}
 
     def appointment_list(case: Any, draw: Any) -> None:

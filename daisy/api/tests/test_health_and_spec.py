@@ -146,8 +146,10 @@ def test_spec_names_the_contract_fields():
         "location",
         "confirm_important_dates",  # issue 5
         "prescreen",  # issue 11: a client's own booking answers the health questions
+        "precare_confirmed",  # issue 12: the preparation steps a client already follows
     }
     appt = set(schemas["AppointmentOut"]["properties"])
+    assert "change_until" in appt  # issue 12: until when it can be changed online
     assert {"id", "status", "start", "end", "client", "treatment", "specialist", "location"} <= appt
     assert set(schemas["SlotOut"]["properties"]) == {
         "start",
@@ -171,6 +173,7 @@ def test_spec_names_the_contract_fields():
         "preferred_weekdays",
         "preferred_times",
         "important_dates",
+        "precare_confirmed",  # issue 12: a client's course starts when it can be prepared for
     }
     assert set(schemas["PlanOut"]["properties"]) == {"sessions", "problems", "alternative"}
     planned = set(schemas["PlannedSessionOut"]["properties"])

@@ -23,7 +23,7 @@ from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
 from daisy.courses.services import course_presets_install
 from daisy.scheduling.models import Allocation, Appointment
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, precare_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,8 @@ def _appointment(w: World, role: str) -> dict[str, str]:
         "treatment": "microneedling",
         "start": start,
         "prescreen": PRESCREEN_CLEAR,  # a client answers them; staff may send them too
+        # Eight days ahead is too soon for the two-week preparation; A follows it already.
+        "precare_confirmed": precare_keys(w.cast.clinic.microneedling),
     }
 
 
@@ -153,7 +155,11 @@ CASES: dict[str, Case] = {
     "waitlist offer to A accept": Case(
         "POST",
         lambda w: f"/waitlist/offers/{w.offer_a.pk}/accept",
-        body=lambda w, r: {"prescreen": PRESCREEN_CLEAR},
+        body=lambda w, r: {
+            "prescreen": PRESCREEN_CLEAR,
+            # A week ahead is too soon for the two-week preparation; A follows it already.
+            "precare_confirmed": precare_keys(w.cast.clinic.microneedling),
+        },
     ),
 }
 

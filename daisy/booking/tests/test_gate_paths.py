@@ -40,6 +40,7 @@ from tests.support.testing import (
     at,
     booking_now,
     make_user,
+    precare_keys,
 )
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +127,8 @@ def book_self(case: Case) -> None:
         booked_by=case.user,
         now=NOW,
         prescreen=PRESCREEN_CLEAR,
+        # A week ahead is too soon for the two-week steps; the client follows them already.
+        precare_confirmed=precare_keys(case.treatment),
     )
 
 
@@ -166,6 +169,7 @@ def course_self(case: Case) -> None:
         now=NOW,
         session_times=[SessionTime(WHEN + k * 28 * DAY) for k in range(3)],
         prescreen=PRESCREEN_CLEAR,
+        precare_confirmed=precare_keys(case.treatment),
     )
 
 
@@ -392,5 +396,7 @@ def test_an_adult_on_the_day_of_the_session_is_not_refused_for_age(clinic: Clini
         booked_by=case.user,
         now=NOW,
         prescreen=PRESCREEN_CLEAR,
+        # A week ahead is too soon for the two-week steps; the client follows them already.
+        precare_confirmed=precare_keys(case.treatment),
     )
     assert booked.appointment.starts_at == WHEN

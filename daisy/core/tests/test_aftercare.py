@@ -290,3 +290,52 @@ def test_today_on_a_23_hour_day() -> None:
     assert titles(got) == {EXERCISE.title}
     got = today(session_start=session, steps=steps, tz=LONDON, now=local(2030, 3, 30, 23, 59))
     assert titles(got) == {EXERCISE.title}
+
+
+# --- pre-care lead times (issue 12: a first session its own preparation forbids) ------------
+
+from daisy.core import aftercare as _aftercare  # noqa: E402
+
+LEAD_SUN = _aftercare.ProtocolStep(-14 * D, timedelta(0), "pre", "No tanning", key="sun")
+LEAD_RETINOIDS = _aftercare.ProtocolStep(-5 * D, timedelta(0), "pre", "Stop retinoids", key="ret")
+LEAD_MAKEUP = _aftercare.ProtocolStep(-3 * H, timedelta(0), "pre", "No makeup", key="mk")
+LEAD_AFTER = _aftercare.ProtocolStep(timedelta(0), 3 * D, "post", "No sauna", key="sauna")
+LEAD_STEPS = (LEAD_SUN, LEAD_RETINOIDS, LEAD_MAKEUP, LEAD_AFTER)
+
+
+def test_a_session_tomorrow_is_too_soon_for_the_two_week_and_five_day_steps() -> None:
+    now = datetime(2030, 3, 1, 12, tzinfo=UTC)
+    tomorrow = datetime(2030, 3, 2, 9, 30, tzinfo=UTC)
+    late = _aftercare.precare_too_soon(session_start=tomorrow, steps=LEAD_STEPS, tz=LONDON, now=now)
+    assert [item.step.key for item in late] == ["sun", "ret"]
+    # The step that begins 3 hours before can still be followed, and aftercare never counts.
+    ready = _aftercare.precare_ready_at(now=now, steps=LEAD_STEPS, tz=LONDON)
+    assert ready == datetime(2030, 3, 15, 12, tzinfo=UTC)
+    assert (
+        _aftercare.precare_too_soon(session_start=ready, steps=LEAD_STEPS, tz=LONDON, now=now) == []
+    )
+    minute_early = ready - timedelta(minutes=1)
+    assert [
+        i.step.key
+        for i in _aftercare.precare_too_soon(
+            session_start=minute_early, steps=LEAD_STEPS, tz=LONDON, now=now
+        )
+    ] == ["sun"]
+
+
+@given(
+    st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(2031, 12, 31)),
+    st.sampled_from([LONDON, NEW_YORK, SYDNEY]),
+)
+def test_a_session_from_the_ready_moment_leaves_every_step_its_full_time(
+    naive: datetime, tz: ZoneInfo
+) -> None:
+    now = naive.replace(tzinfo=UTC)
+    ready = _aftercare.precare_ready_at(now=now, steps=LEAD_STEPS, tz=tz)
+    assert ready >= now
+    assert _aftercare.precare_too_soon(session_start=ready, steps=LEAD_STEPS, tz=tz, now=now) == []
+    # And no earlier session would be: an hour sooner breaks the two-week step.
+    sooner = _aftercare.precare_too_soon(
+        session_start=ready - 2 * H, steps=LEAD_STEPS, tz=tz, now=now
+    )
+    assert "sun" in [i.step.key for i in sooner]

@@ -210,6 +210,11 @@ def assert_respects_every_constraint(
             lo, hi = span_of(item, tz)
             recovery = request.recovery_by_kind.get(item.kind, request.recovery)
             assert not (start < hi and lo < start + recovery), (session.index, item)
+            # The pre-care window before the session (sun: two weeks) stays clear too.
+            precare = request.precare_by_kind.get(item.kind, timedelta(0))
+            assert not (start - precare < hi and lo < start), (session.index, item)
+        if request.not_before is not None:
+            assert start >= request.not_before
         if request.preferred_weekdays is not None:
             assert day.weekday() in request.preferred_weekdays
         if request.preferred_times is not None:
@@ -289,7 +294,10 @@ def test_a_beach_holiday_keeps_two_weeks_of_sun_recovery_clear() -> None:
     holiday = ImportantDate("beach_holiday", date(2026, 8, 2), date(2026, 8, 16))
     assert DEFAULT_RECOVERY_BY_KIND["beach_holiday"] == timedelta(days=14)
     clinic = Clinic()
-    request = CourseRequest(sessions=4, earliest_start=JUNE_1, important_dates=(holiday,))
+    # The recovery window alone (the pre-care window before a session has its own test).
+    request = CourseRequest(
+        sessions=4, earliest_start=JUNE_1, important_dates=(holiday,), precare_by_kind={}
+    )
     result = plan(request, clinic)
     assert result.is_complete
     holiday_starts, holiday_ends = span_of(holiday, LONDON)
@@ -535,6 +543,75 @@ def test_plans_are_deterministic_whatever_the_candidate_order() -> None:
     assert first.sessions[0].specialist == "specialist:a"
 
 
+def test_a_session_is_never_planned_inside_the_2_weeks_after_a_beach_holiday() -> None:
+    # DOMAIN.md 4.1: no tanning or sunburn for two weeks before a session. The holiday ends on
+    # 14 June (its last day), so the first day a session may start is 29 June 00:00.
+    holiday = ImportantDate("beach_holiday", date(2026, 6, 4), date(2026, 6, 14))
+    assert courses.DEFAULT_PRECARE_BY_KIND["beach_holiday"] == timedelta(days=14)
+    request = CourseRequest(
+        sessions=3, earliest_start=JUNE_1, important_dates=(holiday,), start_within_days=35
+    )
+    result = plan(request, Clinic(last=date(2026, 12, 31)))
+    assert result.is_complete
+    _, holiday_ends = span_of(holiday, LONDON)
+    for session in result.sessions:
+        start = session.slot.start
+        assert not holiday_ends <= start < holiday_ends + timedelta(days=14), start
+    # Before the holiday there is no room for session 1 (its 2 weeks of sun recovery would
+    # reach the holiday), so the course starts once the pre-care window is clear.
+    assert dates_of(result)[0] == date(2026, 6, 29)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.integers(0, 20),
+    st.integers(0, 23 * 60 + 59),
+    st.sampled_from([LONDON, NEW_YORK]),
+)
+def test_no_session_start_in_the_two_weeks_after_a_sun_holiday_is_ever_cleared(
+    offset: int, length: int, minute: int, tz: ZoneInfo
+) -> None:
+    first = date(2026, 3, 1) + offset * DAY
+    holiday = ImportantDate("sun_holiday", first, first + length * DAY)
+    ends = to_utc(holiday.end_on + DAY, time(0), tz)
+    start = ends + timedelta(minutes=minute) + timedelta(days=minute % 14)
+    found = recovery_clashes(
+        start=start,
+        important_dates=[holiday],
+        recovery=timedelta(hours=72),
+        recovery_by_kind=DEFAULT_RECOVERY_BY_KIND,
+        precare_by_kind=courses.DEFAULT_PRECARE_BY_KIND,
+        tz=tz,
+    )
+    assert found == ((holiday,) if start < ends + timedelta(days=14) else ())
+    # Exactly two weeks after the holiday's last day is clear.
+    assert not recovery_clashes(
+        start=ends + timedelta(days=14),
+        important_dates=[holiday],
+        recovery=timedelta(hours=72),
+        recovery_by_kind=DEFAULT_RECOVERY_BY_KIND,
+        precare_by_kind=courses.DEFAULT_PRECARE_BY_KIND,
+        tz=tz,
+    )
+
+
+def test_not_before_holds_session_1_back_until_preparation_can_be_followed() -> None:
+    ready = datetime(2026, 6, 10, 8, tzinfo=UTC)
+    request = CourseRequest(
+        sessions=2, earliest_start=JUNE_1, not_before=ready, start_within_days=14
+    )
+    result = plan(request, Clinic())
+    assert result.is_complete
+    assert result.sessions[0].slot.start >= ready
+    assert dates_of(result)[0] == date(2026, 6, 10)
+    tight = dataclasses.replace(request, start_within_days=7)
+    refused = plan(tight, Clinic())
+    assert not refused.is_complete
+    assert "too soon to prepare for" in refused.problems[0].reason
+    assert "10 June, 09:00" in refused.problems[0].reason
+
+
 def test_recovery_clashes_uses_the_kind_and_lets_a_window_touch_the_day() -> None:
     wedding = ImportantDate("wedding", date(2026, 7, 2), date(2026, 7, 2))
     beach = ImportantDate("beach_holiday", date(2026, 7, 20), date(2026, 7, 25))
@@ -731,10 +808,14 @@ def worlds(draw: st.DrawFn, max_sessions: int = 4, max_span: int = 42) -> World:
         # matters.
         recovery=timedelta(hours=draw(st.sampled_from([72, 63, 40]))),
         recovery_by_kind={"beach_holiday": timedelta(days=draw(st.sampled_from([3, 14])))},
+        precare_by_kind={"beach_holiday": timedelta(days=draw(st.sampled_from([0, 2, 14])))},
         horizon_days=horizon,
         start_within_days=draw(st.sampled_from([7, 7, 3, 10])),
     )
     now = datetime.combine(base, time(12), tzinfo=tz) - draw(st.integers(-1, 3)) * DAY
+    lead = draw(st.sampled_from([None, None, 5, 14]))
+    if lead is not None:  # a first session's preparation lead time, in days
+        request = dataclasses.replace(request, not_before=now + lead * DAY)
     rules = Rules(
         min_notice=timedelta(hours=draw(st.sampled_from([0, 2, 2, 30]))),
         max_advance=timedelta(days=draw(st.sampled_from([5, 30, 400, 400]))),
@@ -786,8 +867,10 @@ def feasible_starts(world: World) -> dict[date, dict[str, list[datetime]]]:
             for a, b in request.preferred_times
         ):
             continue
+        if request.not_before is not None and start < request.not_before:
+            continue
         if any(
-            start < span_of(item, tz)[1]
+            start - request.precare_for(item.kind) < span_of(item, tz)[1]
             and span_of(item, tz)[0] < start + request.recovery_for(item.kind)
             for item in request.important_dates
         ):

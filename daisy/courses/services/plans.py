@@ -711,7 +711,13 @@ def course_presets_install() -> None:
                 "source": source,
             },
         )
-    for slug, name, hours, order in KINDS:
+    for slug, name, hours, order, precare in KINDS:
         ImportantDateKind.objects.get_or_create(
-            slug=slug, defaults={"name": name, "recovery_hours": hours, "display_order": order}
+            slug=slug,
+            defaults={
+                "name": name,
+                "recovery_hours": hours,
+                "display_order": order,
+                "precare_hours": precare,
+            },
         )

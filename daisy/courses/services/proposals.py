@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from daisy.aftercare.selectors import precare_ready_at
 from daisy.core import courses as core
 from daisy.core import slots
 from daisy.core.calendars import to_utc
@@ -56,7 +57,10 @@ def local_midnight(day: date, tz: Any) -> datetime:
 def planner_dates(
     client: Any, treatment: Any, extra: Sequence[core.ImportantDate], since: date
 ) -> tuple[tuple[core.ImportantDate, ...], course_selectors.RecoveryRules]:
-    stored = course_selectors.important_date_list_for_client(client, ending_on_or_after=since)
+    # A date that ended shortly before `since` can still sit in a session's pre-care window.
+    stored = course_selectors.important_date_list_for_client(
+        client, ending_on_or_after=since - course_selectors.PRECARE_LOOKBACK
+    )
     rules = course_selectors.recovery_rules(treatment)
     if not rules.applies:
         return (), rules
@@ -80,6 +84,7 @@ def course_propose(
     preferred_weekdays: Sequence[int] | None = None,
     preferred_times: Sequence[tuple[time, time]] | None = None,
     important_dates: Sequence[core.ImportantDate] = (),
+    precare_confirmed: Sequence[str] = (),
 ) -> Proposal:
     """Plan every session (no writes): free time of every eligible resource over the course's
     horizon, the client's stored important dates plus `important_dates`, the pure planner."""
@@ -112,10 +117,17 @@ def course_propose(
             preferred_times=tuple(preferred_times) if preferred_times is not None else None,
             preferred_specialist=scheduling.resource_key(specialist.pk) if specialist else None,
             important_dates=dates,
-            recovery=recovery.recovery if recovery.applies else core.DEFAULT_RECOVERY,
+            recovery=recovery.planner_recovery,
             recovery_by_kind=recovery.recovery_by_kind,
+            precare_by_kind=recovery.precare_by_kind,
             horizon_days=horizon,
             start_within_days=START_WITHIN_DAYS,
+            # A client's own course starts no sooner than its preparation can be followed in
+            # full (issue 12), unless they confirmed they already follow the steps; staff read
+            # the preparation to the client instead.
+            not_before=None
+            if for_staff
+            else precare_ready_at(treatment=treatment, now=now, tz=tz, confirmed=precare_confirmed),
         )
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from None

@@ -110,8 +110,9 @@ class Replan:
                 max_interval=timedelta(days=high),
                 preferred_specialist=scheduling.resource_key(kept) if kept else None,
                 important_dates=self.dates,
-                recovery=self.recovery.recovery if self.recovery.applies else core.DEFAULT_RECOVERY,
+                recovery=self.recovery.planner_recovery,
                 recovery_by_kind=self.recovery.recovery_by_kind,
+                precare_by_kind=self.recovery.precare_by_kind,
                 horizon_days=self.horizon,
                 start_within_days=high - low + 1,
                 previous_on=previous_on,
@@ -179,6 +180,7 @@ def course_followers(
             important_dates=dates,
             recovery=recovery.recovery,
             recovery_by_kind=recovery.recovery_by_kind,
+            precare_by_kind=recovery.precare_by_kind,
             tz=tz,
         )
         for a in later

@@ -52,3 +52,20 @@ def care_timeline(treatment: Any, starts_at: Any, location: Any) -> dict[str, li
         "pre": [t for t in items if t.kind == PRE],
         "post": [t for t in items if t.kind == POST],
     }
+
+
+@register.simple_tag
+def change_deadline(treatment: Any, starts_at: Any, location: Any) -> dict[str, Any]:
+    """What the treatment's no-change window means for a session at `starts_at`, read now:
+    the moment online moves and free cancellation end ("Saturday 5 January, 10:00 GMT"), the
+    window in hours, and whether that moment has already passed (issue 12: "until 48 hours
+    before" said nothing when the time was tomorrow)."""
+    if not starts_at or location is None:
+        return {}
+    deadline = starts_at - treatment.cancellation_window
+    return {
+        "until": describe(deadline, session=starts_at.astimezone(location.tz)),
+        "hours": treatment.cancellation_window_hours,
+        "is_past": deadline <= timezone.now(),
+        "phone": getattr(location, "phone", ""),
+    }

@@ -127,7 +127,8 @@ def test_a_failing_guest_booking_sends_nothing_and_leaves_nothing(client, sink) 
 def test_a_failing_guest_course_sends_nothing_and_leaves_nothing(client, sink) -> None:
     course_presets_install()
     clinic = make_clinic()
-    with time_machine.travel(booking_now(), tick=False):
+    # Two weeks ahead: a client's own course starts once its preparation can be followed.
+    with time_machine.travel(booking_now() - timedelta(days=7), tick=False):
         client.get("/book/course/?treatment=microneedling")
         client.post(
             "/book/course/",

@@ -20,7 +20,13 @@ from daisy.booking.services import appointment_book
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Appointment, SlotHold
 from daisy.scheduling.tests.test_races import overlapping_allocations
-from daisy.site.tests.test_booking import DETAILS, NO_TO_ALL, hold, start_microneedling
+from daisy.site.tests.test_booking import (
+    DETAILS,
+    NO_TO_ALL,
+    hold,
+    prepared,
+    start_microneedling,
+)
 from tests.support.testing import MONDAY, at, booking_now, make_clinic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
@@ -95,7 +101,7 @@ def test_details_after_the_short_hold_lapsed_hold_the_time_again_if_it_is_free(c
         assert again.starts_at == TEN
         assert again.expires_at == later + timedelta(minutes=10)  # details given: full time
         client.post("/book/health-check/", NO_TO_ALL)
-        assert client.post("/book/review/").url == "/book/done/"
+        assert client.post("/book/review/", prepared(clinic)).url == "/book/done/"
     assert Appointment.objects.get().starts_at == TEN
 
 
@@ -125,7 +131,7 @@ def test_the_clinic_books_over_a_visitor_who_is_told_at_the_next_step(client, cl
     assert r.url == "/book/health-check/"
     assert SlotHold.objects.get().expires_at == NOW + timedelta(minutes=10)
     client.post("/book/health-check/", NO_TO_ALL)
-    assert client.post("/book/review/").url == "/book/done/"
+    assert client.post("/book/review/", prepared(clinic)).url == "/book/done/"
     assert Appointment.objects.filter(starts_at=TEN).get() == desk
     assert Appointment.objects.count() == 2
     assert overlapping_allocations() == []

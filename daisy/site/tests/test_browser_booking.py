@@ -33,6 +33,13 @@ def clinic():
         yield make_clinic(pens=1)
 
 
+def _already_prepared(page) -> None:
+    """A week ahead is too soon for the two-week preparation (issue 12): this client ticks each
+    step as one they already follow."""
+    for box in page.locator("input[name=precare]").all():
+        box.check()
+
+
 def _step(page, name: str | None) -> None:
     if name:
         shot(page, name)
@@ -84,6 +91,7 @@ def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> 
     page.get_by_text("Your details, the address and time in clinic").click()
     assert page.get_by_text("About 70 minutes").is_visible()
     _step(page, prefix and f"{prefix}-07-review")
+    _already_prepared(page)
     page.get_by_role("button", name="Confirm booking").click()
     page.wait_for_url("**/book/done/")
     assert page.get_by_text("You are booked in.").is_visible()
@@ -257,6 +265,9 @@ def test_the_keyboard_alone_completes_a_booking(browser_page, live_url, clinic):
     _tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/book/review/")
+    for box in page.locator("input[name=precare]").all():  # the preparation, by keyboard
+        _tab_to(page, f"input[name=precare][value='{box.get_attribute('value')}']")
+        page.keyboard.press("Space")
     _tab_to(page, "form[action$='/book/review/'] button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/book/done/")
@@ -293,6 +304,8 @@ def test_booking_across_the_spring_change_shows_the_local_time(browser, live_url
             for key in QUESTIONS:
                 page.locator(f"input[name={key}][value=no]").check()
             page.get_by_role("button", name="Continue").click()
+            page.wait_for_url("**/book/review/")
+            _already_prepared(page)
             page.get_by_role("button", name="Confirm booking").click()
             page.wait_for_url("**/book/done/")
             assert page.get_by_text("Mon 1 Apr 2030, 10:00 London time").is_visible()

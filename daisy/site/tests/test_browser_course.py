@@ -30,8 +30,9 @@ def clinic(site_content):
     # A transactional test's flush empties migration data: the site's words come from the
     # site_content fixture, the course defaults and kinds of important date from here.
     course_presets_install()
-    # The clock of the test and of the live server thread: a week before 7 January, moving.
-    with time_machine.travel(booking_now(), tick=True):
+    # The clock of the test and of the live server thread: two weeks before 7 January, moving
+    # (a client's own course starts once its two weeks of preparation can be followed).
+    with time_machine.travel(booking_now() - timedelta(days=7), tick=True):
         yield make_clinic(pens=1)
 
 

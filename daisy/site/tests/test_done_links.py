@@ -18,7 +18,15 @@ from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.services import appointment_book
 from daisy.courses.services import course_presets_install
 from daisy.site.templatetags.daisy_booking import care_timeline
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_client, make_clinic
+from tests.support.testing import (
+    MONDAY,
+    PRESCREEN_CLEAR,
+    at,
+    booking_now,
+    make_client,
+    make_clinic,
+    precare_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +83,8 @@ def test_a_signed_in_clients_course_done_page_links_to_the_course_and_all_its_da
         sessions=3,
         session_times=[SessionTime(at(MONDAY + timedelta(weeks=4 * k), 10)) for k in range(3)],
         prescreen=PRESCREEN_CLEAR,
+        # A week ahead is too soon for the two-week preparation; this client follows it.
+        precare_confirmed=precare_keys(clinic.microneedling),
     )
     client.force_login(user)
     session = client.session

@@ -15,7 +15,15 @@ from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.booking.waitlist import waitlist_join
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_client, make_clinic
+from tests.support.testing import (
+    MONDAY,
+    PRESCREEN_CLEAR,
+    at,
+    booking_now,
+    make_client,
+    make_clinic,
+    precare_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,10 +63,16 @@ def test_the_first_to_accept_books_and_the_second_is_told_it_has_gone(client: Ht
         assert page.status_code == 200
         text = page.content.decode()
         assert "Bea, a time has come free" in text and "10:00" in text and "Europe/London" in text
+        # A week ahead is too soon for the two-week preparation: the page asks about it.
+        assert "Not enough time to prepare" in text
 
         incomplete = client.post(bea_link, {})
         assert incomplete.status_code == 422
         answers = {key: "yes" if yes else "no" for key, yes in PRESCREEN_CLEAR.items()}
+        too_soon = client.post(bea_link, answers)
+        assert too_soon.status_code == 409
+        assert "too soon to prepare for" in too_soon.content.decode()
+        answers["precare"] = precare_keys(clinic.microneedling)
         accepted = client.post(bea_link, answers)
         assert accepted.status_code == 302
         assert "you are booked" in client.get(bea_link).content.decode()
