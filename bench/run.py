@@ -62,6 +62,10 @@ SQLITE_FIGURES = (
     # Issue 4 (bench/site.py): the public site's server time, in-process.
     "site_week_fragment_ms",
     "site_pages_ms",
+    # Issue 13 (bench/desk.py): the front desk's day and week views, in-process and over HTTP.
+    "desk_day_ms",
+    "desk_week_ms",
+    "http_desk_day",
 )
 PG_FIGURES = (
     "availability_90d_ms_postgres",
@@ -74,6 +78,8 @@ PG_FIGURES = (
     "course_plan_12_ms_postgres",
     "site_week_fragment_ms_postgres",
     "site_pages_ms_postgres",
+    "desk_day_ms_postgres",
+    "desk_week_ms_postgres",
 )
 # Figures measured by both engines' workers (bench/courses.py, bench/site.py): PostgreSQL's are
 # named with this suffix, so that one engine's figure never replaces the other's.
@@ -527,6 +533,18 @@ FIXED_TARGETS: dict[str, tuple[tuple[str, ...], str, float, str]] = {
             ),
         )
     },
+    **{
+        f"desk_day_p95_lt_60ms{suffix}": (
+            (f"desk_day_ms{suffix}", "p95_ms"), "<", 60.0,
+            "front desk day view, 20 specialists, 150 appointments: service p95 < 60 ms "
+            f"({engine})",
+        )
+        for suffix, engine in (("", "SQLite"), (PG_SUFFIX, "PostgreSQL"))
+    },
+    "http_desk_day_p99_lt_150ms": (
+        ("http_desk_day", "p99_ms"), "<", 150.0,
+        "GET /desk/<day>/ through gunicorn (2 workers), concurrency 2: p99 < 150 ms (SQLite)",
+    ),
     "schedule_booking_messages_lt_5ms": (
         (BOOKING_MESSAGES_FIGURE, "value"), "<", 5.0,
         "enqueuing a real booking's messages < 5 ms (SQLite; PostgreSQL alongside)",
@@ -761,7 +779,7 @@ def worker_main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import courses, dataset, figures, site
+    from bench import courses, dataset, desk, figures, site
 
     began = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -781,7 +799,7 @@ def worker_main(argv: list[str]) -> int:
     both = dataclasses.replace(bench, wanted=lambda name: bench.wanted(name + suffix))
     try:
         measured = figures.run(bench)
-        for module in (courses, site):
+        for module in (courses, site, desk):
             measured.update({f"{k}{suffix}": v for k, v in module.run(both).items()})
     finally:
         figures.cleanup()

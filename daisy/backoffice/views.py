@@ -39,6 +39,7 @@ from daisy.booking.diary import (
     desk_default_location,
     desk_free_times,
     desk_locations,
+    desk_next_open_day,
     desk_specialist_of,
     desk_specialists,
     diary_appointment,
@@ -149,6 +150,21 @@ def diary(request: HttpRequest, on: str | None = None) -> HttpResponse:
             raise Http404 from None
         target = reverse("desk:diary-day", args=[picked])
         return redirect(f"{target}?{query.urlencode()}" if query else target)
+    if on is None:
+        # A closed day with nothing on it is no use at the desk: open on the next working day.
+        location = _location(request)
+        today = timezone.now().astimezone(location.tz).date()
+        working = desk_next_open_day(location, today)
+        if working != today and not diary_version(
+            location=location, first_day=today, last_day=today
+        ).startswith("0."):
+            working = today
+        if working != today:
+            messages.info(
+                request,
+                _("The clinic is closed today; this is the next day it is open."),
+            )
+            on = working.isoformat()
     context = _diary_context(request, on)
     return render(request, "backoffice/diary_day.html", context)
 

@@ -15,7 +15,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Max
@@ -229,7 +229,19 @@ def _phase_views(
     if not template:
         return ()
     out: list[PhaseView] = []
-    at = appt.starts_at
+    # One zone conversion per appointment: its phases share the start's UTC offset unless the
+    # clocks change during it (then each phase is converted on its own).
+    first = appt.starts_at.astimezone(tz)
+    offset = first.utcoffset()
+    same = appt.busy_until.astimezone(tz).utcoffset() == offset
+    fixed = first.tzinfo if same else None
+
+    def local(value: datetime) -> datetime:
+        if fixed is None:
+            return value.astimezone(tz)
+        return (value.replace(tzinfo=None) + offset).replace(tzinfo=fixed)
+
+    at = appt.starts_at.astimezone(UTC)
     for phase in template:
         end = at + phase.duration
         uses_specialist = "specialist" in phase.roles
@@ -237,8 +249,8 @@ def _phase_views(
         out.append(
             PhaseView(
                 name=phase.name,
-                starts_at=_local(at, tz),
-                ends_at=_local(end, tz),
+                starts_at=local(at),
+                ends_at=local(end),
                 kind=kind,
                 uses_specialist=uses_specialist,
                 uses_room="room" in phase.roles,
@@ -393,6 +405,15 @@ def _opening(location: Location, on: date) -> tuple[time, time, bool]:
     return min(h[0] for h in hours), max(h[1] for h in hours), False
 
 
+def desk_next_open_day(location: Location, on: date) -> date:
+    """`on` if the location opens that day, else the next day it does (within a week)."""
+    for k in range(8):
+        day = on + timedelta(days=k)
+        if not _opening(location, day)[2]:
+            return day
+    return on
+
+
 def desk_locations() -> list[Location]:
     return list(Location.objects.filter(is_active=True).order_by("name"))
 
@@ -420,15 +441,23 @@ def desk_specialists(location: Location) -> list[tuple[Any, str]]:
     )
 
 
+@dataclass(frozen=True)
+class _Named:
+    pk: Any
+    name: str
+
+
 def _resources(location: Location) -> tuple[list[Any], list[Any], list[Any]]:
-    specialists = list(
-        Specialist.objects.filter(locations=location, is_active=True)
-        .order_by("name", "pk")
-        .only("pk", "name")
+    def named(qs: Any) -> list[_Named]:
+        return [
+            _Named(pk, name) for pk, name in qs.order_by("name", "pk").values_list("pk", "name")
+        ]
+
+    return (
+        named(Specialist.objects.filter(locations=location, is_active=True)),
+        named(Room.objects.filter(location=location, is_active=True)),
+        named(Device.objects.filter(location=location, is_active=True)),
     )
-    rooms = list(Room.objects.filter(location=location, is_active=True).order_by("name", "pk"))
-    devices = list(Device.objects.filter(location=location, is_active=True).order_by("name", "pk"))
-    return specialists, rooms, devices
 
 
 def _minutes(value: datetime, day_start: datetime) -> int:
@@ -483,10 +512,41 @@ def diary_version(*, location: Location, first_day: date, last_day: date) -> str
     return f"{row['n']}.{last}"
 
 
+# The columns the desk reads: loading whole client and treatment rows for 150 appointments
+# cost more than the query itself (bench: desk_day_ms beside desk_day_floor_ms).
+_DIARY_FIELDS = (
+    "id",
+    "client_id",
+    "treatment_id",
+    "location_id",
+    "specialist_id",
+    "room_id",
+    "device_id",
+    "starts_at",
+    "ends_at",
+    "busy_until",
+    "status",
+    "notes",
+    "cancel_reason",
+    "override_reason",
+    "updated_at",
+    "client__id",
+    "client__first_name",
+    "client__last_name",
+    "client__phone",
+    "client__email",
+    "treatment__id",
+    "treatment__name",
+    "treatment__slug",
+    "treatment__requires_screening",
+)
+
+
 def _appointments(location: Location, start: datetime, end: datetime) -> list[Appointment]:
     appts = list(
         Appointment.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
         .select_related("client", "treatment")
+        .only(*_DIARY_FIELDS)
         .order_by("starts_at", "pk")
     )
     for appt in appts:

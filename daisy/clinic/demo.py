@@ -346,8 +346,9 @@ def _appointments(
             slug = rng.choices(slugs, weights=[weights[s] for s in slugs])[0]
             treatment = treatments[slug]
             # Book as if on the day before, so history is made through the same rules and the
-            # same day of the year always gives the same diary, whatever the time of seeding.
-            book_now = day_start - timedelta(days=1)
+            # same day of the year always gives the same diary, whatever the time of seeding;
+            # later days are booked now, so no audit entry or message is dated in the future.
+            book_now = min(day_start - timedelta(days=1), now)
             found = selectors.availability_list(
                 treatment=treatment,
                 location=location,
@@ -373,6 +374,10 @@ def _appointments(
                 continue
             booked += 1
             made.append(result.appointment)
+    # The desk's demo day gets its states of its own (_desk_day), not the history's below.
+    booked += len(
+        _desk_day(rng, now=now, location=location, clients=clients, treatments=treatments)
+    )
     # Outcomes come after the whole diary is booked, so the time of day the demo is seeded
     # changes which appointments are history, never which were booked. Each appointment's
     # roll comes from its own seed, for the same reason.
@@ -397,3 +402,97 @@ def _appointments(
                 appointment=appt, status=Status.COMPLETED, by=reception, now=after
             )
     return booked
+
+
+def desk_demo_day(location: Location, now: datetime) -> date:
+    """The working day the front desk's demo is full on: today, or the next day it is open."""
+    today = now.astimezone(location.tz).date()
+    open_days = set(WeeklyHours.objects.filter(location=location).values_list("weekday", flat=True))
+    for k in range(8):
+        day = today + timedelta(days=k)
+        if day.weekday() in open_days and not Closure.objects.filter(on=day).exists():
+            return day
+    return today
+
+
+def _desk_day(
+    rng: random.Random,
+    *,
+    now: datetime,
+    location: Location,
+    clients: list[Client],
+    treatments: dict[str, Treatment],
+) -> list[Appointment]:
+    """Fill the desk's demo day (issue 13): as many bookings as fit, then, if it is today,
+    every state the desk shows: completed and a no-show before now, one in treatment and one
+    arrived around now, one cancelled by the clinic, the rest booked."""
+    reception = User.objects.get(username="reception")
+    day = desk_demo_day(location, now)
+    day_start = datetime.combine(day, time(0), tzinfo=location.tz)
+    book_now = min(day_start - timedelta(days=1), now)
+    made: list[Appointment] = []
+    for slug in ("microneedling", "consultation", "chemical-peel", "led-therapy") * 6:
+        treatment = treatments.get(slug)
+        if treatment is None:
+            continue
+        found = selectors.availability_list(
+            treatment=treatment,
+            location=location,
+            window_start=day_start,
+            window_end=day_start + timedelta(days=1),
+            now=book_now,
+            for_staff=True,
+        )
+        if not found:
+            continue
+        pick = found[rng.randrange(len(found))]
+        try:
+            result = services.appointment_book(
+                client=rng.choice(clients),
+                treatment=treatment,
+                starts_at=pick.slot.start,
+                booked_by=reception,
+                now=book_now,
+                location=location,
+            )
+        except DomainError:
+            continue
+        made.append(result.appointment)
+    if day != now.astimezone(location.tz).date():
+        return made
+    made.sort(key=lambda a: a.starts_at)
+    states = {"cancelled": False, "arrived": False, "in_treatment": False, "no_show": False}
+    for appt in made:
+        try:
+            if appt.ends_at < now:
+                if not states["no_show"]:
+                    status = Status.NO_SHOW
+                    states["no_show"] = True
+                else:
+                    status = Status.COMPLETED
+                services.appointment_set_status(
+                    appointment=appt, status=status, by=reception, now=now
+                )
+            elif appt.starts_at <= now and not states["in_treatment"]:
+                services.appointment_set_status(
+                    appointment=appt, status=Status.IN_TREATMENT, by=reception, now=now
+                )
+                states["in_treatment"] = True
+            elif not states["arrived"]:
+                services.appointment_set_status(
+                    appointment=appt, status=Status.CHECKED_IN, by=reception, now=now
+                )
+                states["arrived"] = True
+            elif not states["cancelled"]:
+                services.appointment_cancel(
+                    appointment=appt,
+                    by=reception,
+                    now=now,
+                    reason="Specialist unwell",
+                    by_clinic=True,
+                    notify_client=False,
+                )
+                states["cancelled"] = True
+        except DomainError:
+            continue
+    return made

@@ -80,3 +80,19 @@ def test_demo_diary_is_deterministic_relative_to_the_day_it_is_seeded():
     # Seeding later on the same day gives the same diary.
     demo_seed(now=NOW + timedelta(hours=5))
     assert _diary() == first
+
+
+def test_the_desk_opens_on_a_full_working_day_in_every_state_with_nothing_dated_later():
+    """Issue 13: the demo's /desk/ is today (a Wednesday) full of appointments in every state
+    the desk shows, and no audit entry is dated after now to bury today's."""
+    from daisy.audit.models import AuditEntry
+
+    demo_seed(now=NOW)
+    today = Appointment.objects.filter(
+        starts_at__date=NOW.date(), location__slug="daisy-clinic"
+    ).values_list("status", flat=True)
+    assert len(today) >= 10
+    assert {"completed", "no_show", "in_treatment", "checked_in", "booked", "cancelled"} <= set(
+        today
+    )
+    assert not AuditEntry.objects.filter(at__gt=NOW).exists()
