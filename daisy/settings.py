@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "daisy.clients",
     "daisy.scheduling",
     "daisy.courses",
+    "daisy.records",
     "daisy.booking",
     "daisy.notifications",
     "daisy.site",

@@ -76,6 +76,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "courses.delete_importantdate",
         "courses.view_coursedefault",
         "courses.view_importantdatekind",
+        # Screening (issue 14): the table, and a client's stored answers (health data).
+        "records.view_questionnaire",
+        "records.view_question",
+        "records.view_rule",
+        "records.view_screeningresponse",
     ],
 }
 

@@ -133,6 +133,8 @@ def _on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
         # Which steps to confirm (`precare_confirmed`), and the first time that needs none.
         extra["precare_steps"] = exc.extra.get("precare_steps", [])
         extra["ready_at"] = exc.extra.get("ready_at")
+    if "earliest_on" in exc.extra:
+        extra["earliest_on"] = exc.extra["earliest_on"]  # prescreen_deferred: the first day
     return error_response(exc.http_status, exc.code, exc.message, fields=dict(exc.fields), **extra)
 
 

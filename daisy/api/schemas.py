@@ -210,6 +210,21 @@ class TreatmentOut(Out):
     phases: list[PhaseSummary]
 
 
+class PrescreenQuestionOut(Out):
+    key: str = Field(description="The answer's name in `prescreen`.")
+    text: str = Field(description="The question, as a client reads it.")
+    asks_when: bool = Field(description="A yes also needs `<key>_on`, the last time.")
+
+
+class PrescreenOut(Out):
+    treatment: str = Field(description="Treatment slug.")
+    questionnaire: str = Field(description="The questionnaire asked, e.g. `laser`.")
+    version: int = Field(description="Goes up whenever the clinic changes its questions or rules.")
+    questions: list[PrescreenQuestionOut] = Field(
+        description="Asked before a client books it for themselves; empty when not needed."
+    )
+
+
 class OpeningHours(Out):
     weekday: int = Field(ge=0, le=6, description="0 = Monday.")
     opens: str = Field(pattern=r"^\d{2}:\d{2}$", description="Local time, HH:MM.")
@@ -283,27 +298,94 @@ class ClientPage(Page):
 # --- appointments ------------------------------------------------------------------------------
 
 
-class PrescreenIn(InputSchema):
+class PrescreenIn(BaseModel):
     """The online health pre-screen: a client booking a treatment that needs screening for
-    themselves answers every question (true = yes). Any yes is a 409 `prescreen_stop`: the
-    clinic offers a consultation instead. Staff bookings need no answers."""
+    themselves answers the questions of that treatment's questionnaire (true = yes; see
+    `GET /api/v1/treatments/{slug}/prescreen` for which, and their wording). A question that asks
+    when also takes `<question>_on`, the last time it happened, when answered yes. Answers to
+    questions another treatment asks are ignored, so one complete set serves every treatment.
 
-    pregnant: bool = Field(description="Pregnant, or breastfeeding.")
-    infection: bool = Field(
-        description="An infection, a cold sore, an open wound or irritated skin in the area."
+    An answer missing is a 422 `prescreen_required` naming it in `fields`. An answer that needs
+    a clinician first is a 409 `prescreen_stop`: the clinic offers a consultation instead. An
+    answer that calls for a wait (a recent tan, a peel, filler, ...) is a 409
+    `prescreen_deferred` when the time is inside it, with `earliest_on`, the first possible day.
+    Staff bookings need no answers. Questions the clinic adds are answered by their key the
+    same way."""
+
+    # Not an InputSchema: ninja's Schema drops unknown names, and a question the clinic adds
+    # is answered by its own name (an unknown name is named back in a 422).
+    model_config = ConfigDict(extra="allow")
+
+    pregnant: bool | None = Field(None, description="Pregnant, or breastfeeding.")
+    infection: bool | None = Field(
+        None, description="An infection, a cold sore, an open wound or irritated skin in the area."
     )
-    acne: bool = Field(description="Inflamed (red, swollen) acne in the area.")
-    isotretinoin: bool = Field(
-        description="Taking isotretinoin (Roaccutane), or stopped less than 6 months ago."
+    acne: bool | None = Field(None, description="Inflamed (red, swollen) acne in the area.")
+    isotretinoin: bool | None = Field(None, description="Taking isotretinoin (Roaccutane) now.")
+    isotretinoin_stopped: bool | None = Field(
+        None,
+        description="Stopped isotretinoin in the last 6 months (give `isotretinoin_stopped_on`).",
     )
-    bleeding: bool = Field(description="A bleeding disorder, such as haemophilia.")
-    flare: bool = Field(description="Eczema, psoriasis, rosacea or dermatitis flaring in the area.")
-    lesion: bool = Field(
-        description="Skin cancer, or a mole or mark that is changing, in the area."
+    isotretinoin_stopped_on: ApiDate | None = Field(None, description="The last dose.")
+    bleeding: bool | None = Field(None, description="A bleeding disorder, such as haemophilia.")
+    anticoagulant: bool | None = Field(None, description="A prescribed blood thinner.")
+    flare: bool | None = Field(
+        None, description="Eczema, psoriasis, rosacea or dermatitis flaring in the area."
     )
-    allergy: bool = Field(
-        description="Allergic to metals such as stainless steel, or to numbing creams."
+    lesion: bool | None = Field(
+        None, description="Skin cancer, or a mole or mark that is changing, in the area."
     )
+    allergy: bool | None = Field(None, description="Allergic to metals such as stainless steel.")
+    numbing_allergy: bool | None = Field(
+        None, description="Allergic to numbing creams (the session goes ahead without)."
+    )
+    cold_sores: bool | None = Field(None, description="Gets cold sores on or near the area.")
+    photosensitising: bool | None = Field(
+        None, description="Takes a medicine or herb that makes skin sensitive to light."
+    )
+    epilepsy: bool | None = Field(None, description="Epilepsy that light can trigger.")
+    tattoo: bool | None = Field(None, description="A tattoo or permanent make-up in the area.")
+    sunburn: bool | None = Field(None, description="Sunburnt skin in the area now.")
+    tan: bool | None = Field(None, description="Tanned by sun or sunbed in the last 4 weeks.")
+    tan_on: ApiDate | None = Field(None, description="The last day of tanning.")
+    self_tan: bool | None = Field(None, description="Self-tan on the area in the last 2 days.")
+    self_tan_on: ApiDate | None = Field(None, description="The last day self-tan was used.")
+    retinoids: bool | None = Field(
+        None, description="A retinoid or vitamin A cream on the area in the last week."
+    )
+    retinoids_on: ApiDate | None = Field(None, description="The last use.")
+    acids: bool | None = Field(
+        None, description="Acids, benzoyl peroxide, scrubs or exfoliation in the last week."
+    )
+    acids_on: ApiDate | None = Field(None, description="The last use.")
+    waxing: bool | None = Field(
+        None, description="Waxing, threading or hair-removal cream in the last 2 weeks."
+    )
+    waxing_on: ApiDate | None = Field(None, description="The last time.")
+    toxin: bool | None = Field(
+        None, description="Anti-wrinkle injections in the area in the last 3 months."
+    )
+    toxin_on: ApiDate | None = Field(None, description="The date of the injections.")
+    filler: bool | None = Field(
+        None, description="Dermal filler or another injectable in the area in the last 12 months."
+    )
+    filler_on: ApiDate | None = Field(None, description="The date of the filler.")
+    resurfacing: bool | None = Field(
+        None,
+        description="A deep peel, dermabrasion or ablative laser in the area in the last 3 months.",
+    )
+    resurfacing_on: ApiDate | None = Field(None, description="The date of the treatment.")
+    light_treatment: bool | None = Field(
+        None,
+        description="Non-ablative laser, radiofrequency or IPL in the area in the last 3 weeks.",
+    )
+    light_treatment_on: ApiDate | None = Field(None, description="The date of the treatment.")
+    surgery: bool | None = Field(None, description="Surgery in the area in the last 12 months.")
+    surgery_on: ApiDate | None = Field(None, description="The date of the surgery.")
+
+    def answers(self) -> dict[str, object]:
+        """What was answered (null and absent alike mean no answer)."""
+        return self.model_dump(exclude_none=True)
 
 
 PrecareKey = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[0-9]+$")]

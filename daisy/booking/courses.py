@@ -19,7 +19,7 @@ from daisy.aftercare.services import (
     precare_confirmations_record,
 )
 from daisy.audit.services import audit_record
-from daisy.booking.eligibility import Asking, eligibility_check, prescreen_check
+from daisy.booking.eligibility import Asking, eligibility_check, prescreen_evaluated
 from daisy.clinic.selectors import specialist_get
 from daisy.core import courses as core
 from daisy.courses.models import Plan
@@ -44,6 +44,7 @@ from daisy.lib.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
+from daisy.records.services import screening_record
 from daisy.scheduling import selectors as scheduling_selectors
 from daisy.scheduling import services as scheduling
 from daisy.scheduling.models import Appointment
@@ -125,7 +126,8 @@ def course_book(
     override_reason: str = "",
     interval_override_reason: str = "",
     notes: str = "",
-    prescreen: Mapping[str, bool] | None = None,
+    prescreen: Mapping[str, object] | None = None,
+    prescreen_via: str = "online",
     precare_confirmed: Sequence[str] = (),
 ) -> CourseBooking:
     """Book every session of a course, or raise a DomainError and write nothing.
@@ -166,12 +168,18 @@ def course_book(
         extended, short = course_approvals_check(
             shape, by=booked_by, override_reason=interval_override_reason
         )
+    # Before any planning or lock: it needs nothing from the diary, and a wait it calls for
+    # moves the earliest start (the planner never proposes a session inside it).
+    screened = prescreen_evaluated(asking, today=now.date())
     if session_times is None:
         if earliest_start is None:
             raise ValidationFailed(
                 _("Give the earliest start or the time of every session."),
                 fields={"earliest_start": "required"},
             )
+        waited = screened.screening.deferred_until if screened is not None else None
+        if waited is not None and waited > earliest_start:
+            earliest_start = waited
         proposal = course_propose(
             client=client,
             treatment=treatment,
@@ -214,7 +222,6 @@ def course_book(
     loc = scheduling.booking_request_check(
         treatment=treatment, for_staff=for_staff, location=location, specialist=specialist
     )
-    prescreen_check(asking)  # before any lock: it needs nothing from the diary
     for item in session_times:
         scheduling.start_check(item.start)
         if item.specialist is not None:
@@ -248,6 +255,7 @@ def course_book(
                 important_dates=important_dates,
                 dates_to_keep=dates_to_keep,
                 notes=notes.strip(),
+                prescreen_via=prescreen_via,
             )
     except IntegrityError as exc:
         # The same key committed meanwhile, or the no-overlap backstop fired: a lost race.
@@ -313,6 +321,7 @@ def _book_all(
     important_dates: Sequence[core.ImportantDate],
     dates_to_keep: Sequence[DateToKeep],
     notes: str,
+    prescreen_via: str,
 ) -> CourseBooking:
     client, treatment, booked_by = asking.client, asking.treatment, asking.by
     # Every eligible resource, locked in id order as a single booking does, so a single
@@ -401,6 +410,16 @@ def _book_all(
             confirmation=False,
         )
         made.append(appointment)
+    if asking.screened:
+        screening_record(
+            client=client,
+            evaluated=asking.screened[0],
+            by=booked_by,
+            via=prescreen_via,
+            now=now,
+            appointment=made[0],
+            course=plan,
+        )
     # One summary of every session, in date order, instead of one confirmation each.
     course_confirmation_schedule(appointments=made, now=now, course_id=plan.pk)
     audit_record(

@@ -13,10 +13,11 @@ client's important dates (a recovery window over one needs confirming)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from daisy.aftercare.selectors import precare_ready_at, precare_steps_too_soon
@@ -24,7 +25,7 @@ from daisy.clients.models import BLOCKING_TIERS, Client, Tier
 from daisy.clients.selectors import client_open_hold
 from daisy.core.aftercare import describe
 from daisy.core.courses import ImportantDate
-from daisy.core.screening import age_on, prescreen_evaluate
+from daisy.core.screening import Screening, age_on
 from daisy.courses.selectors import important_date_clashes, important_dates_require_confirmation
 from daisy.lib.errors import (
     ClientContraindicated,
@@ -32,6 +33,7 @@ from daisy.lib.errors import (
     PrecareTooSoon,
     ValidationFailed,
 )
+from daisy.records.services import Evaluated, screening_evaluate
 from daisy.scheduling.services import Clearance, is_staff
 from daisy.treatments.models import Treatment
 
@@ -45,17 +47,21 @@ class Asking:
     by: Any  # the person acting: the client's own account, a staff member, or None (a guest)
     override_reason: str = ""  # a clinician's reason to treat despite an open finding
     confirm_important_dates: bool = False
-    # The online pre-screen's answers (question -> yes), when the client books for themselves.
-    prescreen: Mapping[str, bool] | None = None
+    # The online pre-screen's answers, when the client books for themselves: question -> yes,
+    # and for a question that asks when, `<question>_on` -> the date (ISO text or a date).
+    prescreen: Mapping[str, object] | None = None
     # The pre-screen is asked for a new booking a client makes themselves, not for a move.
     is_new_booking: bool = True
     # Important dates given with this request and not (yet) stored on the client's record.
     extra_dates: tuple[ImportantDate, ...] = ()
     # The moment of the request: a new booking a client makes checks the treatment's pre-care
-    # lead times against it (None: not checked). `precare_confirmed` holds the keys of the
-    # steps the client says they already follow.
+    # lead times against it (None: not checked), and the pre-screen's "today" (a wait counts
+    # from the dates given). `precare_confirmed` holds the keys of the steps the client says
+    # they already follow.
     now: datetime | None = None
     precare_confirmed: tuple[str, ...] = ()
+    # The pre-screen as evaluated by the gate, for the booking to store with what it made.
+    screened: list[Evaluated] = field(default_factory=list, compare=False)
 
     @property
     def is_self_service(self) -> bool:
@@ -103,11 +109,25 @@ def age_check(client: Client, treatment: Treatment, day: date, *, self_service: 
         )
 
 
-def prescreen_check(asking: Asking) -> None:
+def _prescreen_fields(result: Screening) -> dict[str, str]:
+    return (
+        {f"prescreen.{q}": "required" for q in result.missing}
+        | {f"prescreen.{q}": "unknown" for q in result.unknown}
+        | {f"prescreen.{q}_on": "required" for q in result.undated}
+        | {f"prescreen.{q}_on": "future" for q in result.future}
+    )
+
+
+def prescreen_evaluated(asking: Asking, *, today: date) -> Evaluated | None:
+    """The online pre-screen, when the client books a treatment that needs screening for
+    themselves: the treatment's questionnaire (its online questions) evaluated by the clinic's
+    rules. Refuses incomplete answers (422 `prescreen_required`) and answers that need a
+    clinician first (409 `prescreen_stop`); returns what to store with the booking, or None
+    when nothing is asked."""
     if not (asking.treatment.requires_screening and asking.is_self_service):
-        return
+        return None
     if not asking.is_new_booking:
-        return
+        return None
     if asking.prescreen is None:
         raise ValidationFailed(
             _(
@@ -118,16 +138,27 @@ def prescreen_check(asking: Asking) -> None:
             code="prescreen_required",
             fields={"prescreen": "required"},
         )
-    result = prescreen_evaluate(asking.prescreen)
-    if not result.is_complete:
-        fields = {f"prescreen.{q}": "required" for q in result.missing} | {
-            f"prescreen.{q}": "unknown" for q in result.unknown
-        }
-        raise ValidationFailed(
-            _("Please answer every health question with yes or no."),
-            code="prescreen_required",
-            fields=fields,
+    evaluated = screening_evaluate(
+        treatment=asking.treatment, answers=asking.prescreen, today=today
+    )
+    if evaluated is None:
+        # No questionnaire for it: nothing can be checked online, so nothing is booked online.
+        raise ClientContraindicated(
+            _(
+                "%(treatment)s cannot be booked online at the moment. Please call the clinic, "
+                "or book a free consultation."
+            )
+            % {"treatment": asking.treatment.name},
+            code="prescreen_stop",
         )
+    result = evaluated.screening
+    if not result.is_complete:
+        message = _("Please answer every health question with yes or no.")
+        if result.undated and not (result.missing or result.unknown):
+            message = _("Please give the date for each health question you answered yes.")
+        elif result.future and not (result.missing or result.unknown):
+            message = _("A date in the health questions is in the future; give the last time.")
+        raise ValidationFailed(message, code="prescreen_required", fields=_prescreen_fields(result))
     if result.stops:
         raise ClientContraindicated(
             _(
@@ -136,8 +167,34 @@ def prescreen_check(asking: Asking) -> None:
             )
             % {"treatment": asking.treatment.name},
             code="prescreen_stop",
-            fields={f"prescreen.{q}": "yes" for q in result.stops},
+            fields={f"prescreen.{f.question}": "yes" for f in result.stops},
         )
+    return evaluated
+
+
+def prescreen_check(asking: Asking, day: date, *, today: date) -> Evaluated | None:
+    """The pre-screen for a session on the local `day`: also refuses a day inside a wait the
+    answers call for (409 `prescreen_deferred`, with the first day that is possible)."""
+    evaluated = prescreen_evaluated(asking, today=today)
+    if evaluated is None:
+        return None
+    result = evaluated.screening
+    if not result.allows_on(day):
+        until = result.deferred_until
+        assert until is not None  # no stops (checked above): only a wait refuses a day
+        waiting = [f for f in result.findings if f.until_on is not None and f.until_on > day]
+        raise ClientContraindicated(
+            _(
+                "From your answers, %(treatment)s needs to wait a little: the first possible "
+                "day is %(day)s. Please choose a time from that day on."
+            )
+            % {"treatment": asking.treatment.name, "day": date_format(until, "l j F Y")},
+            code="prescreen_deferred",
+            fields={f"prescreen.{f.question}": "wait" for f in waiting},
+            extra={"earliest_on": until.isoformat()},
+        )
+    asking.screened.append(evaluated)
+    return evaluated
 
 
 def precare_check(asking: Asking, *, starts_at: datetime, tz: Any) -> None:
@@ -259,8 +316,10 @@ def eligibility_check(
 ) -> Clearance:
     """Every rule, for a session of `asking.treatment` at `starts_at` (local day in `tz`).
     Raises a DomainError naming the first rule that refuses; returns what to record."""
-    overridden = record_check(asking, starts_at.astimezone(tz).date())
-    prescreen_check(asking)
+    day = starts_at.astimezone(tz).date()
+    overridden = record_check(asking, day)
+    today = (asking.now or starts_at).astimezone(tz).date()
+    prescreen_check(asking, day, today=today)
     precare_check(asking, starts_at=starts_at, tz=tz)
     clashes = important_date_clashes(
         client=asking.client,

@@ -21,6 +21,7 @@ from daisy.clients.services import client_retire_into, findings_reassign_client
 from daisy.courses.services import plans_reassign_client
 from daisy.lib.errors import PermissionDenied, ValidationFailed
 from daisy.notifications.services import messages_reassign_client
+from daisy.records.services import screenings_reassign_client
 from daisy.scheduling.services import appointments_reassign_client
 
 REASON_MAX = 500
@@ -53,10 +54,10 @@ def client_merge_allowed(user: Any) -> bool:
 def client_merge(
     *, keep: Client, merge: Client, by: Any, reason: str, now: datetime
 ) -> MergeResult:
-    """Move everything of `merge` (appointments with their check-ins, screening findings,
-    clinical holds, course plans and important dates, messages, alerts, calendar feeds, the
-    audit entries about the record, and its login when `keep` has none) to `keep`, then retire
-    `merge`: it stays, empty, pointing at `keep`, so nothing is lost. Audited as
+    """Move everything of `merge` (appointments with their check-ins, screening answers and
+    findings, clinical holds, course plans and important dates, messages, alerts, calendar
+    feeds, the audit entries about the record, and its login when `keep` has none) to `keep`,
+    then retire `merge`: it stays, empty, pointing at `keep`, so nothing is lost. Audited as
     `client.merge` with both ids and the reason. A refused merge changes nothing."""
     if not client_merge_allowed(by):
         raise PermissionDenied(_("Only reception or the clinic manager can merge client records."))
@@ -89,6 +90,7 @@ def client_merge(
             "appointments": appointments_reassign_client(source=merge, target=keep),
             "courses_and_important_dates": plans_reassign_client(source=merge, target=keep),
             "findings_and_holds": findings_reassign_client(source=merge, target=keep),
+            "screening_answers": screenings_reassign_client(source=merge, target=keep),
             "alerts_and_calendar_feeds": aftercare_reassign_client(
                 source=merge, target=keep, now=now
             ),

@@ -44,6 +44,7 @@ from daisy.courses.services import (
     course_replan_failed_tell,
 )
 from daisy.lib.errors import DomainError, Stale, ValidationFailed
+from daisy.records.services import screening_record
 from daisy.scheduling import services as scheduling
 from daisy.scheduling.models import Appointment, SlotHold, Status
 from daisy.scheduling.services import BookingResult, Reservation
@@ -92,15 +93,18 @@ def appointment_book(
     confirm_important_dates: bool = False,
     hold_id: Any = None,
     held_by: str | None = None,
-    prescreen: Mapping[str, bool] | None = None,
+    prescreen: Mapping[str, object] | None = None,
+    prescreen_via: str = "online",
     precare_confirmed: Sequence[str] = (),
 ) -> BookingResult:
     """Book one appointment through the eligibility gate and schedule its messages, or raise a
     DomainError and write (and send) nothing. `booked_by` is whoever acted: the client's own
     account, a staff member booking on their behalf, or None for a guest. `prescreen` is the
-    online pre-screen's answers when the client books for themselves; `precare_confirmed` the
-    keys of the pre-care steps they say they already follow, when the time is too soon for
-    them (kept with the appointment)."""
+    online pre-screen's answers when the client books for themselves; they are stored with the
+    appointment (`prescreen_via`: "online" or "api"), and what they lead to becomes findings on
+    the client's record, in the same transaction. `precare_confirmed`: the keys of the pre-care
+    steps they say they already follow, when the time is too soon for them (kept with the
+    appointment)."""
     asking = Asking(
         client=client,
         treatment=treatment,
@@ -134,6 +138,15 @@ def appointment_book(
                     confirmed=asking.precare_confirmed,
                     by=booked_by,
                     now=now,
+                )
+            if asking.screened:
+                screening_record(
+                    client=client,
+                    evaluated=asking.screened[-1],
+                    by=booked_by,
+                    via=prescreen_via,
+                    now=now,
+                    appointment=appointment,
                 )
             appointment_messages_schedule(
                 appointment=appointment, now=now, version=appointment.messages_version

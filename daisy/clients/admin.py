@@ -34,11 +34,13 @@ class ContraindicationInline(admin.TabularInline):
         "tier",
         "domain_row",
         "until_on",
+        "modification",
         "resolved_at",
+        "source",
         "recorded_by",
         "recorded_at",
     )
-    readonly_fields = ("recorded_by", "recorded_at")
+    readonly_fields = ("source", "recorded_by", "recorded_at")
     ordering = ("-recorded_at",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contraindication]:

@@ -91,6 +91,8 @@ class Tier(models.TextChoices):
     DEFER = "defer", _("Defer until a date")
     CLINICIAN_REVIEW = "clinician_review", _("Clinician review needed")
     CAUTION = "caution", _("Caution: modify treatment")
+    ZONE_EXCLUDED = "zone_excluded", _("Zone excluded: do not treat over it")
+    NO_NUMBING = "no_numbing", _("Treat without numbing")
 
 
 BLOCKING_TIERS = frozenset({Tier.HARD_STOP, Tier.DEFER, Tier.CLINICIAN_REVIEW})
@@ -110,6 +112,16 @@ class Contraindication(models.Model):
     )
     until_on = models.DateField(
         null=True, blank=True, help_text=_("For deferrals: eligible again from this date.")
+    )
+    modification = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_("What changes at the session, e.g. a depth cap or no numbing cream."),
+    )
+    source = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_('Where it came from, e.g. "screening:<id>" for a client\'s answers.'),
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from daisy.clients.models import Client, ClinicalHold, Contraindication
+from daisy.clients.models import Client, ClinicalHold, Contraindication, Tier
 from daisy.clients.services import email_key, phone_key
 from daisy.lib.errors import NotFound
 
@@ -143,3 +143,12 @@ def holds_for_client(client_id: Any) -> QuerySet[ClinicalHold]:
         .select_related("cleared_by")
         .order_by("-placed_at")
     )
+
+
+def client_deferred_until(client_id: Any) -> date | None:
+    """The day the client's last open deferral ends (eligible again from then), or None: a
+    course's first session is planned no earlier (DOMAIN.md 2.1, DEFER)."""
+    ends = Contraindication.objects.filter(
+        client_id=client_id, tier=Tier.DEFER, resolved_at__isnull=True, until_on__isnull=False
+    ).values_list("until_on", flat=True)
+    return max(ends, default=None)

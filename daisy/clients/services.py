@@ -391,6 +391,64 @@ def client_hold_clear(*, client: Client, source: str, by: Any, reason: str, now:
 # --- merging duplicates (composed by daisy.booking.merge.client_merge) -------------------------
 
 
+def finding_record(
+    *,
+    client: Client,
+    condition: str,
+    tier: str,
+    by: Any,
+    now: datetime,
+    row: str = "",
+    until_on: date | None = None,
+    modification: str = "",
+    source: str = "",
+) -> Contraindication:
+    """Record a screening finding (audited). An open finding of the same condition and tier is
+    kept rather than doubled; a deferral's end moves to the later of the two dates."""
+    same = (
+        Contraindication.objects.select_for_update()
+        .filter(client=client, condition=condition, tier=tier, resolved_at__isnull=True)
+        .first()
+    )
+    if same is not None:
+        if until_on is not None and (same.until_on is None or same.until_on < until_on):
+            if same.until_on is not None:
+                same.until_on = until_on
+                same.save(update_fields=["until_on"])
+                audit_record(
+                    actor=by,
+                    action="finding.extend",
+                    obj=same,
+                    at=now,
+                    data={"until_on": until_on.isoformat(), "source": source},
+                )
+        return same
+    finding = Contraindication.objects.create(
+        client=client,
+        condition=condition[:200],
+        tier=tier,
+        domain_row=row[:20],
+        until_on=until_on,
+        modification=modification[:300],
+        source=source[:100],
+        recorded_by=by if getattr(by, "pk", None) else None,
+    )
+    audit_record(
+        actor=by,
+        action="finding.record",
+        obj=finding,
+        at=now,
+        data={
+            "client": str(client.pk),
+            "tier": tier,
+            "condition": finding.condition,
+            **({"until_on": until_on.isoformat()} if until_on else {}),
+            **({"source": source} if source else {}),
+        },
+    )
+    return finding
+
+
 def findings_reassign_client(*, source: Client, target: Client) -> int:
     """Move every screening finding (contraindication) and clinical hold of `source` to
     `target` (a client merge), open or resolved, as they were recorded; returns how many."""

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -681,6 +681,30 @@ def hold_more(request: HttpRequest) -> HttpResponse:
     return redirect(step)
 
 
+def _wait_for(
+    request: HttpRequest, state: dict[str, Any], info: TreatmentInfo, until: date
+) -> HttpResponse | None:
+    """The answers call for a wait until `until`: a time held before it is let go, and the
+    client chooses again in that week, told why; the answers are kept."""
+    start = _start(state)
+    location = WIZARD.location(request, state)
+    if start is None or location is None or start.astimezone(location.tz).date() >= until:
+        return None
+    _release_hold(state)
+    first = datetime.combine(until, time(9, 0), tzinfo=location.tz)
+    state["time_gone"] = {
+        "problem": _(
+            "From your answers, your skin needs a little longer before this treatment: the "
+            "first possible day is %(day)s. Please choose a time from then."
+        )
+        % {"day": formats.date_format(until, "l j F Y")},
+        "alternatives": [],
+        "start": first.isoformat(),
+    }
+    WIZARD.save(request, state)
+    return redirect("site:book-time")
+
+
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
     """The pre-screen: DOMAIN.md 2.2 hard stops as yes/no questions. Any "yes" stops the
@@ -693,6 +717,7 @@ def check(request: HttpRequest) -> HttpResponse:
         "site/book/not_suitable.html",
         let_go=_release_hold,
         invalid_status=200,
+        wait=_wait_for,
     )
 
 

@@ -4,6 +4,7 @@ booking form and the back-office agree."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -20,66 +21,6 @@ from daisy.lib.errors import ValidationFailed
 
 ANYONE = "anyone"
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
-
-# DOMAIN.md 2.2: the hard stops (tier HARD_STOP) asked as plain questions before booking a
-# treatment that needs screening. A "yes" means we do not treat at this visit; each answer's
-# explanation is what the client reads. (key, question, why, DOMAIN.md 2.2 row)
-HARD_STOPS: list[tuple[str, Any, Any, str]] = [
-    (
-        "pregnant",
-        _("Are you pregnant, or breastfeeding?"),
-        _(
-            "There is no safety information for this treatment during pregnancy or "
-            "breastfeeding, so we wait until afterwards."
-        ),
-        "8",
-    ),
-    (
-        "infection",
-        _("Do you have an infection, a cold sore, an open wound or irritated skin in the area?"),
-        _("Treating through an infection or broken skin risks spreading it; it must heal first."),
-        "1, 2",
-    ),
-    (
-        "acne",
-        _("Do you have inflamed (red, swollen) acne in the area?"),
-        _("Inflamed spots need to settle before the area can be treated."),
-        "4",
-    ),
-    (
-        "isotretinoin",
-        _("Are you taking isotretinoin (Roaccutane), or did you stop less than 6 months ago?"),
-        _(
-            "Skin heals differently on isotretinoin and for months after it, so the device "
-            "maker advises against treatment."
-        ),
-        "5, 6",
-    ),
-    (
-        "bleeding",
-        _("Do you have a bleeding disorder, such as haemophilia?"),
-        _("A bleeding disorder makes needling unsafe."),
-        "9",
-    ),
-    (
-        "flare",
-        _("Is eczema, psoriasis, rosacea or dermatitis flaring in the area?"),
-        _("A flare must settle first: treating it can make it worse."),
-        "12",
-    ),
-    (
-        "lesion",
-        _("Do you have skin cancer, or a mole or mark that is changing, in the area?"),
-        _("A changing mark needs a doctor's diagnosis before any treatment over it."),
-        "13",
-    ),
-    (
-        "allergy",
-        _("Are you allergic to metals such as stainless steel, or to numbing creams?"),
-        _("The needles are steel and we use a numbing cream, so we need to plan another way."),
-        "29",
-    ),
-]
 
 
 class TreatmentForm(forms.Form):
@@ -204,27 +145,57 @@ class DetailsForm(forms.Form):
 
 
 class PrescreenForm(forms.Form):
-    """One required yes/no question per hard stop; nothing is preselected, so every question
-    is really answered."""
+    """The treatment's online questions (the clinic's screening table): one required yes/no
+    each, nothing preselected, so every question is really answered; a question that asks when
+    also takes the date it last happened, needed with a yes."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, questions: Sequence[Any], today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for key, question, _why, _row in HARD_STOPS:
-            self.fields[key] = forms.ChoiceField(
-                label=question,
+        self.questions = list(questions)
+        self.today = today
+        for q in self.questions:
+            self.fields[q.key] = forms.ChoiceField(
+                label=q.text,
                 choices=YES_NO,
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Please answer yes or no.")},
             )
+            if q.asks_when:
+                self.fields[f"{q.key}_on"] = forms.DateField(
+                    label=_("If yes, when was the last time?"),
+                    required=False,
+                    widget=forms.DateInput(attrs={"type": "date"}),
+                    help_text=_("A close guess is fine."),
+                    error_messages={"invalid": _("Enter a date, for example 2030-01-31.")},
+                )
 
-    def answers(self) -> dict[str, bool]:
-        """question -> answered yes, for the booking service's own pre-screen check."""
-        return {key: self.cleaned_data.get(key) == "yes" for key, *_rest in HARD_STOPS}
+    @property
+    def items(self) -> list[tuple[Any, Any]]:
+        """(the yes/no field, its date field or None), in the order asked."""
+        return [(self[q.key], self[f"{q.key}_on"] if q.asks_when else None) for q in self.questions]
 
-    def hard_stops(self) -> list[tuple[Any, Any]]:
-        """(question, why) for every question answered yes."""
-        return [
-            (question, why)
-            for key, question, why, _row in HARD_STOPS
-            if self.cleaned_data.get(key) == "yes"
-        ]
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for q in self.questions:
+            if not q.asks_when or data.get(q.key) != "yes":
+                continue
+            on = data.get(f"{q.key}_on")
+            if on is None and f"{q.key}_on" not in self.errors:
+                self.add_error(f"{q.key}_on", _("Please give the date (a close guess is fine)."))
+            elif on is not None and on > self.today:
+                self.add_error(
+                    f"{q.key}_on", _("Give the last time it happened, not a date ahead.")
+                )
+        return data
+
+    def answers(self) -> dict[str, Any]:
+        """question -> answered yes (and `<question>_on` -> the date, as text), for the booking
+        service, which evaluates them again."""
+        answers: dict[str, Any] = {}
+        for q in self.questions:
+            yes = self.cleaned_data.get(q.key) == "yes"
+            answers[q.key] = yes
+            on = self.cleaned_data.get(f"{q.key}_on")
+            if q.asks_when and yes and on is not None:
+                answers[f"{q.key}_on"] = on.isoformat()
+        return answers

@@ -27,6 +27,8 @@ from daisy.clients.selectors import client_for_user
 from daisy.clinic.selectors import specialist_get
 from daisy.core.screening import age_on
 from daisy.lib.errors import NotFound
+from daisy.records.selectors import questionnaire_asked
+from daisy.records.services import screening_evaluate
 from daisy.scheduling.selectors import (
     ROLE_SPECIALIST,
     eligible_resources,
@@ -211,32 +213,55 @@ class Wizard:
         *,
         let_go: Callable[[State], None],
         invalid_status: int,
+        wait: Callable[[HttpRequest, State, Any, date], HttpResponse | None] | None = None,
     ) -> HttpResponse:
-        """The pre-screen: DOMAIN.md 2.2 hard stops as yes/no questions. Any "yes" books
-        nothing, keeps no answer, lets go of what was chosen (`let_go`) and explains why kindly,
-        offering a free consultation instead."""
+        """The pre-screen: the treatment's online questions from the clinic's screening table.
+        An answer that needs a clinician first books nothing, keeps no answer, lets go of what
+        was chosen (`let_go`) and explains why kindly, offering a free consultation instead. An
+        answer that calls for a wait goes to `wait` with the first possible day (the flow moves
+        the time or the plan there). The booking stores the answers."""
         state, info, early = self.guard(request, step)
         if early:
             return early
         if not info.treatment.requires_screening:
             return self.go_on(request, state, info)
-        form = PrescreenForm(request.POST or None)
+        today = timezone.localdate()
+        asked = questionnaire_asked(info.treatment, online=True)
+        if asked is None or not asked.questions:
+            state["screened"] = True
+            state["prescreen"] = {}
+            self.save(request, state)
+            return self.go_on(request, state, info)
+        form = PrescreenForm(request.POST or None, questions=asked.questions, today=today)
         if request.method == "POST" and form.is_valid():
-            stops = form.hard_stops()
+            answers = form.answers()
+            evaluated = screening_evaluate(treatment=info.treatment, answers=answers, today=today)
+            stops = evaluated.screening.stops if evaluated is not None else ()
             if stops:
                 let_go(state)
                 state.pop("screened", None)
+                state.pop("prescreen", None)
                 self.save(request, state)
+                whys = []
+                for finding in stops:
+                    question = asked.question(finding.question)
+                    if question is not None and question.why not in whys:
+                        whys.append(question.why)
                 return render(
                     request,
                     not_suitable,
-                    self.context(request, step, state, info=info, stops=stops),
+                    self.context(request, step, state, info=info, stops=whys),
                 )
             state["screened"] = True
             # Kept until the booking: the booking service checks them again (every path
-            # that books for the client runs the same pre-screen rule).
-            state["prescreen"] = form.answers()
+            # that books for the client runs the same rules) and stores them.
+            state["prescreen"] = answers
             self.save(request, state)
+            until = evaluated.screening.deferred_until if evaluated is not None else None
+            if until is not None and wait is not None:
+                instead = wait(request, state, info, until)
+                if instead is not None:
+                    return instead
             return self.go_on(request, state, info)
         return render(
             request,
@@ -298,6 +323,9 @@ def stop_message(request: HttpRequest, exc: Any, *, course: bool) -> str:
     if getattr(exc, "code", "") == "age_limit" and signed_in_client(request) is not None:
         # Their own record's date of birth, which they know: say plainly why.
         return str(exc.message)
+    if getattr(exc, "code", "") == "prescreen_deferred":
+        # From the answers just given, not from the record: safe, and useful, to say.
+        return str(exc.message)
     if course:
         return _(
             "We cannot book this course online for you at the moment. A free consultation is "
@@ -309,7 +337,7 @@ def stop_message(request: HttpRequest, exc: Any, *, course: bool) -> str:
     )
 
 
-def prescreen_answers(state: State) -> dict[str, bool] | None:
+def prescreen_answers(state: State) -> dict[str, Any] | None:
     answers = state.get("prescreen")
     return dict(answers) if isinstance(answers, dict) else None
 

@@ -26,7 +26,8 @@ from daisy.clinic.models import (
     Specialist,
     WeeklyHours,
 )
-from daisy.core.screening import PRESCREEN_QUESTIONS
+from daisy.records.defaults import QUESTIONS as SCREENING_QUESTIONS
+from daisy.records.services import screening_table_install
 from daisy.treatments.models import Treatment
 from daisy.treatments.services import treatment_presets_install
 
@@ -144,6 +145,7 @@ def make_clinic(
 ) -> Clinic:
     """A small micro-needling clinic: the presets, one location open Mon-Sat 09-19."""
     treatment_presets_install()
+    screening_table_install()
     location = make_location(**loc)
     return Clinic(
         location=location,
@@ -181,8 +183,17 @@ def current_database_url() -> str:
     raise RuntimeError(f"no database URL for {connection.vendor}")
 
 
-# An online client who answered "no" to every pre-screen question.
-PRESCREEN_CLEAR: dict[str, bool] = dict.fromkeys(PRESCREEN_QUESTIONS, False)
+# An online client who answered "no" to every pre-screen question (of every treatment's
+# questionnaire: each treatment reads the answers to its own).
+PRESCREEN_CLEAR: dict[str, bool] = {q["key"]: False for q in SCREENING_QUESTIONS if q["is_online"]}
+# The same, as the booking pages' health questions are posted.
+FORM_NO_TO_ALL: dict[str, str] = dict.fromkeys(PRESCREEN_CLEAR, "no")
+# The online questions before micro-needling (in the shipped screening table).
+MICRONEEDLING_ONLINE: list[str] = [
+    q["key"]
+    for q in SCREENING_QUESTIONS
+    if q["is_online"] and "microneedling" in q["questionnaires"]
+]
 
 
 def precare_keys(treatment: Treatment) -> list[str]:

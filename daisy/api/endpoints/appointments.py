@@ -99,7 +99,8 @@ def appointment_create_view(
         specialist=specialist_ref(payload.specialist) if payload.specialist else None,
         idempotency_key=idempotency_key,
         confirm_important_dates=payload.confirm_important_dates,
-        prescreen=payload.prescreen.model_dump() if payload.prescreen else None,
+        prescreen=payload.prescreen.answers() if payload.prescreen else None,
+        prescreen_via="api",
         precare_confirmed=payload.precare_confirmed,
     )
     if result.replayed:

@@ -27,6 +27,7 @@ from daisy.api.schemas import (
     AvailabilityDaysOut,
     AvailabilityOut,
     LocationOut,
+    PrescreenOut,
     Slug,
     SpecialistOut,
     TreatmentOut,
@@ -35,13 +36,14 @@ from daisy.api.schemas import (
 )
 from daisy.api.throttles import AVAILABILITY
 from daisy.clinic.selectors import location_list_with_hours, specialist_list_public
+from daisy.records.selectors import questionnaire_asked
 from daisy.scheduling.selectors import (
     availability_list,
     diary_stamps,
     locations_offering,
     setup_cached,
 )
-from daisy.treatments.selectors import treatment_list_public
+from daisy.treatments.selectors import treatment_get, treatment_list_public
 
 router = Router(tags=["catalogue"], auth=TokenAuth(optional=True))
 
@@ -78,6 +80,31 @@ def treatment_list(request: HttpRequest) -> Any:
             }
         )
     return out
+
+
+@router.get(
+    "/treatments/{slug}/prescreen",
+    response={200: PrescreenOut, **errors(401, 404, 422)},
+    operation_id="treatment_prescreen",
+    summary="The health questions a client answers to book a treatment online",
+    description=(
+        "The treatment's online questions, for the `prescreen` field of a client's own booking "
+        "(`POST /api/v1/appointments`, `POST /api/v1/courses`)."
+    ),
+    openapi_extra=PUBLIC,
+)
+def treatment_prescreen(request: HttpRequest, slug: Slug) -> Any:
+    treatment = treatment_get(slug=slug)
+    asked = questionnaire_asked(treatment, online=True) if treatment.requires_screening else None
+    return {
+        "treatment": treatment.slug,
+        "questionnaire": asked.questionnaire.slug if asked else "",
+        "version": asked.questionnaire.version if asked else 0,
+        "questions": [
+            {"key": q.key, "text": q.text, "asks_when": q.asks_when}
+            for q in (asked.questions if asked else ())
+        ],
+    }
 
 
 @router.get(

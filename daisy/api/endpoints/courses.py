@@ -447,7 +447,8 @@ def course_create_view(
             idempotency_key=idempotency_key,
             confirm_important_dates=payload.confirm_important_dates,
             interval_override_reason=payload.interval_override_reason or "",
-            prescreen=payload.prescreen.model_dump() if payload.prescreen else None,
+            prescreen=payload.prescreen.answers() if payload.prescreen else None,
+            prescreen_via="api",
             precare_confirmed=payload.precare_confirmed,
         )
     except CourseUnavailable as exc:

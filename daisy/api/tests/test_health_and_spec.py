@@ -21,6 +21,7 @@ OPERATIONS = {
     ("get", "/api/v1/specialists"),
     ("get", "/api/v1/availability"),
     ("get", "/api/v1/availability/days"),
+    ("get", "/api/v1/treatments/{slug}/prescreen"),
     ("get", "/api/v1/clients"),
     ("post", "/api/v1/clients"),
     ("get", "/api/v1/clients/{client_id}"),
@@ -122,6 +123,7 @@ def test_spec_security_public_reads_and_token_for_the_rest():
     assert doc["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
     public = {"/api/v1/treatments", "/api/v1/locations", "/api/v1/specialists"}
     public |= {"/api/v1/availability", "/api/v1/availability/days"}
+    public.add("/api/v1/treatments/{slug}/prescreen")
     for path, methods in doc["paths"].items():
         for op in methods.values():
             security = op.get("security")

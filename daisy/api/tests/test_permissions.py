@@ -80,6 +80,7 @@ NO_WRITES = {"course plan for A"}
 CASES: dict[str, Case] = {
     "health": Case("GET", lambda w: "/health"),
     "treatments": Case("GET", lambda w: "/treatments"),
+    "treatment prescreen": Case("GET", lambda w: "/treatments/microneedling/prescreen"),
     "locations": Case("GET", lambda w: "/locations"),
     "specialists": Case("GET", lambda w: "/specialists"),
     "availability": Case(
@@ -170,6 +171,7 @@ HEALTH_READS = frozenset({"client A get", "course A get", "important dates of A"
 EXPECTED: dict[str, dict[str, int]] = {
     "health": PUBLIC,
     "treatments": PUBLIC,
+    "treatment prescreen": PUBLIC,
     "locations": PUBLIC,
     "specialists": PUBLIC,
     "availability": PUBLIC,
@@ -207,7 +209,7 @@ def test_the_matrix_covers_every_endpoint_and_role():
     }
     normalised = {(m, p.replace("{client_id}", "{x}").replace("{appointment_id}", "{x}")
                          .replace("{course_id}", "{x}").replace("{entry_id}", "{x}")
-                         .replace("{offer_id}", "{x}"))
+                         .replace("{offer_id}", "{x}").replace("{slug}", "microneedling"))
                   for m, p in OPERATIONS}  # fmt: skip
     assert covered == normalised
     assert all(set(row) == set(ROLES) for row in EXPECTED.values())

@@ -16,14 +16,11 @@ from daisy.clients.models import Client, Contraindication, Tier
 from daisy.clients.services import client_hold_clear, client_hold_place
 from daisy.scheduling.models import Appointment
 from daisy.scheduling.selectors import FLAG_CLINICAL_HOLD, FLAG_SCREENING, appointment_flags
-from tests.support.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import FORM_NO_TO_ALL, MONDAY, at, booking_now, make_clinic
 
 pytestmark = [pytest.mark.django_db]
 
-NO_TO_ALL = dict.fromkeys(
-    ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion", "allergy"],
-    "no",
-)
+NO_TO_ALL = FORM_NO_TO_ALL
 WILLOW = {
     "first_name": "Willow",
     "last_name": "Hall",

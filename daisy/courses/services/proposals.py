@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from daisy.aftercare.selectors import precare_ready_at
+from daisy.clients.selectors import client_deferred_until
 from daisy.core import courses as core
 from daisy.core import slots
 from daisy.core.calendars import to_utc
@@ -102,6 +103,11 @@ def course_propose(
         raise InvalidTime(
             _("The earliest start has already passed."), fields={"earliest_start": "past"}
         )
+    if client is not None and treatment.requires_screening:
+        # A deferral on the client's record (DOMAIN.md 2.1): the course starts once it is over.
+        waited = client_deferred_until(client.pk)
+        if waited is not None and waited > earliest_start:
+            earliest_start = waited
     horizon = min(START_WITHIN_DAYS + (shape.sessions - 1) * shape.max_interval_days + 1, 731)
     dates, recovery = planner_dates(client, treatment, important_dates, earliest_start)
     try:

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -624,6 +624,29 @@ def details(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _wait_for(
+    request: HttpRequest, state: dict[str, Any], info: TreatmentInfo, until: date
+) -> HttpResponse | None:
+    """The answers call for a wait until `until`: a plan whose first session comes sooner is
+    planned again from that day (the answers are kept), and the client is told why."""
+    chosen = state.get("chosen") or {}
+    sessions = chosen.get("sessions") or []
+    location = WIZARD.location(request, state)
+    if not sessions or location is None:
+        return None
+    first = datetime.fromisoformat(sessions[0]["start"]).astimezone(location.tz).date()
+    if first >= until:
+        return None
+    _forget_plan(state)
+    state["earliest_start"] = until.isoformat()
+    state["notice"] = _(
+        "From your answers, your skin needs a little longer before this treatment: the course "
+        "can start on %(day)s. Here is a plan from then."
+    ) % {"day": formats.date_format(until, "l j F Y")}
+    WIZARD.save(request, state)
+    return redirect("site:book-course-plan")
+
+
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
     """Step 6: the DOMAIN.md 2.2 hard stops as yes/no questions. Any "yes" books nothing,
@@ -636,6 +659,7 @@ def check(request: HttpRequest) -> HttpResponse:
         "site/course/not_suitable.html",
         let_go=_forget_plan,
         invalid_status=400,
+        wait=_wait_for,
     )
 
 

@@ -25,14 +25,11 @@ from daisy.notifications.delivery import deliver_due_now
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment
 from tests.support.notifications import SmtpSink
-from tests.support.testing import MONDAY, at, booking_now, make_client, make_clinic
+from tests.support.testing import FORM_NO_TO_ALL, MONDAY, at, booking_now, make_client, make_clinic
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("site_content")]
 
-NO_TO_ALL = dict.fromkeys(
-    ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion", "allergy"],
-    "no",
-)
+NO_TO_ALL = FORM_NO_TO_ALL
 DETAILS = {
     "first_name": "Grace",
     "last_name": "Hopper",

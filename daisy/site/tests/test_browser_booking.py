@@ -13,7 +13,7 @@ import time_machine
 
 from daisy.scheduling.models import Appointment, Status
 from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
-from tests.support.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import MICRONEEDLING_ONLINE, MONDAY, at, booking_now, make_clinic
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,8 +21,7 @@ pytestmark = [
     pytest.mark.usefixtures("site_content"),
 ]
 
-QUESTIONS = ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion"]
-QUESTIONS += ["allergy"]
+QUESTIONS = MICRONEEDLING_ONLINE
 TEN = "Mon 7 Jan 2030, 10:00 London time"
 
 

@@ -15,12 +15,11 @@ from daisy.courses.models import ImportantDate, Plan
 from daisy.courses.services import course_presets_install
 from daisy.scheduling.models import Appointment, Status
 from tests.support.browser import DESKTOP, PHONE, assert_accessible, shot
-from tests.support.testing import booking_now, make_clinic
+from tests.support.testing import MICRONEEDLING_ONLINE, booking_now, make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-QUESTIONS = ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion"]
-QUESTIONS += ["allergy"]
+QUESTIONS = MICRONEEDLING_ONLINE
 # Two days after where session 3 of a 4-weekly course from Monday 7 January 2030 would fall.
 WEDDING = date(2030, 3, 6)
 

@@ -14,7 +14,7 @@ from daisy.accounts.services import client_login_grant
 from daisy.clients.models import Client, Contraindication, Tier
 from daisy.scheduling.models import Appointment
 from tests.support.browser import assert_accessible, shot
-from tests.support.testing import MONDAY, booking_now, make_clinic
+from tests.support.testing import MICRONEEDLING_ONLINE, MONDAY, booking_now, make_clinic
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,8 +22,7 @@ pytestmark = [
     pytest.mark.usefixtures("site_content"),
 ]
 
-QUESTIONS = ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion"]
-QUESTIONS += ["allergy"]
+QUESTIONS = MICRONEEDLING_ONLINE
 
 
 @pytest.fixture

@@ -21,15 +21,11 @@ from daisy.courses.services import important_date_create
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
 from daisy.site.course_booking.strip import ShownDate, ShownSession, calendar_strip
-from tests.support.testing import booking_now, make_clinic, make_user
+from tests.support.testing import FORM_NO_TO_ALL, booking_now, make_clinic, make_user
 
 pytestmark = pytest.mark.django_db
 
-NO_TO_ALL = {
-    k: "no"
-    for k in ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion"]
-    + ["allergy"]
-}
+NO_TO_ALL = FORM_NO_TO_ALL
 DETAILS = {
     "first_name": "Ada",
     "last_name": "Lovelace",
