@@ -394,7 +394,7 @@ def waitlist_offer_accept(
     offer: WaitlistOffer,
     by: Any,
     now: datetime,
-    prescreen: Mapping[str, bool] | None = None,
+    prescreen: Mapping[str, object] | None = None,
     precare_confirmed: Sequence[str] = (),
 ) -> Appointment:
     """Book the offered time for the waiting client, through appointment_book (a freed time is

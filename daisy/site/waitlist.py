@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from daisy.aftercare.selectors import precare_ready_at, precare_steps_too_soon
 from daisy.booking.waitlist import waitlist_offer_accept, waitlist_offer_get
 from daisy.lib.errors import ClientContraindicated, DomainError, NotFound, PrecareTooSoon
+from daisy.records.selectors import questionnaire_asked
 from daisy.site.checkin import _private
 from daisy.site.forms import PrescreenForm
 
@@ -34,7 +35,12 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
     is_staff = user.is_authenticated and getattr(user, "is_clinic_staff", False)
     by = user if (is_owner or is_staff) else None
     needs_questions = entry.treatment.requires_screening and not is_staff
-    form = PrescreenForm(request.POST or None) if needs_questions else None
+    asked = questionnaire_asked(entry.treatment, online=True) if needs_questions else None
+    form = (
+        PrescreenForm(request.POST or None, questions=asked.questions, today=timezone.localdate())
+        if asked is not None
+        else None
+    )
     local = the_offer.starts_at.astimezone(the_offer.location.tz)
     context = {
         "offer": the_offer,

@@ -19,7 +19,14 @@ from daisy.accounts.models import Role
 from daisy.booking.services import appointment_book
 from daisy.scheduling.models import Appointment, Status
 from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
-from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_user
+from tests.support.testing import (
+    MICRONEEDLING_ONLINE,
+    MONDAY,
+    at,
+    booking_now,
+    make_clinic,
+    make_user,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,8 +36,7 @@ pytestmark = [
 
 DESKTOP = {"width": 1280, "height": 900}
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
-QUESTIONS = ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion"]
-QUESTIONS += ["allergy"]
+QUESTIONS = MICRONEEDLING_ONLINE
 EMAIL = "returning@example.com"
 PASSWORD = "lavender-fields-42"
 
