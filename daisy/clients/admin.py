@@ -36,15 +36,21 @@ class ContraindicationInline(admin.TabularInline):
         "until_on",
         "modification",
         "resolved_at",
-        "source",
+        "origin",
         "recorded_by",
         "recorded_at",
     )
-    readonly_fields = ("source", "recorded_by", "recorded_at")
+    readonly_fields = ("origin", "recorded_by", "recorded_at")
     ordering = ("-recorded_at",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Contraindication]:
         return super().get_queryset(request).select_related("recorded_by")
+
+    @admin.display(description=_("From"))
+    def origin(self, obj: Contraindication) -> str:
+        if obj.source.startswith("screening:"):
+            return str(_("The client's screening answers"))
+        return str(_("Recorded by staff")) if obj.pk else ""
 
 
 class ClinicalHoldInline(admin.TabularInline):

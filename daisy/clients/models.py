@@ -121,7 +121,7 @@ class Contraindication(models.Model):
     source = models.CharField(
         max_length=100,
         blank=True,
-        help_text=_('Where it came from, e.g. "screening:<id>" for a client\'s answers.'),
+        help_text=_("Where it came from: a client's screening answers, or empty when typed in."),
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contraindication',
             name='source',
-            field=models.CharField(blank=True, help_text='Where it came from, e.g. "screening:<id>" for a client\'s answers.', max_length=100),
+            field=models.CharField(blank=True, help_text="Where it came from: a client's screening answers, or empty when typed in.", max_length=100),
         ),
         migrations.AlterField(
             model_name='contraindication',
