@@ -12,7 +12,7 @@ from daisy.api.tests.conftest import error_of
 from daisy.clients.models import Contraindication, Tier
 from daisy.records.models import ScreeningResponse
 from daisy.scheduling.models import Appointment
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, precare_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,15 @@ TODAY = booking_now().date()
 
 def _body(cast, day=MONDAY, **extra):
     start = at(day, 10).isoformat()
-    return {"client": str(cast.client_a.pk), "treatment": "microneedling", "start": start, **extra}
+    # A week ahead is too soon for the two-week preparation: the client follows it already.
+    ready = precare_keys(cast.clinic.microneedling)
+    return {
+        "client": str(cast.client_a.pk),
+        "treatment": "microneedling",
+        "start": start,
+        "precare_confirmed": ready,
+        **extra,
+    }
 
 
 def _post(cast, body, key):

@@ -27,6 +27,7 @@ from tests.support.testing import (
     booking_now,
     make_clinic,
     make_user,
+    precare_keys,
 )
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,8 @@ def _book(clinic: Any, own: tuple[Any, Any], answers: dict[str, object], when: A
         booked_by=user,
         now=NOW,
         prescreen=answers,
+        # A week ahead is too soon for the two-week preparation: the client follows it already.
+        precare_confirmed=precare_keys(clinic.microneedling),
     )
 
 
@@ -183,6 +186,7 @@ def test_the_course_planner_starts_after_a_wait_from_the_answers(clinic, own):
         sessions=3,
         earliest_start=TODAY + DAY,
         prescreen=answers,
+        precare_confirmed=precare_keys(clinic.microneedling),
     )
     first = booked.appointments[0].starts_at.astimezone(LONDON).date()
     assert first >= TODAY - DAY + 14 * DAY

@@ -11,9 +11,8 @@ import time_machine
 
 from daisy.records.models import ScreeningResponse
 from daisy.scheduling.models import Appointment, SlotHold
-from daisy.site.tests.test_booking import DETAILS, hold, start_microneedling
-from daisy.site.tests.test_course_booking import to_plan, token_of
-from tests.support.testing import FORM_NO_TO_ALL, LONDON, booking_now, make_clinic
+from daisy.site.tests.test_booking import DETAILS, hold, prepared, start_microneedling
+from tests.support.testing import FORM_NO_TO_ALL, booking_now, make_clinic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 
@@ -55,7 +54,7 @@ def test_a_wait_lets_the_time_go_and_asks_for_one_from_the_first_day(client, cli
     client.post("/book/details/", DETAILS)
     r = client.post("/book/health-check/", {**FORM_NO_TO_ALL, **WAXED})
     assert r.url == "/book/review/"
-    assert client.post("/book/review/").url == "/book/done/"
+    assert client.post("/book/review/", prepared(clinic)).url == "/book/done/"
     stored = ScreeningResponse.objects.get()
     assert stored.answers["waxing"] == {"yes": True, "on": "2029-12-30"}
     assert stored.deferred_until == FIRST_DAY
@@ -72,19 +71,3 @@ def test_a_time_inside_the_wait_is_let_go_with_the_reason(client, clinic):
     page = client.get("/book/time/").content.decode()
     assert "the first possible day is Sunday 6 January 2030" in page
     assert not Appointment.objects.exists()
-
-
-def test_a_course_is_planned_again_from_the_first_day(client, clinic):
-    page = to_plan(client, clinic, earliest="2030-01-01")
-    r = client.post("/book/course/plan/", {"token": token_of(page), "use": "proposal"})
-    client.post("/book/course/details/", DETAILS)
-    r = client.post("/book/course/health-check/", {**FORM_NO_TO_ALL, **WAXED})
-    assert r.url == "/book/course/plan/"
-    page = client.get("/book/course/plan/")
-    assert "the course can start on Sunday 6 January 2030" in page.content.decode()
-    r = client.post("/book/course/plan/", {"token": token_of(page), "use": "proposal"})
-    assert r.url == "/book/course/review/"  # the answers are kept
-    assert client.post("/book/course/review/").url == "/book/course/done/"
-    first = Appointment.objects.order_by("starts_at").first()
-    assert first.starts_at.astimezone(LONDON).date() >= FIRST_DAY
-    assert ScreeningResponse.objects.get().course is not None
