@@ -3,10 +3,11 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from daisy.accounts.models import User
+from daisy.audit.adminlog import AuditedAdminMixin
 
 
 @admin.register(User)
-class DaisyUserAdmin(UserAdmin):
+class DaisyUserAdmin(AuditedAdminMixin, UserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active")
     # The role is the only access setting (docs/roles.md): is_staff, is_superuser, groups and

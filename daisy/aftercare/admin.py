@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from daisy.aftercare.models import Alert, CalendarFeed, CheckIn, Protocol, ProtocolStep
 from daisy.aftercare.selectors import calendar_feed_url
 from daisy.aftercare.services import alert_clear, calendar_feed_issue, calendar_feed_revoke
+from daisy.audit.adminlog import AuditedAdminMixin
 from daisy.clients.admin import AuditedRecordAdmin
 from daisy.lib.errors import DomainError
 
@@ -58,7 +59,7 @@ class ProtocolStepInline(admin.TabularInline):
 
 
 @admin.register(Protocol)
-class ProtocolAdmin(admin.ModelAdmin):
+class ProtocolAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("treatment", "step_count", "recovery_hours", "checkin_hours", "updated_at")
     search_fields = ("treatment__name",)
     fields = ("treatment", "recovery_hours", "checkin_hours", "review_days", "general_advice")

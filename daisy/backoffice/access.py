@@ -26,6 +26,11 @@ def desk_allowed(user: Any) -> bool:
     )
 
 
+def manager_allowed(user: Any) -> bool:
+    """The clinic manager (is_superuser follows the manager role: accounts.User.save)."""
+    return desk_allowed(user) and bool(getattr(user, "is_superuser", False))
+
+
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Visitors go to the desk's sign-in page; signed-in people who are not staff get a 403
     page that says so (and nothing about what is behind it)."""

@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy
 
 from daisy.aftercare.history import alert_for_hold
 from daisy.aftercare.services import alert_clear
-from daisy.backoffice.access import staff_required
+from daisy.audit.selectors import client_trail
+from daisy.backoffice.access import manager_allowed, staff_required
 from daisy.backoffice.client_file import client_file_read
 from daisy.clients.selectors import client_get, client_search, holds_for_client
-from daisy.clients.services import client_hold_clear
+from daisy.clients.services import client_hold_clear, client_view_record
 from daisy.clinic.selectors import clinic_zone
 from daisy.lib.errors import DomainError, NotFound
 
@@ -121,4 +122,30 @@ def hold_clear(request: HttpRequest, client_id: Any, hold_id: int) -> HttpRespon
             "desk_section": "clients",
         },
         status=422,
+    )
+
+
+@staff_required
+def client_audit(request: HttpRequest, client_id: Any) -> HttpResponse:
+    """Who saw and changed what in one client's record: for the clinic manager only."""
+    client = _client(client_id)
+    if not manager_allowed(request.user):
+        return render(request, "backoffice/not_manager.html", status=403)
+    trail = client_trail(client_id=client.pk)
+    # What the manager reads here (findings and their changes) is the health record too.
+    client_view_record(client=client, by=request.user, now=timezone.now(), via="desk, audit")
+    seen: dict[str, int] = {}
+    for line in trail:
+        if line.is_view:
+            seen[line.who] = seen.get(line.who, 0) + 1
+    return render(
+        request,
+        "backoffice/client_audit.html",
+        {
+            "client": client,
+            "trail": trail,
+            "seen_by": sorted(seen.items(), key=lambda item: (-item[1], item[0])),
+            "zone": clinic_zone(),
+            "desk_section": "clients",
+        },
     )

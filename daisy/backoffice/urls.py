@@ -62,6 +62,7 @@ urlpatterns = [
     # Clients, the affected-bookings worklist and the waitlist (issue 13, items 3-5).
     path("clients/", desk_clients.client_list, name="clients"),
     path("clients/<uuid:client_id>/", desk_clients.client_file, name="client"),
+    path("clients/<uuid:client_id>/audit/", desk_clients.client_audit, name="client-audit"),
     path(
         "clients/<uuid:client_id>/holds/<int:hold_id>/clear/",
         desk_clients.hold_clear,

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -11,6 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from daisy.audit.adminlog import form_changes
+from daisy.audit.selectors import finding_last_change
 from daisy.clients.models import Client, ClinicalHold, Contraindication
 from daisy.clients.selectors import client_possible_duplicates
 from daisy.clients.services import (
@@ -18,6 +21,8 @@ from daisy.clients.services import (
     client_update,
     client_view_record,
     email_normalise,
+    finding_deleted_record,
+    finding_saved_record,
     phone_normalise,
 )
 from daisy.lib.errors import DomainError
@@ -26,8 +31,47 @@ from daisy.lib.errors import DomainError
 DETAILS = ("first_name", "last_name", "email", "phone", "date_of_birth")
 
 
+class FindingForm(forms.ModelForm):
+    """A finding changed after it was recorded needs the reason, which goes into the audit
+    trail with who changed what (the finding keeps who first recorded it)."""
+
+    change_reason = forms.CharField(
+        label=_("Why you changed it"),
+        required=False,
+        max_length=500,
+        help_text=_("Needed when you change or resolve a finding someone recorded."),
+    )
+
+    class Meta:
+        model = Contraindication
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        edited = [name for name in self.changed_data if name != "change_reason"]
+        if self.instance.pk and edited and not (data.get("change_reason") or "").strip():
+            self.add_error(
+                "change_reason", _("Say why you changed this finding: it goes into the record.")
+            )
+        return data
+
+
+def _finding_saved(request: HttpRequest, form: Any, obj: Contraindication, created: bool) -> None:
+    changes = {name: value for name, value in form_changes(form).items() if name != "change_reason"}
+    if created or changes:
+        finding_saved_record(
+            finding=obj,
+            by=request.user,
+            now=timezone.now(),
+            created=created,
+            changes=changes,
+            reason=form.cleaned_data.get("change_reason") or "",
+        )
+
+
 class ContraindicationInline(admin.TabularInline):
     model = Contraindication
+    form = FindingForm
     extra = 0
     fields = (
         "condition",
@@ -39,6 +83,7 @@ class ContraindicationInline(admin.TabularInline):
         "origin",
         "recorded_by",
         "recorded_at",
+        "change_reason",
     )
     readonly_fields = ("origin", "recorded_by", "recorded_at")
     ordering = ("-recorded_at",)
@@ -324,16 +369,25 @@ class ClientAdmin(AuditedRecordAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Contraindication:
             return super().save_formset(request, form, formset, change)
-        for obj in formset.save(commit=False):
+        saved = formset.save(commit=False)
+        by_instance = {id(f.instance): f for f in formset.forms}
+        for obj in saved:
+            created = obj.pk is None or obj._state.adding
             _stamp_recorder(request, obj)
             obj.save()
+            _finding_saved(request, by_instance[id(obj)], obj, created)
+        now = timezone.now()
         for obj in formset.deleted_objects:
+            pk = obj.pk
             obj.delete()
+            obj.pk = pk
+            finding_deleted_record(finding=obj, by=request.user, now=now)
         formset.save_m2m()
 
 
 @admin.register(Contraindication)
 class ContraindicationAdmin(AuditedRecordAdmin):
+    form = FindingForm
     list_display = (
         "client",
         "condition",
@@ -349,7 +403,7 @@ class ContraindicationAdmin(AuditedRecordAdmin):
     ordering = ("-recorded_at",)
     list_select_related = ("client", "recorded_by")
     autocomplete_fields = ("client",)
-    readonly_fields = ("recorded_by", "recorded_at")
+    readonly_fields = ("recorded_by", "recorded_at", "last_changed")
     fields = (
         "client",
         "condition",
@@ -359,9 +413,28 @@ class ContraindicationAdmin(AuditedRecordAdmin):
         "resolved_at",
         "recorded_by",
         "recorded_at",
+        "last_changed",
+        "change_reason",
     )
     date_hierarchy = "recorded_at"
+
+    @admin.display(description=_("last changed"))
+    def last_changed(self, obj: Contraindication) -> str:
+        return finding_last_change(obj) if obj.pk else "-"
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         _stamp_recorder(request, obj)
         super().save_model(request, obj, form, change)
+        _finding_saved(request, form, obj, not change)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            pk = obj.pk
+            super().delete_model(request, obj)
+            obj.pk = pk
+            finding_deleted_record(finding=obj, by=request.user, now=timezone.now())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic():
+            for obj in list(queryset):
+                self.delete_model(request, obj)

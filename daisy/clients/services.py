@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from daisy.audit.services import audit_record
+from daisy.audit.services import person_name as audit_person_name
 from daisy.clients.models import Client, ClinicalHold, ContactChannel, Contraindication
 from daisy.lib.errors import ClientExists, PermissionDenied, ValidationFailed
 from daisy.lib.locks import natural_key_lock
@@ -386,6 +387,52 @@ def client_hold_clear(*, client: Client, source: str, by: Any, reason: str, now:
                 data={"source": source, "reason": reason},
             )
     return cleared
+
+
+# --- findings saved in the back-office ---------------------------------------------------------
+
+
+def finding_saved_record(
+    *,
+    finding: Contraindication,
+    by: Any,
+    now: datetime,
+    created: bool,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> None:
+    """Audit a finding (contraindication) added, changed, resolved or reopened in the
+    back-office, as the person who did it, with what changed and why. The finding keeps who
+    first recorded it; the trail says who changed it since. Call in the save's transaction."""
+    changes = changes or {}
+    if created:
+        action = "finding.create"
+    elif "resolved_at" in changes and changes["resolved_at"].get("to") not in (None, ""):
+        action = "finding.resolve"
+    elif "resolved_at" in changes:
+        action = "finding.reopen"
+    else:
+        action = "finding.change"
+    data: dict[str, Any] = {"condition": finding.condition, "tier": finding.get_tier_display()}
+    if changes:
+        data["changes"] = changes
+    if reason.strip():
+        data["reason"] = reason.strip()
+    if not created and finding.recorded_by_id not in (None, getattr(by, "pk", None)):
+        data["first_recorded_by"] = audit_person_name(finding.recorded_by)
+    audit_record(actor=by, action=action, obj=finding, at=now, data=data, name=finding.condition)
+
+
+def finding_deleted_record(*, finding: Contraindication, by: Any, now: datetime) -> None:
+    """Audit a finding deleted in the back-office (its words kept in the trail)."""
+    audit_record(
+        actor=by,
+        action="finding.delete",
+        obj=finding,
+        at=now,
+        name=finding.condition,
+        data={"condition": finding.condition, "tier": finding.get_tier_display()},
+    )
 
 
 # --- merging duplicates (composed by daisy.booking.merge.client_merge) -------------------------

@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from daisy.accounts.models import Role, User
+from daisy.audit.adminlog import AuditedAdminMixin
 from daisy.clinic.models import (
     Closure,
     DateOverride,
@@ -178,7 +179,7 @@ class LocationClosureInline(admin.TabularInline):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "city", "postcode", "time_zone", "is_active")
     list_filter = ("is_active", "time_zone")
     search_fields = ("name", "slug", "city", "postcode")
@@ -224,7 +225,7 @@ class LocationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
+class SkillAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "specialist_count")
     search_fields = ("name", "slug")
     ordering = ("name",)
@@ -310,7 +311,7 @@ class TimeOffInline(_ResourceRowsInline):
     ordering = ("starts_at",)
 
 
-class _ResourceChildAdmin(LocalTimeMixin, admin.ModelAdmin):
+class _ResourceChildAdmin(AuditedAdminMixin, LocalTimeMixin, admin.ModelAdmin):
     def zone_for(self, request: HttpRequest, obj: Any) -> zoneinfo.ZoneInfo | None:
         return _resource_zone(obj)
 
@@ -429,7 +430,7 @@ class DeviceAdmin(_LocatedResourceAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Every resource in one list (and the search behind resource pickers). Resources are
     created and edited as a specialist, room or device, never as a bare resource."""
 
@@ -494,7 +495,7 @@ class ResourcePickerMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
-class _HoursAdmin(ResourcePickerMixin, admin.ModelAdmin):
+class _HoursAdmin(AuditedAdminMixin, ResourcePickerMixin, admin.ModelAdmin):
     form = ResourceHoursAtLocationForm
     list_filter = (AppliesToFilter, "location", "resource__kind")
     list_select_related = ("location", "resource")
@@ -529,7 +530,7 @@ class DateOverrideAdmin(_HoursAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(LocalTimeMixin, ResourcePickerMixin, admin.ModelAdmin):
+class TimeOffAdmin(AuditedAdminMixin, LocalTimeMixin, ResourcePickerMixin, admin.ModelAdmin):
     list_display = ("resource", "starts_at_local", "ends_at_local", "reason")
     list_filter = ("resource__kind", "starts_at")
     list_select_related = ("resource",)
@@ -571,7 +572,7 @@ class TimeOffAdmin(LocalTimeMixin, ResourcePickerMixin, admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("on", "name", "location_or_all")
     list_filter = ("location", "on")
     list_select_related = ("location",)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from daisy.audit.adminlog import AuditedAdminMixin
 from daisy.clients.admin import AuditedRecordAdmin
 from daisy.courses.models import (
     CONCERN_SCALE,
@@ -374,7 +375,7 @@ class ImportantDateAdmin(AuditedRecordAdmin):
 
 
 @admin.register(CourseDefault)
-class CourseDefaultAdmin(admin.ModelAdmin):
+class CourseDefaultAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "concern",
         "sessions",
@@ -386,6 +387,6 @@ class CourseDefaultAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportantDateKind)
-class ImportantDateKindAdmin(admin.ModelAdmin):
+class ImportantDateKindAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "recovery_hours", "display_order")
     prepopulated_fields = {"slug": ("name",)}

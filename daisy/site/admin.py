@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from daisy.audit.adminlog import AuditedAdminMixin
 from daisy.lib.images import PhotoFilesAdminMixin
 from daisy.site.models import ClinicPhoto, FaqEntry, PriceOption, SitePage, TreatmentPage
 
 
 @admin.register(SitePage)
-class SitePageAdmin(admin.ModelAdmin):
+class SitePageAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["slug", "title", "updated_at"]
     readonly_fields = ["updated_at"]
 
@@ -19,7 +20,7 @@ class PriceOptionInline(admin.TabularInline):
 
 
 @admin.register(TreatmentPage)
-class TreatmentPageAdmin(admin.ModelAdmin):
+class TreatmentPageAdmin(AuditedAdminMixin, admin.ModelAdmin):
     inlines = [PriceOptionInline]
     list_display = ["headline", "treatment_slug", "is_published", "updated_at"]
     list_filter = ["is_published"]
@@ -45,13 +46,13 @@ class TreatmentPageAdmin(admin.ModelAdmin):
 
 
 @admin.register(FaqEntry)
-class FaqEntryAdmin(admin.ModelAdmin):
+class FaqEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["question", "order", "is_published"]
     list_editable = ["order", "is_published"]
 
 
 @admin.register(ClinicPhoto)
-class ClinicPhotoAdmin(PhotoFilesAdminMixin, admin.ModelAdmin):
+class ClinicPhotoAdmin(AuditedAdminMixin, PhotoFilesAdminMixin, admin.ModelAdmin):
     photo_fields = ("image",)
     list_display = ["thumbnail", "alt_text", "order", "is_published", "updated_at"]
     list_display_links = ["thumbnail", "alt_text"]

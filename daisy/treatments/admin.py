@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from daisy.audit.adminlog import AuditedAdminMixin
 from daisy.treatments.models import Phase, Treatment
 
 
@@ -43,7 +44,7 @@ class PhaseInline(admin.TabularInline):
 
 
 @admin.register(Treatment)
-class TreatmentAdmin(admin.ModelAdmin):
+class TreatmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "slug",

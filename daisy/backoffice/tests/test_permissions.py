@@ -30,6 +30,8 @@ ROLES = ("anonymous", "client", Role.RECEPTION, Role.SPECIALIST, Role.MANAGER)
 OPEN_TO_ALL = {"sign-in", "sign-out"}
 # Pages that only clinicians (specialists, the manager) may use.
 CLINICIANS_ONLY = {"client-hold-clear"}
+# Pages only the clinic manager may open.
+MANAGER_ONLY = {"client-audit"}
 
 
 def desk_patterns() -> list[tuple[str, URLPattern]]:
@@ -139,8 +141,10 @@ def test_every_desk_address_by_every_role(world: dict[str, Any], role: str) -> N
             _login(http, clinic, role)
             before = snapshot()
             response = getattr(http, method)(url)
-            denied = role in ("anonymous", "client") or (
-                name in CLINICIANS_ONLY and role == Role.RECEPTION
+            denied = (
+                role in ("anonymous", "client")
+                or (name in CLINICIANS_ONLY and role == Role.RECEPTION)
+                or (name in MANAGER_ONLY and role != Role.MANAGER)
             )
             where = f"{method.upper()} {url} as {role}"
             assert response.status_code < 500, where
