@@ -384,7 +384,7 @@ def _appointments(
     for appt in made:
         if appt.ends_at >= now:
             continue
-        after = appt.ends_at + timedelta(minutes=5)
+        after = min(appt.ends_at + timedelta(minutes=5), now)
         roll = random.Random(f"{seed}:{appt.starts_at.isoformat()}:{appt.client_id}").random()
         if roll < 0.08:
             services.appointment_cancel(

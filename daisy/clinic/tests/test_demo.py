@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from daisy.accounts.models import User
+from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
 from daisy.clinic.demo import DEMO_CLIENT_EMAIL, DEMO_PASSWORD, STAFF_USERS, demo_seed
 from daisy.clinic.models import Device, DeviceKind, Location, Room, Specialist
@@ -56,6 +57,9 @@ def test_demo_clinic_is_seeded_once_with_the_promised_cast_and_diary():
         .exclude(status="booked")
         .exists()
     )
+    # The audit trail holds no entry dated after the moment of seeding.
+    assert AuditEntry.objects.filter(action="appointment.book").count() >= len(starts)
+    assert not AuditEntry.objects.filter(at__gt=NOW).exists()
     # One sample client signs in to the portal with the address `make demo` prints.
     sample = Client.objects.get(email=DEMO_CLIENT_EMAIL)
     assert sample.user is not None and sample.user.email_verified_at is not None
