@@ -17,7 +17,7 @@ from daisy.audit.models import AuditEntry, AuditImmutable
 from daisy.audit.services import audit_record
 from daisy.clients.models import Contraindication, Tier
 from daisy.clinic.models import Closure, Location
-from daisy.lib.testing import Clinic, make_clinic, make_user
+from tests.support.testing import Clinic, make_clinic, make_user
 
 pytestmark = pytest.mark.django_db
 
