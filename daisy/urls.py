@@ -13,3 +13,9 @@ urlpatterns = [
     path("desk/", include("daisy.backoffice.urls", namespace="desk")),
     path("", include("daisy.site.urls")),
 ]
+
+# Errors under /api/ answer in JSON, whatever the path (daisy/lib/error_pages.py).
+handler400 = "daisy.lib.error_pages.bad_request"
+handler403 = "daisy.lib.error_pages.permission_denied"
+handler404 = "daisy.lib.error_pages.page_not_found"
+handler500 = "daisy.lib.error_pages.server_error"

@@ -4,11 +4,14 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+
+from daisy.lib.names import person_name_clean
 
 
 class Role(models.TextChoices):
@@ -77,6 +80,18 @@ class User(AbstractUser):
         if update_fields is not None and "role" in update_fields:
             kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
         super().save(*args, **kwargs)
+    def clean(self) -> None:
+        # Staff and client names alike (the admin's forms run this): NFC, no hidden or
+        # direction-changing characters (daisy/lib/names.py, issue 16).
+        super().clean()
+        problems = {}
+        for field in ("first_name", "last_name"):
+            try:
+                setattr(self, field, person_name_clean(getattr(self, field) or ""))
+            except ValueError as exc:
+                problems[field] = str(exc)
+        if problems:
+            raise ValidationError(problems)
 
     @property
     def is_clinic_staff(self) -> bool:

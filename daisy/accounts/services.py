@@ -30,6 +30,7 @@ from daisy.clients.models import Client
 from daisy.clients.selectors import client_find, client_for_user
 from daisy.clients.services import client_create, email_key, email_normalise
 from daisy.lib.errors import ClientExists, ValidationFailed
+from daisy.lib.names import person_name_clean
 from daisy.notifications.services import message_discard_unsent, message_schedule
 
 
@@ -46,6 +47,10 @@ def staff_user_create(
         raise ValidationFailed(
             _("Choose a staff role."), fields={"role": _("Choose a staff role.")}
         )
+    try:
+        first_name, last_name = person_name_clean(first_name), person_name_clean(last_name)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), fields={"first_name": str(exc)}) from None
     return User.objects.create_user(
         username=username,
         password=password,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from daisy.accounts import views
+from daisy.accounts import staff_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -19,4 +19,17 @@ urlpatterns = [
     ),
     path("sign-out/", views.sign_out, name="sign-out"),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),
+    # Staff: password and a second factor (issue 16).
+    path("staff/sign-in/", staff_views.staff_sign_in, name="staff-sign-in"),
+    path("staff/two-factor/", staff_views.staff_two_factor, name="staff-two-factor"),
+    path(
+        "staff/two-factor/set-up/",
+        staff_views.staff_two_factor_set_up,
+        name="staff-two-factor-set-up",
+    ),
+    path(
+        "staff/two-factor/recovery-codes/",
+        staff_views.staff_recovery_codes,
+        name="staff-recovery-codes",
+    ),
 ]

@@ -24,6 +24,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from daisy.lib.names import person_name_clean
 from daisy.scheduling.selectors import LocatedSlot
 
 # The appointment statuses (daisy.scheduling.models.Status); a test keeps them in step.
@@ -89,7 +90,14 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]{1,50}$")]
 IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,255}$")]
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_plain_text)]
+def _person_name(value: str) -> str:
+    """NFC, spaces tidied; no hidden or direction-changing characters (daisy/lib/names.py)."""
+    return person_name_clean(_plain_text(value))
+
+
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=80), AfterValidator(_person_name)
+]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_plain_text)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_plain_text)]
 Reason = Annotated[str, StringConstraints(max_length=300), AfterValidator(_plain_text)]

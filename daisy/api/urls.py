@@ -53,4 +53,5 @@ def _patterns() -> list[URLPattern | URLResolver]:
 
 
 app_name = "ninja"
-urlpatterns = [*_patterns(), re_path(r"^.*$", not_found, name="not-found")]
+# Any character, a newline too ("." is not), or /api/v1/x%0Ay would fall through to HTML.
+urlpatterns = [*_patterns(), re_path(r"^[\s\S]*$", not_found, name="not-found")]

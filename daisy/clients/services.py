@@ -19,6 +19,7 @@ from daisy.audit.services import person_name as audit_person_name
 from daisy.clients.models import Client, ClinicalHold, ContactChannel, Contraindication
 from daisy.lib.errors import ClientExists, PermissionDenied, ValidationFailed
 from daisy.lib.locks import natural_key_lock
+from daisy.lib.names import person_name_clean
 
 # Nobody alive was born before this; a date earlier than it is a typing slip.
 EARLIEST_DATE_OF_BIRTH = date(1900, 1, 1)
@@ -53,6 +54,16 @@ def _clean_text(value: str, *, field: str, max_length: int, required: bool) -> s
         msg = f"Use at most {max_length} characters."
         raise ValidationFailed(msg, fields={field: msg})
     return value
+
+
+def _clean_name(value: str, *, field: str) -> str:
+    """A name: NFC, spaces tidied, no hidden or direction-changing characters (daisy/lib/names)."""
+    if isinstance(value, str):
+        try:
+            value = person_name_clean(value)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), fields={field: str(exc)}) from None
+    return _clean_text(value, field=field, max_length=NAME_MAX, required=True)
 
 
 def phone_normalise(raw: str, *, region: str | None = None) -> str:
@@ -142,12 +153,8 @@ def _validated(values: dict[str, Any], *, today: date) -> dict[str, Any]:
     out: dict[str, Any] = {}
     problems: dict[str, str] = {}
     checks = {
-        "first_name": lambda v: _clean_text(
-            v, field="first_name", max_length=NAME_MAX, required=True
-        ),
-        "last_name": lambda v: _clean_text(
-            v, field="last_name", max_length=NAME_MAX, required=True
-        ),
+        "first_name": lambda v: _clean_name(v, field="first_name"),
+        "last_name": lambda v: _clean_name(v, field="last_name"),
         "email": lambda v: email_normalise(v or ""),
         "phone": lambda v: phone_normalise(v or ""),
         "date_of_birth": lambda v: date_of_birth_check(v, today=today),

@@ -10,8 +10,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 
-from daisy.accounts.models import Role, User
+from daisy.accounts.models import STAFF_ROLES, Role, User
 from daisy.accounts.services import client_login_grant, staff_user_create
+from daisy.accounts.twofactor import authenticator_set_secret, has_authenticator
 from daisy.booking import services
 from daisy.clients.models import Client
 from daisy.clients.services import client_keys
@@ -36,6 +37,16 @@ from daisy.treatments.services import treatment_presets_install
 DEMO_PASSWORD = "daisy-demo"
 STAFF_USERS = ("manager", "reception", "specialist1", "specialist2", "specialist3")
 CLINIC_SLUG = "daisy-clinic"
+# The demo staff's authenticator secrets (base32, as an authenticator app takes them), printed in
+# the README beside the demo password so anyone trying the demo can sign in (issue 16). Demo
+# data only: a real clinic's staff set up their own app at their first sign-in.
+DEMO_TOTP_SECRETS = {
+    "manager": "DAISYDEMOMANAGERTWOFACTORSECRET2",
+    "reception": "DAISYDEMORECEPTIONTWOFACTORCODE2",
+    "specialist1": "DAISYDEMOSPECIALISTONETWOFACTOR2",
+    "specialist2": "DAISYDEMOSPECIALISTTWOTWOFACTOR2",
+    "specialist3": "DAISYDEMOSPECIALISTTHREE2FACTOR2",
+}
 
 # England and Wales bank holidays (gov.uk) around the demo's window.
 BANK_HOLIDAYS = {
@@ -161,12 +172,14 @@ DEMO_CLIENT_EMAIL = f"{FIRST_NAMES[0].lower()}.{LAST_NAMES[0].lower()}@example.c
 def demo_seed(*, now: datetime, seed: int = 2026) -> DemoSummary:
     """Seed the demo clinic unless it exists. `now` anchors the 12 weeks of appointments."""
     if demo_exists():
+        demo_authenticators_ensure()
         return DemoSummary(False, Client.objects.count(), 0)
     rng = random.Random(seed)
     with transaction.atomic():
         treatment_presets_install()
         location = _clinic()
         specialists = _staff(location)
+        demo_authenticators_ensure()
         _rooms_and_devices(location)
         clients = _clients(rng)
         # One sample client can sign in to the portal, to show the client's side.
@@ -177,6 +190,14 @@ def demo_seed(*, now: datetime, seed: int = 2026) -> DemoSummary:
         rng, now=now, location=location, clients=clients, specialists=specialists, seed=seed
     )
     return DemoSummary(True, len(clients), booked)
+
+
+def demo_authenticators_ensure() -> None:
+    """The demo staff's fixed authenticator secrets, for any that has none (a demo seeded before
+    two-factor sign-in gets them at the next `daisy seed_demo`)."""
+    for user in User.objects.filter(username__in=DEMO_TOTP_SECRETS, role__in=STAFF_ROLES):
+        if not has_authenticator(user):
+            authenticator_set_secret(user=user, secret_base32=DEMO_TOTP_SECRETS[user.username])
 
 
 def _clinic() -> Location:

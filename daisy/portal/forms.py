@@ -7,14 +7,17 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from daisy.lib.names import validate_person_name
 from daisy.lib.times import parse_offered_start
 
 
 class ProfileForm(forms.Form):
     first_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("First name"), max_length=80, widget=forms.TextInput({"autocomplete": "given-name"})
     )
     last_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("Last name"), max_length=80, widget=forms.TextInput({"autocomplete": "family-name"})
     )
     phone = forms.CharField(

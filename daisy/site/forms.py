@@ -18,6 +18,7 @@ from daisy.clients.services import (
     phone_normalise,
 )
 from daisy.lib.errors import ValidationFailed
+from daisy.lib.names import validate_person_name
 
 ANYONE = "anyone"
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
@@ -85,11 +86,13 @@ class PlaceForm(forms.Form):
 
 class DetailsForm(forms.Form):
     first_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("First name"),
         max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
+        validators=[validate_person_name],
         label=_("Last name"),
         max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),

@@ -161,3 +161,16 @@ def assert_accessible(page: Any) -> None:
             targets = ", ".join(" ".join(n.get("target", [])) for n in v.get("nodes", [])[:5])
             lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({targets})")
         pytest.fail(f"Accessibility problems on {page.url}:\n" + "\n".join(lines), pytrace=False)
+
+
+def staff_sign_in(page: Any, live_url: str, user: Any, *, next_url: str = "/admin/") -> None:
+    """Sign a staff member in through the staff sign-in page, as they do: username, password
+    (the factories' "pw-test-123") and the code their authenticator app shows now (issue 16)."""
+    from tests.support.testing import authenticator_code
+
+    page.goto(f"{live_url}/account/staff/sign-in/?next={next_url}")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill("pw-test-123")
+    page.get_by_label("Code from your authenticator app").fill(authenticator_code(user))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{next_url}")

@@ -159,6 +159,37 @@ def make_clinic(
     )
 
 
+def staff_login(http: Any, user: User) -> Any:
+    """Sign a test client in as a staff member whose session has passed the second factor, as
+    the staff pages (/desk/, /admin/) require (issue 16): `force_login`, plus a confirmed
+    authenticator for the user (made if they have none) recorded on the session the way
+    django-otp's login() does. Returns the test client."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    http.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    session = http.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return http
+
+
+def authenticator_code(user: User) -> str:
+    """The code a staff member's authenticator app shows now (a confirmed one is made for them
+    if they have none). Each code is accepted once: call again in the next 30-second step."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
 def booking_now(day: date = MONDAY) -> datetime:
     """A 'now' a week before the test day, outside every minimum-notice window."""
     return at(day - timedelta(days=7), 8)

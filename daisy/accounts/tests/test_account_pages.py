@@ -17,7 +17,7 @@ from django.utils import timezone
 from daisy.accounts import services
 from daisy.accounts.models import Role, User
 from daisy.notifications.models import Message
-from tests.support.testing import make_user
+from tests.support.testing import make_user, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -232,24 +232,24 @@ def test_no_address_in_any_account_url() -> None:
     assert not any("email" in p for p in patterns)
 
 
-def test_staff_still_sign_in_at_the_admin_and_are_locked_out_there_too() -> None:
+def test_staff_sign_in_at_the_staff_page_and_are_locked_out_there_too() -> None:
     staff = make_user(role=Role.RECEPTION)
     http = HttpClient()
+    sign_in = "/account/staff/sign-in/"
     response = http.post(
-        "/admin/login/?next=/admin/", {"username": staff.username, "password": "pw-test-123"}
+        sign_in + "?next=/admin/", {"username": staff.username, "password": "pw-test-123"}
     )
     assert response.status_code == 302 and http.session["_auth_user_id"] == str(staff.pk)
     other = HttpClient()
     for _ in range(5):
-        other.post("/admin/login/", {"username": staff.username, "password": "wrong"})
-    locked = other.post("/admin/login/", {"username": staff.username, "password": "pw-test-123"})
+        other.post(sign_in, {"username": staff.username, "password": "wrong"})
+    locked = other.post(sign_in, {"username": staff.username, "password": "pw-test-123"})
     assert locked.status_code == 429 and "_auth_user_id" not in other.session
 
 
 def test_admin_shows_when_a_client_confirmed_their_address() -> None:
     user = _account()
     manager = make_user(role=Role.MANAGER)
-    http = HttpClient()
-    http.force_login(manager)
+    http = staff_login(HttpClient(), manager)
     page = http.get(f"/admin/accounts/user/{user.pk}/change/")
     assert page.status_code == 200 and "Email verified at" in page.text

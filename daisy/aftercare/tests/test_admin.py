@@ -16,7 +16,7 @@ from daisy.aftercare.models import Alert, CalendarFeed
 from daisy.aftercare.services import checkin_link, checkin_record
 from daisy.booking.services import appointment_book
 from daisy.clients.models import ClinicalHold
-from tests.support.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import MONDAY, at, booking_now, make_clinic, staff_login
 
 pytestmark = pytest.mark.django_db
 NOW = at(MONDAY, 14)
@@ -59,7 +59,7 @@ def alert() -> Any:
 
 
 def test_staff_see_open_alerts_with_severity_and_client(client: HttpClient, alert: Any) -> None:
-    client.force_login(alert.clinic.reception)
+    staff_login(client, alert.clinic.reception)
     page = client.get(CHANGELIST, {"state": "open"}).content.decode()
     assert alert.client.full_name in page
     assert "Urgent: same-day clinician review" in page
@@ -70,7 +70,7 @@ def test_staff_see_open_alerts_with_severity_and_client(client: HttpClient, aler
 
 def test_a_specialist_clears_an_alert_with_a_reason(client: HttpClient, alert: Any) -> None:
     specialist = alert.clinic.specialists[0].user
-    client.force_login(specialist)
+    staff_login(client, specialist)
     post = {"action": "clear_alerts", "_selected_action": [str(alert.pk)]}
     # First the confirmation page asks why; an empty reason clears nothing.
     asks = client.post(CHANGELIST, post)
@@ -89,7 +89,7 @@ def test_a_specialist_clears_an_alert_with_a_reason(client: HttpClient, alert: A
 
 
 def test_reception_cannot_clear(client: HttpClient, alert: Any) -> None:
-    client.force_login(alert.clinic.reception)
+    staff_login(client, alert.clinic.reception)
     post = {
         "action": "clear_alerts",
         "_selected_action": [str(alert.pk)],
@@ -105,7 +105,7 @@ def test_feeds_are_issued_rotated_and_revoked_from_the_admin(
     client: HttpClient, alert: Any
 ) -> None:
     manager = alert.clinic.manager
-    client.force_login(manager)
+    staff_login(client, manager)
     specialist = alert.clinic.specialists[0]
     client.post("/admin/aftercare/calendarfeed/add/", {"specialist": str(specialist.pk)})
     first = CalendarFeed.objects.get()

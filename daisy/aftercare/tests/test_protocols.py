@@ -19,7 +19,7 @@ from daisy.aftercare.selectors import (
 from daisy.aftercare.services import protocol_presets_install
 from daisy.booking.services import appointment_book
 from daisy.treatments.services import treatment_presets_install
-from tests.support.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import MONDAY, at, booking_now, make_clinic, staff_login
 
 pytestmark = pytest.mark.django_db
 H = timedelta(hours=1)
@@ -179,7 +179,7 @@ def manager(client: HttpClient) -> HttpClient:
     user = User.objects.create_superuser(
         username="manager", email="manager@example.com", password="pw-test-123", role=Role.MANAGER
     )
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

@@ -14,7 +14,7 @@ from daisy.accounts.models import ApiToken, Role
 from daisy.accounts.tokens import api_token_authenticate, api_token_create, api_token_revoke
 from daisy.api.tests.conftest import Api, error_of
 from daisy.audit.models import AuditEntry
-from tests.support.testing import booking_now, make_user
+from tests.support.testing import authenticator_code, booking_now, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def run(*args: str) -> list[str]:
 
 def test_create_prints_the_token_alone_on_the_last_line_and_stores_only_its_hash(frozen):
     user = make_user(role=Role.RECEPTION, username="desk")
-    lines = run("create", "desk", "--name", "front desk PC")
+    lines = run("create", "desk", "--name", "front desk PC", "--code", authenticator_code(user))
     raw = lines[-1]
     assert raw.startswith("dsy_") and raw == raw.strip() and " " not in raw
     token = ApiToken.objects.get(user=user)
@@ -39,8 +39,8 @@ def test_create_prints_the_token_alone_on_the_last_line_and_stores_only_its_hash
 
 
 def test_list_shows_tokens_but_never_secrets(frozen):
-    make_user(role=Role.MANAGER, username="boss")
-    raw = run("create", "boss", "--name", "accounting")[-1]
+    boss = make_user(role=Role.MANAGER, username="boss")
+    raw = run("create", "boss", "--name", "accounting", "--code", authenticator_code(boss))[-1]
     listing = "\n".join(run("list"))
     token = ApiToken.objects.get()
     assert token.prefix in listing and "boss" in listing and "accounting" in listing
@@ -48,8 +48,8 @@ def test_list_shows_tokens_but_never_secrets(frozen):
 
 
 def test_revoke_by_prefix_makes_the_token_fail_with_401(frozen):
-    make_user(role=Role.RECEPTION, username="desk")
-    raw = run("create", "desk")[-1]
+    desk = make_user(role=Role.RECEPTION, username="desk")
+    raw = run("create", "desk", "--code", authenticator_code(desk))[-1]
     api = Api(raw)
     assert api.get("/clients").status_code == 200
     token = ApiToken.objects.get()
@@ -62,8 +62,8 @@ def test_revoke_by_prefix_makes_the_token_fail_with_401(frozen):
 
 
 def test_revoke_by_id_and_unknown_ident(frozen):
-    make_user(role=Role.RECEPTION, username="desk")
-    run("create", "desk")
+    desk = make_user(role=Role.RECEPTION, username="desk")
+    run("create", "desk", "--code", authenticator_code(desk))
     token = ApiToken.objects.get()
     run("revoke", str(token.pk))
     token.refresh_from_db()

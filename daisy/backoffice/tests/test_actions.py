@@ -13,7 +13,7 @@ from daisy.backoffice.tests.conftest import DESK_NOW, book
 from daisy.booking.diary import appointment_version
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from tests.support.testing import MONDAY, at
+from tests.support.testing import MONDAY, at, staff_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -25,7 +25,7 @@ def _post(client, appt, action, **data):
 
 def test_arrived_in_treatment_completed_each_audited_with_who_acted(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     r = _post(client, appt, "status", status="arrived")
     assert r.status_code == 200 and "Marked as arrived." in r.content.decode()
     assert r["HX-Trigger"] == "desk-changed"
@@ -52,7 +52,7 @@ def test_arrived_in_treatment_completed_each_audited_with_who_acted(client, clin
 
 def test_no_show_only_after_the_start(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     r = _post(client, appt, "status", status="no_show")
     assert r.status_code == 409
     assert "only be marked as a no-show after the start time" in r.content.decode()
@@ -67,7 +67,7 @@ def test_an_action_on_a_stale_view_is_refused_and_shows_the_current_state(
 ):
     appt = book(clinic, clinic.clients[0], 10)
     seen = appointment_version(appt)
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     # Another desk marks the client arrived first.
     with time_machine.travel(DESK_NOW + timedelta(seconds=5), tick=False):
         _post(client, appt, "status", status="arrived")
@@ -83,7 +83,7 @@ def test_an_action_on_a_stale_view_is_refused_and_shows_the_current_state(
 def test_cancel_with_a_reason_and_the_choice_not_to_tell_the_client(client, clinic, on_monday):
     told = book(clinic, clinic.clients[0], 10)
     quiet = book(clinic, clinic.clients[1], 12)
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     r = _post(client, told, "cancel", reason="Client unwell", by_clinic="0", notify_client="on")
     assert "Cancelled; the client will get a message." in r.content.decode()
     _post(client, quiet, "cancel", reason="Asked in person", by_clinic="1")
@@ -107,7 +107,7 @@ def test_cancel_with_a_reason_and_the_choice_not_to_tell_the_client(client, clin
 
 def test_a_cancel_without_a_reason_asks_for_one(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     r = _post(client, appt, "cancel", reason="", by_clinic="0")
     assert r.status_code == 422
     appt.refresh_from_db()
@@ -120,7 +120,7 @@ def test_move_to_a_free_time_or_another_specialist_and_a_conflict_is_explained(
     first, second = clinic.specialists
     appt = book(clinic, clinic.clients[0], 10, specialist=first)
     other = book(clinic, clinic.clients[1], 13, specialist=second)
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     panel = client.get(f"/desk/appointments/{appt.pk}/?move_on=2030-01-07").content.decode()
     assert "Free on Monday 7 January" in panel
     target = at(MONDAY, 13)
@@ -140,7 +140,7 @@ def test_move_to_a_free_time_or_another_specialist_and_a_conflict_is_explained(
 
 def test_a_note_on_an_appointment_is_kept_and_flagged(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     _post(client, appt, "note", notes="Prefers the window room")
     appt.refresh_from_db()
     assert appt.notes == "Prefers the window room"
@@ -151,7 +151,7 @@ def test_a_note_on_an_appointment_is_kept_and_flagged(client, clinic, on_monday)
 
 def test_rebook_the_next_session_from_the_panel(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10, specialist=clinic.specialists[0])
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     panel = client.get(f"/desk/appointments/{appt.pk}/").content.decode()
     assert "Book again" in panel
     # The first time offered is four weeks on with the same specialist.

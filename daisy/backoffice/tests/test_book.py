@@ -9,7 +9,7 @@ from daisy.audit.models import AuditEntry
 from daisy.backoffice.tests.conftest import book
 from daisy.clients.models import Client
 from daisy.scheduling.models import Appointment
-from tests.support.testing import MONDAY, at
+from tests.support.testing import MONDAY, at, staff_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -22,7 +22,7 @@ def test_a_caller_is_found_by_their_phone_typed_any_way_and_booked(client, clini
     ada = clinic.clients[0]
     ada.phone, ada.phone_key = "+447700900017", "+447700900017"
     ada.save()
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     page = client.get(
         "/desk/book/", {"q": "07700 900017", "location": clinic.location.pk}
     ).content.decode()
@@ -47,7 +47,7 @@ def test_a_new_caller_with_a_known_phone_is_warned_and_nothing_is_made_unless_co
     client, clinic, on_monday
 ):
     known = clinic.clients[0]
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     details = {
         "first_name": "Ada",
         "last_name": "Lovelace",
@@ -72,7 +72,7 @@ def test_a_new_caller_with_a_known_phone_is_warned_and_nothing_is_made_unless_co
 
 
 def test_a_walk_in_is_offered_times_from_now_today(client, clinic, on_monday):
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     page = client.get(
         "/desk/book/",
         {"walk_in": "1", "client": clinic.clients[0].pk, "treatment": "microneedling"},
@@ -97,7 +97,7 @@ def test_a_walk_in_is_offered_times_from_now_today(client, clinic, on_monday):
 
 def test_a_time_taken_meanwhile_is_explained_with_the_nearest_free_ones(client, clinic):
     with time_machine.travel(at(MONDAY, 8), tick=False):
-        client.force_login(clinic.reception)
+        staff_login(client, clinic.reception)
         specialist = clinic.specialists[0]
         page = client.get(
             "/desk/book/",

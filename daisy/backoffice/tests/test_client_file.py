@@ -15,14 +15,14 @@ from daisy.clients.services import client_hold_place
 from daisy.clinic.models import Closure
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Status
-from tests.support.testing import MONDAY, make_client
+from tests.support.testing import MONDAY, make_client, staff_login
 
 from .conftest import DESK_NOW, book
 
 
 def test_search_finds_a_client_by_phone_written_any_way(client: HttpClient, clinic: Any) -> None:
     person = make_client(first_name="Wren", phone="+447700900017")
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
 
     for typed in ("07700 900017", "+44 7700 900017", "900017", "wren"):
         page = client.get(reverse("desk:clients"), {"q": typed}).content.decode()
@@ -37,7 +37,7 @@ def test_a_clinician_sees_the_clinical_detail_clears_the_hold_and_both_are_audit
     book(clinic, person, 15)
     client_hold_place(client=person, reason="Signs of infection", source="test:1", now=DESK_NOW)
     specialist = clinic.specialists[0].user
-    client.force_login(specialist)
+    staff_login(client, specialist)
     url = reverse("desk:client", kwargs={"client_id": person.pk})
 
     page = client.get(url).content.decode()
@@ -64,7 +64,7 @@ def test_the_worklist_cancels_a_broken_booking_and_tells_the_client(
 ) -> None:
     broken = book(clinic, clinic.clients[0], 15)
     Closure.objects.create(location=clinic.location, on=MONDAY, name="Burst pipe")
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
 
     page = client.get(reverse("desk:worklist")).content.decode()
     assert clinic.clients[0].full_name in page and "Burst pipe" in page
@@ -82,7 +82,7 @@ def test_the_worklist_cancels_a_broken_booking_and_tells_the_client(
 
 def test_reception_puts_a_client_on_the_waitlist(client: HttpClient, clinic: Any) -> None:
     person = make_client()
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
 
     form = client.get(reverse("desk:waitlist-add"), {"client": person.pk})
     assert form.status_code == 200

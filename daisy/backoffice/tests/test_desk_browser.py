@@ -10,13 +10,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from tests.support.browser import assert_accessible, close_page, new_page, shot
-from tests.support.testing import at, make_client, make_clinic
+from tests.support.browser import assert_accessible, close_page, new_page, shot, staff_sign_in
+from tests.support.testing import at, authenticator_code, make_client, make_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,6 +34,8 @@ def _sign_in(page: Any, live_url: str, username: str, path: str) -> None:
     page.goto(live_url + "/desk/sign-in/?next=" + path)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("pw-test-123")
+    user = get_user_model().objects.get(username=username)
+    page.get_by_label("Code from your authenticator app").fill(authenticator_code(user))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(re.escape(path)))
 
@@ -119,10 +122,7 @@ def test_a_closure_lists_what_it_breaks_and_reception_clears_the_list(
     ).appointment
     admin = new_page(browser, viewport=DESK)
     try:
-        admin.goto(live_url + "/admin/login/?next=/admin/clinic/closure/add/")
-        admin.get_by_label("Username").fill(clinic.manager.username)
-        admin.get_by_label("Password").fill("pw-test-123")
-        admin.get_by_role("button", name="Log in").click()
+        staff_sign_in(admin, live_url, clinic.manager, next_url="/admin/clinic/closure/add/")
         admin.locator("#id_on").fill(day.isoformat())
         admin.locator("#id_name").fill("Burst pipe")
         admin.get_by_role("button", name="Save", exact=True).click()

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from daisy.accounts.models import Role
 from daisy.backoffice.tests.conftest import DESK_NOW, book
 from daisy.booking.diary import FLAG_FIRST_VISIT, MODE_ROOMS, diary_day
-from tests.support.testing import MONDAY, make_user
+from tests.support.testing import MONDAY, authenticator_code, make_user, staff_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -25,7 +25,12 @@ def test_visitors_are_sent_to_sign_in_and_clients_are_refused(client, clinic):
 
 def test_reception_signs_in_and_opens_today(client, clinic, on_monday):
     r = client.post(
-        "/desk/sign-in/", {"username": clinic.reception.username, "password": "pw-test-123"}
+        "/account/staff/sign-in/?next=/desk/",
+        {
+            "username": clinic.reception.username,
+            "password": "pw-test-123",
+            "code": authenticator_code(clinic.reception),
+        },
     )
     assert r.status_code == 302 and r.url == "/desk/"
     page = client.get("/desk/").content.decode()
@@ -40,7 +45,7 @@ def test_the_day_shows_each_appointment_by_its_phases_in_its_specialist_s_column
 ):
     first, second = clinic.specialists
     book(clinic, clinic.clients[0], 10, specialist=first)
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     page = client.get("/desk/2030-01-07/").content.decode()
     assert clinic.clients[0].first_name in page
     # Consultation with the specialist, then numbing (room only: the specialist is free).
@@ -71,7 +76,7 @@ def test_the_diary_data_places_phases_and_flags(clinic, on_monday):
 
 def test_a_specialist_opens_on_their_own_column(client, clinic, on_monday):
     me, other = clinic.specialists
-    client.force_login(me.user)
+    staff_login(client, me.user)
     page = client.get("/desk/").content.decode()
     assert f'<span class="diary-head-name">{me.name}</span>' in page
     assert f'<span class="diary-head-name">{other.name}</span>' not in page
@@ -80,7 +85,7 @@ def test_a_specialist_opens_on_their_own_column(client, clinic, on_monday):
 
 
 def test_any_day_opens_at_its_own_address_and_a_bad_one_is_not_found(client, clinic, on_monday):
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     assert "Tuesday 8 January 2030" in client.get("/desk/2030-01-08/").content.decode()
     assert client.get("/desk/2030-02-31/").status_code == 404
     r = client.get(f"/desk/?on=2030-01-09&location={clinic.location.pk}")
@@ -88,7 +93,7 @@ def test_any_day_opens_at_its_own_address_and_a_bad_one_is_not_found(client, cli
 
 
 def test_polling_answers_no_content_until_something_changes(client, clinic, on_monday):
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     day = diary_day(location=clinic.location, on=MONDAY, now=DESK_NOW)
     url = f"/desk/2030-01-07/grid/?location={clinic.location.pk}&since={day.version}"
     assert client.get(url).status_code == 204
@@ -100,7 +105,7 @@ def test_polling_answers_no_content_until_something_changes(client, clinic, on_m
 
 def test_the_week_lists_each_specialist_s_days(client, clinic, on_monday):
     book(clinic, clinic.clients[0], 10, specialist=clinic.specialists[0])
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     page = client.get("/desk/week/2030-01-09/").content.decode()
     assert "Week of 7 January 2030" in page
     assert clinic.clients[0].first_name in page

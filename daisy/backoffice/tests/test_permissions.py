@@ -21,7 +21,7 @@ from daisy.clients.models import Client, ClinicalHold
 from daisy.clients.services import client_hold_place
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Allocation, Appointment
-from tests.support.testing import make_client, make_user
+from tests.support.testing import make_client, make_user, staff_login
 
 from .conftest import DESK_NOW, book
 
@@ -122,7 +122,10 @@ def _login(http: HttpClient, clinic: Any, role: str) -> None:
         Role.SPECIALIST: clinic.specialists[0].user,
         Role.MANAGER: clinic.manager,
     }
-    http.force_login(users[role])
+    if role == "client":
+        http.force_login(users[role])
+    else:
+        staff_login(http, users[role])
 
 
 def test_every_desk_page_is_in_the_matrix(world: dict[str, Any]) -> None:
@@ -160,7 +163,7 @@ def test_every_desk_address_by_every_role(world: dict[str, Any], role: str) -> N
 
 
 def test_reception_sees_the_hold_but_not_why(client: HttpClient, world: dict[str, Any]) -> None:
-    client.force_login(world["clinic"].reception)
+    staff_login(client, world["clinic"].reception)
     page = client.get(reverse("desk:client", kwargs={"client_id": world["client"].pk}))
     text = page.content.decode()
 

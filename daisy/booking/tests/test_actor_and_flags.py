@@ -16,7 +16,7 @@ from daisy.clients.models import Client, Contraindication, Tier
 from daisy.clients.services import client_hold_clear, client_hold_place
 from daisy.scheduling.models import Appointment
 from daisy.scheduling.selectors import FLAG_CLINICAL_HOLD, FLAG_SCREENING, appointment_flags
-from tests.support.testing import FORM_NO_TO_ALL, MONDAY, at, booking_now, make_clinic
+from tests.support.testing import FORM_NO_TO_ALL, MONDAY, at, booking_now, make_clinic, staff_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -42,7 +42,7 @@ def frozen():
 
 
 def _reception_books_by_phone(client, clinic, details):
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     client.get("/book/?treatment=microneedling")
     client.post("/book/areas/", {"areas": ["Cheeks"]})
     client.post("/book/clinic/", {"location": str(clinic.location.pk), "specialist": "anyone"})
@@ -124,6 +124,6 @@ def test_the_back_office_diary_shows_the_flag(client, clinic):
         now=booking_now(),
     )
     Contraindication.objects.create(client=patient, condition="Pregnancy", tier=Tier.HARD_STOP)
-    client.force_login(clinic.manager)
+    staff_login(client, clinic.manager)
     html = client.get("/admin/scheduling/appointment/").content.decode()
     assert "Screening finding" in html

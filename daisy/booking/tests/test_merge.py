@@ -36,6 +36,7 @@ from tests.support.testing import (
     make_client,
     make_clinic,
     make_user,
+    staff_login,
 )
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +304,7 @@ def test_reception_merges_in_the_admin_after_choosing_the_record_and_confirming(
     client, clinic, pair
 ) -> None:
     keep, dup, _kept, _moved = pair
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     page = _action(client, keep, dup)
     assert page.status_code == 200
     html = page.content.decode()
@@ -330,7 +331,7 @@ def test_reception_merges_in_the_admin_after_choosing_the_record_and_confirming(
 def test_a_specialist_has_no_merge_in_the_admin_and_a_client_no_admin(client, clinic, pair) -> None:
     keep, dup, _kept, _moved = pair
     before = everything()
-    client.force_login(clinic.specialists[0].user)
+    staff_login(client, clinic.specialists[0].user)
     assert "merge_clients" not in client.get(reverse(CHANGELIST)).content.decode()
     _action(client, keep, dup, apply="1", keep=str(keep.pk), reason="x", confirm="on")
     client.force_login(dup.user)
@@ -344,7 +345,7 @@ def test_a_specialist_has_no_merge_in_the_admin_and_a_client_no_admin(client, cl
 def test_a_merged_record_is_not_offered_when_choosing_a_client(client, clinic, pair) -> None:
     keep, dup, _kept, _moved = pair
     client_merge(keep=keep, merge=dup, by=clinic.manager, reason="Same person", now=NOW)
-    client.force_login(clinic.manager)
+    staff_login(client, clinic.manager)
     found = client.get(
         reverse("admin:autocomplete"),
         {

@@ -10,7 +10,7 @@ from django.utils import timezone
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Contraindication, Tier
 from daisy.courses.services import plan_create
-from tests.support.testing import make_clinic
+from tests.support.testing import make_clinic, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_opening_a_client_a_finding_or_a_plan_in_the_admin_is_audited(client):
         now=timezone.now(),
         sessions=3,
     )
-    client.force_login(clinic.manager)
+    staff_login(client, clinic.manager)
     pages = {
         "admin:clients_client_change": patient.pk,
         "admin:clients_contraindication_change": finding.pk,

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
-from tests.support.testing import make_client, make_user
+from tests.support.testing import make_client, make_user, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def _form(http: Any, **details: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def reception_http(client: Any) -> Any:
-    client.force_login(make_user(role="reception"))
+    staff_login(client, make_user(role="reception"))
     return client
 
 

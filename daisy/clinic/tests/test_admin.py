@@ -37,6 +37,7 @@ from daisy.clinic.models import (
 from daisy.notifications.models import Message, MessageChannel, WorkerHeartbeat
 from daisy.scheduling.models import Allocation, Appointment, Status
 from daisy.treatments.models import Phase, Treatment
+from tests.support.testing import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -232,7 +233,7 @@ def manager(client: HttpClient) -> HttpClient:
     user = User.objects.create_superuser(
         username="manager", email="manager@example.com", password="pw-test-123", role=Role.MANAGER
     )
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 
@@ -622,8 +623,9 @@ def test_resource_hours_elsewhere_than_the_resource_are_refused(manager: HttpCli
 
 
 def login_as(client: HttpClient, role: str) -> HttpClient:
-    client.force_login(
-        staff_user_create(username=f"{role}{next(_seq)}", role=role, password="pw-test-123")
+    staff_login(
+        client,
+        staff_user_create(username=f"{role}{next(_seq)}", role=role, password="pw-test-123"),
     )
     return client
 

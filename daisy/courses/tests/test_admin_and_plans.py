@@ -18,7 +18,7 @@ from daisy.courses.selectors import course_get_for_client, course_list_for_clien
 from daisy.courses.services import AreaInput, plan_accept, plan_area_grade, plan_create, plan_stop
 from daisy.lib.errors import NotFound, PermissionDenied
 from daisy.scheduling.models import Appointment, Status
-from tests.support.testing import MONDAY, Clinic, at, booking_now
+from tests.support.testing import MONDAY, Clinic, at, booking_now, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,7 @@ def test_stopping_a_course_cancels_its_future_sessions_in_one_go(clinic: Clinic)
 
 def test_staff_create_and_accept_a_plan_in_the_admin(clinic: Clinic) -> None:
     http = HttpClient()
-    http.force_login(clinic.manager)
+    staff_login(http, clinic.manager)
     url = reverse("admin:courses_plan_add")
     assert http.get(url).status_code == 200
     response = http.post(
@@ -193,7 +193,7 @@ def test_the_admin_shows_session_times_in_the_locations_zone(clinic: Clinic) -> 
         session_times=[SessionTime(at(MONDAY + timedelta(days=28 * k), 10)) for k in range(2)],
     )
     http = HttpClient()
-    http.force_login(clinic.reception)
+    staff_login(http, clinic.reception)
     page = http.get(reverse("admin:courses_plan_change", args=[booked.plan.pk]))
     assert page.status_code == 200
     assert "Mon 07 Jan 2030 10:00 (GMT)" in page.content.decode()
@@ -201,7 +201,7 @@ def test_the_admin_shows_session_times_in_the_locations_zone(clinic: Clinic) -> 
 
 def test_a_refused_admin_save_shows_why_and_saves_nothing(clinic: Clinic) -> None:
     http = HttpClient()
-    http.force_login(clinic.reception)
+    staff_login(http, clinic.reception)
     url = reverse("admin:courses_plan_add")
     response = http.post(
         url,

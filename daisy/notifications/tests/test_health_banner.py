@@ -13,7 +13,7 @@ from django.test import Client as HttpClient
 from daisy.accounts.models import Role
 from daisy.notifications.services import worker_heartbeat_beat
 from daisy.notifications.tests.conftest import NOW, schedule
-from tests.support.testing import make_user
+from tests.support.testing import make_user, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def _at_now() -> Iterator[None]:
 
 @pytest.fixture
 def staff(client: HttpClient) -> HttpClient:
-    client.force_login(make_user(role=Role.RECEPTION))
+    staff_login(client, make_user(role=Role.RECEPTION))
     return client
 
 
@@ -68,5 +68,5 @@ def test_a_beating_worker_with_a_backlog_is_amber(staff: HttpClient) -> None:
 
 
 def test_the_sign_in_page_shows_no_banner(client: HttpClient) -> None:
-    page = client.get("/admin/login/").content.decode()
+    page = client.get("/account/staff/sign-in/").content.decode()
     assert "daisy-ops-banner" not in page

@@ -19,6 +19,7 @@ from daisy.notifications.services import (
     worker_heartbeat_beat,
 )
 from daisy.notifications.tests.conftest import NOW, schedule
+from tests.support.testing import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def manager(client: HttpClient) -> HttpClient:
         password="pw-test-123",
         role=Role.MANAGER,
     )
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

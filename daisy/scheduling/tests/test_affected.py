@@ -14,7 +14,7 @@ from django.test import Client as HttpClient
 from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule
 from daisy.clinic.models import Closure, TimeOff, WeeklyHours
 from daisy.scheduling.conflicts import appointments_affected
-from tests.support.testing import MONDAY, at, booking_now, make_clinic
+from tests.support.testing import MONDAY, at, booking_now, make_clinic, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_a_closure_lists_the_bookings_it_breaks_and_saves_nothing_until_confirme
     client: HttpClient, booked
 ) -> None:
     clinic, appt, now = booked
-    client.force_login(clinic.manager)
+    staff_login(client, clinic.manager)
     data = {"on": TUESDAY.isoformat(), "name": "Flood", "location": str(clinic.location.pk)}
 
     asked = client.post("/admin/clinic/closure/add/", {**data, "_save": "Save"})
@@ -73,7 +73,7 @@ def test_a_closure_lists_the_bookings_it_breaks_and_saves_nothing_until_confirme
 
 def test_a_change_that_breaks_nothing_saves_at_once(client: HttpClient, booked) -> None:
     clinic, _appt, now = booked
-    client.force_login(clinic.manager)
+    staff_login(client, clinic.manager)
 
     saved = client.post(
         "/admin/clinic/closure/add/",
@@ -89,7 +89,7 @@ def test_time_off_is_entered_in_the_location_zone_and_lists_what_it_breaks(
 ) -> None:
     clinic, appt, now = booked
     specialist = clinic.specialists[0]
-    client.force_login(clinic.reception)
+    staff_login(client, clinic.reception)
     # 1 July: London is on summer time (UTC+1), so 09:00 there is 08:00 UTC.
     summer = {
         "resource": str(specialist.pk),
@@ -117,7 +117,7 @@ def test_time_off_is_entered_in_the_location_zone_and_lists_what_it_breaks(
 
 def test_shorter_hours_list_the_bookings_outside_them(client: HttpClient, booked) -> None:
     clinic, appt, now = booked
-    client.force_login(clinic.manager)
+    staff_login(client, clinic.manager)
     tuesday_hours = WeeklyHours.objects.get(location=clinic.location, weekday=1, resource=None)
 
     asked = client.post(

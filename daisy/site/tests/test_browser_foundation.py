@@ -10,13 +10,14 @@ from tests.support.browser import PHONE, assert_accessible, shot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_admin_sign_in_works_under_the_csp(browser_page, live_url):
+def test_staff_sign_in_works_under_the_csp(browser_page, live_url):
     response = browser_page.goto(f"{live_url}/admin/login/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "/account/staff/sign-in/" in browser_page.url
     browser_page.get_by_label("Username").fill("nobody")
     browser_page.get_by_label("Password").fill("wrong-password")
-    browser_page.get_by_role("button", name="Log in").click()
-    assert browser_page.get_by_text("Please enter the correct username").is_visible()
+    browser_page.get_by_role("button", name="Sign in").click()
+    assert browser_page.get_by_text("do not match a staff account").is_visible()
 
 
 def test_api_docs_render_their_operations(browser_page, live_url):

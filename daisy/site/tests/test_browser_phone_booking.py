@@ -13,7 +13,7 @@ import time_machine
 from daisy.accounts.services import client_login_grant
 from daisy.clients.models import Client, Contraindication, Tier
 from daisy.scheduling.models import Appointment
-from tests.support.browser import assert_accessible, shot
+from tests.support.browser import assert_accessible, shot, staff_sign_in
 from tests.support.testing import MICRONEEDLING_ONLINE, MONDAY, booking_now, make_clinic
 
 pytestmark = [
@@ -47,11 +47,7 @@ def test_reception_cannot_book_a_deferred_client_by_phone_and_makes_no_duplicate
         until_on=MONDAY + timedelta(days=30),
         recorded_by=clinic.specialists[0].user,
     )
-    page.goto(f"{live_url}/admin/login/?next=/book/")
-    page.get_by_label("Username").fill(clinic.reception.username)
-    page.get_by_label("Password").fill("pw-test-123")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/book/")
+    staff_sign_in(page, live_url, clinic.reception, next_url="/book/")
     page.goto(f"{live_url}/book/?treatment=microneedling")
     page.get_by_label("Cheeks").check()
     page.get_by_role("button", name="Continue").click()

@@ -18,7 +18,14 @@ from PIL import Image, ImageDraw
 
 from daisy.accounts.models import Role
 from daisy.clinic.demo_profiles import PROFILES
-from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
+from tests.support.browser import (
+    PHONE,
+    assert_accessible,
+    close_page,
+    new_page,
+    shot,
+    staff_sign_in,
+)
 from tests.support.testing import make_clinic, make_user
 
 pytestmark = [
@@ -272,15 +279,12 @@ def test_a_manager_uploads_a_team_photo_in_the_back_office(
     browser_page, live_url, clinic, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    get_user_model().objects.create_superuser(
+    boss = get_user_model().objects.create_superuser(
         username="boss", email="boss@example.com", password="pw-test-123", role=Role.MANAGER
     )
     sofia = clinic.specialists[0]
     page = browser_page
-    page.goto(f"{live_url}/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "pw-test-123")
-    page.click("input[type=submit]")
+    staff_sign_in(page, live_url, boss)
     page.goto(f"{live_url}/admin/clinic/specialist/{sofia.pk}/change/")
     page.set_input_files("#id_photo", str(_photo(tmp_path / "IMG_2041.jpg")))
     page.click("input[name=_save]")

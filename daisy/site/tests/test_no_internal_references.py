@@ -33,6 +33,7 @@ from daisy.notifications.models import Message
 from daisy.notifications.rendering import render_message
 from daisy.scheduling.models import Appointment
 from daisy.treatments.models import Treatment
+from tests.support.testing import staff_login
 
 pytestmark = pytest.mark.django_db
 INTERNAL = "DOMAIN.md"
@@ -163,7 +164,7 @@ def test_no_message_page_or_admin_page_contains_an_internal_reference() -> None:
         assert INTERNAL not in _visible(response.content.decode()), url
 
     staff = HttpClient()
-    staff.force_login(world["manager"])
+    staff_login(staff, world["manager"])
     assert CheckIn.objects.exists()
     checked = 0
     for model, _admin in admin.site._registry.items():

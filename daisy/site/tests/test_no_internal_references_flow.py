@@ -17,6 +17,7 @@ from daisy.accounts.models import User
 from daisy.clinic.models import Location
 from daisy.scheduling.models import Appointment
 from daisy.site.tests.test_no_internal_references import INTERNAL, NOW, _everything, _visible
+from tests.support.testing import staff_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -117,8 +118,7 @@ def test_no_booking_step_done_page_or_desk_page_shows_an_internal_reference() ->
     desk = _desk_urls(samples)
     assert len(desk) >= 5
     for user in staff.values():
-        http = HttpClient()
-        http.force_login(user)
+        http = staff_login(HttpClient(), user)
         for url in desk:
             _read(http, url, seen)
     assert world["manager"] == staff["manager"]

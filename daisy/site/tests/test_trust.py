@@ -24,7 +24,7 @@ from daisy.accounts.models import Role, User
 from daisy.clinic.demo_profiles import PROFILES
 from daisy.clinic.models import Specialist
 from daisy.site.models import ClinicPhoto, PriceOption, SitePage, TreatmentPage
-from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_specialist
+from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_specialist, staff_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_content")]
 
@@ -64,7 +64,7 @@ def manager(client):
     user = User.objects.create_superuser(
         username="boss", email="boss@example.com", password="pw-test-123", role=Role.MANAGER
     )
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

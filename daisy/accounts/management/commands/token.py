@@ -13,6 +13,7 @@ from daisy.accounts.tokens import (
     api_token_revoke,
     user_get_by_username,
 )
+from daisy.accounts.twofactor import second_factor_require
 from daisy.lib.errors import DomainError
 
 
@@ -30,6 +31,12 @@ class Command(BaseCommand):
         )
         create.add_argument("username")
         create.add_argument("--name", default="", help="What the token is for, e.g. 'website'.")
+        create.add_argument(
+            "--code",
+            default="",
+            help="For a staff login: the code its authenticator app shows now (or one of its "
+            "recovery codes). A token acts as that person, so it takes their second factor.",
+        )
         listing = sub.add_parser("list", help="List tokens (never their secrets).")
         listing.add_argument("--user", default=None, help="Only this user's tokens.")
         listing.add_argument("--all", action="store_true", help="Include revoked tokens.")
@@ -41,6 +48,7 @@ class Command(BaseCommand):
         try:
             if options["action"] == "create":
                 user = user_get_by_username(options["username"])
+                second_factor_require(user=user, code=options["code"])
                 new = api_token_create(user=user, name=options["name"], now=now)
                 self.stdout.write(
                     f"Created token {new.token.prefix} for {user.username} ({user.role}). "

@@ -53,7 +53,9 @@ class Command(BaseCommand):
             f"  Clinic site:   {base}/\n"
             f"  Back-office:   {base}/admin/\n"
             f"  API docs:      {base}/api/v1/docs\n"
-            f"  Staff logins:  {', '.join(STAFF_USERS)} (password: {DEMO_PASSWORD})\n"
+            f"  Staff sign-in: {base}/account/staff/sign-in/ as {', '.join(STAFF_USERS)} "
+            f"(password: {DEMO_PASSWORD}; the code: `daisy demo_code USERNAME`, or an "
+            "authenticator app with the README's secrets)\n"
             f"  Client portal: {base}/portal/ as {DEMO_CLIENT_EMAIL} (password: {DEMO_PASSWORD})\n"
             f"  Email links:   {env['DAISY_PUBLIC_URL']}/ (DAISY_PUBLIC_URL)\n"
         )

@@ -23,6 +23,10 @@ class Command(BaseCommand):
             "--bind", f"{options['host']}:{options['port']}",
             "--workers", str(options["workers"]),
             "--access-logfile", "-",
+            # Secrets redacted from the access log; the server's own refusals (414, 431, 400)
+            # answered in JSON like every /api/ error (daisy/lib/server.py).
+            "--logger-class", "daisy.lib.server.Logger",
+            "--worker-class", "daisy.lib.server.Worker",
             "--graceful-timeout", "10",
         ]
         os.execv(sys.executable, argv)
