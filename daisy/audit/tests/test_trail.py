@@ -17,7 +17,7 @@ from daisy.audit.models import AuditEntry, AuditImmutable
 from daisy.audit.services import audit_record
 from daisy.clients.models import Contraindication, Tier
 from daisy.clinic.models import Closure, Location
-from tests.support.testing import Clinic, make_clinic, make_user
+from tests.support.testing import Clinic, make_clinic, make_user, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,8 @@ def clinic() -> Clinic:
 
 def signed_in(user: Any) -> HttpClient:
     http = HttpClient()
+    if getattr(user, "is_clinic_staff", False):
+        return staff_login(http, user)  # staff pages need the second factor (issue 16)
     http.force_login(user)
     return http
 
