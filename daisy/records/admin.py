@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from daisy.audit.adminlog import AuditedAdminMixin
 from daisy.audit.services import audit_record
 from daisy.core import screening as core
 from daisy.records.models import Question, Questionnaire, Rule, ScreeningResponse
@@ -19,7 +20,7 @@ from daisy.records.services import questionnaires_revise
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(admin.ModelAdmin):
+class QuestionnaireAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "device_kind", "version", "updated_at")
     readonly_fields = ("version", "updated_at")
     filter_horizontal = ("questions",)
@@ -34,7 +35,7 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("key", "text", "asks_when", "look_back_days", "is_online", "order")
     list_filter = ("is_online", "asks_when", "questionnaires")
     search_fields = ("key", "text")
@@ -82,7 +83,7 @@ class RuleForm(forms.ModelForm):
 
 
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = RuleForm
     list_display = ("condition", "row", "outcome", "wait_days", "question", "is_active")
     list_filter = ("outcome", "is_active", "questionnaires")
