@@ -406,6 +406,9 @@ class Picker:
     first_day: date
     last_day: date
     moved_from: date | None  # the day asked for had no free times; `day` is the next that has
+    # The first day that leaves room for all of the treatment's preparation (a client's own
+    # booking); None when that is today. The strip opens there, and earlier days say why.
+    ready_from: date | None = None
 
 
 def _week_times(
@@ -476,7 +479,16 @@ def _picker(
     tz = location.tz
     first_day = now.astimezone(tz).date()
     last_day = (now + info.treatment.max_advance).astimezone(tz).date()
-    day = min(max(wanted or first_day, first_day), last_day)
+    ready_from: date | None = None
+    if not for_staff:
+        # A client's own booking opens on the first day that leaves every preparation step its
+        # full time ("no sun from 2 weeks before"): the default path never lands on a time the
+        # preparation rules forbid. Earlier days stay one tap away for a client who already
+        # follows the steps (the review page then asks them to confirm each one).
+        ready = precare_ready_at(treatment=info.treatment, now=now, tz=tz).astimezone(tz).date()
+        if ready > first_day:
+            ready_from = min(ready, last_day)
+    day = min(max(wanted or ready_from or first_day, first_day), last_day)
     asked = day
     monday = _monday(day)
     weeks = _week_times(info, location, specialist, monday, state, now, for_staff)
@@ -508,6 +520,7 @@ def _picker(
         first_day=first_day,
         last_day=last_day,
         moved_from=asked if found is not None and found != asked and wanted else None,
+        ready_from=ready_from,
     )
 
 
@@ -587,6 +600,7 @@ def times(request: HttpRequest) -> HttpResponse:
         picker=picker,
         day_words=day_words,
         moved_from_words=date_format(picker.moved_from, "l j F") if picker.moved_from else "",
+        ready_from_words=date_format(picker.ready_from, "l j F") if picker.ready_from else "",
         prev_week=_monday(picker.day) - timedelta(days=7)
         if _monday(picker.day) > _monday(picker.first_day)
         else None,

@@ -6,7 +6,7 @@ var/screenshots/book-*.png."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -23,6 +23,9 @@ pytestmark = [
 
 QUESTIONS = MICRONEEDLING_ONLINE
 TEN = "Mon 7 Jan 2030, 10:00 London time"
+# The time step opens on the first day that leaves room for the two-week preparation.
+READY = "Mon 14 Jan 2030, 10:00 London time"
+LATER = "Mon 21 Jan 2030, 10:00 London time"
 
 
 @pytest.fixture
@@ -62,11 +65,11 @@ def _walk_to_times(page, live_url: str, prefix: str | None) -> None:
 
 def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> None:
     _walk_to_times(page, live_url, prefix)
-    page.get_by_role("link", name="Next week").click()  # htmx swaps the day in place
-    page.get_by_role("heading", name="Monday 7 January 2030").wait_for()
-    assert page.url.endswith("/book/time/?day=2030-01-07")
+    # It opens two weeks ahead, where the preparation fits, and says why.
+    page.get_by_role("heading", name="Monday 14 January 2030").wait_for()
+    assert page.get_by_text("so that you have time for the preparation").is_visible()
     _step(page, prefix and f"{prefix}-04-times")
-    page.get_by_role("button", name=TEN).click()
+    page.get_by_role("button", name=READY).click()
     page.wait_for_url("**/book/details/")
     assert page.get_by_text("We are holding this time for you until").is_visible()
     page.get_by_label("First name").fill("Ada")
@@ -82,7 +85,7 @@ def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> 
     _step(page, prefix and f"{prefix}-06-health-check")
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/book/review/")
-    for words in ["£240.00", TEN, "What to bring", "Cancellation policy"]:
+    for words in ["£240.00", READY, "What to bring", "Cancellation policy"]:
         assert page.get_by_text(words).first.is_visible()
     # The summary and Confirm come first: Confirm is on the first screen, phone or desktop.
     confirm = page.get_by_role("button", name="Confirm booking").bounding_box()
@@ -139,7 +142,7 @@ def test_new_client_books_on_a_phone(browser, live_url, clinic):
     finally:
         close_page(page)
     appt = Appointment.objects.get()
-    assert appt.starts_at == at(MONDAY, 10) and appt.status == Status.BOOKED
+    assert appt.starts_at == at(MONDAY + timedelta(days=7), 10) and appt.status == Status.BOOKED
     assert appt.client.email == "ada@example.com"
     assert appt.notes == "Areas to treat: Forehead, Cheeks"
 
@@ -237,12 +240,12 @@ def test_the_keyboard_alone_completes_a_booking(browser_page, live_url, clinic):
     _tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/book/time/")
-    _tab_to(page, "a[href$='day=2030-01-07']")
+    _tab_to(page, "a[href$='day=2030-01-21']")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Monday 7 January 2030").wait_for()
+    page.get_by_role("heading", name="Monday 21 January 2030").wait_for()
     # After the swap the focus is on the new week's heading, so Tab goes on from there.
     assert page.evaluate("document.activeElement.id") == "day-heading"
-    _tab_to(page, f"button[aria-label='{TEN}']")
+    _tab_to(page, f"button[aria-label='{LATER}']")
     page.keyboard.press("Enter")
     page.wait_for_url("**/book/details/")
     for selector, text in [

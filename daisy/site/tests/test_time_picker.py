@@ -45,20 +45,34 @@ def _selected_day(html: str) -> str:
 
 
 def test_it_opens_on_the_first_day_with_free_times_past_an_empty_week(client, clinic):
-    # The clinic is closed from today until Wednesday 9 January: the first free day is Thursday.
-    for n in range(10):
+    # It opens two weeks ahead, the first day that leaves room for the preparation (Monday 14
+    # January), and the clinic is closed from today until Wednesday 16 January: the first free
+    # day is Thursday 17.
+    for n in range(17):
         DateOverride.objects.create(
             location=clinic.location, on=date(2029, 12, 31) + timedelta(days=n), is_closed=True
         )
     _to_times(client, clinic)
     html = client.get("/book/time/").content.decode()
-    assert _selected_day(html) == "Thursday 10 January 2030"
+    assert _selected_day(html) == "Thursday 17 January 2030"
     times = _offered(html)
-    assert times and all(t.startswith("2030-01-10") for t in times)
+    assert times and all(t.startswith("2030-01-17") for t in times)
     # The strip is that week's, Monday to Sunday: closed days are shown, but not as links.
-    assert 'href="/book/time/?day=2030-01-07"' not in html
-    assert 'href="/book/time/?day=2030-01-11"' in html
+    assert 'href="/book/time/?day=2030-01-14"' not in html
+    assert 'href="/book/time/?day=2030-01-18"' in html
     assert 'aria-current="date"' in html
+
+
+def test_a_clients_own_booking_opens_where_the_preparation_fits_and_says_why(client, clinic):
+    # A week before Monday 7 January; the preparation asks for two weeks without sun.
+    _to_times(client, clinic)
+    html = client.get("/book/time/").content.decode()
+    assert _selected_day(html) == "Monday 14 January 2030"
+    assert "Times start on Monday 14 January so that you have time for the preparation" in html
+    # An earlier day is one tap away for a client who already follows it, and says so.
+    earlier = client.get("/book/time/?day=2030-01-07").content.decode()
+    assert _selected_day(earlier) == "Monday 7 January 2030" and _offered(earlier)
+    assert "Times before Monday 14 January leave too little time for the preparation" in earlier
 
 
 def test_one_day_at_a_time_and_the_strip_counts_each_days_times(client, clinic):
