@@ -16,6 +16,7 @@ import time_machine
 from daisy.booking.services import appointment_book
 from daisy.scheduling.models import Appointment, SlotHold
 from daisy.site.tests.test_booking import DETAILS, NO_TO_ALL, hold, start_microneedling
+from daisy.site.tests.test_course_booking import NOW as COURSE_NOW
 from daisy.site.tests.test_course_booking import to_plan, token_of
 from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_user
 
@@ -62,6 +63,12 @@ def test_an_eighteen_year_old_on_the_day_of_the_session_is_not_refused(client, c
 
 
 def test_the_course_details_step_refuses_a_sixteen_year_old(client, clinic):
+    # Two weeks before the first session, as a client's own course needs for its preparation.
+    with time_machine.travel(COURSE_NOW, tick=False):
+        _course_details_refuses_a_sixteen_year_old(client, clinic)
+
+
+def _course_details_refuses_a_sixteen_year_old(client, clinic):
     page = to_plan(client, clinic)
     r = client.post("/book/course/plan/", {"token": token_of(page), "use": "proposal"})
     assert r.url == "/book/course/details/"
