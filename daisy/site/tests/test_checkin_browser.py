@@ -33,17 +33,23 @@ def _recent_session() -> Any:
     ).appointment
 
 
-def test_the_form_and_its_errors_are_accessible(browser: Any, live_url: str) -> None:
+VIEWPORTS = {"phone": PHONE, "desktop": {"width": 1280, "height": 900}}
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_the_form_and_its_errors_are_accessible(browser: Any, live_url: str, device: str) -> None:
     appt = _recent_session()
-    page = new_page(browser, viewport=PHONE)
+    page = new_page(browser, viewport=VIEWPORTS[device])
     try:
         page.goto(live_url + "/check-in/" + checkin_link(appt, "24h").rsplit("/", 1)[1])
         assert page.get_by_role("heading", name="How is your skin healing?").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[device]["width"]
         assert_accessible(page)
-        shot(page, "checkin-form-phone")
+        shot(page, f"client-checkin-form-{device}")
         page.get_by_role("button", name="Send my answers").click()  # nothing chosen yet
         assert page.get_by_text("Please answer the questions marked below.").is_visible()
         assert_accessible(page)
+        shot(page, f"client-checkin-errors-{device}")
     finally:
         close_page(page)
 
@@ -75,7 +81,7 @@ def test_a_client_answers_on_a_phone_without_javascript(browser: Any, live_url: 
         today_or_out_of_hours = re.compile("Please call the clinic today|The clinic is closed now")
         assert page.get_by_role("heading", name=today_or_out_of_hours).is_visible()
         assert page.get_by_text("Tingling lip.").is_visible()
-        shot(page, "checkin-answered-urgent-phone")
+        shot(page, "client-checkin-answered-urgent-phone")
     finally:
         close_page(page)
     assert Alert.objects.get().flags == ["hsv"]
