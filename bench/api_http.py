@@ -54,6 +54,10 @@ BOOKING_LEVELS = (1, 2)
 TARGET_CONCURRENCY = 2
 USERNAME = "bench-http-reception"
 Request = tuple[str, str, bytes | None, dict[str, str]]
+# The statuses a measured request may answer with (_load raises on any other).
+OK = frozenset({200})
+CREATED = frozenset({201})
+NO_CONTENT = frozenset({204})
 
 
 def measure(bench: Any, figures: dict[str, Any], suffix: str) -> None:
@@ -127,11 +131,13 @@ def _booking(bench: Any, server: LiveServer, auth: dict[str, str]) -> Any:
 
         return make
 
-    _load(server, booking(warm), concurrency=1, count=len(warm))
+    _load(server, booking(warm), concurrency=1, count=len(warm), expect=CREATED)
     levels = {}
     for c in BOOKING_LEVELS:
         removed_appointments()
-        levels[str(c)] = _load(server, booking(starts), concurrency=c, count=len(starts))
+        levels[str(c)] = _load(
+            server, booking(starts), concurrency=c, count=len(starts), expect=CREATED
+        )
         _log_level(bench, "http_book", c, levels[str(c)])
     return {
         **_headline(levels),
@@ -194,11 +200,16 @@ def _load(
     make: Callable[[int], Request],
     *,
     concurrency: int,
+    expect: frozenset[int],
     seconds: float | None = None,
     count: int | None = None,
 ) -> dict[str, Any]:
     """`concurrency` threads send requests back to back until `seconds` have passed or `count`
-    requests were sent: latency per request (connect to last byte), and requests/s."""
+    requests were sent: latency per request (connect to last byte), and requests/s.
+
+    Every answer must have a status in `expect` and every request an answer: otherwise this
+    raises (a redirect to a sign-in page or an error page is fast, and must never be reported
+    as the speed of the page asked for)."""
     lock = threading.Lock()
     barrier = threading.Barrier(concurrency + 1)
     latencies: list[float] = []
@@ -244,6 +255,14 @@ def _load(
     server_cpu = _cpu(pids) - server_cpu
     client_cpu = process_time() - client_cpu
     n = len(latencies)
+    unexpected = {k: v for k, v in statuses.items() if k not in expect}
+    if unexpected or errors or not n:
+        first = requests[0] if requests else make(0)
+        raise RuntimeError(
+            f"{first[0]} {first[1]}: expected only {sorted(expect)}, got statuses "
+            f"{dict(sorted(statuses.items()))}, connection errors {dict(errors)}; "
+            f"the figure is not valid:\n{server.log(3000)}"
+        )
     ordered = sorted(latencies)
 
     def rank(q: float) -> float:

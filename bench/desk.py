@@ -24,18 +24,20 @@ Each figure carries its query count, which does not grow with the number of appo
 
 from __future__ import annotations
 
+import http.client
 import os
 import uuid
 from datetime import datetime, time, timedelta
-from importlib import import_module
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.test import Client as TestClient
 from django.test.utils import CaptureQueriesContext
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench import config
 from bench.figures import Bench, Timed
@@ -199,13 +201,29 @@ def run(bench: Bench) -> dict[str, Any]:
     return out
 
 
-def _staff(location: Location) -> User:
-    return User.objects.create(
-        username=f"{USERNAME_PREFIX}reception",
-        password=make_password(None),
-        role=Role.RECEPTION,
-        is_staff=True,
-    )
+def _staff() -> User:
+    """The bench receptionist (removed with the desk clinic), with a confirmed authenticator
+    app: staff pages answer only a session that has passed the second factor (issue 16)."""
+    user = User.objects.filter(username=f"{USERNAME_PREFIX}reception").first()
+    if user is None:
+        user = User.objects.create(
+            username=f"{USERNAME_PREFIX}reception",
+            password=make_password(None),
+            role=Role.RECEPTION,
+            is_staff=True,
+        )
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    return user
+
+
+def _verify(session: Any, user: User) -> None:
+    """Mark `session` as having passed the second factor with the user's authenticator, the way
+    django-otp's login() does after a right code (tests/support/testing.py::staff_login)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        raise RuntimeError(f"{user.username} has no confirmed authenticator")
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
 
 
 def _in_process(bench: Bench, location: Location, wanted: list[str]) -> dict[str, Any]:
@@ -227,13 +245,22 @@ def _in_process(bench: Bench, location: Location, wanted: list[str]) -> dict[str
         diary_week(location=location, on=DAY, now=now)
 
     client = TestClient()
-    client.force_login(_staff(location))
+    staff = _staff()
+    client.force_login(staff)
+    session = client.session
+    _verify(session, staff)
+    session.save()
     path = f"/desk/{DAY.isoformat()}/?location={location.pk}&who=all"
 
     def page() -> None:
-        response = client.get(path)
+        response = client.get(path, follow=False)
         if response.status_code != 200:
-            raise RuntimeError(f"GET {path} answered {response.status_code}")
+            raise RuntimeError(
+                f"GET {path} answered {response.status_code} "
+                f"{response.get('Location', '')}: desk_day_page_ms is not valid"
+            )
+
+    page()  # a staff session that is not accepted fails here, before any timing
 
     shown = diary_day(location=location, on=DAY, now=now)
     items = [
@@ -271,24 +298,29 @@ def _in_process(bench: Bench, location: Location, wanted: list[str]) -> dict[str
 
 
 def _http(bench: Bench, location: Location) -> dict[str, Any]:
-    from bench.api_http import _load
+    from bench.api_http import NO_CONTENT, OK, _load
     from daisy.api.tests.live import database_url, live_server
 
-    user = User.objects.filter(username=f"{USERNAME_PREFIX}reception").first() or _staff(location)
+    user = _staff()
     from bench.site import _clock_at
 
     # The server's clock runs at config.NOW (bench/api_wsgi.py): the session must not have
     # expired by then.
+    # The session is made as the in-process page's is (Django's force_login picks a backend
+    # Daisy signs in with; a session naming another is anonymous), then verified.
     with _clock_at(config.NOW):
-        store = import_module(settings.SESSION_ENGINE).SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
+        signed_in = TestClient()
+        signed_in.force_login(user)
+        store = signed_in.session
+        _verify(store, user)
+        store.save()
     cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={store.session_key}"}
     path = f"/desk/{DAY.isoformat()}/?location={location.pk}&who=all"
     version = diary_version(location=location, first_day=DAY, last_day=DAY)
-    poll = f"/desk/{DAY.isoformat()}/grid/?location={location.pk}&who=all&since={version}"
+    # The version holds a time with its offset ("+00:00"): encoded, or "+" arrives as a space
+    # and the check answers the whole grid (200) instead of "unchanged" (204).
+    query = urlencode({"location": str(location.pk), "who": "all", "since": version})
+    poll = f"/desk/{DAY.isoformat()}/grid/?{query}"
     seconds = 8.0 if bench.runs >= 30 else 3.0
     env = {"DAISY_BENCH_NOW": config.NOW.isoformat(), "LOG_LEVEL": "WARNING"}
     try:
@@ -297,9 +329,20 @@ def _http(bench: Bench, location: Location) -> dict[str, Any]:
         ) as server:
             page = ("GET", path, None, cookie)
             check = ("GET", poll, None, cookie)
-            _load(server, lambda k: page, concurrency=2, count=20)  # warm both workers
-            day = _load(server, lambda k: page, concurrency=2, seconds=seconds)
-            polled = _load(server, lambda k: check, concurrency=2, seconds=seconds / 2)
+            # Any answer but the page (200) or the unchanged poll (204), such as a redirect to
+            # sign in, raises: it would be the speed of something else.
+            for request, expect in ((page, OK), (check, NO_CONTENT)):
+                status, where = _probe(server, request)
+                if status not in expect:
+                    raise RuntimeError(
+                        f"GET {request[1]} answered {status} {where} (expected "
+                        f"{sorted(expect)}): http_desk_day is not valid\n{server.log(3000)}"
+                    )
+            _load(server, lambda k: page, concurrency=2, count=20, expect=OK)  # warm both
+            day = _load(server, lambda k: page, concurrency=2, seconds=seconds, expect=OK)
+            polled = _load(
+                server, lambda k: check, concurrency=2, seconds=seconds / 2, expect=NO_CONTENT
+            )
     finally:
         store.delete()
     for name, fig in (("page", day), ("poll", polled)):
@@ -317,3 +360,17 @@ def _http(bench: Bench, location: Location) -> dict[str, Any]:
         "`poll` is the diary's 4-second check when nothing changed (204)",
         "load_generator": f"Python threads in the bench worker, {os.cpu_count()} CPUs shared",
     }
+
+
+def _probe(server: Any, request: tuple[str, str, bytes | None, dict[str, str]]) -> tuple[int, str]:
+    """One request's status and where it redirects to, if it does."""
+    url = urlsplit(server.url)
+    method, path, body, headers = request
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, response.getheader("Location") or ""
+    finally:
+        conn.close()

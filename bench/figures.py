@@ -28,8 +28,8 @@ from daisy.booking import services
 from daisy.clients.models import Client
 from daisy.clinic.models import Device, DeviceKind, Location, Resource, Room, Specialist
 from daisy.core import slots
-from daisy.core.screening import PRESCREEN_QUESTIONS
 from daisy.lib.errors import SlotUnavailable
+from daisy.records.defaults import QUESTIONS as SCREENING_QUESTIONS
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment
 from daisy.treatments.models import Treatment
@@ -450,8 +450,9 @@ def _spaced_starts(bench: Bench, days: int = config.DAYS) -> list[datetime]:
     return out
 
 
-# An online client answers the pre-screen with no to every question.
-CLEAR_PRESCREEN = dict.fromkeys(PRESCREEN_QUESTIONS, False)
+# An online client answers the pre-screen with no to every question (of every treatment's
+# questionnaire in the shipped screening table: each treatment reads its own).
+CLEAR_PRESCREEN = {q["key"]: False for q in SCREENING_QUESTIONS if q["is_online"]}
 
 
 def _booker() -> tuple[User, list[Client]]:
