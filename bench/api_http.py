@@ -42,6 +42,7 @@ from urllib.parse import urlencode, urlsplit
 from django.db import transaction
 
 from bench import config
+from bench.figures import audit_remove
 from daisy.accounts.models import ApiToken, Role, User
 from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, database_url, live_server
@@ -339,9 +340,9 @@ def removed_appointments() -> int:
     with transaction.atomic():
         for chunk in range(0, len(ids), 500):
             part = ids[chunk : chunk + 500]
-            AuditEntry.objects.filter(
-                object_type="scheduling.appointment", object_id__in=part
-            ).delete()
+            audit_remove(
+                AuditEntry.objects.filter(object_type="scheduling.appointment", object_id__in=part)
+            )
             Message.objects.filter(about__in=[f"appointment:{i}" for i in part]).delete()
         Appointment.objects.filter(booked_by__username=USERNAME).delete()
     return len(ids)
@@ -355,8 +356,8 @@ def cleanup() -> int:
         return removed
     with transaction.atomic():
         tokens = [str(pk) for pk in ApiToken.objects.filter(user=user).values_list("pk", flat=True)]
-        AuditEntry.objects.filter(object_id__in=[*tokens, str(user.pk)]).delete()
-        AuditEntry.objects.filter(actor=user).delete()
+        audit_remove(AuditEntry.objects.filter(object_id__in=[*tokens, str(user.pk)]))
+        audit_remove(AuditEntry.objects.filter(actor=user))
         ApiToken.objects.filter(user=user).delete()
         user.delete()
     return removed + 1
