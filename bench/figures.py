@@ -462,6 +462,15 @@ def audit_remove(entries: Any) -> int:
 CLEAR_PRESCREEN = {q["key"]: False for q in SCREENING_QUESTIONS if q["is_online"]}
 
 
+def _precare_keys(treatment: Any) -> list[str]:
+    """Every pre-care step of `treatment`: the bench's online clients already follow the whole
+    preparation, as a client booking less than two weeks ahead confirms on the review page."""
+    from daisy.aftercare.models import ProtocolStep
+
+    rows = ProtocolStep.objects.filter(protocol__treatment=treatment, kind="pre")
+    return [str(pk) for pk in rows.values_list("pk", flat=True)]
+
+
 def _booker() -> tuple[User, list[Client]]:
     return User.objects.get(username="bench-client"), list(Client.objects.order_by("last_name"))
 
@@ -473,6 +482,7 @@ def _book(bench: Bench, figures: dict[str, Any], name: str) -> None:
         raise RuntimeError(f"only {len(starts)} spaced free starts for {needed} bookings")
     picks = deque(starts[:: len(starts) // needed][:needed])
     booker, clients = _booker()
+    precare = _precare_keys(bench.treatment)
     counter = iter(range(10**9))
 
     def book() -> None:
@@ -485,6 +495,7 @@ def _book(bench: Bench, figures: dict[str, Any], name: str) -> None:
             location=bench.location,
             notes=config.BENCH_NOTE,
             prescreen=CLEAR_PRESCREEN,
+            precare_confirmed=precare,
         )
 
     with CaptureQueriesContext(connection) as captured:
@@ -504,6 +515,7 @@ def _threads(bench: Bench, figures: dict[str, Any]) -> None:
     starts = deque(_spaced_starts(bench))
     queued = len(starts)
     booker, clients = _booker()
+    precare = _precare_keys(bench.treatment)
     lock = threading.Lock()
     barrier = threading.Barrier(config.THREADS + 1)
     latencies: list[float] = []
@@ -533,6 +545,7 @@ def _threads(bench: Bench, figures: dict[str, Any]) -> None:
                         location=bench.location,
                         notes=config.BENCH_NOTE,
                         prescreen=CLEAR_PRESCREEN,
+                        precare_confirmed=precare,
                     )
                     outcome = "booked"
                 except SlotUnavailable:
