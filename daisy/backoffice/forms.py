@@ -96,6 +96,11 @@ def initial_version(appointment: Any) -> dict[str, str]:
 class NewClientForm(forms.Form):
     """A caller or walk-in the clinic does not know yet."""
 
+    # Its fields share one form with "Find" and "Show free times" for a known client, inside a
+    # closed <details>: the browser's own "required" check would silently block those buttons.
+    # The server validates the names whenever a new client is given.
+    use_required_attribute = False
+
     first_name = forms.CharField(label=_("First name"), max_length=80)
     last_name = forms.CharField(label=_("Last name"), max_length=80)
     phone = forms.CharField(
