@@ -59,7 +59,7 @@ def test_a_guests_course_is_confirmed_once_with_every_date_in_order(
         client=guest,
         treatment=clinic.microneedling,
         booked_by=guest.user,
-        now=booking_now(),
+        now=booking_now() - WEEK,  # two weeks ahead: room for the preparation
         sessions=5,
         session_times=times,
         prescreen=PRESCREEN_CLEAR,

@@ -26,7 +26,15 @@ from daisy.scheduling.services import (
 )
 from daisy.scheduling.tests.test_races import overlapping_allocations
 from daisy.treatments.models import Treatment
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic, make_user
+from tests.support.testing import (
+    MONDAY,
+    PRESCREEN_CLEAR,
+    at,
+    booking_now,
+    make_clinic,
+    make_user,
+    precare_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -315,6 +323,7 @@ def test_staff_holds_and_moves_also_go_over_an_anonymous_hold():
 def test_reception_and_the_visitor_racing_for_a_held_time_book_it_once():
     clinic = make_clinic(specialists=1, rooms=1, pens=1)
     guest = make_user()
+    prepared = precare_keys(clinic.microneedling)
     rounds = 3
     for n in range(rounds):
         start = at(MONDAY, 9) + timedelta(hours=2 * n)
@@ -339,6 +348,7 @@ def test_reception_and_the_visitor_racing_for_a_held_time_book_it_once():
                         "hold_id": held.pk,
                         "held_by": f"visitor-{n}",
                         "prescreen": PRESCREEN_CLEAR,
+                        "precare_confirmed": prepared,  # already follows the preparation
                     }
                 )
                 results[i] = appointment_book(

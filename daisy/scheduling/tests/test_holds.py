@@ -31,7 +31,15 @@ from daisy.scheduling.models import Allocation, Appointment, SlotHold
 from daisy.scheduling.services import slot_holds_purge
 from daisy.scheduling.tests.test_races import overlapping_allocations, raw_insert_allocation
 from daisy.treatments.models import Treatment
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, make_clinic, make_user
+from tests.support.testing import (
+    MONDAY,
+    PRESCREEN_CLEAR,
+    at,
+    booking_now,
+    make_clinic,
+    make_user,
+    precare_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +148,15 @@ def test_hold_keeps_the_time_while_the_client_types_past_the_minimum_notice():
     typed_until = held_at + timedelta(minutes=5)  # now inside the minimum notice
     with pytest.raises(InvalidTime):
         book(clinic, start, now=typed_until, by=client_user)  # without the hold: refused
-    appt = book(clinic, start, now=typed_until, by=client_user, hold_id=held.pk, held_by="owner-a")
+    appt = book(
+        clinic,
+        start,
+        now=typed_until,
+        by=client_user,
+        hold_id=held.pk,
+        held_by="owner-a",
+        precare_confirmed=precare_keys(clinic.microneedling),  # already prepared
+    )
     assert appt.starts_at == start
 
 
