@@ -485,7 +485,9 @@ def _picker(
         # full time ("no sun from 2 weeks before"): the default path never lands on a time the
         # preparation rules forbid. Earlier days stay one tap away for a client who already
         # follows the steps (the review page then asks them to confirm each one).
-        ready = precare_ready_at(treatment=info.treatment, now=now, tz=tz).astimezone(tz).date()
+        ready_at = precare_ready_at(treatment=info.treatment, now=now, tz=tz).astimezone(tz)
+        # The first whole day: a time earlier on the ready day itself would still be too soon.
+        ready = ready_at.date() + timedelta(days=1 if ready_at.time() != time.min else 0)
         if ready > first_day:
             ready_from = min(ready, last_day)
     day = min(max(wanted or ready_from or first_day, first_day), last_day)

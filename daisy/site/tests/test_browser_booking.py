@@ -24,7 +24,7 @@ pytestmark = [
 QUESTIONS = MICRONEEDLING_ONLINE
 TEN = "Mon 7 Jan 2030, 10:00 London time"
 # The time step opens on the first day that leaves room for the two-week preparation.
-READY = "Mon 14 Jan 2030, 10:00 London time"
+READY = "Tue 15 Jan 2030, 10:00 London time"
 LATER = "Mon 21 Jan 2030, 10:00 London time"
 
 
@@ -66,7 +66,7 @@ def _walk_to_times(page, live_url: str, prefix: str | None) -> None:
 def _book_as_new_client(page, live_url: str, prefix: str | None, email: str) -> None:
     _walk_to_times(page, live_url, prefix)
     # It opens two weeks ahead, where the preparation fits, and says why.
-    page.get_by_role("heading", name="Monday 14 January 2030").wait_for()
+    page.get_by_role("heading", name="Tuesday 15 January 2030").wait_for()
     assert page.get_by_text("so that you have time for the preparation").is_visible()
     _step(page, prefix and f"{prefix}-04-times")
     page.get_by_role("button", name=READY).click()
@@ -142,7 +142,7 @@ def test_new_client_books_on_a_phone(browser, live_url, clinic):
     finally:
         close_page(page)
     appt = Appointment.objects.get()
-    assert appt.starts_at == at(MONDAY + timedelta(days=7), 10) and appt.status == Status.BOOKED
+    assert appt.starts_at == at(MONDAY + timedelta(days=8), 10) and appt.status == Status.BOOKED
     assert appt.client.email == "ada@example.com"
     assert appt.notes == "Areas to treat: Forehead, Cheeks"
 

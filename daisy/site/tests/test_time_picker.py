@@ -45,8 +45,8 @@ def _selected_day(html: str) -> str:
 
 
 def test_it_opens_on_the_first_day_with_free_times_past_an_empty_week(client, clinic):
-    # It opens two weeks ahead, the first day that leaves room for the preparation (Monday 14
-    # January), and the clinic is closed from today until Wednesday 16 January: the first free
+    # It opens two weeks ahead, the first whole day that leaves room for the preparation
+    # (Tuesday 15 January), and the clinic is closed from today until Wednesday 16 January: the first free
     # day is Thursday 17.
     for n in range(17):
         DateOverride.objects.create(
@@ -67,12 +67,13 @@ def test_a_clients_own_booking_opens_where_the_preparation_fits_and_says_why(cli
     # A week before Monday 7 January; the preparation asks for two weeks without sun.
     _to_times(client, clinic)
     html = client.get("/book/time/").content.decode()
-    assert _selected_day(html) == "Monday 14 January 2030"
-    assert "Times start on Monday 14 January so that you have time for the preparation" in html
+    # Two weeks from 08:00 today is 08:00 on Monday 14 January: the first whole day is Tuesday.
+    assert _selected_day(html) == "Tuesday 15 January 2030"
+    assert "Times start on Tuesday 15 January so that you have time for the preparation" in html
     # An earlier day is one tap away for a client who already follows it, and says so.
     earlier = client.get("/book/time/?day=2030-01-07").content.decode()
     assert _selected_day(earlier) == "Monday 7 January 2030" and _offered(earlier)
-    assert "Times before Monday 14 January leave too little time for the preparation" in earlier
+    assert "Times before Tuesday 15 January leave too little time for the preparation" in earlier
 
 
 def test_one_day_at_a_time_and_the_strip_counts_each_days_times(client, clinic):
