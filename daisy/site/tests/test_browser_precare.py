@@ -24,7 +24,14 @@ from daisy.aftercare.models import PrecareConfirmation
 from daisy.booking.services import appointment_book
 from daisy.scheduling.models import Appointment
 from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
-from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_user
+from tests.support.testing import (
+    MICRONEEDLING_ONLINE,
+    MONDAY,
+    at,
+    booking_now,
+    make_clinic,
+    make_user,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,7 +41,7 @@ pytestmark = [
 
 DESKTOP = {"width": 1280, "height": 900}
 VIEWPORTS = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]
-QUESTIONS = ["pregnant", "infection", "acne", "isotretinoin", "bleeding", "flare", "lesion"]
+QUESTIONS = MICRONEEDLING_ONLINE  # the shipped screening table's online questions
 QUESTIONS += ["allergy"]
 PASSWORD = "lavender-fields-42"
 
