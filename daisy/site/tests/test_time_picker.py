@@ -45,9 +45,9 @@ def _selected_day(html: str) -> str:
 
 
 def test_it_opens_on_the_first_day_with_free_times_past_an_empty_week(client, clinic):
-    # It opens two weeks ahead, the first whole day that leaves room for the preparation
-    # (Tuesday 15 January), and the clinic is closed from today until Wednesday 16 January: the first free
-    # day is Thursday 17.
+    # It opens two weeks ahead, on the first whole day that leaves room for the preparation
+    # (Tuesday 15 January), and the clinic is closed from today until Wednesday 16 January:
+    # the first free day is Thursday 17.
     for n in range(17):
         DateOverride.objects.create(
             location=clinic.location, on=date(2029, 12, 31) + timedelta(days=n), is_closed=True
