@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -321,7 +321,10 @@ def _panel(
     template = "backoffice/appointment.html"
     if request.htmx and not request.htmx.boosted:
         template += "#panel"
-    response = render(request, template, context, status=status)
+    # The panel's times (and the zone named beside them) in the location's zone, not the
+    # server's: Django's date and time filters read the current time zone.
+    with timezone.override(tz):
+        response = render(request, template, context, status=status)
     if done:
         response["HX-Trigger"] = CHANGED_EVENT
     return response
@@ -527,7 +530,7 @@ def _book_state(request: HttpRequest) -> dict[str, Any]:
     if data.get("client"):
         try:
             client = client_get(data["client"])
-        except (NotFound, ValueError, Exception):
+        except (NotFound, ValueError, ValidationError):  # unknown, or not an id at all
             client = None
     new_form = None
     if client is None and (data.get("first_name") or data.get("last_name")):

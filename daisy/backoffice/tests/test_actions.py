@@ -11,6 +11,7 @@ import time_machine
 from daisy.audit.models import AuditEntry
 from daisy.backoffice.tests.conftest import DESK_NOW, book
 from daisy.booking.diary import appointment_version
+from daisy.booking.services import appointment_book
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
 from tests.support.testing import MONDAY, at, staff_login
@@ -175,3 +176,26 @@ def test_a_client_cannot_act_at_the_desk(client, clinic, on_monday):
     assert r.status_code == 403
     appt.refresh_from_db()
     assert appt.status == Status.BOOKED
+
+
+def test_the_panel_shows_times_in_the_clinics_zone_in_summer(client, clinic):
+    # 10:00 London time in June is 09:00 UTC: the panel says 10:00 and names British Summer Time.
+    june = MONDAY + timedelta(days=7 * 22)  # Monday 10 June 2030
+    with time_machine.travel(at(june, 8) - timedelta(days=7), tick=False):
+        appt = appointment_book(
+            client=clinic.clients[0],
+            treatment=clinic.microneedling,
+            starts_at=at(june, 10),
+            booked_by=clinic.reception,
+            now=at(june, 8) - timedelta(days=7),
+            location=clinic.location,
+        ).appointment
+        staff_login(client, clinic.reception)
+        html = client.get(f"/desk/appointments/{appt.pk}/").content.decode()
+    assert "10:00–" in html and "(BST)" in html
+    assert "09:00–" not in html and "(UTC)" not in html
+
+
+def test_the_booking_page_ignores_a_client_that_is_not_an_id(client, clinic, on_monday):
+    staff_login(client, clinic.reception)
+    assert client.get("/desk/book/?client=not-an-id").status_code == 200
