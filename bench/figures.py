@@ -34,6 +34,7 @@ from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment
 from daisy.treatments.models import Treatment
 from daisy.treatments.selectors import treatment_get
+from tests.support.testing import precare_keys
 
 Log = Callable[[str], None]
 
@@ -462,15 +463,6 @@ def audit_remove(entries: Any) -> int:
 CLEAR_PRESCREEN = {q["key"]: False for q in SCREENING_QUESTIONS if q["is_online"]}
 
 
-def _precare_keys(treatment: Any) -> list[str]:
-    """Every pre-care step of `treatment`: the bench's online clients already follow the whole
-    preparation, as a client booking less than two weeks ahead confirms on the review page."""
-    from daisy.aftercare.models import ProtocolStep
-
-    rows = ProtocolStep.objects.filter(protocol__treatment=treatment, kind="pre")
-    return [str(pk) for pk in rows.values_list("pk", flat=True)]
-
-
 def _booker() -> tuple[User, list[Client]]:
     return User.objects.get(username="bench-client"), list(Client.objects.order_by("last_name"))
 
@@ -482,7 +474,7 @@ def _book(bench: Bench, figures: dict[str, Any], name: str) -> None:
         raise RuntimeError(f"only {len(starts)} spaced free starts for {needed} bookings")
     picks = deque(starts[:: len(starts) // needed][:needed])
     booker, clients = _booker()
-    precare = _precare_keys(bench.treatment)
+    precare = precare_keys(bench.treatment)  # the bench's clients already follow it
     counter = iter(range(10**9))
 
     def book() -> None:
@@ -515,7 +507,7 @@ def _threads(bench: Bench, figures: dict[str, Any]) -> None:
     starts = deque(_spaced_starts(bench))
     queued = len(starts)
     booker, clients = _booker()
-    precare = _precare_keys(bench.treatment)
+    precare = precare_keys(bench.treatment)  # the bench's clients already follow it
     lock = threading.Lock()
     barrier = threading.Barrier(config.THREADS + 1)
     latencies: list[float] = []
