@@ -16,6 +16,13 @@ class VersionForm(forms.Form):
     """Every action carries the version of the appointment the desk was looking at."""
 
     version = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    # Several of these forms share one appointment panel: each gives its fields their own ids
+    # (two "id_version" inputs on one page are invalid HTML and confuse labels).
+    id_prefix = "id"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class StatusForm(VersionForm):
@@ -23,6 +30,7 @@ class StatusForm(VersionForm):
 
 
 class CancelForm(VersionForm):
+    id_prefix = "cancel"
     reason = forms.CharField(
         label=_("Reason"),
         max_length=300,
@@ -42,6 +50,7 @@ class CancelForm(VersionForm):
 
 
 class NoteForm(VersionForm):
+    id_prefix = "note"
     notes = forms.CharField(
         label=_("Note"),
         max_length=2000,

@@ -3,6 +3,7 @@ audited with the staff member who acted, and refused when the desk's view is sta
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -199,3 +200,11 @@ def test_the_panel_shows_times_in_the_clinics_zone_in_summer(client, clinic):
 def test_the_booking_page_ignores_a_client_that_is_not_an_id(client, clinic, on_monday):
     staff_login(client, clinic.reception)
     assert client.get("/desk/book/?client=not-an-id").status_code == 200
+
+
+def test_the_panel_has_no_two_fields_with_one_id(client, clinic, on_monday):
+    appt = book(clinic, clinic.clients[0], 10)
+    staff_login(client, clinic.reception)
+    html = client.get(f"/desk/appointments/{appt.pk}/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
