@@ -170,6 +170,7 @@ def course_book(
         )
     # Before any planning or lock: it needs nothing from the diary, and a wait it calls for
     # moves the earliest start (the planner never proposes a session inside it).
+    scheduling.treatment_on_offer_check(treatment, for_staff=for_staff)
     screened = prescreen_evaluated(asking, today=now.date())
     if session_times is None:
         if earliest_start is None:

@@ -330,7 +330,6 @@ def test_a_client_cannot_book_a_course_for_a_treatment_the_clinic_books(clinic: 
             now=NOW,
             sessions=3,
             earliest_start=MONDAY,
-            prescreen=PRESCREEN_CLEAR,
         )
 
 

@@ -31,6 +31,7 @@ from daisy.scheduling.services.checks import (
     request_fingerprint,
     specialist_check_works_at,
     start_check,
+    treatment_on_offer_check,
 )
 from daisy.scheduling.services.holds import (
     DAY_SHARE_REACHED,
@@ -50,6 +51,7 @@ from daisy.scheduling.services.reserve import (
 )
 
 __all__ = [
+    "treatment_on_offer_check",
     "DAY_SHARE_REACHED",
     "BookingResult",
     "Clearance",

@@ -88,6 +88,16 @@ def booking_request_check(
     where the chosen specialist works. Returns the location."""
     if starts_at is not None:
         start_check(starts_at)
+    treatment_on_offer_check(treatment, for_staff=for_staff)
+    loc = _resolve_location(treatment, location, specialist)
+    if specialist is not None:
+        specialist_check_works_at(specialist, loc)
+    return loc
+
+
+def treatment_on_offer_check(treatment: Treatment, *, for_staff: bool) -> None:
+    """The treatment is offered, and online only where it is bookable online: checked before
+    anything is asked of the client (a course's health questions, say)."""
     if not treatment.is_active:
         raise ValidationFailed(
             _("%(treatment)s is not offered at the moment.") % {"treatment": treatment.name},
@@ -98,10 +108,6 @@ def booking_request_check(
             _("%(treatment)s is booked by the clinic: please call us.")
             % {"treatment": treatment.name}
         )
-    loc = _resolve_location(treatment, location, specialist)
-    if specialist is not None:
-        specialist_check_works_at(specialist, loc)
-    return loc
 
 
 def specialist_check_works_at(specialist: Specialist, location: Location) -> None:
