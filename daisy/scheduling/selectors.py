@@ -472,6 +472,57 @@ def _on_days(rows: list[OverrideRow], first_day: date, last_day: date) -> tuple[
     return tuple(rows[lo:hi])
 
 
+def resource_open_time(
+    *,
+    at: Sequence[tuple[Location, Sequence[str]]],
+    first_day: date,
+    last_day: date,
+) -> dict[tuple[Any, str], list[Interval[datetime]]]:
+    """Open time on the local days first_day..last_day (inclusive), in UTC, of each resource
+    at each location in `at` ((location, resource ids as resource_key gives them) pairs), keyed
+    (location pk, resource id): its own hours (or the location's) within the location's, with
+    date overrides and closures, less its time off. The calendars availability reads
+    (booking_context), asked for whole days: what the owner's utilisation report divides by.
+    A constant number of queries, whatever the locations, resources and days."""
+    stamps = diary_stamps()
+    setup: _ClinicSetup = _cached("setup", stamps.config if stamps else None, _clinic_setup)
+    out: dict[tuple[Any, str], list[Interval[datetime]]] = {}
+    for location, resource_ids in at:
+        tz = location.tz
+        window = Interval(
+            _utc(datetime.combine(first_day, dt_time(0), tz)),
+            _utc(datetime.combine(last_day + timedelta(days=1), dt_time(0), tz)),
+        )
+        loc = location.pk
+        closed_on = frozenset(
+            on
+            for key in (loc, None)
+            for on in _on_days_plain(setup.closures.get(key, []), first_day, last_day)
+        )
+        location_hours = setup.hours.get((loc, None), ())
+        location_overrides = _on_days(setup.overrides.get((loc, None), []), first_day, last_day)
+        for rid in resource_ids:
+            open_ = _open_time(
+                location.time_zone,
+                first_day,
+                last_day,
+                location_hours,
+                location_overrides,
+                setup.hours.get((loc, rid)) or None,
+                _on_days(setup.overrides.get((loc, rid), []), first_day, last_day),
+                closed_on,
+            )
+            off = [
+                Interval(s, e)
+                for s, e in setup.time_off.get(rid, ())
+                if s < window.end and e > window.start
+            ]
+            if off:
+                open_ = intervals.subtract(open_, intervals.normalize(off))
+            out[(loc, rid)] = intervals.intersect(open_, [window])
+    return out
+
+
 def booking_context(
     *,
     treatment: Treatment,
