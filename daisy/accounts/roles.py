@@ -81,6 +81,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "records.view_question",
         "records.view_rule",
         "records.view_screeningresponse",
+        # Charting (issue 14): consumables and their lots are received in the admin too;
+        # the charting rules are the manager's.
+        "records.view_product",
+        "records.add_product",
+        "records.change_product",
+        "records.view_lot",
+        "records.add_lot",
+        "records.change_lot",
+        "records.view_chartpolicy",
     ],
 }
 

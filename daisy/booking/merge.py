@@ -21,6 +21,7 @@ from daisy.clients.services import client_retire_into, findings_reassign_client
 from daisy.courses.services import plans_reassign_client
 from daisy.lib.errors import PermissionDenied, ValidationFailed
 from daisy.notifications.services import messages_reassign_client
+from daisy.records.charting import charts_reassign_client
 from daisy.records.services import screenings_reassign_client
 from daisy.scheduling.services import appointments_reassign_client
 
@@ -91,6 +92,7 @@ def client_merge(
             "courses_and_important_dates": plans_reassign_client(source=merge, target=keep),
             "findings_and_holds": findings_reassign_client(source=merge, target=keep),
             "screening_answers": screenings_reassign_client(source=merge, target=keep),
+            "treatment_charts": charts_reassign_client(source=merge, target=keep),
             "alerts_and_calendar_feeds": aftercare_reassign_client(
                 source=merge, target=keep, now=now
             ),

@@ -241,6 +241,19 @@ class Device(Resource):
     status = models.CharField(
         max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.IN_SERVICE
     )
+    # DOMAIN.md 3.1: the software stores each device's labelled maximum depth and refuses a
+    # charted depth above it (SkinPen: settings above 1.5 mm not evaluated).
+    max_depth_mm = models.DecimalField(
+        _("labelled maximum depth (mm)"),
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "The deepest needle setting the device's labelling covers, e.g. 1.50. A chart with "
+            "a deeper setting is refused. Empty: only the pen range (up to 3 mm) applies."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -15,7 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from daisy.audit.adminlog import AuditedAdminMixin
 from daisy.audit.services import audit_record
 from daisy.core import screening as core
-from daisy.records.models import Question, Questionnaire, Rule, ScreeningResponse
+from daisy.records.models import (
+    ChartPolicy,
+    Lot,
+    Product,
+    Question,
+    Questionnaire,
+    Rule,
+    ScreeningResponse,
+)
 from daisy.records.services import questionnaires_revise
 
 
@@ -143,3 +151,62 @@ class ScreeningResponseAdmin(admin.ModelAdmin):
         if obj is not None and response.status_code == 200:
             audit_record(actor=request.user, action="screening.view", obj=obj, at=timezone.now())
         return response
+
+
+# --- charting rules, products and lots (issue 14 item 6) -----------------------------------------
+
+
+@admin.register(ChartPolicy)
+class ChartPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "cosign_required",
+        "cap_type_iv_mm",
+        "cap_type_v_mm",
+        "cap_type_vi_mm",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ChartPolicy.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "kind", "is_single_use", "is_active")
+    list_filter = ("kind", "is_single_use", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(Lot)
+class LotAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Receiving stock: each lot with its expiry. A lot used on a chart cannot be deleted."""
+
+    list_display = (
+        "number",
+        "product",
+        "expires_on",
+        "received_on",
+        "quantity",
+        "received_at_chair",
+    )
+    list_filter = ("product__kind", "received_at_chair")
+    search_fields = ("number", "product__name")
+    list_select_related = ("product",)
+    readonly_fields = ("received_at_chair",)
+    fields = (
+        "product",
+        "number",
+        "expires_on",
+        "received_on",
+        "quantity",
+        "note",
+        "received_at_chair",
+    )
+
+    def save_model(self, request: HttpRequest, obj: Lot, form: Any, change: bool) -> None:
+        if not change and obj.received_by_id is None:
+            obj.received_by = request.user
+        super().save_model(request, obj, form, change)
