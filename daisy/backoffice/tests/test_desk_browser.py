@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from daisy.booking.services import appointment_book, appointment_cancel
 from daisy.notifications.models import Message
@@ -58,7 +59,7 @@ def test_a_waiting_client_is_offered_a_freed_time_and_takes_it(browser: Any, liv
         desk.get_by_label("Name, email or phone").fill("07700 900017")
         desk.get_by_label("Name, email or phone").press("Enter")
         desk.get_by_role("link", name="Wren Hollis").click()
-        assert desk.get_by_role("heading", name="Wren Hollis").is_visible()
+        expect(desk.get_by_role("heading", name="Wren Hollis")).to_be_visible()
         assert_accessible(desk)
         shot(desk, "desk-client-file")
         desk.get_by_role("link", name="Put on the waitlist").click()
@@ -126,7 +127,7 @@ def test_a_closure_lists_what_it_breaks_and_reception_clears_the_list(
         admin.locator("#id_on").fill(day.isoformat())
         admin.locator("#id_name").fill("Burst pipe")
         admin.get_by_role("button", name="Save", exact=True).click()
-        assert admin.get_by_role("heading", name="These bookings no longer fit").is_visible()
+        expect(admin.get_by_role("heading", name="These bookings no longer fit")).to_be_visible()
         assert admin.get_by_text(clinic.clients[0].full_name).is_visible()
         shot(admin, "desk-closure-affected")
         admin.get_by_role("button", name="Save and list these bookings on the desk").click()

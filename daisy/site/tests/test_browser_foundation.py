@@ -4,6 +4,7 @@ docs still work under it, and the layout is accessible on a phone."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import PHONE, assert_accessible, shot
 
@@ -17,7 +18,7 @@ def test_staff_sign_in_works_under_the_csp(browser_page, live_url):
     browser_page.get_by_label("Username").fill("nobody")
     browser_page.get_by_label("Password").fill("wrong-password")
     browser_page.get_by_role("button", name="Sign in").click()
-    assert browser_page.get_by_text("do not match a staff account").is_visible()
+    expect(browser_page.get_by_text("do not match a staff account")).to_be_visible()
 
 
 def test_api_docs_render_their_operations(browser_page, live_url):

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from daisy.aftercare.models import Alert
 from daisy.aftercare.services import checkin_link
@@ -47,7 +48,7 @@ def test_the_form_and_its_errors_are_accessible(browser: Any, live_url: str, dev
         assert_accessible(page)
         shot(page, f"client-checkin-form-{device}")
         page.get_by_role("button", name="Send my answers").click()  # nothing chosen yet
-        assert page.get_by_text("Please answer the questions marked below.").is_visible()
+        expect(page.get_by_text("Please answer the questions marked below.")).to_be_visible()
         assert_accessible(page)
         shot(page, f"client-checkin-errors-{device}")
     finally:
