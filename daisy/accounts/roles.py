@@ -90,6 +90,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "records.add_lot",
         "records.change_lot",
         "records.view_chartpolicy",
+        # Consent (issue 14): the templates' text and versions (signed consents: at the desk).
+        "records.view_consenttemplate",
+        "records.view_consenttemplateversion",
     ],
 }
 

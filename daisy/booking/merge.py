@@ -22,6 +22,7 @@ from daisy.courses.services import plans_reassign_client
 from daisy.lib.errors import PermissionDenied, ValidationFailed
 from daisy.notifications.services import messages_reassign_client
 from daisy.records.charting import charts_reassign_client
+from daisy.records.consent_services import consents_reassign_client
 from daisy.records.services import screenings_reassign_client
 from daisy.scheduling.services import appointments_reassign_client
 
@@ -93,6 +94,7 @@ def client_merge(
             "findings_and_holds": findings_reassign_client(source=merge, target=keep),
             "screening_answers": screenings_reassign_client(source=merge, target=keep),
             "treatment_charts": charts_reassign_client(source=merge, target=keep),
+            "signed_consents": consents_reassign_client(source=merge, target=keep),
             "alerts_and_calendar_feeds": aftercare_reassign_client(
                 source=merge, target=keep, now=now
             ),

@@ -210,3 +210,7 @@ class LotAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if not change and obj.received_by_id is None:
             obj.received_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# Consent templates (DOMAIN.md 6.4) are registered from their own module.
+from daisy.records import consent_admin as consent_admin  # noqa: E402

@@ -80,3 +80,8 @@ def screening_list_for_client(client: Any) -> QuerySet[ScreeningResponse]:
     return ScreeningResponse.objects.filter(client=client).select_related(
         "questionnaire", "answered_by", "appointment"
     )
+
+
+# Consent (DOMAIN.md 6.4) lives in its own module; its public reads are named here too.
+from daisy.records.consent_selectors import consent_current as consent_current  # noqa: E402
+from daisy.records.consent_selectors import consent_status as consent_status  # noqa: E402

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from daisy.aftercare.services import protocol_presets_install
 from daisy.clinic.models import Skill
+from daisy.records.consent_services import consent_templates_install
 from daisy.treatments.models import Phase, Treatment
 from daisy.treatments.presets import PRESETS, SKILLS
 
@@ -48,4 +50,6 @@ def treatment_presets_install() -> list[Treatment]:
         )
         created.append(treatment)
     protocol_presets_install()
+    # The shipped consent texts (issue 14): the micro-needling consent needs its treatment.
+    consent_templates_install(now=timezone.now())
     return created

@@ -1,6 +1,7 @@
 """The clinical record's models, one module per part: screening (the questionnaires, rules and
-stored answers), the treatment chart, and the consumables' lots. Each part's module is imported
-here, so `daisy.records.models` names them all."""
+stored answers), the treatment chart, the consumables' lots, and consent (templates, their
+versions, signed consents). Each part's module is imported here, so `daisy.records.models`
+names them all."""
 
 from daisy.records.models.chart import (
     Chart,
@@ -12,6 +13,14 @@ from daisy.records.models.chart import (
     Endpoint,
     Pattern,
     SkinType,
+)
+from daisy.records.models.consent import (
+    Consent,
+    ConsentKind,
+    ConsentTemplate,
+    ConsentTemplateVersion,
+    SignatureMethod,
+    SignedVia,
 )
 from daisy.records.models.lots import SINGLE_USE_KINDS, Lot, Product, ProductKind
 from daisy.records.models.screening import (
@@ -31,6 +40,10 @@ __all__ = [
     "ChartLocked",
     "ChartPolicy",
     "ChartProduct",
+    "Consent",
+    "ConsentKind",
+    "ConsentTemplate",
+    "ConsentTemplateVersion",
     "Endpoint",
     "Lot",
     "Outcome",
@@ -41,6 +54,8 @@ __all__ = [
     "Questionnaire",
     "Rule",
     "ScreeningResponse",
+    "SignatureMethod",
+    "SignedVia",
     "SkinType",
     "Via",
 ]
