@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from daisy.backoffice import desk_clients, desk_waitlist, desk_worklist, views
+from daisy.backoffice import desk_clients, desk_reports, desk_waitlist, desk_worklist, views
 
 
 class IsoDate:
@@ -82,4 +82,7 @@ urlpatterns = [
         desk_waitlist.offer_accept,
         name="waitlist-offer-accept",
     ),
+    # The owner's reports (issue 16, item 5): the manager only.
+    path("reports/", desk_reports.report_page, name="reports"),
+    path("reports/<slug:report>.csv", desk_reports.report_csv, name="report-csv"),
 ]

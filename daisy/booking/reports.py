@@ -35,19 +35,21 @@ from django.db.models import (
     Q,
     Sum,
 )
+from django.utils.translation import gettext_lazy as _
 
 from daisy.clinic.models import Device, DeviceStatus, Location, Room, Specialist
 from daisy.clinic.selectors import clinic_zone
 from daisy.core import intervals
 from daisy.core.intervals import Interval
 from daisy.courses.models import Plan, PlanStatus
-from daisy.notifications.models import Message, MessageStatus
+from daisy.notifications.models import Message, MessageChannel, MessageStatus
 from daisy.scheduling.models import Allocation, Appointment, Status
 from daisy.scheduling.selectors import resource_key, resource_open_time
 
 KIND_SPECIALIST = "specialist"
 KIND_ROOM = "room"
 KIND_DEVICE = "device"
+KIND_LABELS = {KIND_SPECIALIST: _("Specialist"), KIND_ROOM: _("Room"), KIND_DEVICE: _("Device")}
 # Still to come or under way: a course with one of these is not over.
 UPCOMING = (Status.BOOKED, Status.CHECKED_IN, Status.IN_TREATMENT)
 DEFAULT_REBOOK_DAYS = 30
@@ -473,6 +475,12 @@ class DeliveryRow:
     waiting: int  # not yet due, or being sent now
     cancelled: int
     resent: int  # sent, after an earlier hand-off whose result was lost
+
+    @property
+    def channel_label(self) -> str:
+        if self.channel in MessageChannel.values:
+            return str(MessageChannel(self.channel).label)
+        return self.channel
 
     @property
     def failure_rate(self) -> float | None:

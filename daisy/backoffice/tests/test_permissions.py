@@ -31,7 +31,7 @@ OPEN_TO_ALL = {"sign-in", "sign-out"}
 # Pages that only clinicians (specialists, the manager) may use.
 CLINICIANS_ONLY = {"client-hold-clear"}
 # Pages only the clinic manager may open.
-MANAGER_ONLY = {"client-audit"}
+MANAGER_ONLY = {"client-audit", "reports", "report-csv"}
 
 
 def desk_patterns() -> list[tuple[str, URLPattern]]:
@@ -63,6 +63,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "entry_id": world["entry"].pk,
         "offer_id": world["offer"].pk,
         "pk": world["appointment"].pk,
+        "report": "utilisation",
     }
 
 
@@ -130,7 +131,7 @@ def _login(http: HttpClient, clinic: Any, role: str) -> None:
 
 def test_every_desk_page_is_in_the_matrix(world: dict[str, Any]) -> None:
     names = {name for name, _url in desk_urls(world)}
-    assert {"diary", "clients", "client", "worklist", "waitlist"} <= names
+    assert {"diary", "clients", "client", "worklist", "waitlist", "reports", "report-csv"} <= names
 
 
 @pytest.mark.parametrize("role", ROLES)
