@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from daisy.backoffice import desk_clients, desk_reports, desk_waitlist, desk_worklist, views
+from daisy.backoffice import (
+    desk_chart,
+    desk_clients,
+    desk_lots,
+    desk_reports,
+    desk_waitlist,
+    desk_worklist,
+    views,
+)
 
 
 class IsoDate:
@@ -49,6 +57,22 @@ urlpatterns = [
         views.appointment_rebook,
         name="appointment-rebook",
     ),
+    # The treatment chart and lot recall (issue 14, items 5 and 6): clinicians only.
+    path("appointments/<uuid:appointment_id>/chart/", desk_chart.chart_page, name="chart"),
+    path(
+        "appointments/<uuid:appointment_id>/chart/cosign/",
+        desk_chart.chart_cosign_view,
+        name="chart-cosign",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/chart/amend/",
+        desk_chart.chart_amend_view,
+        name="chart-amend",
+    ),
+    path("lots/", desk_lots.lots, name="lots"),
+    path("lots/<uuid:lot_id>/", desk_lots.lot_detail, name="lot"),
+    path("lots/<uuid:lot_id>/treatments.csv", desk_lots.lot_csv, name="lot-csv"),
+    path("lots/<uuid:lot_id>/recall/", desk_lots.lot_recall, name="lot-recall"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(

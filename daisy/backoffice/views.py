@@ -52,6 +52,7 @@ from daisy.clients.selectors import client_get, client_possible_duplicates
 from daisy.clinic.selectors import specialist_get
 from daisy.courses.selectors import plan_for_appointment
 from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
+from daisy.records.charting import CHARTABLE, chart_states_for
 from daisy.scheduling.selectors import location_get
 from daisy.treatments.selectors import treatment_list_public
 
@@ -312,6 +313,11 @@ def _panel(
         + f"?location={appt.location_id}",
         "everyone": _specialists_for(appt),
         "desk_section": "diary",
+        # The treatment chart (issue 14 item 5): its state, and whether this user may open it.
+        "chart_state": chart_states_for([appt.pk]).get(appt.pk, "none"),
+        "next_action_codes": NEXT_STATUSES.get(appt.status, ()),
+        "chart_expected": appt.treatment.requires_screening,
+        "can_chart": request.user.is_clinician and appt.status in CHARTABLE,
     }
     context.update(forms or {})
     if appt.status == "booked":
@@ -378,9 +384,14 @@ def appointment_status(request: HttpRequest, appointment_id: Any) -> HttpRespons
         )
     except DomainError as exc:
         return _refused(request, pk, exc)
-    return _after(
-        request, pk, _("Marked as %(status)s.") % {"status": str(DESK_STATUS_LABELS[code]).lower()}
-    )
+    done = _("Marked as %(status)s.") % {"status": str(DESK_STATUS_LABELS[code]).lower()}
+    if code == "completed" and appt.treatment.requires_screening:
+        state = chart_states_for([appt.pk]).get(appt.pk, "none")
+        if state in ("none", "draft"):
+            done += " " + _("The treatment chart is not signed yet: please sign it.")
+        elif state == "awaiting_cosign":
+            done += " " + _("The treatment chart still needs a clinician's co-signature.")
+    return _after(request, pk, done)
 
 
 @staff_required

@@ -25,6 +25,7 @@ from daisy.aftercare.models import Alert
 from daisy.clients.selectors import client_find, client_list
 from daisy.clinic.models import DateOverride, Device, Location, Room, Specialist, WeeklyHours
 from daisy.courses.models import PlanSession
+from daisy.records.charting import chart_states_for
 from daisy.scheduling.models import Appointment, Status
 from daisy.scheduling.selectors import (
     FLAG_CLINICAL_HOLD,
@@ -52,6 +53,11 @@ FLAG_FIRST_VISIT = "first_visit"
 FLAG_COURSE = "course_session"
 FLAG_ALERT = "red_flag_alert"
 FLAG_NOTE = "note"
+# The treatment chart (issue 14 item 5): signed; signed but waiting for the clinic's required
+# co-signature; or not signed (a draft, or a completed treatment with no chart at all).
+FLAG_CHARTED = "charted"
+FLAG_CHART_COSIGN = "chart_cosign"
+FLAG_CHART_UNSIGNED = "chart_unsigned"
 FLAG_LABELS = {
     FLAG_CLINICAL_HOLD: _("Clinical hold: a clinician must see the client first"),
     FLAG_ALERT: _("Open warning from an aftercare check-in"),
@@ -59,9 +65,20 @@ FLAG_LABELS = {
     FLAG_FIRST_VISIT: _("First visit"),
     FLAG_COURSE: _("Course session"),
     FLAG_NOTE: _("Note"),
+    FLAG_CHART_UNSIGNED: _("Chart not signed yet"),
+    FLAG_CHART_COSIGN: _("Chart waiting for a clinician's co-signature"),
+    FLAG_CHARTED: _("Charted"),
 }
-# Flags that must stop the desk before the client is treated.
-WARNING_FLAGS = frozenset({FLAG_CLINICAL_HOLD, FLAG_ALERT, FLAG_SCREENING})
+# Flags that must stop the desk before the client is treated (or, for the chart, before the
+# visit is closed).
+WARNING_FLAGS = frozenset(
+    {FLAG_CLINICAL_HOLD, FLAG_ALERT, FLAG_SCREENING, FLAG_CHART_UNSIGNED, FLAG_CHART_COSIGN}
+)
+CHART_FLAGS = {
+    "signed": FLAG_CHARTED,
+    "awaiting_cosign": FLAG_CHART_COSIGN,
+    "draft": FLAG_CHART_UNSIGNED,
+}
 
 # What the desk calls each status (the stored names are the scheduling app's).
 STATUS_LABELS = {
@@ -325,8 +342,15 @@ def _flags(
                     "n": numbers[appt_id],
                     "total": max(totals[plan_id], counters[plan_id]),
                 }
+    charts = chart_states_for(ids)
     for appt in appts:
         codes = out[appt.pk]
+        state = charts.get(appt.pk)
+        if state is not None:
+            codes.append(CHART_FLAGS[state])
+        elif appt.status == Status.COMPLETED and appt.treatment.requires_screening:
+            # A treatment (not a consultation) closed with no chart at all.
+            codes.append(FLAG_CHART_UNSIGNED)
         if appt.client_id in alerted:
             codes.append(FLAG_ALERT)
         if appt.client_id not in seen_before and appt.status == Status.BOOKED:

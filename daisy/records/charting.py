@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from daisy.accounts.models import Role, User
 from daisy.audit.services import audit_record
 from daisy.clients.models import Client
 from daisy.clinic.models import Device, Specialist
@@ -42,9 +43,16 @@ from daisy.records.models import (
     Product,
     ProductKind,
     ScreeningResponse,
+    SkinType,
 )
 from daisy.records.zones import START_MM, USUAL_MAX_MM, ZONE_KEYS, zone_label, zones_for_area
 from daisy.scheduling.models import Appointment, Status
+
+# The choices a chart's fields offer, for the desk and the API (which do not read models).
+ENDPOINTS: list[tuple[str, Any]] = list(Endpoint.choices)
+PATTERNS: list[tuple[str, Any]] = list(Pattern.choices)
+PRODUCT_KINDS: list[tuple[str, Any]] = list(ProductKind.choices)
+SKIN_TYPES: list[tuple[int, Any]] = list(SkinType.choices)
 
 # DOMAIN.md 1.2: the next session no sooner than the course's shortest gap; 28 days otherwise.
 DEFAULT_NEXT_DAYS = 28
@@ -222,6 +230,7 @@ def chart_defaults(appointment: Any) -> ChartIn:
     if appointment.specialist_id:
         operator = Specialist.objects.filter(pk=appointment.specialist_id).first()
     gap = plan.min_interval_days if plan else DEFAULT_NEXT_DAYS
+    numbing_on, numbing_off = _numbing_times(appointment)
     return ChartIn(
         areas=[
             AreaIn(
@@ -245,8 +254,47 @@ def chart_defaults(appointment: Any) -> ChartIn:
         numbing_amount_g=last.numbing_amount_g if last else None,
         numbing_area=last.numbing_area if last else "",
         numbing_occluded=last.numbing_occluded if last else False,
+        numbing_on_at=numbing_on,
+        numbing_off_at=numbing_off,
         aftercare_given=False,
         next_earliest_on=_local_day(appointment) + timedelta(days=gap),
+    )
+
+
+def _numbing_times(appointment: Any) -> tuple[time | None, time | None]:
+    """The booked numbing phase's local start and end (DOMAIN.md 3.4: the cream is on while
+    the specialist is free), as the chart's first guess at when it went on and came off."""
+    offset = timedelta()
+    tz = appointment.location.tz
+    for phase in appointment.treatment.phases.all().order_by("order"):
+        if not phase.needs_specialist and not phase.device_kind and not phase.is_buffer:
+            start = appointment.starts_at + offset
+            end = start + phase.duration
+            return start.astimezone(tz).time(), end.astimezone(tz).time()
+        offset += phase.duration
+    return None, None
+
+
+@dataclass(frozen=True)
+class Choices:
+    devices: list[Device]
+    operators: list[Specialist]
+    supervisors: list[Any]
+
+
+def chart_choices(location: Any) -> Choices:
+    """What a chart at `location` may name: its devices, its specialists, and the clinicians
+    who may supervise (specialists and the manager)."""
+    return Choices(
+        devices=list(Device.objects.filter(location=location, is_active=True).order_by("name")),
+        operators=list(
+            Specialist.objects.filter(locations=location, is_active=True).order_by("name")
+        ),
+        supervisors=list(
+            User.objects.filter(is_active=True, role__in=[Role.SPECIALIST, Role.MANAGER]).order_by(
+                "first_name", "last_name", "username"
+            )
+        ),
     )
 
 

@@ -84,9 +84,10 @@ def _diary_out(day: Any) -> dict[str, Any]:
         "with its phases (`kind`: `specialist` when the specialist is with the client, `room` "
         "for room-only time such as numbing, when the specialist is free, `clean_down` after "
         "the client has left) and its flags (`first_visit`, `course_session`, "
-        "`clinical_hold`, `red_flag_alert`, `screening`, `note`; `is_warning` marks those "
-        "that must be looked at before treatment). Times in the location's offset; "
-        "`version` changes with every change to the day's appointments (poll it). Staff "
+        "`clinical_hold`, `red_flag_alert`, `screening`, `note`, and the treatment chart's "
+        "`charted`, `chart_cosign` or `chart_unsigned`; `is_warning` marks those that must be "
+        "looked at before treatment, or before the visit is closed). Times in the location's "
+        "offset; `version` changes with every change to the day's appointments (poll it). Staff "
         "tokens only."
     ),
 )

@@ -6,6 +6,8 @@ sends nothing. Clearing a clinical hold is for clinicians only."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,12 +17,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from daisy.accounts.models import Role
 from daisy.audit.models import AuditEntry
 from daisy.booking.models import WaitlistEntry, WaitlistOffer
-from daisy.booking.services import appointment_cancel
+from daisy.booking.services import appointment_cancel, appointment_set_status
 from daisy.booking.waitlist import waitlist_join
 from daisy.clients.models import Client, ClinicalHold
 from daisy.clients.services import client_hold_place
 from daisy.notifications.models import Message
-from daisy.scheduling.models import Allocation, Appointment
+from daisy.records.charting import AreaIn, ChartIn, ProductIn, chart_save
+from daisy.records.models import Chart, ChartAmendment, ChartProduct
+from daisy.records.recall import lot_list
+from daisy.scheduling.models import Allocation, Appointment, Status
 from tests.support.testing import make_client, make_user, staff_login
 
 from .conftest import DESK_NOW, book
@@ -28,8 +33,18 @@ from .conftest import DESK_NOW, book
 ROLES = ("anonymous", "client", Role.RECEPTION, Role.SPECIALIST, Role.MANAGER)
 # Pages anyone may open: signing in and out.
 OPEN_TO_ALL = {"sign-in", "sign-out"}
-# Pages that only clinicians (specialists, the manager) may use.
-CLINICIANS_ONLY = {"client-hold-clear"}
+# Pages that only clinicians (specialists, the manager) may use: clearing a hold, and the
+# treatment chart and lot recall (issue 14: health records, and messages to clients about them).
+CLINICIANS_ONLY = {
+    "client-hold-clear",
+    "chart",
+    "chart-cosign",
+    "chart-amend",
+    "lots",
+    "lot",
+    "lot-csv",
+    "lot-recall",
+}
 # Pages only the clinic manager may open.
 MANAGER_ONLY = {"client-audit", "reports", "report-csv"}
 
@@ -64,6 +79,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "offer_id": world["offer"].pk,
         "pk": world["appointment"].pk,
         "report": "utilisation",
+        "lot_id": world["lot"].pk,
     }
 
 
@@ -88,6 +104,9 @@ def snapshot() -> dict[str, Any]:
         "waitlist": list(WaitlistEntry.objects.order_by("pk").values()),
         "offers": list(WaitlistOffer.objects.order_by("pk").values()),
         "messages": Message.objects.count(),
+        "charts": list(Chart.objects.order_by("pk").values()),
+        "amendments": ChartAmendment.objects.count(),
+        "chart_products": ChartProduct.objects.count(),
         "audit": AuditEntry.objects.count(),
     }
 
@@ -111,7 +130,30 @@ def world(clinic: Any, on_monday: Any) -> dict[str, Any]:
         "appointment": appointment,
         "entry": entry,
         "offer": WaitlistOffer.objects.get(entry=entry),
+        "lot": _charted_lot(clinic),
     }
+
+
+def _charted_lot(clinic: Any) -> Any:
+    """A signed chart of an attended session, with its cartridge lot (issue 14)."""
+    attended = book(clinic, clinic.clients[2], 10)
+    appointment_set_status(
+        appointment=attended, status=Status.CHECKED_IN, by=clinic.reception, now=DESK_NOW
+    )
+    chart_save(
+        appointment=attended,
+        data=ChartIn(
+            areas=[AreaIn("forehead", Decimal("0.5"), 2, "erythema")],
+            products=[ProductIn("cartridge", "Cartridge", "PERM-1", date(2031, 1, 1))],
+            device=clinic.devices[0],
+            operator=clinic.specialists[0],
+            cartridge_opened_at_chair=True,
+        ),
+        by=clinic.manager,
+        now=DESK_NOW,
+        sign=True,
+    )
+    return lot_list("PERM-1")[0]
 
 
 def _login(http: HttpClient, clinic: Any, role: str) -> None:
