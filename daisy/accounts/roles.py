@@ -93,6 +93,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Consent (issue 14): the templates' text and versions (signed consents: at the desk).
         "records.view_consenttemplate",
         "records.view_consenttemplateversion",
+        # The consultation (issue 14, item 2) is filled in and signed at the desk.
+        "records.view_consultation",
+        "records.add_consultation",
+        "records.change_consultation",
+        "records.view_consultationamendment",
+        "records.add_consultationamendment",
     ],
 }
 

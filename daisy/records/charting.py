@@ -45,6 +45,7 @@ from daisy.records.models import (
     ScreeningResponse,
     SkinType,
 )
+from daisy.records.selectors import skin_type_for
 from daisy.records.zones import START_MM, USUAL_MAX_MM, ZONE_KEYS, zone_label, zones_for_area
 from daisy.scheduling.models import Appointment, Status
 
@@ -147,8 +148,11 @@ def chart_for_appointment(appointment: Any) -> Chart | None:
 
 
 def client_skin_type(client: Any, *, before: date | None = None) -> int | None:
-    """The client's Fitzpatrick type as last recorded on a chart (the consultation, when it
-    records one, is read first by the caller)."""
+    """The client's Fitzpatrick type: their consultation's (amendments applied), else as last
+    recorded on a chart."""
+    from_consultation = skin_type_for(client)
+    if from_consultation is not None:
+        return from_consultation.skin_type
     charts = Chart.objects.filter(client=client, skin_type__isnull=False)
     if before is not None:
         charts = charts.filter(performed_on__lte=before)

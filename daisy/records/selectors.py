@@ -1,15 +1,26 @@
 """Reads for the clinical record: which questionnaire a treatment asks, as the pure rules'
-plain data, and a client's stored screening answers."""
+plain data, a client's stored screening answers, and a client's skin type with the clinic's
+depth cap for it (the consultation's own reads are in daisy.records.consultations)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 
 from daisy.core import screening as core
-from daisy.records.models import Question, Questionnaire, ScreeningResponse
+from daisy.records.models import (
+    SKIN_TYPE_WORDS,
+    AmendedField,
+    ChartPolicy,
+    Consultation,
+    Question,
+    Questionnaire,
+    ScreeningResponse,
+    SkinType,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,11 @@ def questionnaire_asked(treatment: Any, *, online: bool) -> Asked | None:
     questionnaire = questionnaire_for(treatment)
     if questionnaire is None:
         return None
+    return questionnaire_questions(questionnaire, online=online)
+
+
+def questionnaire_questions(questionnaire: Questionnaire, *, online: bool) -> Asked:
+    """One questionnaire as asked online (the pre-screen) or at the clinic (all of it)."""
     questions = list(questionnaire.questions.all().order_by("order", "key"))
     if online:
         questions = [q for q in questions if q.is_online]
@@ -80,6 +96,53 @@ def screening_list_for_client(client: Any) -> QuerySet[ScreeningResponse]:
     return ScreeningResponse.objects.filter(client=client).select_related(
         "questionnaire", "answered_by", "appointment"
     )
+
+
+@dataclass(frozen=True)
+class ClientSkinType:
+    """A client's Fitzpatrick skin type as their latest consultation records it (amendments
+    applied), and the clinic's depth cap for it (None: no cap of the clinic's own)."""
+
+    skin_type: int
+    label: str
+    words: str  # what the type means, in plain words
+    max_depth_mm: Decimal | None
+    consultation_id: Any
+    is_signed: bool
+
+
+def skin_type_for(client: Any) -> ClientSkinType | None:
+    """The skin type of the client's most recent consultation that records one, signed or
+    not (a cap from a draft is still a cap), with the depth cap for it; None when no
+    consultation records a skin type. The treatment chart refuses a depth above the cap."""
+    consultations = (
+        Consultation.objects.filter(client=client)
+        .order_by("-created_at")
+        .prefetch_related("amendments")
+    )
+    for consultation in consultations:
+        skin_type = consultation.skin_type
+        for amendment in consultation.amendments.all():
+            if amendment.field == AmendedField.SKIN_TYPE:
+                skin_type = amendment.after
+        if skin_type:
+            return ClientSkinType(
+                skin_type=int(skin_type),
+                label=str(SkinType(int(skin_type)).label),
+                words=str(SKIN_TYPE_WORDS.get(int(skin_type), "")),
+                max_depth_mm=depth_cap_for(int(skin_type)),
+                consultation_id=consultation.pk,
+                is_signed=consultation.is_signed,
+            )
+    return None
+
+
+def depth_cap_for(skin_type: int) -> Decimal | None:
+    """The clinic's depth cap in mm for a skin type (its charting rules, ChartPolicy), or None
+    when it sets none."""
+    policy = ChartPolicy.objects.filter(pk=1).first() or ChartPolicy(pk=1)
+    cap = policy.caps().get(skin_type)
+    return Decimal(cap) if cap is not None else None
 
 
 # Consent (DOMAIN.md 6.4) lives in its own module; its public reads are named here too.

@@ -40,13 +40,19 @@ class Evaluated:
 
 
 def screening_evaluate(
-    *, treatment: Any, answers: Mapping[str, object], today: date, online: bool = True
+    *,
+    treatment: Any,
+    answers: Mapping[str, object],
+    today: date,
+    online: bool = True,
+    asked: Asked | None = None,
 ) -> Evaluated | None:
-    """The answers against the questionnaire `treatment` asks (online: the pre-screen only).
-    Answers to the clinic's other questions are left aside (one set of answers may serve
-    several treatments); a name that is no question at all is reported as unknown. None when
-    the clinic has no questionnaire for the treatment."""
-    asked = questionnaire_asked(treatment, online=online)
+    """The answers against the questionnaire `treatment` asks (online: the pre-screen only),
+    or against `asked` when given. Answers to the clinic's other questions are left aside (one
+    set of answers may serve several treatments); a name that is no question at all is
+    reported as unknown. None when the clinic has no questionnaire for the treatment."""
+    if asked is None:
+        asked = questionnaire_asked(treatment, online=online)
     if asked is None:
         return None
     known = question_keys_all()

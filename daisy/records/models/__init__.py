@@ -1,7 +1,7 @@
 """The clinical record's models, one module per part: screening (the questionnaires, rules and
-stored answers), the treatment chart, the consumables' lots, and consent (templates, their
-versions, signed consents). Each part's module is imported here, so `daisy.records.models`
-names them all."""
+stored answers), the treatment chart, the consumables' lots, consent (templates, their
+versions, signed consents), the consultation, and retention (erasure requests, legal holds).
+Each part's module is imported here, so `daisy.records.models` names them all."""
 
 from daisy.records.models.chart import (
     Chart,
@@ -22,7 +22,15 @@ from daisy.records.models.consent import (
     SignatureMethod,
     SignedVia,
 )
+from daisy.records.models.consultation import (
+    DARK_SKIN_FROM,
+    SKIN_TYPE_WORDS,
+    AmendedField,
+    Consultation,
+    ConsultationAmendment,
+)
 from daisy.records.models.lots import SINGLE_USE_KINDS, Lot, Product, ProductKind
+from daisy.records.models.retention import ErasureRequest, ErasureStatus, LegalHold
 from daisy.records.models.screening import (
     Outcome,
     Question,
@@ -33,6 +41,14 @@ from daisy.records.models.screening import (
 )
 
 __all__ = [
+    "DARK_SKIN_FROM",
+    "SKIN_TYPE_WORDS",
+    "AmendedField",
+    "Consultation",
+    "ConsultationAmendment",
+    "ErasureRequest",
+    "ErasureStatus",
+    "LegalHold",
     "SINGLE_USE_KINDS",
     "Chart",
     "ChartAmendment",

@@ -145,6 +145,7 @@ class Via(models.TextChoices):
     ONLINE = "online", _("Online booking")
     API = "api", _("API")
     DESK = "desk", _("At the clinic")
+    CONSULTATION = "consultation", _("At the consultation")
 
 
 class ScreeningResponse(PublicModel):
@@ -167,7 +168,7 @@ class ScreeningResponse(PublicModel):
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    via = models.CharField(max_length=10, choices=Via.choices)
+    via = models.CharField(max_length=20, choices=Via.choices)
     answered_at = models.DateTimeField()
 
     class Meta:
