@@ -214,24 +214,39 @@ CONTENT_SECURITY_POLICY = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DAISY_MAX_BODY_BYTES", 256 * 1024)
 
+# Tasks (only the prompt trigger for message delivery: the Message table is the truth) stay on
+# the database queue in every set-up, run by `daisy worker`; REDIS_URL does not move them to
+# Redis (docs/architecture.md, "Redis and the task queue").
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
         "QUEUES": ["default"],
     }
 }
-if env_str("REDIS_URL"):
-    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
-    RQ_QUEUES = {"default": {"URL": env_str("REDIS_URL")}}
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
-# The API's rate-limit counters live here. LocMem counts per process; with REDIS_URL (and the
-# redis package) every server process shares one count.
-if env_str("REDIS_URL") and importlib.util.find_spec("redis") is not None:
+# Redis (the `scale` extra) holds what several processes must share and the database should not:
+# the API rate-limit counters (daisy/lib/limits.py) and the cache, which counts slot holds per
+# address and account. Without REDIS_URL both are per process (one web process).
+REDIS_URL = env_str("REDIS_URL")
+# Seconds to wait for Redis before a rate limit refuses the request (503) as uncountable.
+DAISY_REDIS_TIMEOUT_SECONDS = float(env_str("DAISY_REDIS_TIMEOUT_SECONDS", "1"))
+if REDIS_URL:
+    if importlib.util.find_spec("redis") is None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "REDIS_URL is set but the redis package is not installed: "
+            "pip install 'daisy[scale]' (or the project's requirements.lock)."
+        )
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env_str("REDIS_URL"),
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "daisy",
+            "OPTIONS": {
+                "socket_timeout": DAISY_REDIS_TIMEOUT_SECONDS,
+                "socket_connect_timeout": DAISY_REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
 else:

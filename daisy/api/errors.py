@@ -54,7 +54,8 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     429: "Too many requests from this token or address. Wait `Retry-After` seconds. Code "
     "`rate_limited`.",
     500: "A server error. Not caused by the request; it is logged with `request_id`.",
-    503: "The database cannot be reached.",
+    503: "The database cannot be reached, or the rate limits cannot be counted just now "
+    "(code `rate_limit_unavailable`, with `Retry-After`): try again shortly.",
 }
 
 
@@ -143,6 +144,14 @@ def _on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 
 
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc, Throttled) and getattr(request, "daisy_rate_limit_unavailable", False):
+        # The limits' counter store (Redis) is down: refused rather than let through unlimited
+        # (daisy/api/throttles.py); ninja adds Retry-After.
+        return error_response(
+            503,
+            "rate_limit_unavailable",
+            _("The service is busy just now; please try again in a few seconds."),
+        )
     if isinstance(exc, Throttled):  # ninja adds Retry-After to what we return
         return error_response(
             429, "rate_limited", _("Too many requests; wait before trying again.")

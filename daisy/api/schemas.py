@@ -556,9 +556,14 @@ class WorkerOut(Out):
 
 class HealthOut(Out):
     status: Literal["ok", "degraded", "error"] = Field(
-        description="`degraded`: the web side works but no worker is beating."
+        description="`degraded`: the web side works but no worker is beating, or Redis does "
+        "not answer."
     )
     database: Literal["ok", "error"]
+    cache: Literal["ok", "error"] = Field(
+        description="Redis (REDIS_URL), where the rate limits count: `error` while it does not "
+        "answer (rate-limited requests are then refused with 503). Always `ok` without Redis."
+    )
     worker: WorkerOut
     version: str
 

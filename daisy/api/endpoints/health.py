@@ -13,6 +13,7 @@ from ninja import Router, Status
 
 from daisy.api.docs import errors
 from daisy.api.schemas import HealthOut
+from daisy.lib import limits
 from daisy.notifications.selectors import worker_health
 
 logger = logging.getLogger("daisy.api")
@@ -27,7 +28,8 @@ router = Router(tags=["health"])
     summary="Service health (no token)",
     description=(
         "200 while the database answers (`status` is `degraded` when no worker has beaten "
-        "for 5 minutes: pages and the API work, messages wait); 503 when it does not."
+        "for 5 minutes: pages and the API work, messages wait; or when Redis does not answer: "
+        "rate-limited requests are refused); 503 when it does not."
     ),
 )
 def health(request: HttpRequest) -> Any:
@@ -39,6 +41,9 @@ def health(request: HttpRequest) -> Any:
         "oldest_due_at": None,
         "oldest_due_age_seconds": None,
     }
+    cache = "ok" if limits.ping() else "error"
+    if cache == "error":
+        logger.error("health check: Redis (REDIS_URL) does not answer")
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -47,7 +52,13 @@ def health(request: HttpRequest) -> Any:
         logger.exception("health check: database unreachable")
         return Status(
             503,
-            {"status": "error", "database": "error", "worker": worker, "version": _version()},
+            {
+                "status": "error",
+                "database": "error",
+                "cache": cache,
+                "worker": worker,
+                "version": _version(),
+            },
         )
     backlog = getattr(beat, "oldest_due_age_seconds", None)
     worker = {
@@ -58,8 +69,9 @@ def health(request: HttpRequest) -> Any:
         "oldest_due_age_seconds": _rounded(backlog),
     }
     return {
-        "status": "ok" if beat.is_healthy else "degraded",
+        "status": "ok" if beat.is_healthy and cache == "ok" else "degraded",
         "database": "ok",
+        "cache": cache,
         "worker": worker,
         "version": _version(),
     }

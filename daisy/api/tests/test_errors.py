@@ -7,7 +7,6 @@ import logging
 
 import pytest
 from django.test import override_settings
-from ninja.throttling import SimpleRateThrottle
 
 from daisy.api.tests.conftest import Api, error_of
 from daisy.clients.models import Client
@@ -150,17 +149,6 @@ def test_the_limit_covers_every_write_endpoint(cast):
     assert api.post(f"/appointments/{appt.pk}/reschedule", {"start": start}).status_code == 429
     assert api.patch(f"/clients/{cast.client_a.pk}", {}).status_code == 429
     assert Appointment.objects.get().status == "booked"
-
-
-def test_a_cache_outage_does_not_take_the_api_down(cast, monkeypatch):
-    class Down:
-        def get(self, *args, **kwargs):
-            raise ConnectionError("cache unreachable")
-
-        set = get
-
-    monkeypatch.setattr(SimpleRateThrottle, "cache", Down())
-    assert cast.as_("reception").post("/clients", _client_body(1)).status_code == 201
 
 
 def test_invalid_token_beats_validation(cast):

@@ -51,6 +51,7 @@ def test_health_without_a_worker_is_degraded(frozen):
     assert response.json() == {
         "status": "degraded",
         "database": "ok",
+        "cache": "ok",  # no REDIS_URL: nothing to reach
         "worker": {
             "last_beat_at": None,
             "age_seconds": None,

@@ -4,9 +4,8 @@ Four loops in one process:
 - a heartbeat thread (WorkerHeartbeat row; the health endpoint turns red after 5 minutes);
 - the outbox thread: every poll interval, sweep expired leases and deliver due messages
   (daisy.notifications.delivery) — the safety net that needs no task at all;
-- the task queue (django-tasks-db) in the main thread, which runs `deliver_due` promptly after a
-  message is scheduled, and any other task. With the RQ backend (REDIS_URL) tasks run under
-  `rqworker` instead, and this process runs the heartbeat and the outbox only;
+- the task queue (django-tasks-db, in every set-up: REDIS_URL does not change it) in the main
+  thread, which runs `deliver_due` promptly after a message is scheduled, and any other task;
 - periodic jobs the apps declare (`periodic_jobs` on their AppConfig), e.g. course follow-ups:
   each idempotent, as every worker runs them.
 
