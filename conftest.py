@@ -11,3 +11,12 @@ pytest_plugins = ["tests.support.browser"]
 # which a clinic's own site refuses.
 os.environ["DAISY_PHONE_TEST_NUMBERS"] = "1"
 settings.DAISY_PHONE_TEST_NUMBERS = True
+
+# Passwords made in tests are hashed with MD5 (Django's advice for test runs): the shipped
+# Argon2 costs about 0.2 s of CPU per hash, and every test clinic makes four staff logins, which
+# was most of the suite's time. Argon2 and PBKDF2 stay listed so their hashes still verify
+# (test_client_accounts checks a real sign-up with daisy.settings' own list).
+settings.PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    *settings.PASSWORD_HASHERS,
+]

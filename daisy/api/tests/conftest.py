@@ -77,12 +77,6 @@ class Cast:
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    # The cast's logins are never used with a password here; Argon2 would cost seconds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> Any:
     cache.clear()
     yield
