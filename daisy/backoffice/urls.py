@@ -4,6 +4,7 @@ from django.urls import path, register_converter
 from daisy.backoffice import (
     desk_chart,
     desk_clients,
+    desk_consultation,
     desk_lots,
     desk_reports,
     desk_waitlist,
@@ -91,6 +92,42 @@ urlpatterns = [
         "clients/<uuid:client_id>/holds/<int:hold_id>/clear/",
         desk_clients.hold_clear,
         name="client-hold-clear",
+    ),
+    # The consultation (issue 14, item 2): clinicians only.
+    path(
+        "clients/<uuid:client_id>/consultation/",
+        desk_consultation.consultation_list,
+        name="consultations",
+    ),
+    path(
+        "clients/<uuid:client_id>/consultation/new/",
+        desk_consultation.consultation_new,
+        name="consultation-new",
+    ),
+    path(
+        "clients/<uuid:client_id>/consultation/<uuid:consultation_id>/",
+        desk_consultation.consultation_page,
+        name="consultation",
+    ),
+    path(
+        "clients/<uuid:client_id>/consultation/<uuid:consultation_id>/details/",
+        desk_consultation.consultation_details,
+        name="consultation-details",
+    ),
+    path(
+        "clients/<uuid:client_id>/consultation/<uuid:consultation_id>/history/",
+        desk_consultation.consultation_history,
+        name="consultation-history",
+    ),
+    path(
+        "clients/<uuid:client_id>/consultation/<uuid:consultation_id>/sign/",
+        desk_consultation.consultation_sign_view,
+        name="consultation-sign",
+    ),
+    path(
+        "clients/<uuid:client_id>/consultation/<uuid:consultation_id>/amend/",
+        desk_consultation.consultation_amend_view,
+        name="consultation-amend",
     ),
     path("worklist/", desk_worklist.worklist, name="worklist"),
     path(

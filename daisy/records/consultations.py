@@ -30,6 +30,7 @@ from daisy.courses.models import Concern
 from daisy.lib.errors import NotFound, PermissionDenied, PolicyViolation, ValidationFailed
 from daisy.records.models import (
     DARK_SKIN_FROM,
+    SKIN_TYPE_WORDS,
     AmendedField,
     Consultation,
     ConsultationAmendment,
@@ -56,6 +57,14 @@ MAX_CONCERNS = 20
 # draws no body zones (daisy.records.zones).
 BODY = "body"
 CONCERN_ZONES = (*ZONE_KEYS, BODY)
+
+
+# What the forms offer: the course planner's concerns, and each skin type with its meaning.
+CONCERN_CHOICES: list[tuple[str, Any]] = list(Concern.choices)
+SKIN_TYPE_CHOICES: list[tuple[int, str]] = [
+    (value, f"{str(label).split(':')[0]}: {SKIN_TYPE_WORDS[value]}")
+    for value, label in SkinType.choices
+]
 
 
 def concern_zone_label(key: str) -> str:

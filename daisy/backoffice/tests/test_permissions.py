@@ -23,7 +23,15 @@ from daisy.clients.models import Client, ClinicalHold
 from daisy.clients.services import client_hold_place
 from daisy.notifications.models import Message
 from daisy.records.charting import AreaIn, ChartIn, ProductIn, chart_save
-from daisy.records.models import Chart, ChartAmendment, ChartProduct
+from daisy.records.consultations import consultation_start
+from daisy.records.models import (
+    Chart,
+    ChartAmendment,
+    ChartProduct,
+    Consultation,
+    ConsultationAmendment,
+    ScreeningResponse,
+)
 from daisy.records.recall import lot_list
 from daisy.scheduling.models import Allocation, Appointment, Status
 from tests.support.testing import make_client, make_user, staff_login
@@ -44,6 +52,14 @@ CLINICIANS_ONLY = {
     "lot",
     "lot-csv",
     "lot-recall",
+    # The consultation (issue 14, item 2): the medical history is a health record.
+    "consultations",
+    "consultation-new",
+    "consultation",
+    "consultation-details",
+    "consultation-history",
+    "consultation-sign",
+    "consultation-amend",
 }
 # Pages only the clinic manager may open.
 MANAGER_ONLY = {"client-audit", "reports", "report-csv"}
@@ -80,6 +96,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "pk": world["appointment"].pk,
         "report": "utilisation",
         "lot_id": world["lot"].pk,
+        "consultation_id": world["consultation"].pk,
     }
 
 
@@ -107,6 +124,9 @@ def snapshot() -> dict[str, Any]:
         "charts": list(Chart.objects.order_by("pk").values()),
         "amendments": ChartAmendment.objects.count(),
         "chart_products": ChartProduct.objects.count(),
+        "consultations": list(Consultation.objects.order_by("pk").values()),
+        "consultation_amendments": ConsultationAmendment.objects.count(),
+        "screenings": ScreeningResponse.objects.count(),
         "audit": AuditEntry.objects.count(),
     }
 
@@ -131,6 +151,7 @@ def world(clinic: Any, on_monday: Any) -> dict[str, Any]:
         "entry": entry,
         "offer": WaitlistOffer.objects.get(entry=entry),
         "lot": _charted_lot(clinic),
+        "consultation": consultation_start(client=person, by=clinic.manager, now=DESK_NOW),
     }
 
 
