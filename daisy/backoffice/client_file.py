@@ -24,6 +24,7 @@ from daisy.clients.selectors import findings_for_client, holds_for_client
 from daisy.clients.services import client_view_record
 from daisy.courses.selectors import course_list_for_client
 from daisy.notifications.selectors import messages_for_client
+from daisy.records.consent_selectors import consent_current, consent_list_for_client
 from daisy.scheduling.selectors import appointment_list
 
 # The words the desk reads for each state of a message.
@@ -80,6 +81,8 @@ class ClientFile:
     open_alerts: int
     open_findings: int
     zone: ZoneInfo
+    # Consent at a glance (issue 14 item 4): (what, state, link to the signed consent or "").
+    consents: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _local(value: datetime, tz: ZoneInfo) -> str:
@@ -277,6 +280,8 @@ def client_file_read(*, client: Any, viewer: Any, now: datetime, zone: ZoneInfo)
             )
         )
 
+    consents = _consents(client, clinical, zone, items)
+
     items.sort(key=lambda i: i.at, reverse=True)
     upcoming = sorted((i for i in items if i.is_future), key=lambda i: i.at)
     return ClientFile(
@@ -288,4 +293,51 @@ def client_file_read(*, client: Any, viewer: Any, now: datetime, zone: ZoneInfo)
         open_alerts=open_alerts,
         open_findings=open_findings,
         zone=zone,
+        consents=consents,
     )
+
+
+def _consents(
+    client: Any, clinical: bool, zone: ZoneInfo, items: list[Item]
+) -> list[tuple[str, str, str]]:
+    """Each signed consent on the timeline, and the state of each kind at the top of the file.
+    Reception sees that a consent is there and its state; clinicians open the document."""
+    latest: dict[tuple[str, Any], Any] = {}
+    for consent in consent_list_for_client(client):
+        latest.setdefault((consent.kind, consent.treatment_id), consent)
+        link = reverse("desk:consent", args=[consent.pk]) if clinical else ""
+        lines = [
+            _("Version %(v)s, %(via)s") % {"v": consent.version, "via": consent.get_via_display()}
+        ]
+        if consent.taken_by_id:
+            taker = consent.taken_by
+            lines.append(_("Taken by %(who)s") % {"who": taker.get_full_name() or taker.username})
+        if consent.withdrawn_at:
+            lines.append(_("Withdrawn on %(when)s") % {"when": _local(consent.withdrawn_at, zone)})
+            if clinical:
+                lines.append(_("Why: %(reason)s") % {"reason": consent.withdrawn_reason})
+        items.append(
+            Item(
+                at=consent.signed_at,
+                kind="consent",
+                title=consent.title,
+                status=_("withdrawn") if consent.withdrawn_at else _("signed"),
+                lines=lines,
+                link=link,
+                link_text=_("Read the signed consent") if link else "",
+            )
+        )
+    summary = []
+    for consent in latest.values():
+        current = consent_current(client, kind=consent.kind, treatment=consent.treatment)
+        if consent.withdrawn_at:
+            state = _("withdrawn on %(day)s") % {"day": f"{consent.withdrawn_at:%-d %b %Y}"}
+        elif current is None:
+            state = _("out of date: the text changed since it was signed")
+        else:
+            state = _("signed on %(day)s") % {
+                "day": f"{consent.signed_at.astimezone(zone):%-d %b %Y}"
+            }
+        link = reverse("desk:consent", args=[consent.pk]) if clinical else ""
+        summary.append((consent.title, state, link))
+    return summary

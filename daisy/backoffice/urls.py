@@ -4,6 +4,7 @@ from django.urls import path, register_converter
 from daisy.backoffice import (
     desk_chart,
     desk_clients,
+    desk_consent,
     desk_consultation,
     desk_lots,
     desk_reports,
@@ -74,6 +75,20 @@ urlpatterns = [
     path("lots/<uuid:lot_id>/", desk_lots.lot_detail, name="lot"),
     path("lots/<uuid:lot_id>/treatments.csv", desk_lots.lot_csv, name="lot-csv"),
     path("lots/<uuid:lot_id>/recall/", desk_lots.lot_recall, name="lot-recall"),
+    # Consent (issue 14 item 4): the client signs on the tablet; clinicians read, download,
+    # and record a withdrawal.
+    path(
+        "appointments/<uuid:appointment_id>/consent/",
+        desk_consent.consent_tablet,
+        name="consent-sign",
+    ),
+    path("consents/<uuid:consent_id>/", desk_consent.consent_detail, name="consent"),
+    path("consents/<uuid:consent_id>/pdf/", desk_consent.consent_pdf_view, name="consent-pdf"),
+    path(
+        "consents/<uuid:consent_id>/withdraw/",
+        desk_consent.consent_withdraw_view,
+        name="consent-withdraw",
+    ),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from daisy.backoffice.access import staff_required
+from daisy.backoffice.desk_consent import panel_consent
 from daisy.backoffice.forms import (
     BookForm,
     CancelForm,
@@ -320,6 +321,7 @@ def _panel(
         "can_chart": request.user.is_clinician and appt.status in CHARTABLE,
     }
     context.update(forms or {})
+    context.update(panel_consent(appt, request.user))
     if appt.status == "booked":
         context.update(_move_options(request, view, appt, now))
     if appt.status in ("booked", "checked_in", "in_treatment", "completed"):

@@ -26,6 +26,7 @@ from daisy.clients.selectors import client_find, client_list
 from daisy.clinic.models import DateOverride, Device, Location, Room, Specialist, WeeklyHours
 from daisy.courses.models import PlanSession
 from daisy.records.charting import chart_states_for
+from daisy.records.consent_selectors import consent_missing_for
 from daisy.scheduling.models import Appointment, Status
 from daisy.scheduling.selectors import (
     FLAG_CLINICAL_HOLD,
@@ -58,10 +59,13 @@ FLAG_NOTE = "note"
 FLAG_CHARTED = "charted"
 FLAG_CHART_COSIGN = "chart_cosign"
 FLAG_CHART_UNSIGNED = "chart_unsigned"
+# Issue 14 item 4: the treatment consent is missing or out of date (DOMAIN.md 6.4).
+FLAG_CONSENT = "consent_missing"
 FLAG_LABELS = {
     FLAG_CLINICAL_HOLD: _("Clinical hold: a clinician must see the client first"),
     FLAG_ALERT: _("Open warning from an aftercare check-in"),
     FLAG_SCREENING: _("A health finding stands in the way: clinician review needed"),
+    FLAG_CONSENT: _("Consent not done"),
     FLAG_FIRST_VISIT: _("First visit"),
     FLAG_COURSE: _("Course session"),
     FLAG_NOTE: _("Note"),
@@ -72,7 +76,14 @@ FLAG_LABELS = {
 # Flags that must stop the desk before the client is treated (or, for the chart, before the
 # visit is closed).
 WARNING_FLAGS = frozenset(
-    {FLAG_CLINICAL_HOLD, FLAG_ALERT, FLAG_SCREENING, FLAG_CHART_UNSIGNED, FLAG_CHART_COSIGN}
+    {
+        FLAG_CLINICAL_HOLD,
+        FLAG_ALERT,
+        FLAG_SCREENING,
+        FLAG_CONSENT,
+        FLAG_CHART_UNSIGNED,
+        FLAG_CHART_COSIGN,
+    }
 )
 CHART_FLAGS = {
     "signed": FLAG_CHARTED,
@@ -343,8 +354,11 @@ def _flags(
                     "total": max(totals[plan_id], counters[plan_id]),
                 }
     charts = chart_states_for(ids)
+    unconsented = consent_missing_for(appts)
     for appt in appts:
         codes = out[appt.pk]
+        if appt.pk in unconsented:
+            codes.append(FLAG_CONSENT)
         state = charts.get(appt.pk)
         if state is not None:
             codes.append(CHART_FLAGS[state])

@@ -23,11 +23,14 @@ from daisy.clients.models import Client, ClinicalHold
 from daisy.clients.services import client_hold_place
 from daisy.notifications.models import Message
 from daisy.records.charting import AreaIn, ChartIn, ProductIn, chart_save
+from daisy.records.consent_selectors import consent_template_for
+from daisy.records.consent_services import Signing, consent_sign
 from daisy.records.consultations import consultation_start
 from daisy.records.models import (
     Chart,
     ChartAmendment,
     ChartProduct,
+    Consent,
     Consultation,
     ConsultationAmendment,
     ScreeningResponse,
@@ -60,6 +63,11 @@ CLINICIANS_ONLY = {
     "consultation-history",
     "consultation-sign",
     "consultation-amend",
+    # Consent (issue 14): taken by a clinician; the signed document is clinical.
+    "consent-sign",
+    "consent",
+    "consent-pdf",
+    "consent-withdraw",
 }
 # Pages only the clinic manager may open.
 MANAGER_ONLY = {"client-audit", "reports", "report-csv"}
@@ -97,6 +105,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "report": "utilisation",
         "lot_id": world["lot"].pk,
         "consultation_id": world["consultation"].pk,
+        "consent_id": world["consent"].pk,
     }
 
 
@@ -128,6 +137,7 @@ def snapshot() -> dict[str, Any]:
         "consultation_amendments": ConsultationAmendment.objects.count(),
         "screenings": ScreeningResponse.objects.count(),
         "audit": AuditEntry.objects.count(),
+        "consents": list(Consent.objects.order_by("pk").values()),
     }
 
 
@@ -152,6 +162,7 @@ def world(clinic: Any, on_monday: Any) -> dict[str, Any]:
         "offer": WaitlistOffer.objects.get(entry=entry),
         "lot": _charted_lot(clinic),
         "consultation": consultation_start(client=person, by=clinic.manager, now=DESK_NOW),
+        "consent": _signed_consent(clinic, appointment),
     }
 
 
@@ -175,6 +186,21 @@ def _charted_lot(clinic: Any) -> Any:
         sign=True,
     )
     return lot_list("PERM-1")[0]
+
+
+def _signed_consent(clinic: Any, appointment: Any) -> Any:
+    template = consent_template_for(kind="treatment", treatment=clinic.microneedling)
+    (consent,) = consent_sign(
+        client=appointment.client,
+        signing=[Signing(template, template.version)],
+        method="typed",
+        signed_name="Client Signer",
+        via="desk",
+        taken_by=clinic.specialists[0].user,
+        appointment=appointment,
+        now=DESK_NOW,
+    )
+    return consent
 
 
 def _login(http: HttpClient, clinic: Any, role: str) -> None:

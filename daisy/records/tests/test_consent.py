@@ -375,3 +375,43 @@ def test_diary_flags_open_appointments_without_a_current_consent(clinic: Any, ap
     assert consent_missing_for([appt, other]) == {appt.pk, other.pk}
     sign(clinic, appt)
     assert consent_missing_for([appt, other]) == {other.pk}
+
+
+# --- the PDF ---------------------------------------------------------------------------------
+
+
+def _pdf_name(name: str) -> bytes:
+    # A PDF text string outside ASCII: UTF-16BE with a byte order mark, written in hex (the
+    # document's metadata carries the name given and the hash).
+    return b"<feff" + name.encode("utf-16-be").hex().encode() + b">"
+
+
+def test_the_pdf_carries_the_name_the_hash_and_a_unicode_font(clinic: Any, appt: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    from daisy.records.consent_pdf import consent_pdf, unicode_font_dir
+
+    (consent,) = sign(clinic, appt)
+    pdf = consent_pdf(consent, zone=ZoneInfo("Europe/London"), clinic_name="Daisy")
+    assert pdf.startswith(b"%PDF-")
+    assert _pdf_name("Zoë Łukasiewicz-Nguyễn") in pdf
+    assert f"SHA-256 {consent.text_sha256}".encode() in pdf
+    assert b"/Subtype /Image" in pdf  # the drawn signature
+    if unicode_font_dir() is None:
+        pytest.skip("DejaVu Sans is not installed (fonts-dejavu-core); .ci/run installs it")
+    assert b"DejaVuSans" in pdf
+
+
+def test_without_a_unicode_font_the_pdf_names_each_character_it_cannot_draw(
+    clinic: Any, appt: Any, monkeypatch: Any
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from daisy.records import consent_pdf as module
+
+    monkeypatch.setattr(module, "FONT_DIRS", ())
+    monkeypatch.delenv("DAISY_PDF_FONT_DIR", raising=False)
+    (consent,) = sign(clinic, appt, method="typed")
+    pdf = module.consent_pdf(consent, zone=ZoneInfo("Europe/London"))
+    assert b"DejaVu" not in pdf and b"Helvetica" in pdf
+    assert _pdf_name("Zoë Łukasiewicz-Nguyễn") in pdf  # the metadata keeps it whole
