@@ -382,3 +382,7 @@ DAISY_QUIET_HOURS = env_str("DAISY_QUIET_HOURS", "21:00-08:00")
 # How many days a check-in link stays open after its check-in is due (it opens when the session
 # starts): bounded by the session, not by when the link was made.
 DAISY_CHECKIN_LINK_MAX_AGE_DAYS = env_int("DAISY_CHECKIN_LINK_MAX_AGE_DAYS", 14)
+# DOMAIN.md 6.7: a clinical record is kept this many whole years from the client's last
+# treatment before an erasure request may delete it (England's Records Management Code of
+# Practice: 8 years for adults; US practice where no state rule applies: at least 10).
+DAISY_RECORD_RETENTION_YEARS = env_int("DAISY_RECORD_RETENTION_YEARS", 8)

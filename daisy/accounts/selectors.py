@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from daisy.courses.selectors import course_list_for_client
+from daisy.records.export import records_export_for_client
 from daisy.scheduling.selectors import appointment_list
 
 
@@ -51,6 +52,8 @@ def client_data_export(*, client: Any, now: datetime) -> dict[str, Any]:
         consents["service_messages_by"] = client.contact_channel
     return {
         "exported_at": now.isoformat(),
+        # The clinical record: screening answers, consultations, signed consents.
+        **records_export_for_client(client),
         "clinic": settings.DAISY_CLINIC_NAME,
         "profile": {
             "id": str(client.pk),

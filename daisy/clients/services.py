@@ -545,3 +545,39 @@ def client_retire_into(*, merged: Client, keep: Client, now: datetime) -> list[s
         update_fields=[*_MERGE_FILLS, "notes", "user", "email_key", "phone_key", "updated_at"]
     )
     return taken
+
+
+# --- erasure (composed by daisy.records.retention) ---------------------------------------------
+
+
+def client_anonymise(*, client: Client, by: Any, now: datetime) -> Client:
+    """What identifies the person goes from the client record (name, contact details, date of
+    birth, notes, marketing consent); the row stays, so the diary's past and the audit trail
+    still point somewhere (UK GDPR Art. 17, once nothing needs it kept)."""
+    with transaction.atomic():
+        locked = Client.objects.select_for_update().get(pk=client.pk)
+        locked.first_name = "Erased"
+        locked.last_name = "client"
+        locked.email = ""
+        locked.phone = ""
+        locked.email_key = ""
+        locked.phone_key = ""
+        locked.date_of_birth = None
+        locked.notes = ""
+        locked.marketing_consent = False
+        locked.marketing_consent_changed_at = now
+        locked.save()
+        audit_record(actor=by, action="client.anonymise", obj=locked, at=now, name="")
+    return locked
+
+
+def findings_erase_for_client(*, client: Client, by: Any, now: datetime) -> int:
+    """The client's findings and clinical holds, deleted at the end of the retention period."""
+    with transaction.atomic():
+        count = 0
+        for finding in Contraindication.objects.filter(client=client):
+            finding_deleted_record(finding=finding, by=by, now=now)
+            finding.delete()
+            count += 1
+        ClinicalHold.objects.filter(client=client).delete()
+    return count

@@ -1,0 +1,91 @@
+"""The clinical record in a client's data download (UK GDPR Art. 15; DOMAIN.md 6.6; issue 14,
+item 8): every set of screening answers as given, each consultation as it reads now with its
+amendments, and each consent with the exact text signed. Only rows of this one client."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from daisy.audit.services import person_name
+from daisy.records.consent_selectors import consent_list_for_client
+from daisy.records.consultations import consultation_current, consultation_list_for_client
+from daisy.records.selectors import screening_list_for_client
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def records_export_for_client(client: Any) -> dict[str, Any]:
+    screenings = [
+        {
+            "id": str(s.pk),
+            "questionnaire": s.questionnaire.name,
+            "questionnaire_version": s.questionnaire_version,
+            "asked": s.get_via_display(),
+            "answered_at": _iso(s.answered_at),
+            "questions": s.questions,
+            "answers": s.answers,
+            "outcome": s.outcome,
+            "no_session_before": s.deferred_until.isoformat() if s.deferred_until else None,
+            "appointment": str(s.appointment_id) if s.appointment_id else None,
+            "course": str(s.course_id) if s.course_id else None,
+        }
+        for s in screening_list_for_client(client).order_by("answered_at")
+    ]
+    consultations = []
+    for c in reversed(consultation_list_for_client(client)):
+        current = consultation_current(c)
+        consultations.append(
+            {
+                "id": str(c.pk),
+                "started_at": _iso(c.created_at),
+                "course": str(c.plan_id) if c.plan_id else None,
+                "appointment": str(c.appointment_id) if c.appointment_id else None,
+                "skin_type": current.skin_type,
+                "skin_type_label": current.skin_type_label,
+                "concerns": current.concerns,
+                "goals": current.goals,
+                "clinician_notes": current.notes,
+                "medical_history": str(current.screening_id) if current.screening_id else None,
+                "signed_by": person_name(c.signed_by) or None,
+                "signed_at": _iso(c.signed_at),
+                "amendments": [
+                    {
+                        "field": a.field,
+                        "before": a.before,
+                        "after": a.after,
+                        "reason": a.reason,
+                        "by": person_name(a.amended_by),
+                        "at": _iso(a.amended_at),
+                    }
+                    for a in c.amendments.all()
+                ],
+            }
+        )
+    consents = [
+        {
+            "id": str(c.pk),
+            "kind": c.kind,
+            "title": c.title,
+            "version": c.version,
+            "text": c.text,
+            "text_sha256": c.text_sha256,
+            "signed_name": c.signed_name,
+            "signed_at": _iso(c.signed_at),
+            "signed_by_method": c.method,
+            "signed_via": c.via,
+            "device": c.device,
+            "ip_address": c.ip_address,
+            "consent_taker": person_name(c.taken_by) or None,
+            "withdrawn_at": _iso(c.withdrawn_at),
+            "withdrawn_reason": c.withdrawn_reason,
+        }
+        for c in consent_list_for_client(client).order_by("signed_at")
+    ]
+    return {
+        "screening_answers": screenings,
+        "consultations": consultations,
+        "signed_consents": consents,
+    }

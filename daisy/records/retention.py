@@ -1,0 +1,249 @@
+"""Erasure requests, retention and legal holds (DOMAIN.md 6.6, 6.7; issue 14, item 8).
+
+`erasure_request` records a client's request and, at once, deletes what the clinic may delete:
+future bookings are cancelled (nothing sent), the waitlist and important dates go, marketing
+consent is withdrawn and the portal login stops working. The clinical record (sessions,
+screening answers, consultations, findings, consents, charts) is kept until the retention
+period ends: `DAISY_RECORD_RETENTION_YEARS` whole years from the last treatment (for a client
+never treated, from their last clinical record). A client with no clinical record is erased
+in full at once.
+
+`records_retention_sweep` (run by `daisy worker` every hour) erases the clinical record of each
+request whose period is over, unless a legal hold is open: screening answers, consultations,
+findings and consents are deleted and the client record is anonymised. Signed treatment charts
+cannot be deleted (their database triggers refuse it): they stay, tied to the anonymised
+record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from daisy.accounts.services import client_login_retire
+from daisy.audit.services import audit_record
+from daisy.booking.services import appointment_cancel
+from daisy.booking.waitlist import waitlist_for_client, waitlist_leave
+from daisy.clients.models import Client
+from daisy.clients.services import (
+    client_anonymise,
+    client_preferences_update,
+    findings_erase_for_client,
+)
+from daisy.clinic.selectors import clinic_zone
+from daisy.core.retention import keep_until, may_delete
+from daisy.courses.selectors import important_date_list_for_client
+from daisy.courses.services import important_date_delete
+from daisy.lib.errors import PermissionDenied, PolicyViolation, ValidationFailed
+from daisy.records.models import (
+    Chart,
+    Consent,
+    Consultation,
+    ErasureRequest,
+    ErasureStatus,
+    LegalHold,
+    ScreeningResponse,
+)
+from daisy.scheduling.models import Status
+from daisy.scheduling.selectors import appointment_list
+
+
+def _require_manager(user: Any) -> None:
+    if not getattr(user, "is_superuser", False):
+        raise PermissionDenied(_("Only the clinic manager can do this."))
+
+
+def retention_years() -> int:
+    return int(settings.DAISY_RECORD_RETENTION_YEARS)
+
+
+def last_treatment_on(client: Any) -> date | None:
+    """The local day of the client's last session that took place (completed), or of the last
+    chart when later."""
+    zone = clinic_zone()
+    days = [
+        a.starts_at.astimezone(a.location.tz).date()
+        for a in appointment_list(client_id=client.pk, status=Status.COMPLETED)
+    ]
+    charted = Chart.objects.filter(client=client).aggregate(last=Max("performed_on"))["last"]
+    if charted is not None:
+        days.append(charted)
+    if days:
+        return max(days)
+    # Never treated: count from the last clinical record made about them.
+    stamps = [
+        ScreeningResponse.objects.filter(client=client).aggregate(m=Max("answered_at"))["m"],
+        Consultation.objects.filter(client=client).aggregate(m=Max("updated_at"))["m"],
+        Consent.objects.filter(client=client).aggregate(m=Max("signed_at"))["m"],
+    ]
+    found = [s.astimezone(zone).date() for s in stamps if s is not None]
+    return max(found) if found else None
+
+
+def has_clinical_record(client: Any) -> bool:
+    return (
+        appointment_list(client_id=client.pk)
+        .filter(status__in=[Status.COMPLETED, Status.IN_TREATMENT, Status.CHECKED_IN])
+        .exists()
+        or ScreeningResponse.objects.filter(client=client).exists()
+        or Consultation.objects.filter(client=client).exists()
+        or Consent.objects.filter(client=client).exists()
+        or Chart.objects.filter(client=client).exists()
+        or client.contraindications.exists()
+    )
+
+
+def legal_hold_open(client: Any) -> LegalHold | None:
+    return LegalHold.objects.filter(client=client, lifted_at__isnull=True).first()
+
+
+def erasure_request(*, client: Client, by: Any, now: datetime) -> ErasureRequest:
+    """Record the request and delete at once what may be deleted (see the module's words)."""
+    _require_manager(by)
+    if ErasureRequest.objects.filter(client=client, status=ErasureStatus.KEPT).exists():
+        raise PolicyViolation(_("An erasure request is already open for this client."))
+    erased: list[str] = []
+    with transaction.atomic():
+        for appt in appointment_list(client_id=client.pk, status=Status.BOOKED):
+            if appt.starts_at > now:
+                appointment_cancel(
+                    appointment=appt,
+                    by=by,
+                    now=now,
+                    reason=_("The client asked for their data to be erased."),
+                    by_clinic=True,
+                    notify_client=False,
+                )
+                erased.append(f"booking {appt.pk} cancelled")
+        for entry in waitlist_for_client(client.pk):
+            if entry.status == "waiting":
+                waitlist_leave(entry=entry, by=by, now=now)
+                erased.append("waitlist entry")
+        for item in important_date_list_for_client(client):
+            important_date_delete(important_date=item, by=by, now=now)
+            erased.append("important date")
+        if client.marketing_consent:
+            client_preferences_update(client=client, by=by, now=now, marketing_consent=False)
+            erased.append("marketing consent")
+        if client.user_id:
+            client_login_retire(user=client.user, now=now)
+            erased.append("portal login")
+        last = last_treatment_on(client)
+        keep = has_clinical_record(client)
+        request = ErasureRequest.objects.create(
+            client=client,
+            requested_at=now,
+            recorded_by=by,
+            status=ErasureStatus.KEPT if keep else ErasureStatus.DONE,
+            last_treatment_on=last,
+            keep_until=keep_until(last, retention_years()) if keep else None,
+            erased=erased,
+        )
+        if not keep:
+            client_anonymise(client=client, by=by, now=now)
+            request.erased = [*erased, "client details"]
+            request.done_at = now
+            request.save(update_fields=["erased", "done_at"])
+        audit_record(
+            actor=by,
+            action="records.erasure_request",
+            obj=request,
+            at=now,
+            client=client.pk,
+            data={
+                "kept_until": request.keep_until.isoformat() if request.keep_until else None,
+                "erased": request.erased,
+            },
+        )
+    return request
+
+
+def _erase_clinical_record(request: ErasureRequest, *, now: datetime) -> None:
+    client = request.client
+    with transaction.atomic():
+        counts = {
+            "screening answers": ScreeningResponse.objects.filter(client=client).delete()[0],
+            "consultations": Consultation.objects.filter(client=client).delete()[0],
+            "consents": Consent.objects.filter(client=client).delete()[0],
+            "findings": findings_erase_for_client(client=client, by=None, now=now),
+        }
+        client_anonymise(client=client, by=None, now=now)
+        request.status = ErasureStatus.DONE
+        request.done_at = now
+        request.erased = [*request.erased, *(f"{n} {what}" for what, n in counts.items())]
+        request.save(update_fields=["status", "done_at", "erased"])
+        audit_record(
+            actor=None,
+            action="records.retention_erase",
+            obj=request,
+            at=now,
+            client=client.pk,
+            data={"deleted": counts},
+        )
+
+
+def records_retention_sweep(*, now: datetime | None = None) -> list[ErasureRequest]:
+    """Erase every kept record whose retention period is over and that no legal hold keeps.
+    The period is counted again from the last treatment, so a client treated after asking
+    (who came back) is kept longer."""
+    now = now or timezone.now()
+    today = timezone.localdate(now, clinic_zone())
+    done = []
+    for request in ErasureRequest.objects.filter(
+        status=ErasureStatus.KEPT, keep_until__lte=today
+    ).select_related("client"):
+        last = last_treatment_on(request.client)
+        until = keep_until(last, retention_years()) if last else request.keep_until
+        if until != request.keep_until:
+            request.keep_until, request.last_treatment_on = until, last
+            request.save(update_fields=["keep_until", "last_treatment_on"])
+        on_hold = legal_hold_open(request.client) is not None
+        if may_delete(until, today=today, on_hold=on_hold):
+            _erase_clinical_record(request, now=now)
+            done.append(request)
+    return done
+
+
+def legal_hold_place(*, client: Client, reason: str, by: Any, now: datetime) -> LegalHold:
+    _require_manager(by)
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed(_("Say why the record is held."), fields={"reason": _("Say why.")})
+    with transaction.atomic():
+        if legal_hold_open(client) is not None:
+            raise PolicyViolation(_("A legal hold is already open for this client."))
+        hold = LegalHold.objects.create(
+            client=client, reason=reason.strip(), placed_by=by, placed_at=now
+        )
+        audit_record(
+            actor=by,
+            action="records.legal_hold_place",
+            obj=hold,
+            at=now,
+            data={"reason": reason.strip()[:500]},
+        )
+    return hold
+
+
+def legal_hold_lift(*, hold: LegalHold, reason: str, by: Any, now: datetime) -> LegalHold:
+    _require_manager(by)
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed(_("Say why the hold ends."), fields={"reason": _("Say why.")})
+    with transaction.atomic():
+        locked = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        if locked.lifted_at is not None:
+            raise PolicyViolation(_("That legal hold was already lifted."))
+        locked.lifted_by, locked.lifted_at, locked.lift_reason = by, now, reason.strip()
+        locked.save(update_fields=["lifted_by", "lifted_at", "lift_reason"])
+        audit_record(
+            actor=by,
+            action="records.legal_hold_lift",
+            obj=locked,
+            at=now,
+            data={"reason": reason.strip()[:500]},
+        )
+    return locked
