@@ -1,6 +1,6 @@
 from django.urls import path
 
-from daisy.portal import views, waitlist
+from daisy.portal import consent, views, waitlist
 
 app_name = "portal"
 urlpatterns = [
@@ -26,6 +26,16 @@ urlpatterns = [
     path("courses/<uuid:pk>/", views.course_detail, name="course-detail"),
     path("waitlist/", waitlist.waitlist, name="waitlist"),
     path("waitlist/<uuid:pk>/leave/", waitlist.waitlist_remove, name="waitlist-remove"),
+    # Consent (issue 14 item 4).
+    path("consents/", consent.consent_list, name="consents"),
+    path("consents/sign/", consent.consent_sign_view, name="consent-sign"),
+    path(
+        "appointments/<uuid:pk>/consent/",
+        consent.consent_sign_view,
+        name="consent-sign-appointment",
+    ),
+    path("consents/<uuid:pk>/pdf/", consent.consent_pdf_view, name="consent-pdf"),
+    path("consents/<uuid:pk>/withdraw/", consent.consent_withdraw_view, name="consent-withdraw"),
     path("my-data/", views.data_page, name="data"),
     path("my-data/download/", views.data_download, name="data-download"),
 ]
