@@ -506,6 +506,14 @@ def install(questionnaire_model: Any, question_model: Any, rule_model: Any) -> N
     """Put the shipped table in place: what is missing is added, what the clinic changed is
     left as it is. Given the model classes, so the data migration can pass its historical
     ones (daisy.records.services.screening_table_install passes the real ones)."""
+    if (
+        questionnaire_model.objects.filter(slug__in=[q[0] for q in QUESTIONNAIRES]).count()
+        == len(QUESTIONNAIRES)
+        and question_model.objects.filter(key__in=[q["key"] for q in QUESTIONS]).count()
+        == len(QUESTIONS)
+        and rule_model.objects.filter(key__in=[r["key"] for r in RULES]).count() == len(RULES)
+    ):
+        return  # all in place: nothing below would add anything (three reads instead of ~95)
     questionnaires = {}
     for slug, name, device_kind in QUESTIONNAIRES:
         questionnaires[slug], _ = questionnaire_model.objects.get_or_create(
