@@ -10,7 +10,16 @@ from ninja import NinjaAPI, Swagger
 
 from daisy.api import errors
 from daisy.api.auth import TokenAuth
-from daisy.api.endpoints import appointments, catalogue, clients, courses, desk, health, waitlist
+from daisy.api.endpoints import (
+    appointments,
+    catalogue,
+    clients,
+    consents,
+    courses,
+    desk,
+    health,
+    waitlist,
+)
 
 DESCRIPTION = """
 Daisy's public API: treatments, availability, clients and appointments, through the same
@@ -102,3 +111,4 @@ api.add_router("", appointments.router)
 api.add_router("", courses.router)
 api.add_router("", waitlist.router)
 api.add_router("", desk.router)
+api.add_router("", consents.router)

@@ -234,6 +234,8 @@ def _informed(world: World, role: str) -> dict[str, Callable[[Any, Any], None]]:
         "GET /api/v1/appointments/{appointment_id}": appointment_path,
         "POST /api/v1/appointments/{appointment_id}/reschedule": reschedule,
         "POST /api/v1/appointments/{appointment_id}/cancel": appointment_path,
+        "GET /api/v1/clients/{client_id}/consents": client_path,
+        "GET /api/v1/appointments/{appointment_id}/consent": appointment_path,
     }
 
 

@@ -42,6 +42,8 @@ OPERATIONS = {
     ("post", "/api/v1/waitlist/offers/{offer_id}/accept"),
     ("get", "/api/v1/diary"),
     ("post", "/api/v1/appointments/{appointment_id}/status"),
+    ("get", "/api/v1/clients/{client_id}/consents"),
+    ("get", "/api/v1/appointments/{appointment_id}/consent"),
 }
 
 

@@ -146,6 +146,8 @@ CASES: dict[str, Case] = {
         lambda w: f"/clients/{w.cast.client_a.pk}/important-dates",
         body=lambda w, r: {"kind": "wedding", "start": str(MONDAY + timedelta(days=90))},
     ),
+    "consents of A": Case("GET", lambda w: f"/clients/{w.cast.client_a.pk}/consents"),
+    "appointment A consent": Case("GET", lambda w: f"/appointments/{w.appt_a.pk}/consent"),
     "waitlist": Case("GET", lambda w: "/waitlist"),
     "waitlist join for A": Case(
         "POST",
@@ -167,7 +169,15 @@ CASES: dict[str, Case] = {
 A, B, R, S, M = "client_a", "client_b", "reception", "specialist", "manager"
 PUBLIC = {"anonymous": 200, A: 200, B: 200, R: 200, S: 200, M: 200}
 
-HEALTH_READS = frozenset({"client A get", "course A get", "important dates of A"})
+HEALTH_READS = frozenset(
+    {
+        "client A get",
+        "course A get",
+        "important dates of A",
+        "consents of A",
+        "appointment A consent",
+    }
+)
 EXPECTED: dict[str, dict[str, int]] = {
     "health": PUBLIC,
     "treatments": PUBLIC,
@@ -193,6 +203,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "course A get": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "important dates of A": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "important date create for A": {"anonymous": 401, A: 201, B: 404, R: 201, S: 201, M: 201},
+    "consents of A": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
+    "appointment A consent": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "waitlist": {"anonymous": 401, A: 200, B: 200, R: 200, S: 200, M: 200},
     "waitlist join for A": {"anonymous": 401, A: 201, B: 403, R: 201, S: 201, M: 201},
     "waitlist place of A leave": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
