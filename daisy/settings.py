@@ -213,6 +213,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DAISY_MAX_BODY_BYTES", 256 * 1024)
+# Clinical photos (issue 14, item 7): health data, kept outside MEDIA_ROOT and the static files
+# (nothing serves this folder; daisy/records/photos.py reads it for an access-checked, audited
+# view). A larger upload is refused with a message (a phone photo is 2-12 MB).
+DAISY_PHOTO_DIR = Path(env_str("DAISY_PHOTO_DIR", str(VAR_DIR / "photos")))
+DAISY_PHOTO_MAX_BYTES = env_int("DAISY_PHOTO_MAX_BYTES", 20 * 1024 * 1024)
 
 # Tasks (only the prompt trigger for message delivery: the Message table is the truth) stay on
 # the database queue in every set-up, run by `daisy worker`; REDIS_URL does not move them to

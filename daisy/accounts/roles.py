@@ -99,6 +99,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "records.change_consultation",
         "records.view_consultationamendment",
         "records.add_consultationamendment",
+        # Clinical photos (issue 14, item 7): taken and seen by clinicians only; reception
+        # neither (docs/roles.md: clinical detail is for the clinicians).
+        "records.view_photo",
+        "records.add_photo",
     ],
 }
 

@@ -23,6 +23,7 @@ from daisy.clients.selectors import client_get, client_search, holds_for_client
 from daisy.clients.services import client_hold_clear, client_view_record
 from daisy.clinic.selectors import clinic_zone
 from daisy.lib.errors import DomainError, NotFound
+from daisy.records.photos import photo_sessions, photos_count_for_client, photos_staff_may_view
 
 
 class SearchForm(forms.Form):
@@ -71,9 +72,27 @@ def client_file(request: HttpRequest, client_id: Any) -> HttpResponse:
             "file": the_file,
             "client": client,
             "hold_form": HoldClearForm(),
+            "photos": _photos_summary(client, request.user),
             "desk_section": "clients",
         },
     )
+
+
+def _photos_summary(client: Any, viewer: Any) -> dict[str, Any]:
+    """The file's photo section: for clinicians the latest session's photos (thumbnails, each
+    fetched through the audited photo view); for reception only how many there are."""
+    if not photos_staff_may_view(viewer):
+        return {"count": photos_count_for_client(client), "clinical": False}
+    sessions = photo_sessions(client)
+    count = sum(len(s.photos) for s in sessions)
+    latest = sessions[-1] if sessions else None
+    return {
+        "clinical": True,
+        "count": count,
+        "sessions": len(sessions),
+        "latest": latest,
+        "latest_photos": list(latest.photos.values()) if latest else [],
+    }
 
 
 @staff_required
@@ -119,6 +138,7 @@ def hold_clear(request: HttpRequest, client_id: Any, hold_id: int) -> HttpRespon
             "client": client,
             "hold_form": form,
             "failed_hold": hold.pk,
+            "photos": _photos_summary(client, request.user),
             "desk_section": "clients",
         },
         status=422,

@@ -7,6 +7,7 @@ from daisy.backoffice import (
     desk_consent,
     desk_consultation,
     desk_lots,
+    desk_photos,
     desk_reports,
     desk_waitlist,
     desk_worklist,
@@ -144,6 +145,15 @@ urlpatterns = [
         desk_consultation.consultation_amend_view,
         name="consultation-amend",
     ),
+    # Clinical photos (issue 14, item 7): clinicians only.
+    path(
+        "appointments/<uuid:appointment_id>/photos/",
+        desk_photos.appointment_photos,
+        name="appointment-photos",
+    ),
+    path("clients/<uuid:client_id>/photos/", desk_photos.client_photos, name="client-photos"),
+    path("photos/<uuid:photo_id>/", desk_photos.photo_file, name="photo-file"),
+    path("photos/<uuid:photo_id>/thumb/", desk_photos.photo_thumb, name="photo-thumb"),
     path("worklist/", desk_worklist.worklist, name="worklist"),
     path(
         "worklist/<uuid:appointment_id>/cancel/",

@@ -23,6 +23,7 @@ from daisy.lib.errors import PermissionDenied, ValidationFailed
 from daisy.notifications.services import messages_reassign_client
 from daisy.records.charting import charts_reassign_client
 from daisy.records.consent_services import consents_reassign_client
+from daisy.records.photos import photos_reassign_client
 from daisy.records.services import screenings_reassign_client
 from daisy.scheduling.services import appointments_reassign_client
 
@@ -95,6 +96,7 @@ def client_merge(
             "screening_answers": screenings_reassign_client(source=merge, target=keep),
             "treatment_charts": charts_reassign_client(source=merge, target=keep),
             "signed_consents": consents_reassign_client(source=merge, target=keep),
+            "photos": photos_reassign_client(source=merge, target=keep),
             "alerts_and_calendar_feeds": aftercare_reassign_client(
                 source=merge, target=keep, now=now
             ),

@@ -220,6 +220,7 @@ class LocationAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 ),
             },
         ),
+        (_("Clinical photos"), {"fields": ("portal_shows_photos",)}),
     )
     inlines = (LocationWeeklyHoursInline, LocationDateOverrideInline, LocationClosureInline)
 

@@ -75,6 +75,13 @@ class Location(PublicModel):
             "Empty: the usual one for the country."
         ),
     )
+    portal_shows_photos = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Clients see the clinical photos taken here, and their progress from the first "
+            "session, on their own pages. Off: the photos stay in the clinical record only."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

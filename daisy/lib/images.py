@@ -1,4 +1,5 @@
-"""Photos that staff upload for the public site (the clinic, the team).
+"""Photos that staff upload: for the public site (the clinic, the team) and for the clinical
+record (daisy/records/photos.py), through the one `image_process` below.
 
 Every upload is opened with Pillow, checked, and saved again as a fresh JPEG: what is stored is
 pixels we drew, never the bytes we were sent. That drops EXIF and GPS data (a phone photo carries
@@ -7,13 +8,15 @@ originals. Files are named by a hash of their contents, so a name reveals nothin
 original and a new photo always has a new address (browsers may cache one for ever).
 
 Anything saved under `public/` in the media folder is served to anyone (daisy/site/views.py);
-nothing else in the media folder is (clinical photos will live elsewhere and are health data).
+nothing else in the media folder is. Clinical photos are health data: they are kept outside it,
+under DAISY_PHOTO_DIR, and only served through an access-checked, audited view.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
@@ -33,6 +36,10 @@ ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}  # MPO: the JPEG variant some 
 JPEG_QUALITY = 85
 PUBLIC_PREFIX = "public/"
 
+TOO_MANY_PIXELS = _(
+    "This photo has far too many pixels to open safely. Please save a smaller copy "
+    "(for example 2,000 pixels wide) and upload that."
+)
 NOT_AN_IMAGE = _(
     "This file is not a photo we can read. Please choose a JPEG, PNG or WebP image "
     "(photos from a phone or camera are usually JPEG)."
@@ -41,15 +48,40 @@ NOT_AN_IMAGE = _(
 
 def photo_reencode(upload: Any) -> ContentFile[bytes]:
     """The upload as a clean JPEG, or ValidationError saying plainly what is wrong."""
+    data = image_process(upload, max_bytes=MAX_UPLOAD_BYTES, max_edge=MAX_EDGE).jpeg
+    return ContentFile(data, name=f"{hashlib.sha256(data).hexdigest()[:32]}.jpg")
+
+
+@dataclass(frozen=True)
+class Processed:
+    """An upload made safe: `jpeg` holds pixels we drew, upright, without EXIF or GPS."""
+
+    jpeg: bytes
+    width: int
+    height: int
+    thumbnail: bytes = b""
+    # The camera's make and model, read before the EXIF is dropped (DOMAIN.md 6.5: keep the
+    # camera with a clinical photo); never the position, time or serial number.
+    camera: str = ""
+
+
+def image_process(
+    upload: Any, *, max_bytes: int, max_edge: int, thumb_edge: int = 0, what: str = ""
+) -> Processed:
+    """Verify, re-encode and (with `thumb_edge`) make a thumbnail of an uploaded image: the one
+    way Daisy turns bytes it was sent into a picture it keeps (the public site's photos and
+    clinical photos alike). Anything else raises ValidationError with a message a person can
+    act on: too big a file, too many pixels (a "decompression bomb" among them), not an image
+    of a kind we take, or a damaged or cut-off file."""
     size = getattr(upload, "size", None)
-    if size is not None and size > MAX_UPLOAD_BYTES:
+    if size is not None and size > max_bytes:
         raise ValidationError(
             _(
                 "This photo is %(size)s; the largest we accept is %(max)s. Please choose a "
                 "smaller photo, or save a smaller copy of it first."
             ),
             code="too_big",
-            params={"size": _megabytes(size), "max": _megabytes(MAX_UPLOAD_BYTES)},
+            params={"size": _megabytes(size), "max": _megabytes(max_bytes)},
         )
     try:
         upload.seek(0)
@@ -57,15 +89,17 @@ def photo_reencode(upload: Any) -> ContentFile[bytes]:
             fmt = probe.format
             width, height = probe.size
             probe.verify()  # reads the whole file: a truncated or forged image fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise ValidationError(TOO_MANY_PIXELS, code="too_many_pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(NOT_AN_IMAGE, code="not_an_image") from None
     if fmt not in ACCEPTED_FORMATS:
         raise ValidationError(NOT_AN_IMAGE, code="not_an_image")
     if width * height > MAX_PIXELS:
         raise ValidationError(
             _(
-                "This photo is %(width)s × %(height)s pixels, too large to use on the site. "
-                "Please save a smaller copy (for example 2,000 pixels wide) and upload that."
+                "This photo is %(width)s × %(height)s pixels, too large to use. Please save a "
+                "smaller copy (for example 2,000 pixels wide) and upload that."
             ),
             code="too_many_pixels",
             params={"width": width, "height": height},
@@ -73,26 +107,41 @@ def photo_reencode(upload: Any) -> ContentFile[bytes]:
     try:
         upload.seek(0)
         with Image.open(upload) as img:
+            camera = _camera(img) if what == "clinical" else ""
             # Phones store "rotate me" in EXIF; turn the pixels before the EXIF is dropped.
             upright = ImageOps.exif_transpose(img)
-            upright.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+            upright.thumbnail((max_edge, max_edge), Image.Resampling.LANCZOS)
             icc = img.info.get("icc_profile")
             rgb = _flatten(upright)
-            out = BytesIO()
-            # No exif= argument: the new file carries no EXIF, GPS or maker notes. The colour
-            # profile stays, so colours look as the photographer saw them.
-            rgb.save(
-                out,
-                "JPEG",
-                quality=JPEG_QUALITY,
-                optimize=True,
-                progressive=True,
-                icc_profile=icc,
-            )
-    except (OSError, ValueError, Image.DecompressionBombError):
+            data = _jpeg(rgb, icc)
+            thumb = b""
+            if thumb_edge:
+                small = rgb.copy()
+                small.thumbnail((thumb_edge, thumb_edge), Image.Resampling.LANCZOS)
+                thumb = _jpeg(small, icc)
+    except Image.DecompressionBombError:
+        raise ValidationError(TOO_MANY_PIXELS, code="too_many_pixels") from None
+    except (OSError, ValueError, SyntaxError):
+        # OSError is also "image file is truncated": a photo cut off in transfer.
         raise ValidationError(NOT_AN_IMAGE, code="not_an_image") from None
-    data = out.getvalue()
-    return ContentFile(data, name=f"{hashlib.sha256(data).hexdigest()[:32]}.jpg")
+    return Processed(jpeg=data, width=rgb.width, height=rgb.height, thumbnail=thumb, camera=camera)
+
+
+def _jpeg(img: Image.Image, icc: Any) -> bytes:
+    out = BytesIO()
+    # No exif= argument: the new file carries no EXIF, GPS or maker notes. The colour profile
+    # stays, so colours look as the photographer saw them.
+    img.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True, icc_profile=icc)
+    return out.getvalue()
+
+
+def _camera(img: Image.Image) -> str:
+    try:
+        exif = img.getexif()
+    except Exception:  # a broken EXIF block costs the camera name, never the photo
+        return ""
+    parts = [str(exif.get(tag) or "").strip("\x00 ") for tag in (0x010F, 0x0110)]  # make, model
+    return " ".join(p for p in parts if p)[:120]
 
 
 def _megabytes(n: int) -> str:

@@ -33,10 +33,13 @@ from daisy.records.models import (
     Consent,
     Consultation,
     ConsultationAmendment,
+    Photo,
     ScreeningResponse,
 )
+from daisy.records.photos import photo_add
 from daisy.records.recall import lot_list
 from daisy.scheduling.models import Allocation, Appointment, Status
+from tests.support.photos import as_upload, phone_jpeg, photo_consent
 from tests.support.testing import make_client, make_user, staff_login
 
 from .conftest import DESK_NOW, book
@@ -68,6 +71,10 @@ CLINICIANS_ONLY = {
     "consent",
     "consent-pdf",
     "consent-withdraw",
+    "appointment-photos",
+    "client-photos",
+    "photo-file",
+    "photo-thumb",
 }
 # Pages only the clinic manager may open.
 MANAGER_ONLY = {"client-audit", "reports", "report-csv"}
@@ -106,6 +113,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "lot_id": world["lot"].pk,
         "consultation_id": world["consultation"].pk,
         "consent_id": world["consent"].pk,
+        "photo_id": world["photo"].pk,
     }
 
 
@@ -138,12 +146,23 @@ def snapshot() -> dict[str, Any]:
         "screenings": ScreeningResponse.objects.count(),
         "audit": AuditEntry.objects.count(),
         "consents": list(Consent.objects.order_by("pk").values()),
+        "photos": list(Photo.objects.order_by("pk").values()),
     }
 
 
 @pytest.fixture
-def world(clinic: Any, on_monday: Any) -> dict[str, Any]:
+def world(clinic: Any, on_monday: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
+    settings.DAISY_PHOTO_DIR = tmp_path / "photos"
     appointment = book(clinic, clinic.clients[0], 15)
+    photo_consent(clinic.clients[0], by=clinic.specialists[0].user, now=DESK_NOW)
+    photo = photo_add(
+        appointment=appointment,
+        view="front",
+        upload=as_upload(phone_jpeg()),
+        source="camera",
+        by=clinic.specialists[0].user,
+        now=DESK_NOW,
+    )
     freed = book(clinic, clinic.clients[1], 16)
     person = make_client()
     hold = client_hold_place(
@@ -163,6 +182,7 @@ def world(clinic: Any, on_monday: Any) -> dict[str, Any]:
         "lot": _charted_lot(clinic),
         "consultation": consultation_start(client=person, by=clinic.manager, now=DESK_NOW),
         "consent": _signed_consent(clinic, appointment),
+        "photo": photo,
     }
 
 

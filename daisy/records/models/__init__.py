@@ -30,6 +30,7 @@ from daisy.records.models.consultation import (
     ConsultationAmendment,
 )
 from daisy.records.models.lots import SINGLE_USE_KINDS, Lot, Product, ProductKind
+from daisy.records.models.photos import Photo, PhotoSource
 from daisy.records.models.retention import ErasureRequest, ErasureStatus, LegalHold
 from daisy.records.models.screening import (
     Outcome,
@@ -66,6 +67,8 @@ __all__ = [
     "Pattern",
     "Product",
     "ProductKind",
+    "Photo",
+    "PhotoSource",
     "Question",
     "Questionnaire",
     "Rule",
