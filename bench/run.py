@@ -31,6 +31,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench import config
 
+# bench/reports.py's figures (kept here: the orchestrator imports no Django module).
+REPORT_FIGURES = (
+    "report_utilisation_ms",
+    "report_attendance_ms",
+    "report_revenue_ms",
+    "report_courses_ms",
+    "report_rebooking_ms",
+    "report_delivery_ms",
+    "report_utilisation_cold_ms",
+    "report_page_ms",
+)
 SQLITE_FIGURES = (
     "availability_90d_ms",
     "availability_7d_ms",
@@ -66,6 +77,8 @@ SQLITE_FIGURES = (
     "desk_day_ms",
     "desk_week_ms",
     "http_desk_day",
+    # Issue 16 item 5 (bench/reports.py): each owner report over a year, and the page.
+    *REPORT_FIGURES,
 )
 PG_FIGURES = (
     "availability_90d_ms_postgres",
@@ -80,6 +93,7 @@ PG_FIGURES = (
     "site_pages_ms_postgres",
     "desk_day_ms_postgres",
     "desk_week_ms_postgres",
+    *(f"{name}_postgres" for name in REPORT_FIGURES),
 )
 # Figures measured by both engines' workers (bench/courses.py, bench/site.py): PostgreSQL's are
 # named with this suffix, so that one engine's figure never replaces the other's.
@@ -541,6 +555,22 @@ FIXED_TARGETS: dict[str, tuple[tuple[str, ...], str, float, str]] = {
         )
         for suffix, engine in (("", "SQLite"), (PG_SUFFIX, "PostgreSQL"))
     },
+    **{
+        f"{figure.removesuffix('_ms')}_p95_lt_1s{suffix}": (
+            (f"{figure}{suffix}", "p95_ms"), "<", 1000.0,
+            f"{what} over a year of a 20-specialist clinic: p95 < 1 s ({engine})",
+        )
+        for suffix, engine in (("", "SQLite"), (PG_SUFFIX, "PostgreSQL"))
+        for figure, what in (
+            ("report_utilisation_ms", "utilisation report"),
+            ("report_attendance_ms", "no-show and late-cancellation report"),
+            ("report_revenue_ms", "revenue report"),
+            ("report_courses_ms", "course completion report"),
+            ("report_rebooking_ms", "rebooking report"),
+            ("report_delivery_ms", "message delivery report"),
+            ("report_page_ms", "the reports page (all six, charts and tables)"),
+        )
+    },
     "http_desk_day_p99_lt_150ms": (
         ("http_desk_day", "p99_ms"), "<", 150.0,
         "GET /desk/<day>/ through gunicorn (2 workers), concurrency 2: p99 < 150 ms (SQLite)",
@@ -779,7 +809,7 @@ def worker_main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import courses, dataset, desk, figures, site
+    from bench import courses, dataset, desk, figures, reports, site
 
     began = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -799,7 +829,7 @@ def worker_main(argv: list[str]) -> int:
     both = dataclasses.replace(bench, wanted=lambda name: bench.wanted(name + suffix))
     try:
         measured = figures.run(bench)
-        for module in (courses, site, desk):
+        for module in (courses, site, desk, reports):
             measured.update({f"{k}{suffix}": v for k, v in module.run(both).items()})
     finally:
         figures.cleanup()

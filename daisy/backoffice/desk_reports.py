@@ -267,7 +267,7 @@ def _revenue(period: reports.Period) -> Section:
             ),
             labels=labels,
             series=[Series(_("Revenue"), [float(r.amount) for r in rows])],
-            show=lambda v: "–" if v is None else f"{v:,.2f}",
+            show=lambda v: "–" if v is None else f"{v:.2f}",
         )
         table = _table(
             [column, _("Currency"), _("Completed sessions"), _("Revenue")],
@@ -477,15 +477,21 @@ def report_page(request: HttpRequest) -> HttpResponse:
         return refused
     form = _form(request)
     sections: list[Section] = []
-    zones: list[str] = []
+    zone_note = ""
     query = ""
     if form.is_valid():
         period = form.period()
         sections = [build(period) for _title, build in SECTIONS.values()]
         chosen = form.locations.get(form.cleaned_data.get("location") or "")
-        zones = sorted(
-            {chosen.time_zone} if chosen else {loc.time_zone for loc in form.locations.values()}
-        )
+        if chosen:
+            zone_note = _("Days are local days at the location (%(zone)s).") % {
+                "zone": chosen.time_zone
+            }
+        else:
+            zones = sorted({loc.time_zone for loc in form.locations.values()})
+            zone_note = _(
+                "Days are local days at each location, in its own time zone (%(zones)s)."
+            ) % {"zones": ", ".join(zones)}
         query = urlencode(
             {
                 "start": form.cleaned_data["start"].isoformat(),
@@ -500,7 +506,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "sections": sections,
-            "zones": zones,
+            "zone_note": zone_note,
             "query": query,
             "desk_section": "reports",
         },
