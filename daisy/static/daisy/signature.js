@@ -55,7 +55,11 @@
     canvas.addEventListener("pointerdown", function (event) {
       if (event.button !== undefined && event.button > 0) return;
       event.preventDefault();
-      if (canvas.setPointerCapture) canvas.setPointerCapture(event.pointerId);
+      try {
+        canvas.setPointerCapture(event.pointerId);
+      } catch (e) {
+        // A pointer the browser no longer knows (or none): drawing works without capture.
+      }
       drawing = true;
       last = point(event);
       ctx.beginPath();
