@@ -258,6 +258,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if EMAIL_BACKEND in ("smtp", "django.core.mail.backends.smtp.EmailBackend"):
+    # Django's SMTP backend, plus a short limit for reaching the server and the knowledge of
+    # whether a failed message had been handed over in full (daisy/notifications/channels/smtp.py)
+    EMAIL_BACKEND = "daisy.notifications.channels.smtp.EmailBackend"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str(
@@ -333,13 +337,14 @@ DAISY_API_RATE_LIMITS = (
 # --- Message delivery (issue 6; owned by daisy/notifications) ---------------------------------
 # The outbox (notifications.Message) is delivered by `daisy worker`: each claim takes a lease and
 # marks the hand-off before any channel call; a sweep recovers the leases of lost workers.
-# The lease must outlast one hand-off group: EMAIL_TIMEOUT (or DAISY_SMS_TIMEOUT) per message.
+# Each message's hand-off is marked (and the previous one's result recorded) in its own commit.
+# The lease must outlast one claimed group: EMAIL_TIMEOUT (or DAISY_SMS_TIMEOUT) per message.
 DAISY_MESSAGE_LEASE_SECONDS = env_int("DAISY_MESSAGE_LEASE_SECONDS", 120)
 # How often each worker looks for due messages and expired leases (the safety net behind the
 # task trigger); the p99 delay after send_after is about one interval.
 DAISY_MESSAGE_POLL_SECONDS = float(env_str("DAISY_MESSAGE_POLL_SECONDS", "2"))
-# Rows claimed (and marked handed-off) per commit. A lost worker's whole group is re-sent (same
-# Message-ID) and flagged outcome_unknown; a small backlog makes groups small.
+# Rows leased per claim. A lost worker's group goes back to pending when the lease runs out; only
+# the one message it had in hand is re-sent (same Message-ID) and flagged outcome_unknown.
 DAISY_MESSAGE_HANDOFF_GROUP = env_int("DAISY_MESSAGE_HANDOFF_GROUP", 10)
 # Outbox threads per `daisy worker` process: while one waits for the mail server, another works.
 DAISY_MESSAGE_WORKER_THREADS = env_int("DAISY_MESSAGE_WORKER_THREADS", 2)
@@ -355,6 +360,12 @@ DAISY_MESSAGE_ID_DOMAIN = env_str(
     DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "daisy.invalid",
 )
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# Reaching the mail server (connect, greeting, STARTTLS, log-in) must take less than this; each
+# command after it has EMAIL_TIMEOUT. A server that does not answer in time pauses the channel.
+DAISY_SMTP_CONNECT_TIMEOUT = float(env_str("DAISY_SMTP_CONNECT_TIMEOUT", "5"))
+# A channel whose server did not answer is left alone for this long (its messages wait, the
+# other channels go on); then one message tries again.
+DAISY_CHANNEL_PAUSE_SECONDS = float(env_str("DAISY_CHANNEL_PAUSE_SECONDS", "30"))
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)

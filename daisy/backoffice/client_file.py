@@ -35,6 +35,7 @@ MESSAGE_STATE = {
     "failed": gettext_lazy("could not be delivered"),
     "cancelled": gettext_lazy("not sent (no longer needed)"),
     "outcome_unknown": gettext_lazy("being sent again"),
+    "unconfirmed": gettext_lazy("probably delivered, not confirmed"),
 }
 # What each kind of message is, for a message not yet sent (its subject is written on sending).
 MESSAGE_KIND = {
@@ -67,6 +68,8 @@ class Item:
     link_text: str = ""
     # Set on an open clinical hold a clinician may clear from the file.
     hold_id: Any = None
+    # Set on a message whose delivery was not confirmed, which the desk may send again.
+    resend_message_id: Any = None
     is_attention: bool = False  # drawn as needing the desk's attention
     is_future: bool = False
 
@@ -247,6 +250,15 @@ def client_file_read(*, client: Any, viewer: Any, now: datetime, zone: ZoneInfo)
         )
         if message.status == "failed" and message.last_error:
             item.lines.append(_("Why: %(error)s") % {"error": message.last_error[:200]})
+        if message.status == "unconfirmed":
+            item.is_attention = True
+            item.resend_message_id = message.pk
+            item.lines.append(
+                _(
+                    "The provider received it but never confirmed it, so it was not sent again "
+                    "by itself. Ask the client; send it again only if it did not arrive."
+                )
+            )
         items.append(item)
 
     for entry in waitlist_for_client(client.pk):

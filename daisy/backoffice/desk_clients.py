@@ -23,6 +23,7 @@ from daisy.clients.selectors import client_get, client_search, holds_for_client
 from daisy.clients.services import client_hold_clear, client_view_record
 from daisy.clinic.selectors import clinic_zone
 from daisy.lib.errors import DomainError, NotFound
+from daisy.notifications.services import message_resend_by_staff
 from daisy.records.photos import photo_sessions, photos_count_for_client, photos_staff_may_view
 
 
@@ -93,6 +94,25 @@ def _photos_summary(client: Any, viewer: Any) -> dict[str, Any]:
         "latest": latest,
         "latest_photos": list(latest.photos.values()) if latest else [],
     }
+
+
+@staff_required
+def message_resend(request: HttpRequest, client_id: Any, message_id: Any) -> HttpResponse:
+    """Send again a message of this client whose delivery was not confirmed (audited)."""
+    client = _client(client_id)
+    if request.method != "POST":
+        return redirect("desk:client", client_id=client.pk)
+    try:
+        message_resend_by_staff(
+            message_id=message_id, by=request.user, now=timezone.now(), client_id=client.pk
+        )
+    except NotFound:
+        raise Http404(_("That message does not exist.")) from None
+    except DomainError as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, _("The message will be sent again in a moment."))
+    return redirect("desk:client", client_id=client.pk)
 
 
 @staff_required

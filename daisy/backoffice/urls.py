@@ -105,6 +105,11 @@ urlpatterns = [
     path("clients/<uuid:client_id>/", desk_clients.client_file, name="client"),
     path("clients/<uuid:client_id>/audit/", desk_clients.client_audit, name="client-audit"),
     path(
+        "clients/<uuid:client_id>/messages/<uuid:message_id>/resend/",
+        desk_clients.message_resend,
+        name="client-message-resend",
+    ),
+    path(
         "clients/<uuid:client_id>/holds/<int:hold_id>/clear/",
         desk_clients.hold_clear,
         name="client-hold-clear",

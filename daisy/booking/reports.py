@@ -544,8 +544,11 @@ def delivery(period: Period) -> tuple[list[DeliveryRow], zoneinfo.ZoneInfo]:
         MessageStatus.SENT,
         MessageStatus.FAILED,
         MessageStatus.OUTCOME_UNKNOWN,
+        MessageStatus.UNCONFIRMED,
         MessageStatus.CANCELLED,
     ]
+    # Unknown outcome: being sent again after a lost worker, or handed over and not confirmed.
+    unknown = [MessageStatus.OUTCOME_UNKNOWN, MessageStatus.UNCONFIRMED]
     rows = (
         Message.objects.filter(send_after__gte=start, send_after__lt=end)
         .values("channel")
@@ -553,7 +556,7 @@ def delivery(period: Period) -> tuple[list[DeliveryRow], zoneinfo.ZoneInfo]:
             messages=Count("pk"),
             sent=Count("pk", filter=Q(status=MessageStatus.SENT)),
             failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
-            unknown=Count("pk", filter=Q(status=MessageStatus.OUTCOME_UNKNOWN)),
+            unknown=Count("pk", filter=Q(status__in=unknown)),
             cancelled=Count("pk", filter=Q(status=MessageStatus.CANCELLED)),
             waiting=Count("pk", filter=~Q(status__in=known)),
             resent=Count("pk", filter=Q(status=MessageStatus.SENT, unknown_outcomes__gt=0)),

@@ -3,14 +3,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from daisy.notifications.models import Message, WorkerHeartbeat
-from daisy.notifications.services import HEARTBEAT_STALE_AFTER_SECONDS
+from daisy.lib.errors import DomainError
+from daisy.notifications.models import Message, MessageStatus, WorkerHeartbeat
+from daisy.notifications.services import HEARTBEAT_STALE_AFTER_SECONDS, message_resend_by_staff
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,6 +54,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "error",
     )
     list_filter = ("status", "channel", "template")
+    actions = ("send_again",)
     search_fields = ("recipient", "about", "dedupe_key")
     ordering = ("-send_after",)
     list_per_page = 100
@@ -120,6 +123,34 @@ class MessageAdmin(ReadOnlyAdmin):
         "attachment_names",
         "created_at",
     )
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    @admin.action(
+        description=_("Send again (delivery was not confirmed; the client says it never came)"),
+        permissions=["resend"],
+    )
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        done = 0
+        for message in queryset.filter(status=MessageStatus.UNCONFIRMED):
+            try:
+                message_resend_by_staff(message_id=message.pk, by=request.user, now=timezone.now())
+                done += 1
+            except DomainError as exc:
+                messages.error(request, f"{message}: {exc.message}")
+        skipped = queryset.exclude(status=MessageStatus.UNCONFIRMED).count()
+        if done:
+            messages.success(request, _("%(n)s message(s) will be sent again.") % {"n": done})
+        if skipped:
+            messages.warning(
+                request,
+                _(
+                    "%(n)s message(s) left as they are: only a message whose delivery was not "
+                    "confirmed can be sent again."
+                )
+                % {"n": skipped},
+            )
 
     @admin.display(description=_("re-sent after unknown outcome"), boolean=True)
     def resent_after_unknown_outcome(self, obj: Message) -> bool:

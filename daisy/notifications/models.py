@@ -15,8 +15,19 @@ inside the transaction that causes it, and workers deliver it later under a leas
                                                                     Message-ID / idempotency key
     pending / outcome_unknown / sending-before-hand-off --cancel--> cancelled
 
+A worker claims a group (lease only) and marks each message's hand-off just before it calls the
+channel, in the same commit that records the previous message's result: a lost worker leaves at
+most one message with an unknown outcome.
+
 `unknown_outcomes` never goes down, so a message that went out after an unknown outcome stays
 visibly "re-sent" for staff, and a de-duplicating receiver (keyed by Message-ID) sees it once.
+
+A message the mail server (or SMS provider) had received in full, but whose answer never came
+(it came after the timeout, or the connection dropped while waiting for it), ends `unconfirmed`:
+it most likely reached the client, so it is never sent again by itself. Staff see it (admin, the
+client's file) and may send it again deliberately (message_resend_by_staff, audited).
+
+    sending --handed over in full, no answer--> unconfirmed --staff "send again"--> pending
 
 WorkerHeartbeat lets the health endpoint and staff pages tell when no worker is running."""
 
@@ -42,6 +53,7 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
     OUTCOME_UNKNOWN = "outcome_unknown", _("Outcome unknown: will be re-sent")
+    UNCONFIRMED = "unconfirmed", _("Handed over, not confirmed: not sent again by itself")
 
 
 # Rows a worker may claim once send_after has passed.

@@ -37,7 +37,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 
-from daisy.lib.errors import InvalidTime, ValidationFailed
+from daisy.lib.errors import InvalidTime, NotFound, ValidationFailed
 from daisy.notifications.models import (
     CANCELLABLE,
     CLAIMABLE,
@@ -252,16 +252,16 @@ def message_cancel_for(*, about: str, now: datetime, kinds: Iterable[str] | None
     that have not been handed to a channel yet; returns how many. Call it in the transaction
     that cancels or moves the thing they are about.
 
-    A message a worker has claimed is being handed off (the claim marks it) and cannot be called
-    back; a worker claims one small group at a time, so that is only what is going out right
-    now. It is marked (`cancelled_at`), so that if it does not go out after all (the worker
-    stops, the provider says "try later", the worker is lost) it ends cancelled instead of
-    being sent later (messages_record_results, messages_sweep_expired_leases).
+    A message a worker has claimed but not started to hand off is cancelled like a pending one
+    (the worker's hand-off mark then finds it gone and skips it). One whose hand-off has started
+    cannot be called back: it is only the one message a worker has in hand right now. It is
+    marked (`cancelled_at`), so that if it does not go out after all (the provider says "try
+    later", the worker is lost) it ends cancelled instead of being sent later
+    (messages_record_results, messages_sweep_expired_leases).
 
-    This waits for row locks (a worker's claim commits within milliseconds); workers never wait
-    for it when they pick work, and both lock in-flight rows in id order, so the two cannot
-    deadlock. The clause for a `sending` row without a hand-off mark covers rows leased by a
-    worker of an earlier version, which claimed ahead of the hand-off."""
+    This waits for row locks (a worker's writes commit within milliseconds); workers never wait
+    for it when they pick work. Both lock rows not yet handed off (in id order) before rows in
+    flight (in id order), so the two cannot wait for each other in a circle."""
     not_handed_off = Q(status__in=CANCELLABLE) | Q(
         status=MessageStatus.SENDING, handoff_started_at__isnull=True
     )
@@ -272,9 +272,20 @@ def message_cancel_for(*, about: str, now: datetime, kinds: Iterable[str] | None
         status=MessageStatus.SENDING, handoff_started_at__isnull=False, cancelled_at__isnull=True
     )
     with transaction.atomic():
-        cancelled = rows.filter(not_handed_off).update(
-            status=MessageStatus.CANCELLED, cancelled_at=now, lease_until=None
+        waiting = list(
+            rows.filter(not_handed_off)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
         )
+        cancelled = 0
+        if waiting:
+            # Still not handed off now that they are locked (a worker may have marked one).
+            cancelled = (
+                Message.objects.filter(pk__in=waiting)
+                .filter(not_handed_off)
+                .update(status=MessageStatus.CANCELLED, cancelled_at=now, lease_until=None)
+            )
         ids = list(in_flight.order_by("pk").select_for_update().values_list("pk", flat=True))
         if ids:
             Message.objects.filter(pk__in=ids).update(cancelled_at=now)
@@ -297,6 +308,51 @@ def messages_reassign_client(*, source_id: Any, target_id: Any) -> int:
     the outbox keeps what was sent, to whom, untouched); returns how many. Plain ids, because
     notifications knows no client model."""
     return Message.objects.filter(client_id=source_id).update(client_id=target_id)
+
+
+def message_resend_by_staff(
+    *, message_id: Any, by: Any, now: datetime, client_id: Any = None
+) -> Message:
+    """Send again, at once, a message whose outcome is unknown (`unconfirmed`: the provider had
+    it but never confirmed it), because a person decided to (the client says it never came).
+    It goes out under the same Message-ID / idempotency key. Audited as `message.resend`.
+    Any other state is refused: a message that went out, or is on its way, is not sent again.
+    `client_id`, when given, must be the message's client (NotFound otherwise)."""
+    from daisy.audit.services import audit_record, person_name
+
+    with transaction.atomic():
+        rows = Message.objects.select_for_update().filter(pk=message_id)
+        if client_id is not None:
+            rows = rows.filter(client_id=client_id)
+        message = rows.first()
+        if message is None:
+            raise NotFound("That message does not exist.")
+        if message.status != MessageStatus.UNCONFIRMED:
+            raise ValidationFailed(
+                "Only a message whose delivery was not confirmed can be sent again."
+            )
+        who = person_name(by) or "staff"
+        note = f"sent again by {who} at {now:%Y-%m-%d %H:%M} UTC (earlier: {message.last_error})"
+        Message.objects.filter(pk=message.pk).update(
+            status=MessageStatus.PENDING,
+            send_after=now,
+            lease_until=None,
+            handoff_started_at=None,
+            max_attempts=max(message.max_attempts, message.attempts + 1),
+            last_error=note[:2000],
+        )
+        audit_record(
+            actor=by,
+            action="message.resend",
+            obj=message,
+            at=now,
+            data={"channel": message.channel, "template": message.template},
+            name=f"{message.get_channel_display()} to {message.recipient}",
+            client=message.client_id,
+        )
+        _kick_after_commit()
+    message.refresh_from_db()
+    return message
 
 
 _TEMPLATES_SEEN: set[tuple[str, str]] = set()
@@ -380,25 +436,30 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def messages_claim_due(
-    *, owner: str, now: datetime, limit: int, lease_seconds: float
+    *,
+    owner: str,
+    now: datetime,
+    limit: int,
+    lease_seconds: float,
+    exclude_channels: Iterable[str] = (),
 ) -> list[Message]:
-    """Lease up to `limit` due messages to `owner`, oldest due first, and record that their
-    hand-off starts: one statement, committed before the caller calls any channel. This mark is
-    what lets the sweep tell "maybe sent" (the lease ran out after the mark) from "certainly not
-    sent". The caller claims one hand-off group at a time, so a lost worker leaves at most that
-    many messages with an unknown outcome, and everything it has not claimed yet stays pending,
-    where any worker can take it and a cancel still stops it.
-
-    Claiming and marking are one step on purpose. A worker never has to touch a row it already
-    holds while another transaction may have it locked: PostgreSQL's `FOR UPDATE SKIP LOCKED`
-    keeps a lock on each row it stepped over and then found already claimed, until its own
-    transaction ends, so a second skip-locking step on claimed rows could skip them and leave
-    them stranded until their lease ran out.
+    """Lease up to `limit` due messages to `owner`, oldest due first: one statement, committed.
+    The lease says who may deliver them; it does not say they are going out. The worker marks
+    each one's hand-off just before it calls the channel (messages_handoff), so a lost worker
+    leaves at most the one message it had in hand with an unknown outcome, and the rest of its
+    group goes back to pending when the lease runs out, with nothing unknown about it.
+    `exclude_channels`: channels the worker has paused (a mail server that does not answer):
+    their messages stay pending, untouched, for when the channel is back.
 
     PostgreSQL: the rows are picked with `FOR UPDATE SKIP LOCKED`, so workers never wait for one
-    another or for a booking that is cancelling its messages. SQLite: the IMMEDIATE transaction
-    holds the database's write lock from its first statement."""
+    another or for a booking that is cancelling its messages; a row another transaction stepped
+    over and still holds locked is written later with a plain (waiting) UPDATE, never skipped,
+    so it cannot be stranded. SQLite: the IMMEDIATE transaction holds the database's write lock
+    from its first statement."""
+    excluded = [str(c) for c in exclude_channels]
     due = Message.objects.filter(status__in=CLAIMABLE, send_after__lte=now)
+    if excluded:
+        due = due.exclude(channel__in=excluded)
     # Look before locking: on SQLite every transaction here takes the database's one write lock,
     # and an idle poll should not queue up behind (or in front of) real work.
     if not due.exists():
@@ -410,12 +471,14 @@ def messages_claim_due(
     lock = (
         " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
+    skip_channels = (
+        f" AND {column['channel']} NOT IN ({', '.join(['%s'] * len(excluded))})" if excluded else ""
+    )
     sql = (
         f"UPDATE {table} SET {column['status']} = %s, {column['leased_by']} = %s, "
-        f"{column['lease_until']} = %s, {column['handoff_started_at']} = %s, "
-        f"{column['attempts']} = {column['attempts']} + 1 "
+        f"{column['lease_until']} = %s, {column['handoff_started_at']} = NULL "
         f"WHERE {column['id']} IN (SELECT {column['id']} FROM {table} "
-        f"WHERE {column['status']} IN (%s, %s) AND {column['send_after']} <= %s "
+        f"WHERE {column['status']} IN (%s, %s) AND {column['send_after']} <= %s{skip_channels} "
         f"ORDER BY {column['send_after']} LIMIT %s{lock}) "
         f"RETURNING {', '.join(column.values())}"
     )
@@ -424,9 +487,9 @@ def messages_claim_due(
         str(MessageStatus.SENDING),
         owner,
         at(now + timedelta(seconds=lease_seconds), connection),
-        at(now, connection),
         *(str(status) for status in CLAIMABLE),
         at(now, connection),
+        *excluded,
         int(limit),
     ]
     with transaction.atomic():
@@ -434,9 +497,42 @@ def messages_claim_due(
     return sorted(rows, key=lambda row: (row.send_after, str(row.pk)))
 
 
-# sent / retry (temporary failure) / failed (for good) / release (hand-off marked, but the channel
-# was never called: the lease was about to run out).
-Outcome = Literal["sent", "retry", "failed", "release"]
+def messages_handoff(
+    *,
+    owner: str,
+    message_id: UUID | None,
+    now: datetime,
+    results: Sequence[DeliveryResult] = (),
+) -> bool:
+    """Mark that the hand-off of `message_id` starts now (one more attempt), and record the
+    `results` of the messages handed off before it, in one commit: one commit per message, and
+    a worker lost at any moment leaves at most one row marked without a result.
+
+    Returns whether the mark took: False when the worker no longer holds the row (cancelled by
+    a booking since the claim, its lease taken over): then it must not be sent. The mark comes
+    first, the results after: every writer locks rows not yet handed off before rows in flight
+    (as message_cancel_for does), so a booking's cancel and a worker cannot wait in a circle."""
+    marked = True
+    with transaction.atomic():
+        if message_id is not None:
+            marked = bool(
+                Message.objects.filter(
+                    pk=message_id,
+                    status=MessageStatus.SENDING,
+                    leased_by=owner,
+                    handoff_started_at__isnull=True,
+                    cancelled_at__isnull=True,
+                ).update(handoff_started_at=now, attempts=F("attempts") + 1)
+            )
+        if results:
+            messages_record_results(owner=owner, results=results)
+    return marked
+
+
+# sent / retry (temporary failure) / failed (for good) / unconfirmed (handed over in full, no
+# answer: not sent again by itself) / release (claimed, but its hand-off never started: the
+# worker is stopping, the lease was about to run out, or its channel is paused).
+Outcome = Literal["sent", "retry", "failed", "unconfirmed", "release"]
 
 
 @dataclass(frozen=True)
@@ -476,6 +572,13 @@ def messages_record_results(*, owner: str, results: Sequence[DeliveryResult]) ->
                     "lease_until": None,
                     "handoff_started_at": None,
                 }
+            elif r.outcome == "unconfirmed":
+                fields = {
+                    "status": MessageStatus.UNCONFIRMED,
+                    "unknown_outcomes": F("unknown_outcomes") + 1,
+                    "last_error": f"handed over at attempt {r.attempts}, not confirmed: {r.error}",
+                    "lease_until": None,
+                }
             elif r.outcome in ("retry", "failed"):
                 reason = r.error
                 if r.outcome == "retry":
@@ -485,13 +588,13 @@ def messages_record_results(*, owner: str, results: Sequence[DeliveryResult]) ->
                     "last_error": reason,
                     "lease_until": None,
                 }
-            else:  # release: marked for hand-off, but the channel was never called
+            else:  # release: claimed, but its hand-off never started
                 fields = {
                     "status": MessageStatus.PENDING,
                     "lease_until": None,
                     "handoff_started_at": None,
-                    "attempts": F("attempts") - 1,
                 }
+                held = held.filter(handoff_started_at__isnull=True)
             if fields["status"] == MessageStatus.PENDING:
                 # Cancelled while in flight and not sent after all: it must not go out later.
                 written += held.filter(cancelled_at__isnull=False).update(

@@ -13,6 +13,7 @@ import logging
 import re
 import socket
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -36,6 +37,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
+    at: float = 0.0  # time.time() when the server had it
 
     def parsed(self) -> email.message.EmailMessage:
         msg = email.message_from_bytes(self.raw, policy=email.policy.default)
@@ -49,11 +51,22 @@ class SmtpSink:
 
     `rcpt_reply(address) -> "550 ..." | None` and `data_reply(address, attempt) -> "451 ..." |
     None` script refusals; `delay` (seconds) slows every DATA reply down without blocking other
-    connections. Use as a context manager."""
+    connections. Use as a context manager.
+
+    Misbehaving on purpose, as real servers do:
+    - `misbehave(phase, address) -> "drop" | "late" | None`, asked at MAIL ("drop": the
+      connection is closed before anything is sent) and after a message's content has arrived
+      ("late": it is kept, and the reply comes `late_seconds` later, past the client's
+      timeout; "drop": it is kept and the connection closed without a reply);
+    - `stall(seconds)`: for that long, every command (EHLO, HELO, MAIL, RCPT) waits without an
+      answer, and a message that arrives meanwhile is kept but answered only when it ends."""
 
     delay: float = 0.0
     rcpt_reply: Callable[[str], str | None] | None = None
     data_reply: Callable[[str, int], str | None] | None = None
+    misbehave: Callable[[str, str], str | None] | None = None
+    late_seconds: float = 0.0
+    stall_until: float = 0.0  # time.monotonic()
     host: str = "127.0.0.1"
     port: int = 0
     received: list[Received] = field(default_factory=list)
@@ -82,6 +95,13 @@ class SmtpSink:
             self._controller.stop()
             self._controller = None
 
+    def stall(self, seconds: float) -> None:
+        self.stall_until = time.monotonic() + seconds
+
+    @property
+    def stalled(self) -> bool:
+        return time.monotonic() < self.stall_until
+
     # --- what arrived ---
 
     def message_ids(self) -> list[str]:
@@ -102,7 +122,7 @@ class SmtpSink:
     def settings(self) -> dict[str, Any]:
         """Settings (or environment) that point Django's SMTP backend here."""
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_BACKEND": "daisy.notifications.channels.smtp.EmailBackend",
             "EMAIL_HOST": self.host,
             "EMAIL_PORT": self.port,
             "EMAIL_USE_TLS": False,
@@ -119,9 +139,37 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def _stalled(self) -> None:
+        while time.monotonic() < self.sink.stall_until:
+            await asyncio.sleep(min(0.2, max(0.01, self.sink.stall_until - time.monotonic())))
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        await self._stalled()
+        session.host_name = hostname
+        return responses
+
+    async def handle_HELO(self, server: Any, session: Any, envelope: Any, hostname: str) -> str:
+        await self._stalled()
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        await self._stalled()
+        if self.sink.misbehave is not None and self.sink.misbehave("mail", address) == "drop":
+            server.transport.close()
+            return "421 closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
+        await self._stalled()
         if self.sink.rcpt_reply is not None:
             reply = self.sink.rcpt_reply(address)
             if reply:
@@ -145,8 +193,19 @@ class _Handler:
                 return reply
         with self.sink._lock:
             self.sink.received.append(
-                Received(message_id, envelope.mail_from, list(envelope.rcpt_tos), raw)
+                Received(
+                    message_id, envelope.mail_from, list(envelope.rcpt_tos), raw, time.time()
+                )
             )
+        fault = None
+        if self.sink.misbehave is not None:
+            fault = self.sink.misbehave("data", envelope.rcpt_tos[0] if envelope.rcpt_tos else "")
+        if fault == "drop":
+            server.transport.close()
+            return "421 closing"
+        if fault == "late":
+            await asyncio.sleep(self.sink.late_seconds)
+        await self._stalled()
         return "250 Message accepted for delivery"
 
 

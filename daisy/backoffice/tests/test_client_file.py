@@ -108,3 +108,44 @@ def test_reception_puts_a_client_on_the_waitlist(client: HttpClient, clinic: Any
     entry = WaitlistEntry.objects.get(client=person)
     assert entry.status == EntryStatus.WAITING and entry.created_by == clinic.reception
     assert person.full_name in client.get(reverse("desk:waitlist")).content.decode()
+
+
+def test_reception_sees_an_unconfirmed_message_and_sends_it_again_audited(
+    client: HttpClient, clinic: Any, on_monday: Any
+) -> None:
+    person = make_client()
+    book(clinic, person, 15)
+    message = Message.objects.filter(client=person).order_by("send_after").first()
+    assert message is not None
+    Message.objects.filter(pk=message.pk).update(
+        status="unconfirmed",
+        attempts=1,
+        unknown_outcomes=1,
+        last_error="handed over at attempt 1, not confirmed: timed out",
+    )
+    staff_login(client, clinic.reception)
+    url = reverse("desk:client", kwargs={"client_id": person.pk})
+
+    page = client.get(url).content.decode()
+    assert "probably delivered, not confirmed" in page
+    assert "Send it again" in page
+    resend = reverse(
+        "desk:client-message-resend", kwargs={"client_id": person.pk, "message_id": message.pk}
+    )
+    # Not this client's message: nothing happens.
+    other = reverse(
+        "desk:client-message-resend",
+        kwargs={"client_id": clinic.clients[0].pk, "message_id": message.pk},
+    )
+    assert client.post(other).status_code == 404
+
+    assert client.post(resend).status_code == 302
+    message.refresh_from_db()
+    assert message.status == "pending" and "sent again by" in message.last_error
+    entry = AuditEntry.objects.get(action="message.resend")
+    assert entry.actor == clinic.reception and entry.object_id == str(message.pk)
+    assert entry.client_ref == str(person.pk)
+    # A second press changes nothing more: it is no longer waiting for a decision.
+    assert client.post(resend).status_code == 302
+    assert AuditEntry.objects.filter(action="message.resend").count() == 1
+    assert "Send it again" not in client.get(url).content.decode()

@@ -114,6 +114,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "consultation_id": world["consultation"].pk,
         "consent_id": world["consent"].pk,
         "photo_id": world["photo"].pk,
+        "message_id": Message.objects.order_by("pk").values_list("pk", flat=True).first(),
     }
 
 

@@ -6,6 +6,11 @@ provider's id for the message, or raises:
 
 - PermanentFailure: the provider refused this message for good (bad address, 5xx SMTP reply,
   HTTP 4xx); the message ends as `failed` at once;
+- HandedOverUnconfirmed: the provider had the whole message (the SMTP DATA was sent, the HTTP
+  request written) but its answer never came (too late, or the connection dropped): it most
+  likely went out, so it is never sent again by itself (status `unconfirmed`, for staff);
+- ServerUnavailable (a TemporaryFailure): the server could not be reached or did not greet in
+  time: nothing was handed over, and the worker pauses the channel for a while (delivery.py);
 - anything else (TemporaryFailure, network errors, timeouts): retried with back-off.
 
 Every hand-off of one Message carries the same Message-ID header (email) or idempotency key
@@ -30,6 +35,16 @@ class TemporaryFailure(DeliveryFailure):
 
 class PermanentFailure(DeliveryFailure):
     """Do not try again: the provider refused this message."""
+
+
+class ServerUnavailable(TemporaryFailure):
+    """The server did not answer (connect, greeting, log-in) in time, or refused the connection:
+    nothing was handed over. Other messages on this channel would wait the same way."""
+
+
+class HandedOverUnconfirmed(DeliveryFailure):
+    """The provider had the whole message, but its answer never came: the outcome is unknown
+    and the message is not sent again automatically."""
 
 
 @dataclass(frozen=True)

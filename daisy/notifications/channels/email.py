@@ -4,7 +4,12 @@ Django `EmailMultiAlternatives` handed to the backend's public `send_messages`.
 The channel opens the backend once (`open()`), so one SMTP connection serves a whole batch, and
 closes it after any failure so the next message starts on a fresh one. Every hand-off of one
 Message carries the same Message-ID header. Django refuses a header or an address with a line
-break in it (ValueError): such a message can never be written, so it fails for good."""
+break in it (ValueError): such a message can never be written, so it fails for good.
+
+Not reaching the server (connect, greeting, log-in) is ServerUnavailable: the worker pauses the
+channel. A failure after the server had the whole message (Daisy's SMTP backend knows: see
+channels/smtp.py) without a reply is HandedOverUnconfirmed: not sent again by itself. A reply,
+however late it is, is a verdict like any other."""
 
 from __future__ import annotations
 
@@ -14,7 +19,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from daisy.notifications.channels import Outgoing, PermanentFailure, TemporaryFailure
+from daisy.notifications.channels import (
+    HandedOverUnconfirmed,
+    Outgoing,
+    PermanentFailure,
+    ServerUnavailable,
+    TemporaryFailure,
+)
 
 
 class EmailChannel:
@@ -24,7 +35,15 @@ class EmailChannel:
     def open(self) -> None:
         # Django's SMTP backend keeps a connection it did not open itself in send_messages();
         # opening it here makes one connection serve the whole batch (a no-op when open).
-        self.connection.open()
+        try:
+            self.connection.open()
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise ServerUnavailable(f"cannot reach the mail server: {_describe(exc)}") from exc
+
+    def _handed_over(self) -> bool:
+        handed_over = getattr(self.connection, "handed_over", None)
+        return bool(handed_over()) if callable(handed_over) else False
 
     def close(self) -> None:
         try:
@@ -48,8 +67,8 @@ class EmailChannel:
         return email
 
     def send(self, out: Outgoing) -> str:
+        self.open()
         try:
-            self.open()
             sent = self.connection.send_messages([self.build(out)])
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()
@@ -72,8 +91,32 @@ class EmailChannel:
             self.close()  # in case the SMTP transaction had begun; the next message starts afresh
             raise PermanentFailure(f"cannot write this email: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
+            handed_over = self._handed_over()  # before close() forgets the connection
             self.close()
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+            if handed_over:
+                raise HandedOverUnconfirmed(
+                    f"the mail server had the whole message but did not confirm it "
+                    f"({_describe(exc)})"
+                ) from exc
+            if _timed_out(exc):
+                # A server that stops answering mid-way: the next messages would wait as long.
+                raise ServerUnavailable(
+                    f"the mail server stopped answering ({_describe(exc)})"
+                ) from exc
+            raise TemporaryFailure(_describe(exc)) from exc
         if sent != 1:
             raise TemporaryFailure("the email backend reported the message as not sent")
         return out.message_id_header
+
+
+def _describe(exc: BaseException) -> str:
+    # smtplib reports a timeout as "Connection unexpectedly closed: timed out".
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

@@ -4,6 +4,7 @@ Twilio's REST API shape (`DAISY_SMS_BACKEND`)."""
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import logging
 import os
@@ -15,7 +16,13 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from daisy.notifications.channels import Outgoing, PermanentFailure, TemporaryFailure
+from daisy.notifications.channels import (
+    HandedOverUnconfirmed,
+    Outgoing,
+    PermanentFailure,
+    ServerUnavailable,
+    TemporaryFailure,
+)
 
 logger = logging.getLogger("daisy.sms")
 
@@ -82,7 +89,9 @@ class TwilioSmsChannel(SmsChannel):
     The Idempotency-Key header carries the message's key on every attempt: providers that honour
     it (and the test's fake server) return the first result for a repeat instead of sending
     again. 4xx answers are permanent (bad number, unverified sender...), except 408 and 429;
-    5xx and network errors are temporary."""
+    5xx and network errors are temporary. Not reaching the provider (urllib's URLError: while
+    connecting or writing the request) is ServerUnavailable; no answer once the request was
+    written (a timeout, a dropped connection) is HandedOverUnconfirmed: not sent again."""
 
     def __init__(
         self,
@@ -141,8 +150,15 @@ class TwilioSmsChannel(SmsChannel):
             if 400 <= exc.code < 500 and exc.code not in (408, 429):
                 raise PermanentFailure(f"HTTP {exc.code}: {detail}") from exc
             raise TemporaryFailure(f"HTTP {exc.code}: {detail}") from exc
-        except (TimeoutError, urllib.error.URLError, OSError) as exc:
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+        except urllib.error.URLError as exc:
+            # Raised while connecting or writing the request: the provider has nothing.
+            raise ServerUnavailable(f"cannot reach the SMS provider: {exc.reason}") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            # While waiting for the answer to a request written in full.
+            raise HandedOverUnconfirmed(
+                f"the SMS provider had the message but did not answer "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
         try:
             sid = str(json.loads(body)["sid"])
         except (ValueError, KeyError, TypeError):

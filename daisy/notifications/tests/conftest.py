@@ -18,7 +18,7 @@ import pytest
 from django.db import transaction
 
 from daisy.notifications.models import Message
-from daisy.notifications.services import message_schedule
+from daisy.notifications.services import message_schedule, messages_handoff
 from tests.support.notifications import SmtpSink
 from tests.support.testing import current_database_url
 
@@ -85,6 +85,19 @@ def schedule(
             values.update(overrides)
             out.append(message_schedule(**values))
     return out
+
+
+def hand_off(owner: str, *messages: Message, now: datetime = NOW) -> None:
+    """Mark the hand-off of claimed messages, as a worker does just before calling the channel."""
+    for m in messages:
+        assert messages_handoff(owner=owner, message_id=m.pk, now=now)
+
+
+@pytest.fixture
+def no_other_messages(db: None) -> None:
+    """Start from an empty outbox (inside the test's transaction): a test about which due
+    messages a claim takes must not see ones another test left committed."""
+    Message.objects.all().delete()
 
 
 # --- real worker processes ------------------------------------------------------------------

@@ -22,12 +22,13 @@ from daisy.notifications.rendering import attachment_spec
 from daisy.notifications.services import (
     DeliveryResult,
     messages_claim_due,
+    messages_handoff,
     messages_record_results,
     messages_sweep_expired_leases,
     retry_delay,
 )
 from daisy.notifications.tasks import deliver_due
-from daisy.notifications.tests.conftest import NOW, Clock, schedule
+from daisy.notifications.tests.conftest import NOW, Clock, hand_off, schedule
 from tests.support.notifications import SmtpSink
 
 db = pytest.mark.django_db
@@ -276,19 +277,38 @@ def test_a_lease_without_a_hand_off_mark_goes_back_to_pending(sink: SmtpSink, cl
 
 
 @db
-def test_a_claim_marks_the_hand_off_and_counts_the_attempt(clock: Clock) -> None:
-    (m,) = schedule()
-    (claimed,) = messages_claim_due(owner="w", now=NOW, limit=10, lease_seconds=30)
-    assert (claimed.pk, claimed.status, claimed.leased_by) == (m.pk, MessageStatus.SENDING, "w")
-    assert (claimed.attempts, claimed.handoff_started_at) == (1, NOW)
-    assert claimed.lease_until == NOW + timedelta(seconds=30)
-    assert claimed.context == m.context  # a whole row, ready to render
-    m.refresh_from_db()
-    assert (m.status, m.attempts, m.handoff_started_at) == (MessageStatus.SENDING, 1, NOW)
+def test_a_claim_leases_and_each_hand_off_is_marked_and_counted_on_its_own(clock: Clock) -> None:
+    first, second = schedule(2)
+    claimed = messages_claim_due(owner="w", now=NOW, limit=10, lease_seconds=30)
+    assert {(c.pk, c.status, c.leased_by) for c in claimed} == {
+        (m.pk, MessageStatus.SENDING, "w") for m in (first, second)
+    }
+    assert {(c.attempts, c.handoff_started_at) for c in claimed} == {(0, None)}
+    assert claimed[0].lease_until == NOW + timedelta(seconds=30)
+    by_pk = {c.pk: c for c in claimed}
+    assert by_pk[first.pk].context == first.context  # a whole row, ready to render
+    # The worker marks one message just before it calls the channel; the other is untouched.
+    assert messages_handoff(owner="w", message_id=first.pk, now=NOW)
+    assert not messages_handoff(owner="someone else", message_id=second.pk, now=NOW)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.attempts, first.handoff_started_at) == (
+        MessageStatus.SENDING,
+        1,
+        NOW,
+    )
+    assert (second.attempts, second.handoff_started_at) == (0, None)
+    # The next mark records the previous result in the same commit.
+    sent = DeliveryResult(first.pk, "sent", NOW, provider_id="p")
+    assert messages_handoff(owner="w", message_id=second.pk, now=NOW, results=[sent])
+    first.refresh_from_db()
+    assert first.status == MessageStatus.SENT
 
 
 @db
-def test_a_claim_takes_the_oldest_due_first_and_no_more_than_asked(clock: Clock) -> None:
+def test_a_claim_takes_the_oldest_due_first_and_no_more_than_asked(
+    clock: Clock, no_other_messages: None
+) -> None:
     late = schedule(
         2, prefix="late", send_after=NOW - timedelta(minutes=1), now=NOW - timedelta(hours=1)
     )
@@ -309,6 +329,7 @@ def test_a_claim_takes_the_oldest_due_first_and_no_more_than_asked(clock: Clock)
 def test_an_unknown_outcome_with_no_attempts_left_fails_and_says_so(clock: Clock) -> None:
     (m,) = schedule(max_attempts=1)
     messages_claim_due(owner="doomed", now=NOW, limit=10, lease_seconds=30)
+    assert messages_handoff(owner="doomed", message_id=m.pk, now=NOW)
     clock.advance(minutes=1)
     assert messages_sweep_expired_leases(now=clock.now).failed == 1
     m.refresh_from_db()
@@ -375,6 +396,7 @@ def test_a_concurrent_claim_that_steps_over_a_group_cannot_strand_it(sink: SmtpS
 def test_a_worker_whose_lease_was_taken_over_cannot_record_its_result(clock: Clock) -> None:
     (m,) = schedule()
     assert messages_claim_due(owner="slow", now=NOW, limit=10, lease_seconds=30)
+    hand_off("slow", m)
     clock.advance(minutes=1)
     messages_sweep_expired_leases(now=clock.now)
     assert [
@@ -388,7 +410,9 @@ def test_a_worker_whose_lease_was_taken_over_cannot_record_its_result(clock: Clo
 
 
 @db
-def test_a_stopping_worker_releases_what_it_did_not_hand_off(sink: SmtpSink, clock: Clock) -> None:
+def test_a_stopping_worker_releases_what_it_did_not_hand_off(
+    sink: SmtpSink, clock: Clock, no_other_messages: None
+) -> None:
     # SIGTERM while the second message of a group of four goes out: that one is finished and
     # recorded, the two after it are given back at once, and the rest was never claimed.
     schedule(6)
@@ -482,12 +506,14 @@ class SlowChannel:
 
 @db
 def test_a_group_that_outlasts_its_lease_hands_back_the_rest(clock: Clock) -> None:
-    # Lease 0.4 s: the worker stops handing off 0.1 s before it runs out (at 0.3 s), so the
-    # sweep never re-sends what this worker may still be sending.
+    # Lease 2 s: the worker stops handing off 0.5 s before it runs out (at 1.5 s), so the
+    # sweep never re-sends what this worker may still be sending. Each send takes 1 s: the
+    # second starts at about 1 s (each message's result is committed before the next starts),
+    # the third would start at about 2 s and is handed back instead.
     schedule(3)
-    slow = SlowChannel(0.2)
+    slow = SlowChannel(1.0)
     stats = Deliverer(
-        owner="w", clock=clock, lease_seconds=0.4, group=3, channel_factory=lambda name: slow
+        owner="w", clock=clock, lease_seconds=2.0, group=3, channel_factory=lambda name: slow
     ).run_once()
     assert (stats.sent, stats.released) == (2, 1)
     left = Message.objects.get(status=MessageStatus.PENDING)

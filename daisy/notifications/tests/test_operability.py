@@ -18,7 +18,7 @@ from daisy.notifications.services import (
     messages_sweep_expired_leases,
     worker_heartbeat_beat,
 )
-from daisy.notifications.tests.conftest import NOW, schedule
+from daisy.notifications.tests.conftest import NOW, hand_off, schedule
 from tests.support.testing import staff_login
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +72,7 @@ def test_admin_lists_messages_with_status_and_last_error(manager: HttpClient) ->
     )
     Message.objects.filter(pk=sent.pk).update(status=MessageStatus.SENT)
     messages_claim_due(owner="dead", now=NOW, limit=10, lease_seconds=1)
+    hand_off("dead", unknown)
     messages_sweep_expired_leases(now=NOW + timedelta(seconds=2))
 
     url, _ = changelist()

@@ -24,10 +24,11 @@ from daisy.notifications.services import (
     message_schedule,
     message_schedule_many,
     messages_claim_due,
+    messages_handoff,
     messages_record_results,
     messages_sweep_expired_leases,
 )
-from daisy.notifications.tests.conftest import NOW, Clock, schedule
+from daisy.notifications.tests.conftest import NOW, Clock, hand_off, schedule
 from tests.support.notifications import SmtpSink
 
 db = pytest.mark.django_db
@@ -273,21 +274,28 @@ def test_cancel_for_only_the_kinds_given() -> None:
 
 
 @db
-def test_a_cancel_stops_all_but_the_group_already_in_flight(sink: SmtpSink) -> None:
-    # A worker claims (and starts handing off) one group at a time; the rest of the backlog is
-    # still pending, so a cancel stops it.
-    schedule(3)
-    (in_flight,) = messages_claim_due(owner="w", now=NOW, limit=1, lease_seconds=60)
-    assert message_cancel_for(about="appointment:1", now=NOW) == 2
+def test_a_cancel_stops_all_but_the_message_being_handed_off(
+    sink: SmtpSink, no_other_messages: None
+) -> None:
+    # A worker claims a group and hands its messages off one at a time: a cancel stops all but
+    # the one in hand, including the claimed ones still waiting their turn (the worker's hand-off
+    # mark then finds them cancelled and skips them).
+    schedule(4)
+    claimed = messages_claim_due(owner="w", now=NOW, limit=3, lease_seconds=60)
+    in_hand = claimed[0]
+    hand_off("w", in_hand)
+    assert message_cancel_for(about="appointment:1", now=NOW) == 3
     statuses = dict(Message.objects.values_list("pk", "status"))
-    assert statuses.pop(in_flight.pk) == MessageStatus.SENDING
+    assert statuses.pop(in_hand.pk) == MessageStatus.SENDING
     assert set(statuses.values()) == {MessageStatus.CANCELLED}
+    assert not messages_handoff(owner="w", message_id=claimed[1].pk, now=NOW)
 
 
 @db
 def test_a_message_already_handed_off_is_not_cancelled() -> None:
     (m,) = schedule()
     assert messages_claim_due(owner="w", now=NOW, limit=10, lease_seconds=60)
+    hand_off("w", m)
     assert message_cancel_for(about="appointment:1", now=NOW) == 0
     m.refresh_from_db()
     assert m.status == MessageStatus.SENDING
@@ -300,7 +308,9 @@ def test_a_message_cancelled_in_flight_that_does_not_go_out_ends_cancelled() -> 
     # The last two must never go out afterwards.
     schedule(3)
     sent, released, deferred = messages_claim_due(owner="w", now=NOW, limit=3, lease_seconds=60)
-    assert message_cancel_for(about="appointment:1", now=NOW) == 0  # none could be called back
+    hand_off("w", sent, deferred)  # as if the worker had these two in hand at once
+    # The one not handed off yet is stopped at once; the two in hand cannot be called back.
+    assert message_cancel_for(about="appointment:1", now=NOW) == 1
     messages_record_results(
         owner="w",
         results=[
@@ -323,6 +333,7 @@ def test_a_message_cancelled_in_flight_that_does_not_go_out_ends_cancelled() -> 
 def test_a_lost_worker_s_message_cancelled_in_flight_is_not_re_sent() -> None:
     (m,) = schedule()
     messages_claim_due(owner="lost", now=NOW, limit=1, lease_seconds=60)
+    hand_off("lost", m)
     message_cancel_for(about="appointment:1", now=NOW)
     swept = messages_sweep_expired_leases(now=NOW + timedelta(seconds=61))
     assert (swept.cancelled, swept.unknown) == (1, 0)

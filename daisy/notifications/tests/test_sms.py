@@ -16,7 +16,7 @@ from daisy.notifications.services import (
     messages_claim_due,
     messages_sweep_expired_leases,
 )
-from daisy.notifications.tests.conftest import Clock, schedule
+from daisy.notifications.tests.conftest import Clock, hand_off, schedule
 from tests.support.notifications import FakeTwilio
 
 db = pytest.mark.django_db
@@ -89,6 +89,7 @@ def test_twilio_resend_after_unknown_outcome_uses_the_same_idempotency_key(
     (m,) = sms()
     # A worker hands it off, the provider accepts, the worker dies before recording.
     messages_claim_due(owner="doomed", now=clock.now, limit=1, lease_seconds=10)
+    hand_off("doomed", m, now=clock.now)
     first_sid = sms_channel().send(
         Outgoing(m.pk, m.message_id_header, str(m.pk), PHONE, "", "hello", "", (), False)
     )
