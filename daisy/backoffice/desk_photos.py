@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from daisy.backoffice.access import staff_required
 from daisy.clients.selectors import client_get
 from daisy.clients.services import client_view_record
 from daisy.lib.errors import DomainError, NotFound
+from daisy.lib.private_files import private_file_response
 from daisy.records.photos import (
     SOURCE_CAMERA,
     SOURCE_UPLOAD,
@@ -186,18 +187,6 @@ def client_photos(request: HttpRequest, client_id: Any) -> HttpResponse:
     )
 
 
-def photo_response(handle: Any) -> FileResponse:
-    """A photo's bytes as they must leave: never stored by a browser or a proxy, shown inline,
-    readable only by this site's own pages."""
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "no-store, private, max-age=0"
-    response["Pragma"] = "no-cache"
-    response["Content-Disposition"] = 'inline; filename="photo.jpg"'
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def _file(request: HttpRequest, photo_id: Any, *, thumb: bool) -> HttpResponse:
     try:
         photo = photo_get(photo_id)
@@ -206,7 +195,7 @@ def _file(request: HttpRequest, photo_id: Any, *, thumb: bool) -> HttpResponse:
         )
     except NotFound:
         raise Http404(_("That photo does not exist.")) from None
-    return photo_response(handle)
+    return private_file_response(handle, content_type="image/jpeg", filename="photo.jpg")
 
 
 @clinicians_only

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from daisy.portal import consent, views, waitlist
+from daisy.portal import consent, photos, views, waitlist
 
 app_name = "portal"
 urlpatterns = [
@@ -36,6 +36,10 @@ urlpatterns = [
     ),
     path("consents/<uuid:pk>/pdf/", consent.consent_pdf_view, name="consent-pdf"),
     path("consents/<uuid:pk>/withdraw/", consent.consent_withdraw_view, name="consent-withdraw"),
+    # Clinical photos (issue 14, item 7), where the clinic shows them.
+    path("photos/", photos.photo_list, name="photos"),
+    path("photos/<uuid:pk>/", photos.photo_file, name="photo-file"),
+    path("photos/<uuid:pk>/thumb/", photos.photo_thumb, name="photo-thumb"),
     path("my-data/", views.data_page, name="data"),
     path("my-data/download/", views.data_download, name="data-download"),
 ]

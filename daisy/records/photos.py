@@ -372,5 +372,15 @@ def photo_views_for_session() -> list[tuple[str, str, bool]]:
     return [(v.key, str(v.label), v.is_standard) for v in PHOTO_VIEWS]
 
 
+def photos_for_portal(client: Any) -> list[Photo]:
+    """The client's own photos that the clinic shows in the portal (taken at a location whose
+    `portal_shows_photos` is on), oldest first."""
+    return list(
+        Photo.objects.filter(client=client, location__portal_shows_photos=True)
+        .select_related("appointment", "location")
+        .order_by("taken_at", "pk")
+    )
+
+
 def photos_count_for_client(client: Any) -> int:
     return Photo.objects.filter(client=client).count()
