@@ -75,6 +75,7 @@ from daisy.lib.errors import PermissionDenied, PolicyViolation, ValidationFailed
 from daisy.notifications.models import Message
 from daisy.notifications.rendering import attachment_spec
 from daisy.notifications.services import MessageSpec, message_cancel_for, message_schedule_many
+from daisy.records.selectors import rescreen_link
 from daisy.scheduling.selectors import appointment_list
 from daisy.treatments.models import Treatment
 
@@ -436,6 +437,13 @@ def _reminders(plan: _Plan) -> list[MessageSpec | None]:
             **_links(plan, one_time=False),
             **_change_terms(plan.appointment, plan.tz, due),
             "days_ahead": days_ahead,
+            # The health questions for this session (issue 14: re-screen before every
+            # session), answered from the message without signing in.
+            "rescreen_url": (
+                rescreen_link(plan.appointment)
+                if plan.appointment.treatment.requires_screening
+                else ""
+            ),
             "pre_care": _lines(
                 [
                     t

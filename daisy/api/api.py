@@ -18,6 +18,7 @@ from daisy.api.endpoints import (
     courses,
     desk,
     health,
+    records,
     waitlist,
 )
 
@@ -112,3 +113,4 @@ api.add_router("", courses.router)
 api.add_router("", waitlist.router)
 api.add_router("", desk.router)
 api.add_router("", consents.router)
+api.add_router("", records.router)

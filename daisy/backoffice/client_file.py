@@ -70,6 +70,8 @@ class Item:
     hold_id: Any = None
     # Set on a message whose delivery was not confirmed, which the desk may send again.
     resend_message_id: Any = None
+    # Set on an open finding a clinician may resolve from the file (with a reason).
+    finding_id: Any = None
     is_attention: bool = False  # drawn as needing the desk's attention
     is_future: bool = False
 
@@ -155,6 +157,7 @@ def client_file_read(*, client: Any, viewer: Any, now: datetime, zone: ZoneInfo)
             title=_("Health finding: %(tier)s") % {"tier": finding.get_tier_display()},
             status=_("open") if is_open else _("resolved"),
             is_attention=is_open,
+            finding_id=finding.pk if is_open and clinical else None,
         )
         if clinical:
             item.lines.append(finding.condition)

@@ -19,6 +19,7 @@ from daisy.aftercare.services import alert_clear
 from daisy.audit.selectors import client_trail
 from daisy.backoffice.access import manager_allowed, staff_required
 from daisy.backoffice.client_file import client_file_read
+from daisy.backoffice.desk_records import FindingForm
 from daisy.clients.selectors import client_get, client_search, holds_for_client
 from daisy.clients.services import client_hold_clear, client_view_record
 from daisy.clinic.selectors import clinic_zone
@@ -74,6 +75,7 @@ def client_file(request: HttpRequest, client_id: Any) -> HttpResponse:
             "client": client,
             "hold_form": HoldClearForm(),
             "photos": _photos_summary(client, request.user),
+            "finding_form": FindingForm(),
             "desk_section": "clients",
         },
     )
@@ -157,6 +159,7 @@ def hold_clear(request: HttpRequest, client_id: Any, hold_id: int) -> HttpRespon
             "file": the_file,
             "client": client,
             "hold_form": form,
+            "finding_form": FindingForm(),
             "failed_hold": hold.pk,
             "photos": _photos_summary(client, request.user),
             "desk_section": "clients",

@@ -8,6 +8,7 @@ from daisy.backoffice import (
     desk_consultation,
     desk_lots,
     desk_photos,
+    desk_records,
     desk_reports,
     desk_waitlist,
     desk_worklist,
@@ -90,6 +91,17 @@ urlpatterns = [
         desk_consent.consent_withdraw_view,
         name="consent-withdraw",
     ),
+    # Before needling (issue 14): the health questions on the tablet, a clinician's override.
+    path(
+        "appointments/<uuid:appointment_id>/health-questions/",
+        desk_records.appointment_rescreen,
+        name="appointment-rescreen",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/override/",
+        desk_records.appointment_override,
+        name="appointment-override",
+    ),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(
@@ -159,6 +171,16 @@ urlpatterns = [
     path("clients/<uuid:client_id>/photos/", desk_photos.client_photos, name="client-photos"),
     path("photos/<uuid:photo_id>/", desk_photos.photo_file, name="photo-file"),
     path("photos/<uuid:photo_id>/thumb/", desk_photos.photo_thumb, name="photo-thumb"),
+    path(
+        "clients/<uuid:client_id>/findings/add/",
+        desk_records.finding_add_view,
+        name="client-finding-add",
+    ),
+    path(
+        "clients/<uuid:client_id>/findings/<int:finding_id>/resolve/",
+        desk_records.finding_resolve_view,
+        name="client-finding-resolve",
+    ),
     path("worklist/", desk_worklist.worklist, name="worklist"),
     path(
         "worklist/<uuid:appointment_id>/cancel/",

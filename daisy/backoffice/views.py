@@ -50,10 +50,13 @@ from daisy.booking.diary import (
     free_time_of,
 )
 from daisy.clients.selectors import client_get, client_possible_duplicates
+from daisy.clients.services import client_view_record
 from daisy.clinic.selectors import specialist_get
 from daisy.courses.selectors import plan_for_appointment
 from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
 from daisy.records.charting import CHARTABLE, chart_states_for
+from daisy.records.gate import needling_gate
+from daisy.records.selectors import needling_overrides_list, rescreen_for_appointment
 from daisy.scheduling.selectors import location_get
 from daisy.treatments.selectors import treatment_list_public
 
@@ -320,6 +323,7 @@ def _panel(
         "chart_expected": appt.treatment.requires_screening,
         "can_chart": request.user.is_clinician and appt.status in CHARTABLE,
     }
+    context.update(_before_needling(request, appt, now))
     context.update(forms or {})
     context.update(panel_consent(appt, request.user))
     if appt.status == "booked":
@@ -336,6 +340,33 @@ def _panel(
     if done:
         response["HX-Trigger"] = CHANGED_EVENT
     return response
+
+
+def _before_needling(request: HttpRequest, appt: Any, now: Any) -> dict[str, Any]:
+    """The start-of-needling gate on the panel (issue 14): this session's health questions,
+    what stands in the way (clinical detail for clinicians only), the way to the tablet, and a
+    clinician's override with its reason."""
+    if appt.status not in ("booked", "checked_in", "in_treatment", "completed"):
+        return {}
+    gate = needling_gate(appt, now=now)
+    if not gate.applies:
+        return {}
+    user = request.user
+    clinical = bool(getattr(user, "is_clinician", False))
+    rescreen = rescreen_for_appointment(appt)
+    overrides = needling_overrides_list(appt)
+    if clinical and (rescreen is not None or gate.blockers or overrides):
+        # A clinician reads health answers and findings here: a view of the record.
+        client_view_record(client=appt.client, by=user, now=now, via="desk, appointment panel")
+    return {
+        "gate": gate,
+        "gate_lines": [b.message_for(user) for b in gate.open_blockers],
+        "gate_rescreen": rescreen,
+        "gate_overrides": overrides,
+        "gate_can_ask": appt.status in ("booked", "checked_in"),
+        "gate_can_override": clinical and gate.can_override,
+        "gate_clinical": clinical,
+    }
 
 
 def _specialists_for(appt: Any) -> list[tuple[Any, str]]:

@@ -44,7 +44,7 @@ from daisy.courses.services import (
     course_replan_failed_tell,
 )
 from daisy.lib.errors import DomainError, Stale, ValidationFailed
-from daisy.records.services import screening_record
+from daisy.records.services import needling_gate_check, screening_record
 from daisy.scheduling import services as scheduling
 from daisy.scheduling.models import Appointment, SlotHold, Status
 from daisy.scheduling.services import BookingResult, Reservation
@@ -375,14 +375,21 @@ def appointment_cancel(
 def appointment_set_status(
     *, appointment: Appointment, status: str, by: Any, now: datetime, seen: str | None = None
 ) -> Appointment:
-    """Check in, complete or mark a no-show (staff only). A session is not started while the
-    client is on a clinical hold or a finding refuses it (DOMAIN.md 5.2, 2.1), unless a
-    clinician's override is recorded on the appointment."""
+    """Check in, start, complete or mark a no-show (staff only). A client is not checked in
+    while on a clinical hold or while a finding refuses the session (DOMAIN.md 5.2, 2.1),
+    unless a clinician's override is recorded on the appointment. Needling does not start
+    ("in treatment", or "completed" without it) while the start-of-needling gate is shut
+    (daisy/records/gate.py: this session's re-screen, open findings, the hold, ...)."""
 
     unchanged = _unchanged(seen)
 
     def precheck(appt: Appointment, target: Status) -> None:
         unchanged(appt)
+        if target == Status.IN_TREATMENT or (
+            target == Status.COMPLETED and appt.status != Status.IN_TREATMENT
+        ):
+            needling_gate_check(appointment=appt, now=now, by=by)
+            return
         if appt.status == Status.BOOKED and target != Status.NO_SHOW:
             asking = Asking(
                 client=appt.client,

@@ -32,14 +32,17 @@ DETAILS = ("first_name", "last_name", "email", "phone", "date_of_birth")
 
 
 class FindingForm(forms.ModelForm):
-    """A finding changed after it was recorded needs the reason, which goes into the audit
-    trail with who changed what (the finding keeps who first recorded it)."""
+    """A finding recorded, changed or resolved needs the reason, which goes into the audit
+    trail with who did what (the finding keeps who first recorded it). Issue 14, item 4."""
 
     change_reason = forms.CharField(
-        label=_("Why you changed it"),
+        label=_("Why (kept in the record)"),
         required=False,
         max_length=500,
-        help_text=_("Needed when you change or resolve a finding someone recorded."),
+        help_text=_(
+            "Needed when you record a finding (what you saw or were told), and when you change "
+            "or resolve one."
+        ),
     )
 
     class Meta:
@@ -49,9 +52,12 @@ class FindingForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         edited = [name for name in self.changed_data if name != "change_reason"]
-        if self.instance.pk and edited and not (data.get("change_reason") or "").strip():
+        if edited and not (data.get("change_reason") or "").strip():
             self.add_error(
-                "change_reason", _("Say why you changed this finding: it goes into the record.")
+                "change_reason",
+                _("Say why you changed this finding: it goes into the record.")
+                if self.instance.pk
+                else _("Say why you record this finding: it goes into the record."),
             )
         return data
 

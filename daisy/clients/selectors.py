@@ -152,3 +152,8 @@ def client_deferred_until(client_id: Any) -> date | None:
         client_id=client_id, tier=Tier.DEFER, resolved_at__isnull=True, until_on__isnull=False
     ).values_list("until_on", flat=True)
     return max(ends, default=None)
+
+
+def finding_tier_choices() -> list[tuple[str, str]]:
+    """What a finding can mean (DOMAIN.md 2.1 tiers), as (value, label) for a form."""
+    return [(str(v), str(label)) for v, label in Tier.choices]

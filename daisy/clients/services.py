@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from daisy.audit.services import audit_record
 from daisy.audit.services import person_name as audit_person_name
-from daisy.clients.models import Client, ClinicalHold, ContactChannel, Contraindication
+from daisy.clients.models import Client, ClinicalHold, ContactChannel, Contraindication, Tier
 from daisy.lib.errors import ClientExists, PermissionDenied, ValidationFailed
 from daisy.lib.locks import natural_key_lock
 from daisy.lib.names import person_name_clean
@@ -440,6 +440,75 @@ def finding_deleted_record(*, finding: Contraindication, by: Any, now: datetime)
         name=finding.condition,
         data={"condition": finding.condition, "tier": finding.get_tier_display()},
     )
+
+
+def _clinician_reason(by: Any, reason: str, *, action: str) -> str:
+    if not getattr(by, "is_clinician", False):
+        raise PermissionDenied(
+            _("Only a specialist or the clinic manager can %(action)s a health finding.")
+            % {"action": action}
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        msg = _("Say why: it goes into the client's record.")
+        raise ValidationFailed(msg, fields={"reason": msg})
+    return reason[:2000]
+
+
+def finding_add(
+    *,
+    client: Client,
+    condition: str,
+    tier: str,
+    reason: str,
+    by: Any,
+    now: datetime,
+    until_on: date | None = None,
+    modification: str = "",
+) -> Contraindication:
+    """A clinician records a finding on the desk (issue 14, item 4): with the reason they
+    record it (what they saw or were told), audited as `finding.create` with it."""
+    reason = _clinician_reason(by, reason, action=_("record"))
+    condition = _clean_text(condition, field="condition", max_length=200, required=True)
+    if tier not in Tier.values:
+        raise ValidationFailed(_("Choose what the finding means."), fields={"tier": "unknown"})
+    if tier == Tier.DEFER and until_on is None:
+        msg = _("A finding that defers treatment needs the date it ends.")
+        raise ValidationFailed(msg, fields={"until_on": msg})
+    with transaction.atomic():
+        finding = Contraindication.objects.create(
+            client=client,
+            condition=condition,
+            tier=tier,
+            until_on=until_on if tier == Tier.DEFER else None,
+            modification=modification.strip()[:300],
+            recorded_by=by,
+        )
+        finding_saved_record(finding=finding, by=by, now=now, created=True, reason=reason)
+    return finding
+
+
+def finding_resolve(
+    *, finding: Contraindication, reason: str, by: Any, now: datetime
+) -> Contraindication:
+    """A clinician records that a finding has resolved (issue 14, item 4), with why: audited
+    as `finding.resolve` with the reason and who first recorded it. Already resolved: kept."""
+    reason = _clinician_reason(by, reason, action=_("resolve"))
+    with transaction.atomic():
+        locked = Contraindication.objects.select_for_update().get(pk=finding.pk)
+        if locked.resolved_at is not None:
+            return locked
+        locked.resolved_at = now
+        locked.save(update_fields=["resolved_at"])
+        finding_saved_record(
+            finding=locked,
+            by=by,
+            now=now,
+            created=False,
+            changes={"resolved_at": {"from": None, "to": now.isoformat()}},
+            reason=reason,
+        )
+    return locked
 
 
 # --- merging duplicates (composed by daisy.booking.merge.client_merge) -------------------------

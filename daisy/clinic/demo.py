@@ -29,6 +29,8 @@ from daisy.clinic.models import (
     WeeklyHours,
 )
 from daisy.lib.errors import DomainError
+from daisy.records.selectors import question_keys_all, questionnaire_for
+from daisy.records.services import rescreen_record
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Appointment, Status
 from daisy.treatments.models import Treatment
@@ -419,10 +421,26 @@ def _appointments(
                 appointment=appt, status=Status.NO_SHOW, by=reception, now=after
             )
         else:
+            _rescreened(appt, after)
             services.appointment_set_status(
                 appointment=appt, status=Status.COMPLETED, by=reception, now=after
             )
     return booked
+
+
+def _rescreened(appt: Appointment, now: datetime) -> None:
+    """The demo client answered the health questions from their reminder, nothing changed
+    (issue 14: needling does not start without this session's re-screen)."""
+    if not appt.treatment.requires_screening or questionnaire_for(appt.treatment) is None:
+        return
+    answers: dict[str, object] = dict.fromkeys(question_keys_all(), False)
+    rescreen_record(
+        appointment=appt,
+        answers=answers,
+        by=None,
+        via="reminder",
+        now=min(now, appt.starts_at) - timedelta(hours=2),
+    )
 
 
 def desk_demo_day(location: Location, now: datetime) -> date:
@@ -491,10 +509,12 @@ def _desk_day(
                     states["no_show"] = True
                 else:
                     status = Status.COMPLETED
+                    _rescreened(appt, now)
                 services.appointment_set_status(
                     appointment=appt, status=status, by=reception, now=now
                 )
             elif appt.starts_at <= now and not states["in_treatment"]:
+                _rescreened(appt, now)
                 services.appointment_set_status(
                     appointment=appt, status=Status.IN_TREATMENT, by=reception, now=now
                 )

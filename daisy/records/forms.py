@@ -1,12 +1,16 @@
-"""Forms of the clinical record shared by the desk's tablet and the client portal."""
+"""Forms of the clinical record shared by the desk's tablet and the client portal, and the
+re-screen form (issue 14, item 3) asked from the reminder's link and on the desk's tablet."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from daisy.records.consent_services import MAX_SIGNATURE_BYTES, Signing
@@ -129,3 +133,100 @@ def paragraphs(body: str) -> list[dict[str, Any]]:
         else:
             blocks.append({"kind": "paragraph", "text": line})
     return blocks
+
+
+class RescreenForm(forms.Form):
+    """One required answer per question, nothing preselected: a client whose answers have not
+    changed taps the first choice of each ("No, still not"), which says what they told us last
+    time, so every answer is confirmed and none is copied silently. A "when" question keeps the
+    last date given, to confirm or correct."""
+
+    def __init__(
+        self,
+        *args: Any,
+        questions: Sequence[Any],
+        today: date,
+        last: Mapping[str, Mapping[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        self.today = today
+        self.last = dict(last or {})
+        for q in self.questions:
+            before = self.last.get(q.key)
+            help_text = ""
+            if before is None:
+                choices = [("no", _("No")), ("yes", _("Yes"))]
+            elif before.get("yes"):
+                choices = [("yes", _("Yes, still")), ("no", _("No, not any more"))]
+                on = _parse(before.get("on"))
+                help_text = (
+                    _("Last time you said yes (%(day)s).") % {"day": date_format(on, "j F Y")}
+                    if on
+                    else _("Last time you said yes.")
+                )
+            else:
+                choices = [("no", _("No, still not")), ("yes", _("Yes, this has changed"))]
+                help_text = _("Last time you said no.")
+            self.fields[q.key] = forms.ChoiceField(
+                label=q.text,
+                choices=choices,
+                widget=forms.RadioSelect,
+                help_text=help_text,
+                error_messages={"required": _("Please choose one answer.")},
+            )
+            if q.asks_when:
+                initial = _parse(before.get("on")) if before and before.get("yes") else None
+                self.fields[f"{q.key}_on"] = forms.DateField(
+                    label=_("If yes, when was the last time?"),
+                    required=False,
+                    initial=initial,
+                    # ISO, as a date input needs (not the locale's 01/12/2029).
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                    help_text=_("A close guess is fine."),
+                    error_messages={"invalid": _("Enter a date, for example 2030-01-31.")},
+                )
+
+    @property
+    def items(self) -> list[tuple[Any, Any]]:
+        return [(self[q.key], self[f"{q.key}_on"] if q.asks_when else None) for q in self.questions]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for q in self.questions:
+            if not q.asks_when or data.get(q.key) != "yes":
+                continue
+            on = data.get(f"{q.key}_on")
+            if on is None and f"{q.key}_on" not in self.errors:
+                self.add_error(f"{q.key}_on", _("Please give the date (a close guess is fine)."))
+            elif on is not None and on > self.today:
+                self.add_error(
+                    f"{q.key}_on", _("Give the last time it happened, not a date ahead.")
+                )
+        return data
+
+    def answers(self) -> dict[str, Any]:
+        """question -> yes (and `<question>_on` -> ISO date) for rescreen_record."""
+        answers: dict[str, Any] = {}
+        for q in self.questions:
+            yes = self.cleaned_data.get(q.key) == "yes"
+            answers[q.key] = yes
+            on = self.cleaned_data.get(f"{q.key}_on")
+            if q.asks_when and yes and on is not None:
+                answers[f"{q.key}_on"] = on.isoformat()
+        return answers
+
+    def add_service_errors(self, fields: Mapping[str, str]) -> None:
+        for name, message in fields.items():
+            if name in self.fields:
+                self.add_error(name, message)
+
+
+def _parse(raw: Any) -> date | None:
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None

@@ -5,22 +5,30 @@ depth cap for it (the consultation's own reads are in daisy.records.consultation
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from daisy.core import screening as core
+from daisy.lib.errors import NotFound
 from daisy.records.models import (
     SKIN_TYPE_WORDS,
     AmendedField,
     ChartPolicy,
     Consultation,
+    NeedlingOverride,
     Question,
     Questionnaire,
     ScreeningResponse,
     SkinType,
 )
+from daisy.scheduling.selectors import appointment_get
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,113 @@ def depth_cap_for(skin_type: int) -> Decimal | None:
     policy = ChartPolicy.objects.filter(pk=1).first() or ChartPolicy(pk=1)
     cap = policy.caps().get(skin_type)
     return Decimal(cap) if cap is not None else None
+
+
+# --- re-screening before a session (issue 14, item 3) -----------------------------------------
+
+RESCREEN_SALT = "daisy.rescreen"
+# The reminder's link opens this long before the session (the 48-hour reminder, moved out of
+# quiet hours, arrives inside it) and closes when the session ends.
+RESCREEN_OPENS_BEFORE = timedelta(hours=72)
+# Statuses in which a session's health questions may still be answered.
+RESCREEN_STATUSES = ("booked", "checked_in")
+
+
+def rescreen_last_answers(appointment: Any) -> dict[str, dict[str, Any]]:
+    """The client's last answers to this session's questionnaire (any earlier set: the online
+    pre-screen, a consultation, the last re-screen), question -> {"yes", "on"}; {} for none.
+    They pre-fill the re-screen; the client still confirms each one."""
+    asked = questionnaire_asked(appointment.treatment, online=True)
+    if asked is None:
+        return {}
+    last = (
+        ScreeningResponse.objects.filter(
+            client_id=appointment.client_id, questionnaire=asked.questionnaire
+        )
+        .order_by("-answered_at")
+        .first()
+    )
+    return dict(last.answers) if last is not None else {}
+
+
+def rescreen_token(appointment: Any) -> str:
+    """The signed key to one session's re-screen (no login: it names the appointment and
+    cannot be forged or pointed at another)."""
+    return signing.dumps({"a": str(appointment.pk)}, salt=RESCREEN_SALT, compress=False)
+
+
+def rescreen_link(appointment: Any) -> str:
+    return f"{settings.DAISY_PUBLIC_URL}/before-your-visit/{rescreen_token(appointment)}"
+
+
+def rescreen_target_get(*, token: str, now: datetime) -> Any:
+    """The appointment behind a re-screen link. Raises NotFound with a message for the client
+    and a code: `rescreen_link_invalid` (tampered, truncated, no such session: 404),
+    `rescreen_not_needed` (cancelled, missed, or already under way: 410),
+    `rescreen_link_expired` (the session is over: 410), `rescreen_not_open` (more than three
+    days before the session: 409)."""
+    invalid = NotFound(
+        str(
+            _(
+                "This link is not valid. Please use the link from your most recent reminder, "
+                "or answer the questions at the clinic when you arrive."
+            )
+        ),
+        code="rescreen_link_invalid",
+    )
+    try:
+        data = signing.loads(token, salt=RESCREEN_SALT)
+        appointment = appointment_get(data["a"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError, NotFound, ValidationError):
+        raise invalid from None
+    if now >= appointment.ends_at:
+        raise NotFound(
+            str(_("This link has expired: the appointment it was for is over.")),
+            code="rescreen_link_expired",
+        )
+    if appointment.status not in RESCREEN_STATUSES:
+        raise NotFound(
+            str(
+                _(
+                    "These questions are no longer needed for this appointment: it was "
+                    "cancelled, or has already started."
+                )
+            ),
+            code="rescreen_not_needed",
+        )
+    if now < appointment.starts_at - RESCREEN_OPENS_BEFORE:
+        raise NotFound(
+            str(
+                _(
+                    "These questions open three days before your appointment, so your answers "
+                    "are up to date. Please use the link in your reminder then."
+                )
+            ),
+            code="rescreen_not_open",
+        )
+    return appointment
+
+
+def rescreen_for_appointment(appointment: Any) -> ScreeningResponse | None:
+    """The latest re-screen answered for this session (from the reminder's link, on the desk's
+    tablet or through the API), or None."""
+    return (
+        ScreeningResponse.objects.filter(appointment=appointment, is_rescreen=True)
+        .select_related("answered_by")
+        .order_by("-answered_at")
+        .first()
+    )
+
+
+def needling_overrides_list(appointment: Any) -> list[NeedlingOverride]:
+    """Every clinician's override of the start-of-needling gate for this session, newest first:
+    who, when, why and what it covered (`blockers`: code, key, message). The appointment panel
+    and the treatment chart show them."""
+    return list(
+        NeedlingOverride.objects.filter(appointment=appointment)
+        .select_related("by")
+        .order_by("-at")
+    )
 
 
 # Consent (DOMAIN.md 6.4) lives in its own module; its public reads are named here too.

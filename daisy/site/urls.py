@@ -1,6 +1,6 @@
 from django.urls import path
 
-from daisy.site import booking, checkin, course_booking, feeds, views, waitlist
+from daisy.site import booking, checkin, course_booking, feeds, rescreen, views, waitlist
 
 app_name = "site"
 urlpatterns = [
@@ -37,6 +37,7 @@ urlpatterns = [
     path("book/course/review/", course_booking.review, name="book-course-review"),
     path("book/course/done/", course_booking.done, name="book-course-done"),
     path("check-in/<str:token>", checkin.checkin, name="checkin"),
+    path("before-your-visit/<str:token>", rescreen.rescreen, name="rescreen"),
     path("waitlist/offers/<str:token>/", waitlist.offer, name="waitlist-offer"),
     path("calendar/file/<str:token>.ics", feeds.calendar_file, name="calendar-file"),
     path("calendar/<str:token>.ics", feeds.calendar_feed, name="calendar-feed"),

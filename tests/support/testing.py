@@ -234,3 +234,18 @@ def precare_keys(treatment: Treatment) -> list[str]:
 
     rows = ProtocolStep.objects.filter(protocol__treatment=treatment, kind="pre")
     return [str(pk) for pk in rows.values_list("pk", flat=True)]
+
+
+def rescreen_clear(appointment: Any, *, by: Any = None, now: datetime | None = None) -> Any:
+    """The client's re-screen for `appointment`, answered "no" to every question (issue 14:
+    needling does not start without one), as if from the reminder's link (or the desk's
+    tablet, when `by` is a staff member). `now` defaults to an hour before the session."""
+    from daisy.records.services import rescreen_record
+
+    return rescreen_record(
+        appointment=appointment,
+        answers=PRESCREEN_CLEAR,
+        by=by,
+        via="desk" if by is not None else "reminder",
+        now=now or appointment.starts_at - timedelta(hours=1),
+    )

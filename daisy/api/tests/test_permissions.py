@@ -23,7 +23,7 @@ from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
 from daisy.courses.services import course_presets_install
 from daisy.scheduling.models import Allocation, Appointment
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, precare_keys
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, precare_keys, rescreen_clear
 
 pytestmark = pytest.mark.django_db
 
@@ -303,6 +303,8 @@ def matrix_world(world: World) -> World:
     ).appointment
     appointment_cancel(appointment=freed, by=clinic.reception, now=then)
     world.offer_a = WaitlistOffer.objects.get(entry=world.entry_a)
+    # A's session may start: its health questions are answered (issue 14, the needling gate).
+    rescreen_clear(world.appt_a)
     return world
 
 

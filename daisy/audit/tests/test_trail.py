@@ -147,11 +147,21 @@ def _finding_post(finding: Contraindication, **changes: Any) -> dict[str, Any]:
 def test_a_specialist_changing_anothers_finding_is_recorded_as_themselves(clinic: Clinic) -> None:
     first, second = (s.user for s in clinic.specialists)
     patient = clinic.clients[0]
+    new = Contraindication(client=patient, condition="Active acne", tier=Tier.DEFER)
+    # Recording a finding asks why, as changing and resolving one do (issue 14, item 4).
+    unexplained = signed_in(first).post(
+        reverse("admin:clients_contraindication_add"), _finding_post(new)
+    )
+    assert unexplained.status_code == 200
+    assert "Say why you record this finding" in unexplained.content.decode()
+    assert not Contraindication.objects.filter(condition="Active acne").exists()
     made = signed_in(first).post(
         reverse("admin:clients_contraindication_add"),
-        _finding_post(Contraindication(client=patient, condition="Active acne", tier=Tier.DEFER)),
+        _finding_post(new, change_reason="Inflamed papules on both cheeks today"),
     )
     assert made.status_code == 302
+    created = AuditEntry.objects.get(action="finding.create")
+    assert created.data["reason"] == "Inflamed papules on both cheeks today"
     finding = Contraindication.objects.get(condition="Active acne")
     assert finding.recorded_by == first
 
@@ -204,7 +214,10 @@ def test_the_manager_sees_who_saw_and_changed_a_clients_record(clinic: Clinic) -
     specialist = clinic.specialists[0].user
     signed_in(specialist).post(
         reverse("admin:clients_contraindication_add"),
-        _finding_post(Contraindication(client=patient, condition="Keloid scars", tier=Tier.DEFER)),
+        _finding_post(
+            Contraindication(client=patient, condition="Keloid scars", tier=Tier.DEFER),
+            change_reason="Raised scar on the chin",
+        ),
     )
     assert (
         signed_in(clinic.reception)

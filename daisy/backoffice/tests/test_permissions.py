@@ -19,7 +19,7 @@ from daisy.audit.models import AuditEntry
 from daisy.booking.models import WaitlistEntry, WaitlistOffer
 from daisy.booking.services import appointment_cancel, appointment_set_status
 from daisy.booking.waitlist import waitlist_join
-from daisy.clients.models import Client, ClinicalHold
+from daisy.clients.models import Client, ClinicalHold, Contraindication, Tier
 from daisy.clients.services import client_hold_place
 from daisy.notifications.models import Message
 from daisy.records.charting import AreaIn, ChartIn, ProductIn, chart_save
@@ -75,6 +75,10 @@ CLINICIANS_ONLY = {
     "client-photos",
     "photo-file",
     "photo-thumb",
+    # Issue 14: starting a session despite the gate; recording and resolving findings.
+    "appointment-override",
+    "client-finding-add",
+    "client-finding-resolve",
 }
 # Pages only the clinic manager may open.
 MANAGER_ONLY = {"client-audit", "reports", "report-csv"}
@@ -105,6 +109,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "on": "2030-01-07",
         "client_id": world["client"].pk,
         "hold_id": world["hold"].pk,
+        "finding_id": world["finding"].pk,
         "appointment_id": world["appointment"].pk,
         "entry_id": world["entry"].pk,
         "offer_id": world["offer"].pk,
@@ -136,6 +141,7 @@ def snapshot() -> dict[str, Any]:
         "appointments": list(Appointment.objects.order_by("pk").values()),
         "allocations": Allocation.objects.filter(is_active=True).count(),
         "holds": list(ClinicalHold.objects.order_by("pk").values()),
+        "findings": list(Contraindication.objects.order_by("pk").values()),
         "waitlist": list(WaitlistEntry.objects.order_by("pk").values()),
         "offers": list(WaitlistOffer.objects.order_by("pk").values()),
         "messages": Message.objects.count(),
@@ -173,7 +179,11 @@ def world(clinic: Any, on_monday: Any, settings: Any, tmp_path: Any) -> dict[str
         client=person, treatment=clinic.microneedling, by=clinic.reception, now=DESK_NOW
     )
     appointment_cancel(appointment=freed, by=clinic.reception, now=DESK_NOW)
+    finding = Contraindication.objects.create(
+        client=person, condition="Keloid tendency", tier=Tier.CLINICIAN_REVIEW
+    )
     return {
+        "finding": finding,
         "clinic": clinic,
         "client": person,
         "hold": hold,

@@ -41,6 +41,7 @@ from tests.support.testing import (
     booking_now,
     make_user,
     precare_keys,
+    rescreen_clear,
 )
 
 pytestmark = pytest.mark.django_db
@@ -300,6 +301,7 @@ def test_a_clinician_override_recorded_at_booking_lets_the_session_start(clinic:
         override_reason="Toxin was in the forehead; treating the cheeks only",
     ).appointment
     assert appt.override_by == specialist
+    rescreen_clear(appt)
     done = appointment_set_status(
         appointment=appt, status=Status.COMPLETED, by=clinic.reception, now=WHEN + DAY / 24
     )

@@ -29,6 +29,7 @@ from daisy.records.models.consultation import (
     Consultation,
     ConsultationAmendment,
 )
+from daisy.records.models.gate import IntervalOverride, NeedlingOverride
 from daisy.records.models.lots import SINGLE_USE_KINDS, Lot, Product, ProductKind
 from daisy.records.models.photos import Photo, PhotoSource
 from daisy.records.models.retention import ErasureRequest, ErasureStatus, LegalHold
@@ -69,6 +70,8 @@ __all__ = [
     "ProductKind",
     "Photo",
     "PhotoSource",
+    "IntervalOverride",
+    "NeedlingOverride",
     "Question",
     "Questionnaire",
     "Rule",

@@ -146,6 +146,7 @@ class Via(models.TextChoices):
     API = "api", _("API")
     DESK = "desk", _("At the clinic")
     CONSULTATION = "consultation", _("At the consultation")
+    REMINDER = "reminder", _("From the reminder message")
 
 
 class ScreeningResponse(PublicModel):
@@ -169,6 +170,13 @@ class ScreeningResponse(PublicModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     via = models.CharField(max_length=20, choices=Via.choices)
+    is_rescreen = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Answered before this session (anything changed since the last answers?), "
+            "not at booking."
+        ),
+    )
     answered_at = models.DateTimeField()
 
     class Meta:

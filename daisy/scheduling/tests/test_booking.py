@@ -36,6 +36,7 @@ from tests.support.testing import (
     make_clinic,
     make_specialist,
     make_user,
+    rescreen_clear,
 )
 
 pytestmark = pytest.mark.django_db
@@ -362,6 +363,7 @@ def test_late_cancellation_is_made_and_marked_late():
 def test_status_transitions():
     clinic = make_clinic()
     appt = book(clinic, at(MONDAY, 10))
+    rescreen_clear(appt)
     with pytest.raises(PolicyViolation):
         appointment_set_status(
             appointment=appt, status="checked_in", by=clinic.reception, now=booking_now()
