@@ -13,7 +13,7 @@ from daisy.accounts.models import Role
 from daisy.booking.services import appointment_book
 from daisy.scheduling.models import Appointment, Status
 from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
-from tests.support.testing import at, make_clinic, make_user
+from tests.support.testing import at, make_clinic, make_user, rescreen_clear
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -188,6 +188,7 @@ def test_course_chart_and_aftercare_pages_are_accessible(  # type: ignore[no-unt
         booked_by=reception,
         now=now - timedelta(days=14),
     ).appointment
+    rescreen_clear(past)
     appointment_set_status(appointment=past, status=Status.COMPLETED, by=reception, now=now)
     course_presets_install()
     plan = plan_create(client=client, treatment=treatment, by=specialist, now=now,
@@ -202,6 +203,7 @@ def test_course_chart_and_aftercare_pages_are_accessible(  # type: ignore[no-unt
         plan=plan,
         session_times=[SessionTime(at(first + timedelta(days=28 * k), 11)) for k in range(4)],
     )
+    rescreen_clear(booked.appointments[0])
     appointment_set_status(appointment=booked.appointments[0], status=Status.COMPLETED,
                            by=reception, now=now)  # fmt: skip
     plan_area_grade(area=plan.areas.get(), grade=2, by=specialist, now=now)
