@@ -29,7 +29,7 @@ from daisy.records.retention import (
     records_retention_sweep,
 )
 from daisy.scheduling.models import Appointment, Status
-from tests.support.testing import LONDON, at, make_client, make_clinic, make_user
+from tests.support.testing import LONDON, at, make_client, make_clinic, make_user, rescreen_clear
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +59,7 @@ def _treated(clinic: Any, client: Any) -> Appointment:
         now=at(TREATED_ON - timedelta(days=20), 9),
         location=clinic.location,
     ).appointment
+    rescreen_clear(appointment)  # the session's health questions (issue 14, the needling gate)
     for status in (Status.CHECKED_IN, Status.IN_TREATMENT, Status.COMPLETED):
         appointment_set_status(
             appointment=appointment, status=status, by=specialist, now=at(TREATED_ON, 11)
