@@ -3,11 +3,28 @@ assert_accessible) are available to every app's tests."""
 
 import os
 
+import pytest
 from django.conf import settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 pytest_plugins = ["tests.support.browser"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Each test starts with empty caches (the in-process ones and Django's). Cached answers
+    are keyed by the database's set-up and diary stamps, which only ever go up on a real
+    server; a test's rolled-back transaction takes them back down, so the next test could be
+    answered from what an earlier one built."""
+    from django.core.cache import cache
+
+    from daisy.scheduling.selectors import caches_clear
+
+    caches_clear()
+    if "locmem" in settings.CACHES["default"]["BACKEND"]:  # never flush a real (shared) Redis
+        cache.clear()
+
 
 # Tests (and the servers and workers they start) use Ofcom's drama range, +44 7700 900xxx,
 # which a clinic's own site refuses.
