@@ -415,3 +415,35 @@ def test_without_a_unicode_font_the_pdf_names_each_character_it_cannot_draw(
     pdf = module.consent_pdf(consent, zone=ZoneInfo("Europe/London"))
     assert b"DejaVu" not in pdf and b"Helvetica" in pdf
     assert _pdf_name("Zoë Łukasiewicz-Nguyễn") in pdf  # the metadata keeps it whole
+
+
+def test_the_manager_edits_the_text_in_the_admin_and_a_new_version_is_kept(clinic: Any) -> None:
+    from django.test import Client as HttpClient
+
+    from tests.support.testing import staff_login
+
+    template = consent_template_for(kind="treatment", treatment=clinic.microneedling)
+    http = staff_login(HttpClient(), clinic.manager)
+    url = f"/admin/records/consenttemplate/{template.pk}/change/"
+    assert http.get(url).status_code == 200
+    answer = http.post(
+        url,
+        {
+            "title": template.title,
+            "body": template.body + "\nAsk us about anything on this page.\n",
+            "is_active": "on",
+            "versions-TOTAL_FORMS": "1",
+            "versions-INITIAL_FORMS": "1",
+            "versions-MIN_NUM_FORMS": "0",
+            "versions-MAX_NUM_FORMS": "1000",
+            "versions-0-id": str(template.versions.get().pk),
+            "versions-0-template": str(template.pk),
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    template.refresh_from_db()
+    assert template.version == 2 and template.versions.count() == 2
+    assert AuditEntry.objects.filter(action="consent.template.save").exists()
+    specialist = staff_login(HttpClient(), clinic.specialists[0].user)
+    assert specialist.get(url).status_code == 200  # may read
+    assert specialist.post(url, {"title": "x", "body": "y"}).status_code == 403
