@@ -249,3 +249,27 @@ def rescreen_clear(appointment: Any, *, by: Any = None, now: datetime | None = N
         via="desk" if by is not None else "reminder",
         now=now or appointment.starts_at - timedelta(hours=1),
     )
+
+
+def consent_signed(appointment: Any, *, by: Any = None, now: datetime | None = None) -> Any:
+    """The client's treatment consent for `appointment`, signed with a typed name (issue 14:
+    needling does not start without a current one): in the portal, or on the desk's tablet
+    when `by` (a clinician) takes it. `now` defaults to an hour before the session. None when
+    the clinic asks no consent for the treatment."""
+    from daisy.records.consent_selectors import consent_template_for
+    from daisy.records.consent_services import Signing, consent_sign
+
+    template = consent_template_for(kind="treatment", treatment=appointment.treatment)
+    if template is None:
+        return None
+    (consent,) = consent_sign(
+        client=appointment.client,
+        signing=[Signing(template, template.version)],
+        method="typed",
+        signed_name=appointment.client.full_name or "Client",
+        via="desk" if by is not None else "portal",
+        taken_by=by,
+        appointment=appointment,
+        now=now or appointment.starts_at - timedelta(hours=1),
+    )
+    return consent
