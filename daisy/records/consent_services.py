@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from daisy.audit.services import audit_record
 from daisy.clients.models import Client
 from daisy.core import consent as core
+from daisy.courses.selectors import plan_for_appointment
 from daisy.lib.errors import DomainError, ValidationFailed
 from daisy.records import consent_defaults
 from daisy.records.consent_selectors import plan_facts_for_appointment
@@ -229,7 +230,7 @@ def consent_sign(
                 version=version.version,
                 treatment_id=template.treatment_id,
                 appointment=appointment,
-                course=None,
+                course=plan_for_appointment(appointment.pk) if appointment is not None else None,
                 title=version.title,
                 text=text,
                 text_sha256=core.document_hash(text),

@@ -299,7 +299,8 @@ def _course(clinic: Any, appt: Any, *areas: str) -> Plan:
 
 def test_a_zone_added_to_the_plan_needs_a_new_signature(clinic: Any, appt: Any) -> None:
     plan = _course(clinic, appt, "cheeks")
-    sign(clinic, appt)
+    (consent,) = sign(clinic, appt)
+    assert consent.course == plan and consent.plan["zones"] == ["cheeks"]
     assert consent_status(appt).state == "signed"
     PlanArea.objects.create(plan=plan, area="neck", concern="fine_lines")
     status = consent_status(appt)
