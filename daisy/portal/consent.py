@@ -35,7 +35,6 @@ from daisy.records.consent_selectors import (
 )
 from daisy.records.consent_services import consent_sign, consent_view_record, consent_withdraw
 from daisy.records.forms import ConsentSignForm
-from daisy.records.models import ConsentKind
 from daisy.scheduling.selectors import appointment_list
 
 # What a client's withdrawal says when they give no reason: withdrawing needs none.
@@ -83,8 +82,7 @@ def consent_list(request: HttpRequest) -> HttpResponse:
             "client": client,
             "to_sign": to_sign,
             "consents": consents,
-            "photos_missing": not {ConsentKind.PHOTOS_RECORD, ConsentKind.PHOTOS_MARKETING}
-            <= kinds,
+            "photos_missing": not {"photos_record", "photos_marketing"} <= kinds,
             "zone": clinic_zone(),
             "withdraw_form": WithdrawForm(),
         },
