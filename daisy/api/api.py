@@ -15,6 +15,7 @@ from daisy.api.endpoints import (
     catalogue,
     clients,
     consents,
+    consultations,
     courses,
     desk,
     health,
@@ -114,3 +115,4 @@ api.add_router("", waitlist.router)
 api.add_router("", desk.router)
 api.add_router("", consents.router)
 api.add_router("", records.router)
+api.add_router("", consultations.router)

@@ -51,7 +51,7 @@ def table(slug: str) -> str:
     questions = {q["key"]: q for q in defaults.QUESTIONS}
     rules = sorted((r for r in defaults.RULES if slug in r["questionnaires"]), key=_row_key)
     lines = [
-        "| Row | Question | Asked | A \"yes\" means | Wait | Source |",
+        '| Row | Question | Asked | A "yes" means | Wait | Source |',
         "|---|---|---|---|---|---|",
     ]
     for rule in rules:

@@ -16,6 +16,12 @@ pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
     ("get", "/api/v1/health"),
+    ("get", "/api/v1/clients/{client_id}/consultations"),
+    ("post", "/api/v1/clients/{client_id}/consultations"),
+    ("get", "/api/v1/consultations/{consultation_id}"),
+    ("post", "/api/v1/consultations/{consultation_id}/history"),
+    ("post", "/api/v1/consultations/{consultation_id}/sign"),
+    ("post", "/api/v1/consultations/{consultation_id}/amendments"),
     ("get", "/api/v1/treatments"),
     ("get", "/api/v1/locations"),
     ("get", "/api/v1/specialists"),

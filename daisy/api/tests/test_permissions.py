@@ -22,6 +22,8 @@ from daisy.booking.waitlist import waitlist_join
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
 from daisy.courses.services import course_presets_install
+from daisy.records.consultations import consultation_questionnaire, consultation_start
+from daisy.records.models import Consultation, ConsultationAmendment, ScreeningResponse
 from daisy.scheduling.models import Allocation, Appointment
 from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, precare_keys, rescreen_clear
 
@@ -36,6 +38,7 @@ class World:
     course_a: Any = None  # client A's course (issue 5)
     entry_a: Any = None  # client A's place on the waitlist (issue 13)
     offer_a: Any = None  # a freed time offered to client A
+    consultation_a: Any = None  # client A's consultation, a draft (issue 14)
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,29 @@ CASES: dict[str, Case] = {
             "precare_confirmed": precare_keys(w.cast.clinic.microneedling),
         },
     ),
+    # The consultation (issue 14): clinicians only.
+    "consultations of A": Case("GET", lambda w: f"/clients/{w.cast.client_a.pk}/consultations"),
+    "consultation create for A": Case(
+        "POST",
+        lambda w: f"/clients/{w.cast.client_a.pk}/consultations",
+        body=lambda w, r: {"goals": f"By {r}"},
+    ),
+    "consultation A get": Case("GET", lambda w: f"/consultations/{w.consultation_a.pk}"),
+    "consultation A history": Case(
+        "POST",
+        lambda w: f"/consultations/{w.consultation_a.pk}/history",
+        body=lambda w, r: {
+            "answers": {
+                q.key: False for q in consultation_questionnaire(w.consultation_a).questions
+            }
+        },
+    ),
+    "consultation A sign": Case("POST", lambda w: f"/consultations/{w.consultation_a.pk}/sign"),
+    "consultation A amend": Case(
+        "POST",
+        lambda w: f"/consultations/{w.consultation_a.pk}/amendments",
+        body=lambda w, r: {"reason": r, "goals": "Changed"},
+    ),
 }
 
 A, B, R, S, M = "client_a", "client_b", "reception", "specialist", "manager"
@@ -176,8 +202,11 @@ HEALTH_READS = frozenset(
         "important dates of A",
         "consents of A",
         "appointment A consent",
+        "consultations of A",
+        "consultation A get",
     }
 )
+CLINICIANS: dict[str, int] = {"anonymous": 401, A: 403, B: 403, R: 403}
 EXPECTED: dict[str, dict[str, int]] = {
     "health": PUBLIC,
     "treatments": PUBLIC,
@@ -209,6 +238,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "waitlist join for A": {"anonymous": 401, A: 201, B: 403, R: 201, S: 201, M: 201},
     "waitlist place of A leave": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "waitlist offer to A accept": {"anonymous": 401, A: 201, B: 404, R: 201, S: 201, M: 201},
+    "consultations of A": {**CLINICIANS, S: 200, M: 200},
+    "consultation create for A": {**CLINICIANS, S: 201, M: 201},
+    "consultation A get": {**CLINICIANS, S: 200, M: 200},
+    "consultation A history": {**CLINICIANS, S: 200, M: 200},
+    # A draft without its medical history cannot be signed, nor amended (it is not signed).
+    "consultation A sign": {**CLINICIANS, S: 422, M: 422},
+    "consultation A amend": {**CLINICIANS, S: 409, M: 409},
 }
 
 
@@ -221,7 +257,8 @@ def test_the_matrix_covers_every_endpoint_and_role():
     }
     normalised = {(m, p.replace("{client_id}", "{x}").replace("{appointment_id}", "{x}")
                          .replace("{course_id}", "{x}").replace("{entry_id}", "{x}")
-                         .replace("{offer_id}", "{x}").replace("{slug}", "microneedling"))
+                         .replace("{offer_id}", "{x}").replace("{slug}", "microneedling")
+                         .replace("{consultation_id}", "{x}"))
                   for m, p in OPERATIONS}  # fmt: skip
     assert covered == normalised
     assert all(set(row) == set(ROLES) for row in EXPECTED.values())
@@ -260,6 +297,9 @@ def snapshot() -> dict[str, Any]:
         "tokens": list(ApiToken.objects.order_by("pk").values_list("pk", "revoked_at")),
         "waitlist": list(WaitlistEntry.objects.order_by("pk").values_list("pk", "status")),
         "offers": list(WaitlistOffer.objects.order_by("pk").values_list("pk", "status")),
+        "consultations": list(Consultation.objects.order_by("pk").values()),
+        "consultation_amendments": ConsultationAmendment.objects.count(),
+        "screenings": ScreeningResponse.objects.count(),
     }
 
 
@@ -305,6 +345,9 @@ def matrix_world(world: World) -> World:
     world.offer_a = WaitlistOffer.objects.get(entry=world.entry_a)
     # A's session may start: its health questions are answered (issue 14, the needling gate).
     rescreen_clear(world.appt_a)
+    world.consultation_a = consultation_start(
+        client=world.cast.client_a, by=clinic.manager, now=then
+    )
     return world
 
 
