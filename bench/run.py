@@ -108,14 +108,24 @@ SCHEDULE_FIGURE = "schedule_6_ms"  # from the SQLite messages run (PostgreSQL's 
 # Issue 6: what enqueuing a booking's real messages adds to the booking (bench/booking_messages.py
 # in its own process, on a scratch database of this engine; PostgreSQL's figure alongside).
 BOOKING_MESSAGES_FIGURE = "schedule_booking_messages_ms"
+# Issue 16 item 7 (bench/scale.py): 2 web processes and 2 workers on PostgreSQL + Redis, from
+# tests/test_scale.py run on a scratch database of the PostgreSQL bench server.
+SCALE_FIGURES = (
+    "scale_bookings_per_s_2_web",
+    "scale_messages_per_s_2_workers",
+    "scale_web_recovery_s",
+    "scale_worker_recovery_s",
+)
 ENGINE_FIGURES = {
     "sqlite": (
         *SQLITE_FIGURES, "messages_per_s_sqlite_1_worker", SCHEDULE_FIGURE, BOOKING_MESSAGES_FIGURE
     ),
-    "postgres": (*PG_FIGURES, "messages_per_s_postgres_3_workers", BOOKING_MESSAGES_FIGURE),
+    "postgres": (
+        *PG_FIGURES, "messages_per_s_postgres_3_workers", BOOKING_MESSAGES_FIGURE, *SCALE_FIGURES
+    ),
 }
 ALL_FIGURES = SQLITE_FIGURES + PG_FIGURES + (
-    *MESSAGE_FIGURES, SCHEDULE_FIGURE, BOOKING_MESSAGES_FIGURE
+    *MESSAGE_FIGURES, SCHEDULE_FIGURE, BOOKING_MESSAGES_FIGURE, *SCALE_FIGURES
 )
 
 
@@ -199,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             except NotOurDatabase as exc:
                 _log(f"  refused: {exc}")
                 return 2
+        if engine == "postgres" and any(wanted(n) for n in SCALE_FIGURES):
+            _scale(url, results)
 
     elapsed = time.perf_counter() - started
     document = _document(results, runs, warmups, patterns, elapsed)
@@ -254,6 +266,22 @@ def _messages(
         figures[SCHEDULE_FIGURE] = six
     elif engine == "postgres" and SCHEDULE_FIGURE in figures:
         figures[SCHEDULE_FIGURE]["postgres_ms"] = six["value"]
+
+
+def _scale(url: str, results: dict[str, Any]) -> None:
+    """scale_* through bench/scale.py (tests/test_scale.py on this server)."""
+    from bench.scale import figures_of, measure_scale
+
+    _log("  scale: 2 web processes + 2 workers on PostgreSQL and Redis (tests/test_scale.py)")
+    out = measure_scale(url)
+    if "skipped" in out:
+        note = f"scale figures skipped: {out['skipped']}"
+        _log(f"  {note}")
+        results["notes"].append(note)
+        return
+    for name, fig in figures_of(out).items():
+        _log(f"  {name:<36} {fig['value']:9.2f} {fig['unit']}")
+        results["figures"][name] = fig
 
 
 def _booking_messages(engine: str, url: str, results: dict[str, Any]) -> None:
@@ -699,7 +727,9 @@ def render(doc: dict[str, Any]) -> str:
             fig, dict
         ):
             continue
-        if "median_ms" in fig:
+        if fig.get("scale_case"):
+            lines.append(f"{name:<38}{fig['value']:>9.2f} {fig['unit']:<12}  {fig['what']}")
+        elif "median_ms" in fig:
             notes = []
             for key in ("slots", "queries", "rows", "busy_intervals", "booked"):
                 if key in fig:
