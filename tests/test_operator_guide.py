@@ -37,7 +37,7 @@ def in_the_guide() -> set[str]:
 def test_every_variable_the_code_reads_is_in_the_guide_and_no_other():
     code, guide = read_by_the_code(), in_the_guide()
     assert len(code) > 40  # the pattern still finds the reads
-    assert code - guide == set(), "read by the code but not in docs/deployment.md's table"
+    assert code - guide == set(), "read by the code: add it to docs/deployment.md's Settings table"
     assert guide - code == set(), "in docs/deployment.md's table but never read"
 
 
