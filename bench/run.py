@@ -79,6 +79,9 @@ SQLITE_FIGURES = (
     "http_desk_day",
     # Issue 16 item 5 (bench/reports.py): each owner report over a year, and the page.
     *REPORT_FIGURES,
+    # Issue 14 (bench/client_file.py): a client's file with 12 sessions of records, 60 photos.
+    "client_file_ms",
+    "client_photos_ms",
 )
 PG_FIGURES = (
     "availability_90d_ms_postgres",
@@ -94,6 +97,8 @@ PG_FIGURES = (
     "desk_day_ms_postgres",
     "desk_week_ms_postgres",
     *(f"{name}_postgres" for name in REPORT_FIGURES),
+    "client_file_ms_postgres",
+    "client_photos_ms_postgres",
 )
 # Figures measured by both engines' workers (bench/courses.py, bench/site.py): PostgreSQL's are
 # named with this suffix, so that one engine's figure never replaces the other's.
@@ -839,7 +844,7 @@ def worker_main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import courses, dataset, desk, figures, reports, site
+    from bench import client_file, courses, dataset, desk, figures, reports, site
 
     began = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -859,7 +864,7 @@ def worker_main(argv: list[str]) -> int:
     both = dataclasses.replace(bench, wanted=lambda name: bench.wanted(name + suffix))
     try:
         measured = figures.run(bench)
-        for module in (courses, site, desk, reports):
+        for module in (courses, site, desk, reports, client_file):
             measured.update({f"{k}{suffix}": v for k, v in module.run(both).items()})
     finally:
         figures.cleanup()
