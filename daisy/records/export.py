@@ -10,6 +10,7 @@ from typing import Any
 from daisy.audit.services import person_name
 from daisy.records.consent_selectors import consent_list_for_client
 from daisy.records.consultations import consultation_current, consultation_list_for_client
+from daisy.records.photos import photos_export_for_client
 from daisy.records.selectors import screening_list_for_client
 
 
@@ -88,4 +89,5 @@ def records_export_for_client(client: Any) -> dict[str, Any]:
         "screening_answers": screenings,
         "consultations": consultations,
         "signed_consents": consents,
+        "photos": photos_export_for_client(client),
     }

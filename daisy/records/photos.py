@@ -34,7 +34,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from daisy.audit.services import audit_record
+from daisy.audit.services import audit_record, person_name
 from daisy.lib.errors import NotFound, PermissionDenied, ValidationFailed
 from daisy.lib.images import image_process
 from daisy.records.consent_selectors import consent_current, consent_withdrawn_latest
@@ -266,6 +266,23 @@ def photos_reassign_client(*, source: Any, target: Any) -> int:
     return Photo.objects.filter(client=source).update(client=target)
 
 
+def photos_erase_for_client(*, client: Any) -> int:
+    """The clinical record's retention period is over (daisy/records/retention.py; DOMAIN.md
+    6.7: photos follow the clinical record): the client's photos go, rows now and files once
+    the erasure has committed (a rolled-back erasure keeps both). Returns how many."""
+    photos = list(Photo.objects.filter(client=client))
+    names = [name for p in photos for name in (p.file_name, p.thumb_name)]
+    removed = Photo.objects.filter(pk__in=[p.pk for p in photos]).delete()[0]
+
+    def unlink() -> None:
+        for name in names:
+            with contextlib.suppress(OSError):
+                (_root() / name).unlink()
+
+    transaction.on_commit(unlink)
+    return int(removed)
+
+
 # --- selectors -----------------------------------------------------------------------------
 
 
@@ -380,6 +397,28 @@ def photos_for_portal(client: Any) -> list[Photo]:
         .select_related("appointment", "location")
         .order_by("taken_at", "pk")
     )
+
+
+def photos_export_for_client(client: Any) -> list[dict[str, Any]]:
+    """What the client's data download says of each of their photos (the images themselves
+    are shown to them in the portal where the clinic allows it, and on request)."""
+    return [
+        {
+            "id": str(p.pk),
+            "view": view_label(p.view),
+            "appointment": str(p.appointment_id),
+            "taken_at": p.taken_at.isoformat(),
+            "taken_by": person_name(p.taken_by) or None,
+            "camera": p.camera,
+            "width": p.width,
+            "height": p.height,
+            "sha256": p.sha256,
+            "purpose": p.purpose,
+        }
+        for p in Photo.objects.filter(client=client)
+        .select_related("taken_by")
+        .order_by("taken_at", "pk")
+    ]
 
 
 def photos_count_for_client(client: Any) -> int:

@@ -47,8 +47,10 @@ from daisy.records.models import (
     ErasureRequest,
     ErasureStatus,
     LegalHold,
+    Photo,
     ScreeningResponse,
 )
+from daisy.records.photos import photos_erase_for_client
 from daisy.scheduling.models import Status
 from daisy.scheduling.selectors import appointment_list
 
@@ -94,6 +96,7 @@ def has_clinical_record(client: Any) -> bool:
         or Consultation.objects.filter(client=client).exists()
         or Consent.objects.filter(client=client).exists()
         or Chart.objects.filter(client=client).exists()
+        or Photo.objects.filter(client=client).exists()
         or client.contraindications.exists()
     )
 
@@ -171,6 +174,7 @@ def _erase_clinical_record(request: ErasureRequest, *, now: datetime) -> None:
             "consultations": Consultation.objects.filter(client=client).delete()[0],
             "consents": Consent.objects.filter(client=client).delete()[0],
             "findings": findings_erase_for_client(client=client, by=None, now=now),
+            "photos": photos_erase_for_client(client=client),
         }
         client_anonymise(client=client, by=None, now=now)
         request.status = ErasureStatus.DONE

@@ -21,6 +21,7 @@ from daisy.booking.services import appointment_book
 from daisy.lib.errors import PermissionDenied, ValidationFailed
 from daisy.records.consent_selectors import consent_current
 from daisy.records.consent_services import consent_withdraw
+from daisy.records.export import records_export_for_client
 from daisy.records.models import Photo
 from daisy.records.photos import (
     VIEW_KEYS,
@@ -29,7 +30,9 @@ from daisy.records.photos import (
     photo_comparison,
     photo_open,
     photo_sessions,
+    photos_erase_for_client,
 )
+from daisy.records.retention import has_clinical_record
 from tests.support.photos import (
     GPS_IFD,
     as_upload,
@@ -222,3 +225,25 @@ def test_a_withdrawn_photo_consent_stops_new_photos(clinic: Any) -> None:
     with pytest.raises(ValidationFailed, match="withdrew their consent to photos"):
         _add(clinic, appt, view="left_45")
     assert Photo.objects.count() == 1  # what was taken with consent stays in the record
+
+
+def test_erasure_after_retention_removes_rows_then_files(
+    clinic: Any, photo_dir: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    person = clinic.clients[0]
+    photo = _add(clinic, _session(clinic, person, 0))
+    assert has_clinical_record(person)  # photos are part of the clinical record
+    with django_capture_on_commit_callbacks(execute=True):
+        assert photos_erase_for_client(client=person) == 1
+    assert not Photo.objects.exists()
+    assert not (photo_dir / photo.file_name).exists()
+    assert not (photo_dir / photo.thumb_name).exists()
+
+
+def test_the_data_download_lists_the_clients_photos(clinic: Any) -> None:
+    person = clinic.clients[0]
+    photo = _add(clinic, _session(clinic, person, 0))
+    (entry,) = records_export_for_client(person)["photos"]
+    assert entry["id"] == str(photo.pk) and entry["view"] == "Front"
+    assert entry["sha256"] == photo.sha256 and entry["purpose"] == "clinical"
+    assert records_export_for_client(clinic.clients[1])["photos"] == []
