@@ -110,6 +110,9 @@ MESSAGE_FIGURES = {
     "messages_per_s_postgres_3_workers": ("postgres", 3),
 }
 SCHEDULE_FIGURE = "schedule_6_ms"  # from the SQLite messages run (PostgreSQL's alongside)
+# Issue 16 item 6: delivery under faults (kills, late replies, drops, a 60 s SMTP stall) with
+# bench/delivery_faults.py in its own driver process, on this engine's bench database.
+FAULT_FIGURES = {"delivery_faults_sqlite": "sqlite", "delivery_faults_postgres": "postgres"}
 # Issue 6: what enqueuing a booking's real messages adds to the booking (bench/booking_messages.py
 # in its own process, on a scratch database of this engine; PostgreSQL's figure alongside).
 BOOKING_MESSAGES_FIGURE = "schedule_booking_messages_ms"
@@ -123,14 +126,16 @@ SCALE_FIGURES = (
 )
 ENGINE_FIGURES = {
     "sqlite": (
-        *SQLITE_FIGURES, "messages_per_s_sqlite_1_worker", SCHEDULE_FIGURE, BOOKING_MESSAGES_FIGURE
+        *SQLITE_FIGURES, "messages_per_s_sqlite_1_worker", SCHEDULE_FIGURE, BOOKING_MESSAGES_FIGURE,
+        "delivery_faults_sqlite",
     ),
     "postgres": (
-        *PG_FIGURES, "messages_per_s_postgres_3_workers", BOOKING_MESSAGES_FIGURE, *SCALE_FIGURES
+        *PG_FIGURES, "messages_per_s_postgres_3_workers", BOOKING_MESSAGES_FIGURE, *SCALE_FIGURES,
+        "delivery_faults_postgres",
     ),
 }
 ALL_FIGURES = SQLITE_FIGURES + PG_FIGURES + (
-    *MESSAGE_FIGURES, SCHEDULE_FIGURE, BOOKING_MESSAGES_FIGURE, *SCALE_FIGURES
+    *MESSAGE_FIGURES, SCHEDULE_FIGURE, BOOKING_MESSAGES_FIGURE, *SCALE_FIGURES, *FAULT_FIGURES
 )
 
 
@@ -208,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             results["figures"].update(out["figures"])
             results["meta"][engine] = out["meta"]
         _messages(engine, url, wanted, args.quick, results)
+        _faults(engine, url, wanted, args.quick, results)
         if wanted(BOOKING_MESSAGES_FIGURE):
             try:
                 _booking_messages(engine, url, results)
@@ -287,6 +293,34 @@ def _scale(url: str, results: dict[str, Any]) -> None:
     for name, fig in figures_of(out).items():
         _log(f"  {name:<36} {fig['value']:9.2f} {fig['unit']}")
         results["figures"][name] = fig
+
+
+def _faults(engine: str, url: str, wanted: Any, quick: bool, results: dict[str, Any]) -> None:
+    """delivery_faults_<engine> through bench/delivery_faults.py on this engine's bench
+    database: lost, duplicates, unknown outcomes and latency under kills and a 60 s stall."""
+    name = next(n for n, e in FAULT_FIGURES.items() if e == engine)
+    if not wanted(name):
+        return
+    from bench.delivery_faults import measure_faults
+
+    emails, texts = (400, 100) if quick else (1600, 400)
+    _log(f"  delivery faults: {emails} emails + {texts} texts, kills every 2 s, 60 s stall")
+    out = measure_faults(url, emails=emails, texts=texts)
+    _log(
+        f"  {name:<36} lost={out['lost']} duplicates={out['duplicates']} "
+        f"(not recorded: {out['duplicates_not_recorded_unknown']}) "
+        f"unconfirmed={out['unconfirmed']} p50={out['latency_p50_s']}s "
+        f"p95={out['latency_p95_s']}s kills={out['kills']}"
+    )
+    results["figures"][name] = {
+        "unit": "fault run",
+        "db": engine,
+        **out,
+        "what": "3 `daisy worker` processes, one SIGKILLed every 2 s, delivering emails due "
+        "over 60 s to an SMTP server on loopback that replies late (past EMAIL_TIMEOUT) to ~3%, "
+        "drops ~7% of connections and answers nothing for 60 s, and texts to a fake provider; "
+        "latency = first reception - due time (the stall is in it)",
+    }
 
 
 def _booking_messages(engine: str, url: str, results: dict[str, Any]) -> None:
@@ -647,6 +681,13 @@ def targets(figures: dict[str, Any]) -> dict[str, Any]:
         rule="default availability limit per address (requests/s) > one server's uncached "
         "availability requests/s (2 workers)",
     )
+    for fault_figure in FAULT_FIGURES:
+        for key in ("lost", "duplicates_not_recorded_unknown"):
+            value = _get(figures, fault_figure, key)
+            found[f"{fault_figure}_{key}_eq_0"] = _target(
+                None if value is None else float(value), 0.0, "<=",
+                rule=f"delivery under faults: {key.replace('_', ' ')} = 0",
+            )
     queries = _get(figures, "availability_90d_ms", "queries")
     found["info_P1_availability_queries_le_8"] = _target(
         None if queries is None else float(queries), 8.0, "<=",
@@ -763,6 +804,15 @@ def render(doc: dict[str, Any]) -> str:
                 f"in {fig['seconds']}s, worker CPU {fig['worker_cpu_ms_per_message']} ms/msg, "
                 f"CPU-bound {fig['cpu_bound_messages_per_s']}/s, "
                 f"unknown_outcomes={fig['unknown_outcomes']}"
+            )
+        elif fig.get("unit") == "fault run":
+            lines.append(
+                f"{name:<38}{fig['latency_p50_s']:>10}s{fig['latency_p95_s']:>10}s"
+                f"{fig['messages']:>6}{'':>11}  lost={fig['lost']} "
+                f"duplicates={fig['duplicates']} (not recorded as unknown: "
+                f"{fig['duplicates_not_recorded_unknown']}) unconfirmed={fig['unconfirmed']} "
+                f"kills={fig['kills']} texts during stall={fig['texts_sent_during_stall']} "
+                f"email resumed {fig['email_resumed_s_after_stall']}s after it"
             )
         elif fig.get("unit") == "ms":
             pg = f", PostgreSQL {fig['postgres_ms']} ms" if "postgres_ms" in fig else ""

@@ -266,6 +266,7 @@ class FakeTwilio:
                     "form": form,
                     "key": key,
                     "auth_ok": request.headers.get("Authorization") == expected,
+                    "at": time.time(),
                 }
             )
             attempt = sum(1 for r in self.requests if r["key"] == key)
