@@ -13,6 +13,7 @@ from daisy.api.auth import TokenAuth
 from daisy.api.endpoints import (
     appointments,
     catalogue,
+    charts,
     clients,
     consents,
     consultations,
@@ -116,3 +117,4 @@ api.add_router("", desk.router)
 api.add_router("", consents.router)
 api.add_router("", records.router)
 api.add_router("", consultations.router)
+api.add_router("", charts.router)

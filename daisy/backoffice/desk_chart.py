@@ -28,6 +28,7 @@ from daisy.booking.diary import diary_appointment
 from daisy.lib.errors import DomainError
 from daisy.lib.times import is_sane_year
 from daisy.records.charting import (
+    DEFAULT_PASSES,
     ENDPOINTS,
     PATTERNS,
     PRODUCT_KINDS,
@@ -44,9 +45,10 @@ from daisy.records.charting import (
     chart_save,
     chart_state,
     chart_view_record,
+    consent_summary,
     rescreen_summary,
 )
-from daisy.records.zones import ZONES
+from daisy.records.zones import START_MM, ZONES
 
 DEPTH_STEP = Decimal("0.05")
 
@@ -329,6 +331,17 @@ def initial_from(data: ChartIn) -> dict[str, Any]:
         "next_earliest_on": data.next_earliest_on,
         "notes": data.notes,
     }
+    # A zone tapped on the map starts at its usual first depth (DOMAIN.md 3.2).
+    for zone in ZONES:
+        p = _zone_prefix(zone.key)
+        initial.update(
+            {
+                f"{p}_depth": START_MM[zone.key],
+                f"{p}_passes": DEFAULT_PASSES,
+                f"{p}_pattern": "crosshatch",
+                f"{p}_endpoint": "erythema",
+            }
+        )
     for area in data.areas:
         p = _zone_prefix(area.zone)
         initial.update(
@@ -445,6 +458,7 @@ def _context(view: Any, appt: Any, chart: Any, **extra: Any) -> dict[str, Any]:
         "desk_section": "diary",
         "amend_form": AmendForm(),
         "rescreen": rescreen_summary(appt),
+        "consent": consent_summary(appt),
         **extra,
     }
 

@@ -30,6 +30,7 @@ from daisy.clinic.models import Device, Specialist
 from daisy.core import charting as core
 from daisy.courses.models import PlanSession
 from daisy.lib.errors import DomainError, PermissionDenied, ValidationFailed
+from daisy.records.consent_selectors import consent_status
 from daisy.records.models import (
     SINGLE_USE_KINDS,
     Chart,
@@ -347,6 +348,13 @@ def rescreen_summary(appointment: Any) -> str:
     }
 
 
+def consent_summary(appointment: Any) -> str:
+    """The treatment consent as the chart keeps it: the state and its reason, e.g. "Consent
+    signed: Signed on 7 Jan 2030, 09:40 (version 2)." (daisy.records.consent_selectors)."""
+    status = consent_status(appointment)
+    return f"{status.label}: {status.reason}"
+
+
 def chart_view_record(*, chart: Chart, by: Any, now: datetime, via: str) -> None:
     """Every opening of a chart is in the audit trail (issue 14 item 8)."""
     audit_record(
@@ -593,6 +601,7 @@ def chart_save(
             "next_earliest_on": data.next_earliest_on,
             "notes": data.notes.strip(),
             "rescreen_summary": rescreen_summary(appt)[:400],
+            "consent_version": consent_summary(appt)[:200],
             "updated_at": now,
         }
         if existing is None:

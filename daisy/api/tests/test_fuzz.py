@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import hypothesis
@@ -44,7 +45,10 @@ from schemathesis.specs.openapi.checks import (
 from daisy.accounts.models import Role
 from daisy.accounts.tokens import api_token_create
 from daisy.api.tests.live import LiveServer, live_server
-from daisy.booking.services import appointment_book
+from daisy.booking.services import appointment_book, appointment_set_status
+from daisy.records.charting import AreaIn, ChartIn, ProductIn, chart_save
+from daisy.records.zones import ZONE_KEYS
+from daisy.scheduling.models import Status
 from daisy.treatments.models import Treatment
 from tests.support.testing import LONDON, PRESCREEN_CLEAR, make_clinic, make_user, precare_keys
 
@@ -80,6 +84,11 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     # Every treatment's pre-care step keys: what a client who already prepares confirms.
     precare: list[str] = field(default_factory=list)
+    # Issue 14: sessions the client has arrived for (chartable), the clinic's device, and the
+    # lot numbers already charted (one single-use cartridge lot among them).
+    arrived_ids: list[str] = field(default_factory=list)
+    device_ids: list[str] = field(default_factory=list)
+    lots: list[str] = field(default_factory=list)
 
 
 def _seed() -> World:
@@ -106,6 +115,37 @@ def _seed() -> World:
                 location=clinic.location,
             )
             appointments[role].append(str(result.appointment.pk))
+    arrived = []
+    past = [d for k in range(7, 14) if (d := today - timedelta(days=k)).weekday() != 6]
+    for k, client in enumerate((own, other, own, other)):
+        appt = appointment_book(
+            client=client,
+            treatment=clinic.microneedling,
+            starts_at=datetime.combine(past[k], time(10), LONDON),
+            booked_by=clinic.reception,
+            now=now - timedelta(days=30),
+            location=clinic.location,
+        ).appointment
+        appointment_set_status(
+            appointment=appt, status=Status.CHECKED_IN, by=clinic.reception, now=appt.starts_at
+        )
+        arrived.append(appt)
+    chart_save(
+        appointment=arrived[0],
+        data=ChartIn(
+            areas=[AreaIn("forehead", Decimal("0.5"), 2, "erythema")],
+            products=[
+                ProductIn("cartridge", "Cartridge", "FUZZ-C0", today + timedelta(days=400)),
+                ProductIn("numbing", "Cream", "FUZZ-N0", today + timedelta(days=400)),
+            ],
+            device=clinic.devices[0],
+            operator=clinic.specialists[0],
+            cartridge_opened_at_chair=True,
+        ),
+        by=clinic.specialists[0].user,
+        now=now,
+        sign=True,
+    )
     return World(
         today=today,
         client_ids=[str(own.pk), str(other.pk)],
@@ -114,11 +154,26 @@ def _seed() -> World:
         specialist_ids=[str(s.pk) for s in clinic.specialists],
         treatments=sorted(Treatment.objects.values_list("slug", flat=True)),
         precare=[k for t in Treatment.objects.all() for k in precare_keys(t)],
+        arrived_ids=[str(a.pk) for a in arrived],
+        device_ids=[str(d.pk) for d in clinic.devices],
+        lots=["FUZZ-C0", "FUZZ-N0"],
         tokens={
             "staff": api_token_create(user=clinic.reception, name="fuzz staff", now=now).raw,
             "client": api_token_create(user=login, name="fuzz client", now=now).raw,
+            "clinician": api_token_create(
+                user=clinic.specialists[0].user, name="fuzz clinician", now=now
+            ).raw,
         },
     )
+
+
+CLINICIAN_OPERATIONS = frozenset(
+    {
+        "POST /api/v1/appointments/{appointment_id}/record",
+        "GET /api/v1/appointments/{appointment_id}/record",
+        "GET /api/v1/lots/{lot}/treatments",
+    }
+)
 
 
 # --- informed values: the clinic's own ids, slugs, dates and times ---------------------------
@@ -225,7 +280,56 @@ def _informed(world: World, role: str) -> dict[str, Callable[[Any, Any], None]]:
             b["start"] = draw(start)
             optional(b, "specialist", draw(maybe_specialist))
 
+    # Issue 14: charts of arrived sessions (mostly), zones of the face map, depths around the
+    # device's range, the clinic's device, lots new and already charted (a reused single-use
+    # cartridge is a 409), expiry dates mostly ahead and sometimes past.
+    arrived = st.sampled_from([*world.arrived_ids, *world.arrived_ids, unknown])
+    zones = st.sampled_from(list(ZONE_KEYS))
+    fresh_lot = itertools.count(1)
+    lot_numbers = st.sampled_from([*world.lots, "new", "new", "new"]).map(
+        lambda v: f"FUZZ-{role}-{next(fresh_lot)}" if v == "new" else v
+    )
+    expiry = st.integers(-30, 700).map(lambda k: (world.today + timedelta(days=k)).isoformat())
+
+    def area(draw: Any) -> dict[str, Any]:
+        return {
+            "zone": draw(zones),
+            "depth_mm": draw(st.integers(1, 30)) / 10,
+            "passes": draw(st.integers(1, 12)),
+            "endpoint": draw(st.sampled_from(["erythema", "pinpoint_bleeding"])),
+        }
+
+    def product(draw: Any) -> dict[str, Any]:
+        return {
+            "kind": draw(st.sampled_from(["cartridge", "numbing", "glide", "post_care"])),
+            "name": draw(st.sampled_from(["Cartridge", "Cream", "Serum"])),
+            "lot": draw(lot_numbers),
+            "expires_on": draw(expiry),
+        }
+
+    def record(case: Any, draw: Any) -> None:
+        case.path_parameters = {**(case.path_parameters or {}), "appointment_id": draw(arrived)}
+        b = body(case)
+        if b is not None:
+            b["areas"] = [area(draw) for _ in range(draw(st.integers(0, 3)))]
+            b["products"] = [product(draw) for _ in range(draw(st.integers(0, 3)))]
+            optional(b, "device", draw(st.sampled_from([*world.device_ids, None, unknown])))
+            for name in ("operator", "supervisor"):
+                b.pop(name, None)
+
+    def record_get(case: Any, draw: Any) -> None:
+        case.path_parameters = {**(case.path_parameters or {}), "appointment_id": draw(arrived)}
+
+    def lot_path(case: Any, draw: Any) -> None:
+        case.path_parameters = {
+            **(case.path_parameters or {}),
+            "lot": draw(st.sampled_from([*world.lots, "NO-SUCH-LOT"])),
+        }
+
     return {
+        "POST /api/v1/appointments/{appointment_id}/record": record,
+        "GET /api/v1/appointments/{appointment_id}/record": record_get,
+        "GET /api/v1/lots/{lot}/treatments": lot_path,
         "GET /api/v1/availability": availability,
         "POST /api/v1/appointments": book,
         "GET /api/v1/appointments": appointment_list,
@@ -262,6 +366,7 @@ def _fuzz(
     token: str,
     informed: dict[str, Callable[[Any, Any], None]],
     outcome: Outcome,
+    only: frozenset[str] | None = None,
 ) -> None:
     session = requests.Session()
     auth = {"Authorization": f"Bearer {token}"}
@@ -318,6 +423,8 @@ def _fuzz(
     )
     for result in schema.get_all_operations():
         operation = result.ok()
+        if only is not None and operation.label not in only:
+            continue
         runs: list[tuple[str, Any, int]] = [
             ("positive", operation.as_strategy(generation_mode=GenerationMode.POSITIVE), POSITIVE),
             ("negative", operation.as_strategy(generation_mode=GenerationMode.NEGATIVE), NEGATIVE),
@@ -401,6 +508,17 @@ def test_schemathesis_against_the_live_spec_with_staff_and_client_tokens() -> No
             informed = _informed(world, role)
             assert set(informed) <= set(operations), set(informed) - set(operations)
             _fuzz(server, schema, role, world.tokens[role], informed, outcome)
+        # Issue 14: the chart and the lot recall are for clinicians; reception's and the
+        # client's tokens above get 403 there, so a specialist's token fuzzes them too.
+        _fuzz(
+            server,
+            schema,
+            "clinician",
+            world.tokens["clinician"],
+            _informed(world, "clinician"),
+            outcome,
+            only=CLINICIAN_OPERATIONS,
+        )
         log = server.log()
     seconds = clock.perf_counter() - started
     summary = _summary(outcome, seconds)
@@ -429,3 +547,11 @@ def test_schemathesis_against_the_live_spec_with_staff_and_client_tokens() -> No
         ]:
             assert (role, label, status) in reached, (role, label, status, summary)
     assert ("staff", "POST /api/v1/clients", 201) in reached, summary
+    for label, status in [
+        ("POST /api/v1/appointments/{appointment_id}/record", 200),
+        ("POST /api/v1/appointments/{appointment_id}/record", 409),
+        ("POST /api/v1/appointments/{appointment_id}/record", 422),
+        ("GET /api/v1/appointments/{appointment_id}/record", 200),
+        ("GET /api/v1/lots/{lot}/treatments", 200),
+    ]:
+        assert ("clinician", label, status) in reached, (label, status, summary)

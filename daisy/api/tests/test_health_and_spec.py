@@ -50,6 +50,11 @@ OPERATIONS = {
     ("post", "/api/v1/appointments/{appointment_id}/status"),
     ("get", "/api/v1/clients/{client_id}/consents"),
     ("get", "/api/v1/appointments/{appointment_id}/consent"),
+    ("post", "/api/v1/appointments/{appointment_id}/record"),
+    ("get", "/api/v1/appointments/{appointment_id}/record"),
+    ("get", "/api/v1/lots/{lot}/treatments"),
+    ("get", "/api/v1/appointments/{appointment_id}/rescreen"),
+    ("post", "/api/v1/appointments/{appointment_id}/rescreen"),
 }
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,14 +18,21 @@ from daisy.api.tests.conftest import ROLES, Cast, error_of
 from daisy.audit.models import AuditEntry
 from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.models import WaitlistEntry, WaitlistOffer
-from daisy.booking.services import appointment_book, appointment_cancel
+from daisy.booking.services import appointment_book, appointment_cancel, appointment_set_status
 from daisy.booking.waitlist import waitlist_join
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, Plan, PlanSession
 from daisy.courses.services import course_presets_install
+from daisy.records.charting import AreaIn, ChartIn, ProductIn, chart_save
 from daisy.records.consultations import consultation_questionnaire, consultation_start
-from daisy.records.models import Consultation, ConsultationAmendment, ScreeningResponse
-from daisy.scheduling.models import Allocation, Appointment
+from daisy.records.models import (
+    Chart,
+    ChartProduct,
+    Consultation,
+    ConsultationAmendment,
+    ScreeningResponse,
+)
+from daisy.scheduling.models import Allocation, Appointment, Status
 from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, precare_keys, rescreen_clear
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +47,8 @@ class World:
     entry_a: Any = None  # client A's place on the waitlist (issue 13)
     offer_a: Any = None  # a freed time offered to client A
     consultation_a: Any = None  # client A's consultation, a draft (issue 14)
+    arrived_a: Any = None  # client A has arrived for this one: it may be charted (issue 14)
+    charted_a: Any = None  # client A's session with a signed chart (lot LOT)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,24 @@ def _course(w: World, role: str) -> dict[str, Any]:
 
 def _course_booking(w: World, role: str) -> dict[str, Any]:
     return {**_course(w, role), "prescreen": PRESCREEN_CLEAR}
+
+
+LOT = "PERM-LOT-1"
+
+
+def _record(w: World, role: str) -> dict[str, Any]:
+    return {
+        "areas": [{"zone": "forehead", "depth_mm": 0.5, "passes": 2, "endpoint": "erythema"}],
+        "device": str(w.cast.clinic.devices[0].pk),
+        "products": [
+            {
+                "kind": "cartridge",
+                "name": "Cartridge",
+                "lot": f"C-{role}",
+                "expires_on": "2031-01-01",
+            }
+        ],
+    }
 
 
 # POSTs that answer without writing anything.
@@ -190,6 +218,11 @@ CASES: dict[str, Case] = {
         lambda w: f"/consultations/{w.consultation_a.pk}/amendments",
         body=lambda w, r: {"reason": r, "goals": "Changed"},
     ),
+    "record of A save": Case(
+        "POST", lambda w: f"/appointments/{w.arrived_a.pk}/record", body=_record
+    ),
+    "record of A get": Case("GET", lambda w: f"/appointments/{w.charted_a.pk}/record"),
+    "lot treatments": Case("GET", lambda w: f"/lots/{LOT}/treatments"),
 }
 
 A, B, R, S, M = "client_a", "client_b", "reception", "specialist", "manager"
@@ -204,9 +237,13 @@ HEALTH_READS = frozenset(
         "appointment A consent",
         "consultations of A",
         "consultation A get",
+        "record of A get",
+        "lot treatments",
     }
 )
 CLINICIANS: dict[str, int] = {"anonymous": 401, A: 403, B: 403, R: 403}
+# The treatment chart and lot recall (issue 14): clinicians only.
+CLINICAL = {"anonymous": 401, A: 403, B: 403, R: 403, S: 200, M: 200}
 EXPECTED: dict[str, dict[str, int]] = {
     "health": PUBLIC,
     "treatments": PUBLIC,
@@ -245,6 +282,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     # A draft without its medical history cannot be signed, nor amended (it is not signed).
     "consultation A sign": {**CLINICIANS, S: 422, M: 422},
     "consultation A amend": {**CLINICIANS, S: 409, M: 409},
+    "record of A save": CLINICAL,
+    "record of A get": CLINICAL,
+    "lot treatments": CLINICAL,
 }
 
 
@@ -258,7 +298,8 @@ def test_the_matrix_covers_every_endpoint_and_role():
     normalised = {(m, p.replace("{client_id}", "{x}").replace("{appointment_id}", "{x}")
                          .replace("{course_id}", "{x}").replace("{entry_id}", "{x}")
                          .replace("{offer_id}", "{x}").replace("{slug}", "microneedling")
-                         .replace("{consultation_id}", "{x}"))
+                         .replace("{consultation_id}", "{x}")
+                         .replace("{lot}", LOT))
                   for m, p in OPERATIONS}  # fmt: skip
     assert covered == normalised
     assert all(set(row) == set(ROLES) for row in EXPECTED.values())
@@ -300,6 +341,8 @@ def snapshot() -> dict[str, Any]:
         "consultations": list(Consultation.objects.order_by("pk").values()),
         "consultation_amendments": ConsultationAmendment.objects.count(),
         "screenings": ScreeningResponse.objects.count(),
+        "charts": list(Chart.objects.order_by("pk").values_list("pk", "updated_at", "signed_at")),
+        "chart_products": ChartProduct.objects.count(),
     }
 
 
@@ -347,6 +390,38 @@ def matrix_world(world: World) -> World:
     rescreen_clear(world.appt_a)
     world.consultation_a = consultation_start(
         client=world.cast.client_a, by=clinic.manager, now=then
+    )
+    # Issue 14: one of A's sessions charted and signed, another arrived and not yet charted.
+    world.charted_a = appointment_book(
+        client=world.cast.client_a,
+        treatment=clinic.microneedling,
+        starts_at=at(MONDAY, 9),
+        booked_by=clinic.reception,
+        now=then,
+    ).appointment
+    world.arrived_a = appointment_book(
+        client=world.cast.client_a,
+        treatment=clinic.microneedling,
+        starts_at=at(MONDAY + timedelta(days=5), 15),
+        booked_by=clinic.reception,
+        now=then,
+    ).appointment
+    for appt in (world.charted_a, world.arrived_a):
+        appointment_set_status(
+            appointment=appt, status=Status.CHECKED_IN, by=clinic.reception, now=appt.starts_at
+        )
+    chart_save(
+        appointment=world.charted_a,
+        data=ChartIn(
+            areas=[AreaIn("nose", Decimal("0.25"), 2, "erythema")],
+            products=[ProductIn("cartridge", "Cartridge", LOT, date(2031, 1, 1))],
+            device=clinic.devices[0],
+            operator=clinic.specialists[0],
+            cartridge_opened_at_chair=True,
+        ),
+        by=clinic.manager,
+        now=world.charted_a.starts_at,
+        sign=True,
     )
     return world
 

@@ -27,6 +27,31 @@ class ChartLocked(Exception):
     """An attempt to change or delete a signed chart, its rows, or an amendment."""
 
 
+class SignedRowsQuerySet(models.QuerySet[Any]):
+    """Bulk deletes that would take rows of a signed chart with them are refused here (on
+    PostgreSQL the database refuses them too; SQLite's test flush deletes row by row, so there
+    the model and this queryset are the guard against deleting, and triggers against changing)."""
+
+    signed_lookup = "chart__signed_at__isnull"
+
+    def delete(self) -> Any:
+        if self.filter(**{self.signed_lookup: False}).exists():
+            raise ChartLocked("A signed chart's rows cannot be deleted; add an amendment.")
+        return super().delete()
+
+
+class ChartQuerySet(SignedRowsQuerySet):
+    signed_lookup = "signed_at__isnull"
+
+
+class AmendmentQuerySet(models.QuerySet[Any]):
+    def delete(self) -> Any:
+        raise ChartLocked("Amendments cannot be deleted.")
+
+    def update(self, **kwargs: Any) -> int:
+        raise ChartLocked("Amendments cannot be changed; add another.")
+
+
 class Endpoint(models.TextChoices):
     # DOMAIN.md 3.3: the standard clinical endpoint reached.
     ERYTHEMA = "erythema", _("Even redness (erythema)")
@@ -167,6 +192,8 @@ class Chart(PublicModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = ChartQuerySet.as_manager()
+
     class Meta:
         ordering = ["-performed_on"]
         indexes = [models.Index(fields=["client", "-performed_on"], name="records_chart_client")]
@@ -215,6 +242,8 @@ class ChartArea(models.Model):
     pattern = models.CharField(max_length=16, choices=Pattern.choices, blank=True)
     endpoint = models.CharField(max_length=20, choices=Endpoint.choices)
 
+    objects = SignedRowsQuerySet.as_manager()
+
     class Meta:
         ordering = ["chart", "pk"]
         constraints = [
@@ -243,6 +272,8 @@ class ChartAmendment(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     text = models.TextField(help_text=_("What is corrected or added."))
+
+    objects = AmendmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["chart", "at", "pk"]
@@ -273,6 +304,8 @@ class ChartProduct(models.Model):
     amendment = models.ForeignKey(
         ChartAmendment, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
     )
+
+    objects = SignedRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["chart", "pk"]
