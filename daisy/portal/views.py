@@ -7,8 +7,10 @@ row per view of a health record)."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+import zipfile
 import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -37,6 +39,7 @@ from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
 from daisy.lib.forms import form_add_domain_error
 from daisy.portal.charts import severity_svg
 from daisy.portal.forms import CancelForm, PreferencesForm, ProfileForm, StartForm
+from daisy.records.export import records_files_for_client
 from daisy.scheduling.selectors import appointment_get, appointment_list, availability_list
 from daisy.site.booking import again_offer
 
@@ -370,12 +373,18 @@ def data_download(request: HttpRequest) -> HttpResponse:
     client = request.client  # type: ignore[attr-defined]
     client_view_record(client=client, by=request.user, now=now, via="portal:data-download")
     data = client_data_export(client=client, now=now)
-    response = HttpResponse(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str),
-        content_type="application/json; charset=utf-8",
-    )
+    # One archive: the data as JSON, each signed consent as its PDF, each photo as its JPEG
+    # (issue 14, item 8; DOMAIN.md 6.6).
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "my-data.json", json.dumps(data, indent=2, ensure_ascii=False, default=str)
+        )
+        for name, content in records_files_for_client(client, viewer=request.user, now=now):
+            archive.writestr(name, content)
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = (
-        f'attachment; filename="my-data-{now.astimezone().date().isoformat()}.json"'
+        f'attachment; filename="my-data-{now.astimezone().date().isoformat()}.zip"'
     )
     return response
 

@@ -91,3 +91,37 @@ def records_export_for_client(client: Any) -> dict[str, Any]:
         "signed_consents": consents,
         "photos": photos_export_for_client(client),
     }
+
+
+def records_files_for_client(client: Any, *, viewer: Any, now: datetime) -> list[tuple[str, bytes]]:
+    """The files of the client's record for their download: each signed consent as its PDF,
+    and each photo as its JPEG (each read audited as `photo.view`). (name in the archive,
+    content)."""
+    from django.conf import settings
+
+    from daisy.clinic.selectors import clinic_zone
+    from daisy.lib.errors import NotFound
+    from daisy.records.consent_pdf import consent_pdf
+    from daisy.records.photos import photo_open, photos_for_export
+
+    zone = clinic_zone()
+    files: list[tuple[str, bytes]] = []
+    for consent in consent_list_for_client(client).order_by("signed_at"):
+        day = consent.signed_at.astimezone(zone).date().isoformat()
+        files.append(
+            (
+                f"consents/{day}-{consent.kind}-{consent.pk}.pdf",
+                consent_pdf(consent, zone=zone, clinic_name=settings.DAISY_CLINIC_NAME),
+            )
+        )
+    for photo in photos_for_export(client):
+        try:
+            with photo_open(
+                photo=photo, viewer=viewer, thumb=False, via="portal:data-download", now=now
+            ) as handle:
+                data = handle.read()
+        except NotFound:
+            continue  # a missing file is reported by the photo pages, not here
+        day = photo.taken_at.astimezone(zone).date().isoformat()
+        files.append((f"photos/{day}-{photo.view}-{photo.pk}.jpg", data))
+    return files

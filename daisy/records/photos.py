@@ -421,5 +421,11 @@ def photos_export_for_client(client: Any) -> list[dict[str, Any]]:
     ]
 
 
+def photos_for_export(client: Any) -> list[Photo]:
+    """Every photo of the client, oldest first, for their data download (the right of access
+    covers them whether or not the clinic shows photos in the portal)."""
+    return list(Photo.objects.filter(client=client).order_by("taken_at", "pk"))
+
+
 def photos_count_for_client(client: Any) -> int:
     return Photo.objects.filter(client=client).count()

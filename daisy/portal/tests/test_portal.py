@@ -4,7 +4,9 @@ silently refused), the .ics, profile, and a JSON copy of their data."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -241,11 +243,14 @@ def test_profile_update(world: World) -> None:
 def test_data_download_has_my_data_only(world: World) -> None:
     response = world.http_a.post("/portal/my-data/download/")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
-    data = json.loads(response.content)
+    assert response["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        content = archive.read("my-data.json")
+    data = json.loads(content)
     assert data["profile"]["id"] == str(world.client_a.pk)
     assert [a["id"] for a in data["appointments"]] == [str(world.appt_a.pk)]
     assert data["messages"] and all(m["to"] != world.client_b.email for m in data["messages"])
-    text = response.content.decode()
+    text = content.decode()
     assert str(world.client_b.pk) not in text and str(world.appt_b.pk) not in text
     assert world.client_b.last_name not in text
     assert AuditEntry.objects.filter(data__via="portal:data-download").count() == 1

@@ -4,7 +4,9 @@ with their text; nothing of another client."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -58,7 +60,10 @@ def test_the_download_has_my_screening_answers_and_consultation_only() -> None:
 
     response = http.post("/portal/my-data/download/")
     assert response.status_code == 200
-    data = json.loads(response.content)
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        data = json.loads(archive.read("my-data.json"))
+        names = archive.namelist()
+    assert names == ["my-data.json"]  # no consent signed, no photo taken
     (answers,) = data["screening_answers"]
     assert answers["asked"] == "At the consultation"
     assert answers["answers"]["keloid"] == {"yes": True}
@@ -69,4 +74,33 @@ def test_the_download_has_my_screening_answers_and_consultation_only() -> None:
     assert exported["signed_at"] and exported["amendments"][0]["reason"] == "Typo"
     assert exported["medical_history"] == answers["id"]
     assert data["signed_consents"] == []
-    assert "Someone else's goal" not in response.content.decode()
+    assert "Someone else's goal" not in json.dumps(data)
+
+
+def test_the_download_carries_each_signed_consent_as_its_pdf() -> None:
+    from daisy.records.consent_selectors import consent_templates_to_sign
+    from daisy.records.consent_services import Signing, consent_sign
+
+    clinic = make_clinic()
+    login = make_user(role=Role.CLIENT)
+    mine = make_client(user=login)
+    templates = {t.kind: t for t in consent_templates_to_sign(clinic.microneedling)}
+    (signed,) = consent_sign(
+        client=mine,
+        signing=[Signing(templates["treatment"], templates["treatment"].version)],
+        method="typed",
+        signed_name="Ada Client",
+        via="desk",
+        taken_by=clinic.specialists[0].user,
+        now=NOW,
+    )
+    http = HttpClient()
+    http.force_login(login)
+    response = http.post("/portal/my-data/download/")
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        data = json.loads(archive.read("my-data.json"))
+        (pdf_name,) = [n for n in archive.namelist() if n.startswith("consents/")]
+        pdf = archive.read(pdf_name)
+    assert pdf.startswith(b"%PDF") and str(signed.pk) in pdf_name
+    (exported,) = data["signed_consents"]
+    assert exported["text_sha256"] == signed.text_sha256
