@@ -425,6 +425,12 @@ class AppointmentIn(InputSchema):
         "`precare_too_soon` listing the steps and their keys otherwise). Kept with the "
         "appointment.",
     )
+    gap_reason: Reason | None = Field(
+        None,
+        description="A specialist's or the manager's reason to book a needling session less "
+        "than 28 days from the client's other session of the same treatment (409 "
+        "`interval_too_short` without it; 403 for other roles; a client cannot override).",
+    )
 
 
 class RescheduleIn(InputSchema):
@@ -438,6 +444,12 @@ class RescheduleIn(InputSchema):
         description="Without `specialist`, the move keeps the appointment's specialist (409 "
         "`slot_unavailable` with their nearest free times when they are busy); true lets any "
         "specialist who can do the treatment take it.",
+    )
+    gap_reason: Reason | None = Field(
+        None,
+        description="A specialist's or the manager's reason to book a needling session less "
+        "than 28 days from the client's other session of the same treatment (409 "
+        "`interval_too_short` without it; 403 for other roles; a client cannot override).",
     )
 
 

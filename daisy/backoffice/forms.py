@@ -70,9 +70,11 @@ def parse_choice(raw: str) -> tuple[datetime, str] | None:
 
 
 class ChoiceForm(forms.Form):
-    """One of the free times the desk offered."""
+    """One of the free times the desk offered (and, for a session less than 28 days from the
+    client's previous one, a clinician's reason: DOMAIN.md 1.2)."""
 
     choice = forms.CharField(max_length=120)
+    gap_reason = forms.CharField(required=False, max_length=2000)
 
     def clean_choice(self) -> tuple[datetime, str]:
         value = parse_choice(self.cleaned_data["choice"])

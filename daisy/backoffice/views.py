@@ -386,8 +386,13 @@ def _after(request: HttpRequest, pk: Any, message: str) -> HttpResponse:
     return redirect("desk:appointment", appointment_id=pk)
 
 
-def _refused(request: HttpRequest, pk: Any, exc: DomainError, alt_action: str = "") -> HttpResponse:
+def _refused(
+    request: HttpRequest, pk: Any, exc: DomainError, alt_action: str = "", retry: str = ""
+) -> HttpResponse:
     alternatives = exc.alternatives if isinstance(exc, SlotUnavailable) else []
+    # Less than 28 days from another session (DOMAIN.md 1.2): a clinician may give a reason
+    # and try the same time again; others read who can.
+    gap = exc.code == "interval_too_short" and getattr(request.user, "is_clinician", False)
     return _panel(
         request,
         pk,
@@ -395,6 +400,7 @@ def _refused(request: HttpRequest, pk: Any, exc: DomainError, alt_action: str = 
         status=exc.http_status,
         alternatives=alternatives,
         alt_action=alt_action,
+        forms={"gap_retry": retry if gap and retry else "", "gap_action": alt_action},
     )
 
 
@@ -507,9 +513,10 @@ def appointment_move(request: HttpRequest, appointment_id: Any) -> HttpResponse:
             by=request.user,
             now=timezone.now(),
             seen=form.cleaned_data["version"],
+            gap_reason=form.cleaned_data["gap_reason"],
         )
     except DomainError as exc:
-        return _refused(request, pk, exc, "move")
+        return _refused(request, pk, exc, "move", retry=request.POST.get("choice", ""))
     local = moved.starts_at.astimezone(moved.location.tz)
     return _after(
         request,
@@ -538,9 +545,10 @@ def appointment_rebook(request: HttpRequest, appointment_id: Any) -> HttpRespons
             specialist=_specialist_or_none(specialist_raw),
             by=request.user,
             now=timezone.now(),
+            gap_reason=form.cleaned_data["gap_reason"],
         )
     except DomainError as exc:
-        return _refused(request, pk, exc, "rebook")
+        return _refused(request, pk, exc, "rebook", retry=request.POST.get("choice", ""))
     new = result.appointment
     local = new.starts_at.astimezone(new.location.tz)
     message = _("Next session booked: %(day)s at %(time)s.") % {

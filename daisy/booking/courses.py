@@ -4,6 +4,7 @@ any session that fails rolls back all of them (DESIGN.md 4)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from daisy.lib.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from daisy.records.services import screening_record
+from daisy.records.services import interval_override_record, screening_record
 from daisy.scheduling import selectors as scheduling_selectors
 from daisy.scheduling import services as scheduling
 from daisy.scheduling.models import Appointment
@@ -149,6 +150,17 @@ def course_book(
         extra_dates=tuple(important_dates),
         now=now,
         precare_confirmed=tuple(str(key) for key in precare_confirmed),
+        # Sessions closer than 28 days to another (DOMAIN.md 1.2): the reason given now, or the
+        # one a clinician recorded on the plan when they allowed its short interval.
+        gap_reason=interval_override_reason
+        or (plan.interval_override_reason if plan is not None else ""),
+        gap_by=(
+            plan.interval_override_by
+            if plan is not None
+            and not interval_override_reason.strip()
+            and plan.interval_override_reason
+            else None
+        ),
     )
     if plan is not None:
         if plan.client_id != client.pk or plan.treatment_id != treatment.pk:
@@ -348,6 +360,8 @@ def _book_all(
         idempotency_key=scoped,
         fingerprint=fingerprint,
     )
+    # The 28-day rule counts between this course's sessions (DOMAIN.md 1.2).
+    asking = dataclasses.replace(asking, plan=plan)
     _dates_keep(client, dates_to_keep, by=booked_by, now=now)
     base_rules = scheduling_selectors.treatment_rules(treatment, for_staff=for_staff)
     later_rules = core.course_rules(base_rules, now=now, until=times[-1].start + timedelta(days=1))
@@ -375,6 +389,7 @@ def _book_all(
                 by_role=session_roles,
                 rules=base_rules if number == 1 else later_rules,
             )
+            gaps_before = len(asking.gaps)
             clearance = eligibility_check(
                 asking, starts_at=reservation.slot.start, tz=loc.tz, session=number
             )
@@ -387,6 +402,15 @@ def _book_all(
                 notes=notes,
                 audit_data={"course": str(plan.pk), "session": number},
             )
+            for gap in asking.gaps[gaps_before:]:
+                interval_override_record(
+                    appointment=appointment,
+                    neighbour=gap.neighbour,
+                    gap_days=gap.gap_days,
+                    reason=gap.reason,
+                    by=gap.by,
+                    now=now,
+                )
             if asking.is_self_service and asking.precare_confirmed:
                 precare_confirmations_record(
                     appointment=appointment,

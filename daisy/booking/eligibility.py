@@ -34,8 +34,17 @@ from daisy.lib.errors import (
     ValidationFailed,
 )
 from daisy.records.services import Evaluated, screening_evaluate
+from daisy.scheduling.models import ACTIVE_STATUSES, Appointment
 from daisy.scheduling.services import Clearance, is_staff
 from daisy.treatments.models import Treatment
+
+
+@dataclass(frozen=True)
+class ShortGap:
+    neighbour: Any  # the session it is close to
+    gap_days: int
+    reason: str
+    by: Any
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,16 @@ class Asking:
     precare_confirmed: tuple[str, ...] = ()
     # The pre-screen as evaluated by the gate, for the booking to store with what it made.
     screened: list[Evaluated] = field(default_factory=list, compare=False)
+    # A clinician's reason to book closer than the default interval to another session of the
+    # same treatment (DOMAIN.md 1.2), and who gave it (None: whoever acts, `by`).
+    gap_reason: str = ""
+    gap_by: Any = None
+    # The appointment being moved (a move is not its own neighbour).
+    moving: Any = None
+    # The course the session belongs to (the 28-day rule is between a course's sessions).
+    plan: Any = None
+    # Short gaps the gate let through on `gap_reason`, for the booking to record.
+    gaps: list[ShortGap] = field(default_factory=list, compare=False)
 
     @property
     def is_self_service(self) -> bool:
@@ -301,6 +320,86 @@ def findings_check(asking: Asking, day: date) -> bool:
     return True
 
 
+# DOMAIN.md 1.2 interval rules: default 28 days between sessions; below that needs a
+# clinician's override with a reason.
+MIN_SESSION_GAP_DAYS = 28
+NEEDLING_DEVICE = "microneedling_pen"
+
+
+def _is_needling(treatment: Treatment) -> bool:
+    return any(p.device_kind == NEEDLING_DEVICE for p in treatment.phases.all())
+
+
+def interval_check(asking: Asking, *, starts_at: datetime, tz: Any) -> None:
+    """A course's needling session at least 28 days after the course's previous session, or a
+    clinician's recorded reason (DOMAIN.md 1.2), when a course is booked and when one of its
+    sessions is moved. Later sessions are not counted: a move re-plans them. The client
+    booking online is told to choose a later day; staff are told who can override."""
+    if asking.plan is None or not _is_needling(asking.treatment):
+        return
+    day = starts_at.astimezone(tz).date()
+    others = (
+        Appointment.objects.filter(
+            course_session__plan=asking.plan,
+            status__in=ACTIVE_STATUSES,
+            starts_at__lt=starts_at,
+        )
+        .exclude(pk=getattr(asking.moving, "pk", None))
+        .select_related("location")
+    )
+    close = []
+    for other in others:
+        gap = abs((other.starts_at.astimezone(tz).date() - day).days)
+        if gap < MIN_SESSION_GAP_DAYS:
+            close.append((gap, other))
+    if not close:
+        return
+    gap, neighbour = min(close, key=lambda item: item[0])
+    their_day = neighbour.starts_at.astimezone(tz).date()
+    facts = {
+        "treatment": asking.treatment.name,
+        "gap": gap,
+        "day": date_format(their_day, "l j F Y"),
+        "min": MIN_SESSION_GAP_DAYS,
+    }
+    extra = {"gap_days": gap, "neighbour": str(neighbour.pk), "neighbour_on": their_day.isoformat()}
+    if asking.is_self_service:
+        raise ClientContraindicated(
+            _(
+                "Sessions of %(treatment)s are at least %(min)s days apart, so your skin has time "
+                "to heal: you have one on %(day)s. Please choose a day at least %(min)s days "
+                "from it, or call the clinic."
+            )
+            % facts,
+            code="interval_too_short",
+            extra=extra,
+        )
+    reason = asking.gap_reason.strip()
+    if not reason:
+        raise ClientContraindicated(
+            _(
+                "This is %(gap)s days from the client's %(treatment)s session on %(day)s; "
+                "sessions are at least %(min)s days apart. A specialist or the clinic manager "
+                "can book it sooner by giving a reason."
+            )
+            % facts,
+            code="interval_too_short",
+            fields={"gap_reason": "required"},
+            extra=extra,
+        )
+    who = asking.gap_by if asking.gap_by is not None else asking.by
+    if not getattr(who, "is_clinician", False):
+        raise PermissionDenied(
+            _(
+                "Only a specialist or the clinic manager can book sessions less than %(min)s "
+                "days apart."
+            )
+            % facts,
+            code="interval_override_not_allowed",
+        )
+    asking.gaps.append(ShortGap(neighbour=neighbour, gap_days=gap, reason=reason, by=who))
+
+
 def record_check(asking: Asking, day: date) -> bool:
     """The rules that need nothing but the client's record: the clinical hold, the age limit
     and recorded findings, for a session on the local `day`. True when a clinician's override
@@ -318,6 +417,8 @@ def eligibility_check(
     Raises a DomainError naming the first rule that refuses; returns what to record."""
     day = starts_at.astimezone(tz).date()
     overridden = record_check(asking, day)
+    gaps_before = len(asking.gaps)
+    interval_check(asking, starts_at=starts_at, tz=tz)
     today = (asking.now or starts_at).astimezone(tz).date()
     prescreen_check(asking, day, today=today)
     precare_check(asking, starts_at=starts_at, tz=tz)
@@ -332,6 +433,13 @@ def eligibility_check(
         clashes=clashes, confirmed=asking.confirm_important_dates, session=session
     )
     audit: dict[str, Any] = {}
+    if len(asking.gaps) > gaps_before:
+        last = asking.gaps[-1]
+        audit["short_interval"] = {
+            "gap_days": last.gap_days,
+            "reason": last.reason,
+            "by": str(getattr(last.by, "pk", "")),
+        }
     if clashes:
         audit["important_dates_confirmed"] = [c.text for c in clashes]
     return Clearance(

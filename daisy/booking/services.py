@@ -36,6 +36,7 @@ from daisy.booking.eligibility import (
 from daisy.clients.models import Client
 from daisy.clients.services import client_create
 from daisy.clinic.models import Location, Specialist
+from daisy.courses.selectors import plan_for_appointment
 from daisy.courses.services import (
     MovedSession,
     ReplanFailed,
@@ -44,7 +45,11 @@ from daisy.courses.services import (
     course_replan_failed_tell,
 )
 from daisy.lib.errors import DomainError, Stale, ValidationFailed
-from daisy.records.services import needling_gate_check, screening_record
+from daisy.records.services import (
+    interval_override_record,
+    needling_gate_check,
+    screening_record,
+)
 from daisy.scheduling import services as scheduling
 from daisy.scheduling.models import Appointment, SlotHold, Status
 from daisy.scheduling.services import BookingResult, Reservation
@@ -96,6 +101,7 @@ def appointment_book(
     prescreen: Mapping[str, object] | None = None,
     prescreen_via: str = "online",
     precare_confirmed: Sequence[str] = (),
+    gap_reason: str = "",
 ) -> BookingResult:
     """Book one appointment through the eligibility gate and schedule its messages, or raise a
     DomainError and write (and send) nothing. `booked_by` is whoever acted: the client's own
@@ -114,6 +120,7 @@ def appointment_book(
         prescreen=prescreen,
         now=now,
         precare_confirmed=tuple(str(key) for key in precare_confirmed),
+        gap_reason=gap_reason,
     )
     with transaction.atomic():
         result = scheduling.appointment_book(
@@ -132,6 +139,7 @@ def appointment_book(
         )
         if not result.replayed:
             appointment = result.appointment
+            _gaps_record(appointment, asking.gaps, now)
             if asking.is_self_service:
                 precare_confirmations_record(
                     appointment=appointment,
@@ -152,6 +160,21 @@ def appointment_book(
                 appointment=appointment, now=now, version=appointment.messages_version
             )
         return result
+
+
+def _gaps_record(appointment: Appointment, gaps: Sequence[Any], now: datetime) -> None:
+    """The short interval a clinician allowed for this session (DOMAIN.md 1.2), kept and
+    audited with it (the last decision of the gate is the one that booked)."""
+    if gaps:
+        gap = gaps[-1]
+        interval_override_record(
+            appointment=appointment,
+            neighbour=gap.neighbour,
+            gap_days=gap.gap_days,
+            reason=gap.reason,
+            by=gap.by,
+            now=now,
+        )
 
 
 def slot_hold_create(
@@ -281,6 +304,7 @@ def appointment_reschedule(
     confirm_important_dates: bool = False,
     override_reason: str = "",
     seen: str | None = None,
+    gap_reason: str = "",
 ) -> Appointment:
     """Move a booked appointment through the eligibility gate; its messages are replaced and a
     course's later sessions follow, all in one transaction. A failed move changes nothing.
@@ -292,6 +316,8 @@ def appointment_reschedule(
         clinical_hold_check(appt.client)
 
     freed_specialist_id = appointment.specialist_id
+    gaps: list[Any] = []
+    plan = plan_for_appointment(appointment.pk)
 
     with transaction.atomic():
 
@@ -303,6 +329,10 @@ def appointment_reschedule(
                 override_reason=override_reason,
                 confirm_important_dates=confirm_important_dates,
                 is_new_booking=False,
+                gap_reason=gap_reason,
+                moving=appointment,
+                plan=plan,
+                gaps=gaps,
             )
             return eligibility_check(
                 asking, starts_at=reservation.slot.start, tz=reservation.location.tz
@@ -318,6 +348,7 @@ def appointment_reschedule(
             precheck=precheck,
         )
         appt = moved.appointment
+        _gaps_record(appt, gaps, now)
         # The old time's reminders are cancelled before any could go out; the new ones carry
         # the new version (and the calendar event a higher SEQUENCE).
         appointment_messages_cancel(appointment=appt, now=now)
@@ -442,6 +473,7 @@ def desk_book(
     override_reason: str = "",
     confirm_important_dates: bool = False,
     idempotency_key: str | None = None,
+    gap_reason: str = "",
 ) -> BookingResult:
     """The desk books a caller or a walk-in: an existing client, or a new record made in the
     same transaction (refused with the possible duplicates unless the desk confirmed it is
@@ -476,4 +508,5 @@ def desk_book(
             override_reason=override_reason,
             confirm_important_dates=confirm_important_dates,
             idempotency_key=idempotency_key,
+            gap_reason=gap_reason,
         )

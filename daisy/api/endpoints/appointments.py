@@ -102,6 +102,7 @@ def appointment_create_view(
         prescreen=payload.prescreen.answers() if payload.prescreen else None,
         prescreen_via="api",
         precare_confirmed=payload.precare_confirmed,
+        gap_reason=payload.gap_reason or "",
     )
     if result.replayed:
         response[REPLAYED_HEADER] = "true"
@@ -189,6 +190,7 @@ def appointment_reschedule_view(
         if payload.specialist
         else (None if payload.any_specialist else appt.specialist),
         confirm_important_dates=payload.confirm_important_dates,
+        gap_reason=payload.gap_reason or "",
     )
     return appointment_out(appointment_get(moved.pk))
 
