@@ -334,18 +334,41 @@ def chart_states_for(appointment_ids: Sequence[Any]) -> dict[Any, str]:
 
 
 def rescreen_summary(appointment: Any) -> str:
-    """What the screening on the day said, in words, for the chart (the latest answers given
-    for this appointment)."""
+    """What the health check on the day said, in words, for the chart: the latest answers given
+    for this appointment, and the start-of-needling gate (daisy.records.gate): clear, not
+    clear and why, or started on a clinician's override (who, when, why)."""
+    from daisy.records.gate import needling_gate  # the gate reads the chart's neighbours
+
     response = (
         ScreeningResponse.objects.filter(appointment=appointment).order_by("-answered_at").first()
     )
-    if response is None:
-        return ""
     tz = appointment.location.tz
-    return _("%(outcome)s (answers of %(when)s)") % {
-        "outcome": response.get_outcome_display(),
-        "when": response.answered_at.astimezone(tz).strftime("%d %b %Y %H:%M"),
-    }
+    parts = []
+    if response is not None:
+        parts.append(
+            _("%(outcome)s (answers of %(when)s).")
+            % {
+                "outcome": response.get_outcome_display(),
+                "when": response.answered_at.astimezone(tz).strftime("%d %b %Y %H:%M"),
+            }
+        )
+    gate = needling_gate(appointment)
+    if gate.applies:
+        if gate.is_overridden and gate.override is not None:
+            override = gate.override
+            parts.append(
+                _("Started on a clinician's override by %(who)s, %(when)s: %(why)s")
+                % {
+                    "who": override.by.get_full_name() or override.by.username,
+                    "when": override.at.astimezone(tz).strftime("%d %b %Y %H:%M"),
+                    "why": override.reason,
+                }
+            )
+        elif gate.is_open:
+            parts.append(_("Clear to start."))
+        else:
+            parts.append(_("Not clear to start: %(why)s") % {"why": gate.message()})
+    return " ".join(str(p) for p in parts)
 
 
 def consent_summary(appointment: Any) -> str:

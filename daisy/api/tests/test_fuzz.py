@@ -185,7 +185,7 @@ def _informed(world: World, role: str) -> dict[str, Callable[[Any, Any], None]]:
     unknown = "00000000-0000-4000-8000-000000000000"
     own, other = world.client_ids
     clients = st.sampled_from([own, own, other, unknown])
-    appointments = st.sampled_from([*world.appointment_ids[role], unknown])
+    appointments = st.sampled_from([*world.appointment_ids.get(role, []), unknown])
     maybe_specialist = st.sampled_from([None, None, *world.specialist_ids, unknown])
     maybe_location = st.sampled_from([None, *world.location_ids * 2, unknown])
     # Mostly the treatment this clinic is equipped for; now and then one it cannot give.

@@ -105,6 +105,8 @@ def test_signed_chart_keeps_zones_lots_and_is_audited(clinic: Any) -> None:
     assert chart_state(chart) == "signed"
     # The consent as it stood at signing (daisy.records.consent_selectors.consent_status).
     assert chart.consent_version.startswith(("Consent", "No consent"))
+    # ... and the start-of-needling gate as it stood (daisy.records.gate): here no re-screen.
+    assert "clear to start" in chart.rescreen_summary.lower()
     assert AuditEntry.objects.filter(action="chart.sign", client_ref=str(appt.client_id)).exists()
 
 
