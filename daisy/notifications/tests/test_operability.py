@@ -99,3 +99,22 @@ def test_admin_cannot_add_change_or_delete_messages(manager: HttpClient) -> None
     delete = reverse("admin:notifications_message_delete", args=[m.pk])
     assert manager.post(delete, {"post": "yes"}).status_code == 403
     assert Message.objects.filter(pk=m.pk).exists()
+
+
+def test_admin_shows_an_unconfirmed_message_with_a_send_again_action(
+    manager: HttpClient,
+) -> None:
+    unconfirmed, sent = schedule(2)
+    Message.objects.filter(pk=unconfirmed.pk).update(
+        status=MessageStatus.UNCONFIRMED,
+        attempts=1,
+        unknown_outcomes=1,
+        last_error="handed over at attempt 1, not confirmed: timed out",
+    )
+    Message.objects.filter(pk=sent.pk).update(status=MessageStatus.SENT)
+    url, _ = changelist()
+    page = manager.get(url, {"status__exact": "unconfirmed"})
+    assert page.context["cl"].result_count == 1
+    text = page.content.decode()
+    assert "Handed over, not confirmed" in text
+    assert "Send again (delivery was not confirmed" in text
