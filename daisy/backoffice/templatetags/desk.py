@@ -43,7 +43,7 @@ def appointment_block(item: Any, column: Any, prefix: str) -> SafeString:
         )
     return mark_safe(  # noqa: S308 - every value above is escaped or generated here
         f'<a class="{classes}" href="{url}" hx-get="{url}" hx-target="#panel" '
-        f'hx-swap="outerHTML" data-appointment="{a.id}">{phases}'
+        f'hx-swap="outerHTML" hx-sync="#panel:replace" data-appointment="{a.id}">{phases}'
         f'<div class="appt-text r-1 s-{item.span}">'
         f'<span class="appt-time">{a.starts_at:%H:%M}–{a.ends_at:%H:%M}</span>'
         f'<span class="appt-client">{escape(a.client_name)}</span>'
