@@ -425,12 +425,6 @@ class AppointmentIn(InputSchema):
         "`precare_too_soon` listing the steps and their keys otherwise). Kept with the "
         "appointment.",
     )
-    gap_reason: Reason | None = Field(
-        None,
-        description="A specialist's or the manager's reason to book a needling session less "
-        "than 28 days from the client's other session of the same treatment (409 "
-        "`interval_too_short` without it; 403 for other roles; a client cannot override).",
-    )
 
 
 class RescheduleIn(InputSchema):
@@ -448,8 +442,8 @@ class RescheduleIn(InputSchema):
     gap_reason: Reason | None = Field(
         None,
         description="A specialist's or the manager's reason to book a needling session less "
-        "than 28 days from the client's other session of the same treatment (409 "
-        "`interval_too_short` without it; 403 for other roles; a client cannot override).",
+        "than 28 days after the previous session of its course (409 `interval_too_short` "
+        "without it; 403 for other roles; a client cannot override).",
     )
 
 

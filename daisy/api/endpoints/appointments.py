@@ -102,7 +102,6 @@ def appointment_create_view(
         prescreen=payload.prescreen.answers() if payload.prescreen else None,
         prescreen_via="api",
         precare_confirmed=payload.precare_confirmed,
-        gap_reason=payload.gap_reason or "",
     )
     if result.replayed:
         response[REPLAYED_HEADER] = "true"

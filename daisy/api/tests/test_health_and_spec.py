@@ -53,6 +53,8 @@ OPERATIONS = {
     ("post", "/api/v1/appointments/{appointment_id}/record"),
     ("get", "/api/v1/appointments/{appointment_id}/record"),
     ("get", "/api/v1/lots/{lot}/treatments"),
+    ("get", "/api/v1/appointments/{appointment_id}/rescreen"),
+    ("post", "/api/v1/appointments/{appointment_id}/rescreen"),
 }
 
 

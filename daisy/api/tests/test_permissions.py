@@ -158,6 +158,13 @@ CASES: dict[str, Case] = {
         lambda w: f"/appointments/{w.appt_a.pk}/status",
         body=lambda w, r: {"status": "completed"},
     ),
+    # Issue 14: this session's health questions and the needling gate (staff only).
+    "rescreen of A": Case("GET", lambda w: f"/appointments/{w.appt_a.pk}/rescreen"),
+    "rescreen answers for A": Case(
+        "POST",
+        lambda w: f"/appointments/{w.appt_a.pk}/rescreen",
+        body=lambda w, r: {"answers": PRESCREEN_CLEAR},
+    ),
     "diary": Case(
         "GET",
         lambda w: "/diary",
@@ -263,6 +270,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "appointment A reschedule": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "appointment A cancel": {"anonymous": 401, A: 200, B: 404, R: 200, S: 200, M: 200},
     "appointment A status": {"anonymous": 401, A: 403, B: 403, R: 200, S: 200, M: 200},
+    "rescreen of A": {"anonymous": 401, A: 403, B: 403, R: 200, S: 200, M: 200},
+    "rescreen answers for A": {"anonymous": 401, A: 403, B: 403, R: 201, S: 201, M: 201},
     "diary": {"anonymous": 401, A: 403, B: 403, R: 200, S: 200, M: 200},
     "course plan for A": {"anonymous": 401, A: 200, B: 403, R: 200, S: 200, M: 200},
     "course create for A": {"anonymous": 401, A: 201, B: 403, R: 201, S: 201, M: 201},
