@@ -556,12 +556,36 @@ def test_contraindication_records_who_entered_it(
 
     response = manager.post(
         url(Contraindication, "add"),
-        {"client": str(client.pk), "condition": "Pregnancy", "tier": Tier.HARD_STOP, "_save": "1"},
+        {
+            "client": str(client.pk),
+            "condition": "Pregnancy",
+            "tier": Tier.HARD_STOP,
+            "change_reason": "Told us at the consultation",
+            "_save": "1",
+        },
     )
 
     assert response.status_code == 302, form_errors(response)
     entry = Contraindication.objects.get(condition="Pregnancy")
     assert entry.recorded_by is not None and entry.recorded_by.username == "manager"
+
+
+def test_a_contraindication_is_not_recorded_without_a_reason(
+    manager: HttpClient, world: dict[type[Model], Model]
+) -> None:
+    response = manager.post(
+        url(Contraindication, "add"),
+        {
+            "client": str(world[Client].pk),
+            "condition": "Pregnancy",
+            "tier": Tier.HARD_STOP,
+            "_save": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Say why you record this finding" in response.content.decode()
+    assert not Contraindication.objects.filter(condition="Pregnancy").exists()
 
 
 def test_phase_without_a_resource_is_refused_in_words(manager: HttpClient) -> None:
