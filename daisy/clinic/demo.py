@@ -29,6 +29,8 @@ from daisy.clinic.models import (
     WeeklyHours,
 )
 from daisy.lib.errors import DomainError
+from daisy.records.consent_selectors import consent_status, consent_template_for
+from daisy.records.consent_services import Signing, consent_sign
 from daisy.records.selectors import question_keys_all, questionnaire_for
 from daisy.records.services import rescreen_record
 from daisy.scheduling import selectors
@@ -429,8 +431,9 @@ def _appointments(
 
 
 def _rescreened(appt: Appointment, now: datetime) -> None:
-    """The demo client answered the health questions from their reminder, nothing changed
-    (issue 14: needling does not start without this session's re-screen)."""
+    """The demo client signed the consent and answered the health questions from their
+    reminder, nothing changed (issue 14: needling does not start without either)."""
+    _consented(appt, min(now, appt.starts_at) - timedelta(hours=2))
     if not appt.treatment.requires_screening or questionnaire_for(appt.treatment) is None:
         return
     answers: dict[str, object] = dict.fromkeys(question_keys_all(), False)
@@ -440,6 +443,23 @@ def _rescreened(appt: Appointment, now: datetime) -> None:
         by=None,
         via="reminder",
         now=min(now, appt.starts_at) - timedelta(hours=2),
+    )
+
+
+def _consented(appt: Appointment, now: datetime) -> None:
+    """The demo client signed the treatment consent in their account beforehand, unless a
+    current one stands (issue 14: needling does not start without it)."""
+    template = consent_template_for(kind="treatment", treatment=appt.treatment)
+    if template is None or consent_status(appt).is_signed:
+        return
+    consent_sign(
+        client=appt.client,
+        signing=[Signing(template, template.version)],
+        method="typed",
+        signed_name=appt.client.full_name,
+        via="portal",
+        appointment=appt,
+        now=now,
     )
 
 

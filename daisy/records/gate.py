@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from daisy.clients.models import BLOCKING_TIERS, Tier
 from daisy.clients.selectors import client_open_hold
+from daisy.records.consent_selectors import consent_status
 from daisy.records.models import NeedlingOverride
 from daisy.records.selectors import (
     needling_overrides_list,
@@ -42,6 +43,7 @@ HOLD = "clinical_hold"
 HARD_STOP = "hard_stop"
 FINDING = "open_finding"
 RESCREEN_MISSING = "rescreen_missing"
+# CONSENT ("consent_missing") is defined with its check, at the end.
 
 
 @dataclass(frozen=True)
@@ -254,3 +256,32 @@ def findings_blockers(ctx: GateContext) -> Iterable[Blocker]:
                 ref=str(f.pk),
                 summary=str(FINDING_SUMMARY),
             )
+
+
+CONSENT = "consent_missing"
+
+
+@blocker_check
+def consent_blockers(ctx: GateContext) -> Iterable[Blocker]:
+    """No needling without the client's current signed consent for this treatment (DOMAIN.md
+    6.4): never signed, withdrawn, or out of date since the clinic's text or the session's plan
+    (zone, depth, product) changed. A clinician may record a reason to start anyway (a paper
+    consent signed on the day, say); the override covers this state of the consent only."""
+    status = consent_status(ctx.appointment)
+    if not status.is_blocking:
+        return
+    template = status.template
+    yield Blocker(
+        CONSENT,
+        _(
+            "%(reason)s Hand the client the tablet to sign (Consent on this appointment), or "
+            "they can sign in their account."
+        )
+        % {"reason": status.reason},
+        ref=f"{status.state}:v{template.version if template else 0}:"
+        f"{status.consent.pk if status.consent else 'none'}",
+        summary=_(
+            "The client's consent is missing or out of date: a specialist hands them the tablet "
+            "to sign from this appointment."
+        ),
+    )

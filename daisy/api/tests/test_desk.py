@@ -9,7 +9,7 @@ import time_machine
 
 from daisy.api.tests.conftest import error_of
 from daisy.booking.services import appointment_book
-from tests.support.testing import MONDAY, at, rescreen_clear
+from tests.support.testing import MONDAY, at, consent_signed, rescreen_clear
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def test_status_changes_and_a_stale_version_is_refused(cast, booked):
     day = api.get("/diary", {"location": str(cast.clinic.location.pk), "date": str(MONDAY)})
     seen = day.json()["appointments"][0]["version"]
     rescreen_clear(booked)
+    consent_signed(booked)
     with time_machine.travel(at(MONDAY, 9, 50), tick=False):
         r = api.post(f"/appointments/{booked.pk}/status", {"status": "arrived", "version": seen})
         assert r.status_code == 200 and r.json()["status"] == "checked_in"

@@ -33,7 +33,14 @@ from daisy.records.models import (
     ScreeningResponse,
 )
 from daisy.scheduling.models import Allocation, Appointment, Status
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, precare_keys, rescreen_clear
+from tests.support.testing import (
+    MONDAY,
+    PRESCREEN_CLEAR,
+    at,
+    consent_signed,
+    precare_keys,
+    rescreen_clear,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -397,6 +404,7 @@ def matrix_world(world: World) -> World:
     world.offer_a = WaitlistOffer.objects.get(entry=world.entry_a)
     # A's session may start: its health questions are answered (issue 14, the needling gate).
     rescreen_clear(world.appt_a)
+    consent_signed(world.appt_a)
     world.consultation_a = consultation_start(
         client=world.cast.client_a, by=clinic.manager, now=then
     )

@@ -15,7 +15,7 @@ from daisy.booking.diary import appointment_version
 from daisy.booking.services import appointment_book
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
-from tests.support.testing import MONDAY, at, rescreen_clear, staff_login
+from tests.support.testing import MONDAY, at, consent_signed, rescreen_clear, staff_login
 
 pytestmark = [pytest.mark.django_db]
 
@@ -28,6 +28,7 @@ def _post(client, appt, action, **data):
 def test_arrived_in_treatment_completed_each_audited_with_who_acted(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
     rescreen_clear(appt)
+    consent_signed(appt)
     staff_login(client, clinic.reception)
     r = _post(client, appt, "status", status="arrived")
     assert r.status_code == 200 and "Marked as arrived." in r.content.decode()

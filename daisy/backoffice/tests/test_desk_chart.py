@@ -17,7 +17,7 @@ from daisy.booking.services import appointment_set_status
 from daisy.notifications.models import Message
 from daisy.records.models import Chart, ChartAmendment
 from daisy.scheduling.models import Status
-from tests.support.testing import rescreen_clear, staff_login
+from tests.support.testing import consent_signed, rescreen_clear, staff_login
 
 from .conftest import DESK_NOW, book
 
@@ -28,6 +28,7 @@ pytestmark = pytest.mark.usefixtures("on_monday")
 def arrived(clinic: Any) -> Any:
     appt = book(clinic, clinic.clients[0], 10, specialist=clinic.specialists[0])
     rescreen_clear(appt)  # issue 14: the session's health questions are answered
+    consent_signed(appt)
     return appointment_set_status(
         appointment=appt, status=Status.CHECKED_IN, by=clinic.reception, now=DESK_NOW
     )

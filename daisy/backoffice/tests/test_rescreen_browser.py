@@ -25,6 +25,7 @@ from tests.support.testing import (
     at,
     authenticator_code,
     booking_now,
+    consent_signed,
     make_client,
     make_clinic,
 )
@@ -57,6 +58,7 @@ def test_the_client_confirms_their_answers_on_the_tablet_and_the_session_starts(
             location=clinic.location,
             specialist=specialist,
         ).appointment
+        consent_signed(appt)  # signed in her account: this test is about the health questions
         # What she answered when she booked: retinoids, stopped early December.
         evaluated = screening_evaluate(
             treatment=clinic.microneedling,

@@ -39,6 +39,7 @@ from tests.support.testing import (
     Clinic,
     at,
     booking_now,
+    consent_signed,
     make_user,
     precare_keys,
     rescreen_clear,
@@ -302,6 +303,7 @@ def test_a_clinician_override_recorded_at_booking_lets_the_session_start(clinic:
     ).appointment
     assert appt.override_by == specialist
     rescreen_clear(appt)
+    consent_signed(appt)
     done = appointment_set_status(
         appointment=appt, status=Status.COMPLETED, by=clinic.reception, now=WHEN + DAY / 24
     )

@@ -18,7 +18,15 @@ from daisy.courses.selectors import course_get_for_client, course_list_for_clien
 from daisy.courses.services import AreaInput, plan_accept, plan_area_grade, plan_create, plan_stop
 from daisy.lib.errors import NotFound, PermissionDenied
 from daisy.scheduling.models import Appointment, Status
-from tests.support.testing import MONDAY, Clinic, at, booking_now, rescreen_clear, staff_login
+from tests.support.testing import (
+    MONDAY,
+    Clinic,
+    at,
+    booking_now,
+    consent_signed,
+    rescreen_clear,
+    staff_login,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +120,7 @@ def test_accept_then_book_then_progress_and_severity_history(clinic: Clinic) -> 
     first = booked.appointments[0]
     done_at = at(MONDAY, 12)
     rescreen_clear(first)
+    consent_signed(first)
     appointment_set_status(appointment=first, status=Status.COMPLETED, by=clinic.reception,
                            now=done_at)  # fmt: skip
     area = plan.areas.get()

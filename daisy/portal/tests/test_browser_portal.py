@@ -13,7 +13,7 @@ from daisy.accounts.models import Role
 from daisy.booking.services import appointment_book
 from daisy.scheduling.models import Appointment, Status
 from tests.support.browser import PHONE, assert_accessible, close_page, new_page, shot
-from tests.support.testing import at, make_clinic, make_user, rescreen_clear
+from tests.support.testing import at, consent_signed, make_clinic, make_user, rescreen_clear
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -189,6 +189,7 @@ def test_course_chart_and_aftercare_pages_are_accessible(  # type: ignore[no-unt
         now=now - timedelta(days=14),
     ).appointment
     rescreen_clear(past)
+    consent_signed(past)
     appointment_set_status(appointment=past, status=Status.COMPLETED, by=reception, now=now)
     course_presets_install()
     plan = plan_create(client=client, treatment=treatment, by=specialist, now=now,
@@ -204,6 +205,7 @@ def test_course_chart_and_aftercare_pages_are_accessible(  # type: ignore[no-unt
         session_times=[SessionTime(at(first + timedelta(days=28 * k), 11)) for k in range(4)],
     )
     rescreen_clear(booked.appointments[0])
+    consent_signed(booked.appointments[0])
     appointment_set_status(appointment=booked.appointments[0], status=Status.COMPLETED,
                            by=reception, now=now)  # fmt: skip
     plan_area_grade(area=plan.areas.get(), grade=2, by=specialist, now=now)

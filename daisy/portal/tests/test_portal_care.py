@@ -25,7 +25,15 @@ from daisy.courses.services import (
     plan_create,
 )
 from daisy.scheduling.models import Status
-from tests.support.testing import MONDAY, at, booking_now, make_clinic, make_user, rescreen_clear
+from tests.support.testing import (
+    MONDAY,
+    at,
+    booking_now,
+    consent_signed,
+    make_clinic,
+    make_user,
+    rescreen_clear,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +90,7 @@ def test_aftercare_today_after_a_session(world) -> None:  # type: ignore[no-unty
         now=NOW,
     ).appointment
     rescreen_clear(appt)
+    consent_signed(appt)
     with time_machine.travel(at(MONDAY, 15), tick=False):
         appointment_set_status(appointment=appt, status=Status.COMPLETED, by=clinic.reception,
                                now=at(MONDAY, 13))  # fmt: skip
@@ -111,6 +120,7 @@ def _course(world):  # type: ignore[no-untyped-def]
         session_times=[SessionTime(at(MONDAY + timedelta(days=28 * k), 10)) for k in range(4)],
     )
     rescreen_clear(booked.appointments[0])
+    consent_signed(booked.appointments[0])
     appointment_set_status(appointment=booked.appointments[0], status=Status.COMPLETED,
                            by=clinic.reception, now=at(MONDAY, 12))  # fmt: skip
     plan_area_grade(area=plan.areas.get(), grade=2, by=specialist, now=at(MONDAY, 12))

@@ -26,6 +26,7 @@ from tests.support.testing import (
     PRESCREEN_CLEAR,
     at,
     booking_now,
+    consent_signed,
     make_clinic,
     rescreen_clear,
 )
@@ -44,13 +45,15 @@ def clinic() -> Any:
 
 @pytest.fixture
 def appt(clinic: Any) -> Any:
-    return appointment_book(
+    appt = appointment_book(
         client=clinic.clients[0],
         treatment=clinic.microneedling,
         starts_at=WHEN,
         booked_by=clinic.reception,
         now=NOW,
     ).appointment
+    consent_signed(appt, now=NOW)  # signed: these tests are about the health questions
+    return appt
 
 
 def _start(appt: Any, by: Any, status: str = Status.IN_TREATMENT) -> Any:
@@ -102,7 +105,7 @@ def test_the_online_prescreen_at_booking_is_not_this_sessions_rescreen(clinic: A
     screening_record(
         client=appt.client, evaluated=evaluated, by=None, via="online", now=NOW, appointment=appt
     )
-    assert needling_gate(appt, now=ON_THE_DAY).codes == ["rescreen_missing"]
+    assert needling_gate(appt, now=ON_THE_DAY).codes == ["rescreen_missing", "consent_missing"]
 
 
 def test_a_hard_stop_in_the_rescreen_stops_the_session_with_no_override(
@@ -153,6 +156,7 @@ def test_a_hard_stop_at_session_one_stops_session_two(clinic: Any) -> None:
     # Session 2, four weeks later, with a clear re-screen: neither checked in nor started.
     day_two = second.starts_at - timedelta(minutes=20)
     rescreen_clear(second, now=day_two - timedelta(days=1))
+    consent_signed(second, now=day_two - timedelta(days=1))
     for status in (Status.CHECKED_IN, Status.IN_TREATMENT, Status.COMPLETED):
         with pytest.raises(ClientContraindicated):
             appointment_set_status(

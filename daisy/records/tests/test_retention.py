@@ -29,7 +29,15 @@ from daisy.records.retention import (
     records_retention_sweep,
 )
 from daisy.scheduling.models import Appointment, Status
-from tests.support.testing import LONDON, at, make_client, make_clinic, make_user, rescreen_clear
+from tests.support.testing import (
+    LONDON,
+    at,
+    consent_signed,
+    make_client,
+    make_clinic,
+    make_user,
+    rescreen_clear,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +68,7 @@ def _treated(clinic: Any, client: Any) -> Appointment:
         location=clinic.location,
     ).appointment
     rescreen_clear(appointment)  # the session's health questions (issue 14, the needling gate)
+    consent_signed(appointment)
     for status in (Status.CHECKED_IN, Status.IN_TREATMENT, Status.COMPLETED):
         appointment_set_status(
             appointment=appointment, status=status, by=specialist, now=at(TREATED_ON, 11)

@@ -33,6 +33,7 @@ from tests.support.testing import (
     PRESCREEN_CLEAR,
     at,
     booking_now,
+    consent_signed,
     make_clinic,
     make_specialist,
     make_user,
@@ -364,6 +365,7 @@ def test_status_transitions():
     clinic = make_clinic()
     appt = book(clinic, at(MONDAY, 10))
     rescreen_clear(appt)
+    consent_signed(appt)
     with pytest.raises(PolicyViolation):
         appointment_set_status(
             appointment=appt, status="checked_in", by=clinic.reception, now=booking_now()
