@@ -12,14 +12,14 @@ import time_machine
 from daisy.api.tests.conftest import error_of
 from daisy.booking.services import appointment_book
 from daisy.records.models import ScreeningResponse
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, consent_signed
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def booked(cast):
-    return appointment_book(
+    appt = appointment_book(
         client=cast.client_a,
         treatment=cast.clinic.microneedling,
         starts_at=at(MONDAY, 10),
@@ -27,6 +27,8 @@ def booked(cast):
         now=at(MONDAY - timedelta(days=7), 8),
         location=cast.clinic.location,
     ).appointment
+    consent_signed(appt)  # signed: these tests are about the health questions
+    return appt
 
 
 def test_status_submit_and_the_gate_on_in_treatment(cast, booked):

@@ -15,7 +15,12 @@ from daisy.clients.models import Contraindication, Tier
 from daisy.records.models import NeedlingOverride, ScreeningResponse
 from daisy.records.services import screening_evaluate, screening_record
 from daisy.scheduling.models import Status
-from tests.support.testing import MICRONEEDLING_ONLINE, PRESCREEN_CLEAR, staff_login
+from tests.support.testing import (
+    MICRONEEDLING_ONLINE,
+    PRESCREEN_CLEAR,
+    consent_signed,
+    staff_login,
+)
 
 pytestmark = [pytest.mark.django_db]
 
@@ -26,6 +31,7 @@ def _no_to_all() -> dict[str, str]:
 
 def test_in_treatment_is_refused_until_the_tablet_questions_are_answered(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
+    consent_signed(appt)  # signed: these tests are about the health questions
     staff_login(client, clinic.reception)
     panel = client.get(f"/desk/appointments/{appt.pk}/").content.decode()
     assert "Not ready to start" in panel and "hand the tablet to the client" in panel
@@ -67,6 +73,7 @@ def test_in_treatment_is_refused_until_the_tablet_questions_are_answered(client,
 
 def test_the_tablet_shows_the_last_answers_and_each_must_be_confirmed(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
+    consent_signed(appt)  # signed: these tests are about the health questions
     evaluated = screening_evaluate(
         treatment=clinic.microneedling,
         answers={**PRESCREEN_CLEAR, "retinoids": True, "retinoids_on": "2029-12-01"},
@@ -83,6 +90,7 @@ def test_the_tablet_shows_the_last_answers_and_each_must_be_confirmed(client, cl
 
 def test_a_clinician_overrides_with_a_reason_reception_cannot(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
+    consent_signed(appt)  # signed: these tests are about the health questions
     staff_login(client, clinic.reception)
     panel = client.get(f"/desk/appointments/{appt.pk}/").content.decode()
     assert "Start anyway" not in panel
@@ -116,6 +124,7 @@ def test_a_clinician_overrides_with_a_reason_reception_cannot(client, clinic, on
 
 def test_reception_reads_that_a_finding_stops_the_start_not_what_it_is(client, clinic, on_monday):
     appt = book(clinic, clinic.clients[0], 10)
+    consent_signed(appt)  # signed: these tests are about the health questions
     Contraindication.objects.create(
         client=appt.client, condition="Pregnant or breastfeeding", tier=Tier.HARD_STOP
     )
