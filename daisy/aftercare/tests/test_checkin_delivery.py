@@ -151,14 +151,14 @@ def open_and_answer(
     return shown.content.decode()
 
 
-def test_a_course_booked_1_4_and_12_weeks_ahead_gets_working_links_and_every_red_flag_alerts(
+def test_a_course_booked_1_5_and_12_weeks_ahead_gets_working_links_and_every_red_flag_alerts(
     sink: SmtpSink, client: HttpClient
 ) -> None:
     course_presets_install()
     clinic = clinic_with_emails()
     booked_at = booking_now()  # Monday 31 December 2029, 08:00
-    starts = [at(MONDAY, 10), at(MONDAY + 21 * D, 10), at(MONDAY + 77 * D, 10)]
-    assert [(s - booked_at).days // 7 for s in starts] == [1, 4, 12]
+    starts = [at(MONDAY, 10), at(MONDAY + 28 * D, 10), at(MONDAY + 77 * D, 10)]
+    assert [(s - booked_at).days // 7 for s in starts] == [1, 5, 12]
     with time_machine.travel(booked_at, tick=False):
         course = course_book(
             client=clinic.clients[0],

@@ -85,7 +85,7 @@ class ChartPolicy(models.Model):
         default=False,
         help_text=_(
             "A chart signed by its operator also needs a second clinician's signature (for a "
-            "clinic whose rules ask for supervision, DOMAIN.md 6.2 'scope of practice')."
+            "clinic whose rules ask for supervision)."
         ),
     )
     # DOMAIN.md 3.2: "apply a lower cap for FST IV-VI if the clinic configures one". The

@@ -42,7 +42,7 @@ class Photo(PublicModel):
     size_bytes = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     camera = models.CharField(
-        max_length=120, blank=True, help_text=_("The camera's make and model (DOMAIN.md 6.5).")
+        max_length=120, blank=True, help_text=_("The camera's make and model, as the photo said.")
     )
     # Purpose tag (DOMAIN.md 6.6: purpose tags on every image). Uploads here are for the
     # clinical record; marketing copies are separate and follow their own consent.

@@ -153,7 +153,7 @@ def test_every_health_question_must_be_answered(client, clinic):
     assert asked is not None
     # The clinic's table is the shipped one: a question missing here means an earlier test
     # left the screening table changed (the message names it).
-    assert [q.key for q in asked.questions] == MICRONEEDLING_ONLINE, sorted(
+    assert tuple(q.key for q in asked.questions) == MICRONEEDLING_ONLINE, sorted(
         set(MICRONEEDLING_ONLINE) ^ {q.key for q in asked.questions}
     )
     assert r.content.decode().count("Please answer yes or no.") == len(MICRONEEDLING_ONLINE) - 1

@@ -42,7 +42,6 @@ pytestmark = [
 DESKTOP = {"width": 1280, "height": 900}
 VIEWPORTS = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]
 QUESTIONS = MICRONEEDLING_ONLINE  # the shipped screening table's online questions
-QUESTIONS += ["allergy"]
 PASSWORD = "lavender-fields-42"
 
 
