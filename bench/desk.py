@@ -33,14 +33,13 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client as TestClient
-from django.test.utils import CaptureQueriesContext
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench import config
-from bench.figures import Bench, Timed
+from bench.figures import Bench, Timed, warm_queries
 from daisy.accounts.models import Role, User
 from daisy.booking.diary import day_bounds, diary_day, diary_version, diary_week
 from daisy.clients.models import Client
@@ -175,12 +174,6 @@ def _build(bench: Bench) -> Location:
     return location
 
 
-def _queries(fn: Any) -> int:
-    fn()
-    with CaptureQueriesContext(connection) as ctx:
-        fn()
-    return len(ctx.captured_queries)
-
 
 def run(bench: Bench) -> dict[str, Any]:
     wanted = [name for name in FIGURES if bench.wanted(name)]
@@ -264,12 +257,12 @@ def _in_process(bench: Bench, location: Location, wanted: list[str]) -> dict[str
 
     shown = diary_day(location=location, on=DAY, now=now)
     items = [
-        Timed("desk_day_floor_ms", floor, {"queries": _queries(floor)}),
+        Timed("desk_day_floor_ms", floor, {"queries": warm_queries(floor)}),
         Timed(
             "desk_day_ms",
             day,
             {
-                "queries": _queries(day),
+                "queries": warm_queries(day),
                 "appointments": len(shown.appointments) + len(shown.cancelled),
                 "columns": len(shown.columns),
                 "what": "diary_day(): a location's day, 20 specialists, 150 appointments "
@@ -288,7 +281,7 @@ def _in_process(bench: Bench, location: Location, wanted: list[str]) -> dict[str
                 "desk_week_ms",
                 week,
                 {
-                    "queries": _queries(week),
+                    "queries": warm_queries(week),
                     "appointments": 7 * PER_DAY,
                     "what": "diary_week(): the same location's week, 1,050 appointments",
                 },

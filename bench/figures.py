@@ -146,6 +146,14 @@ def run(bench: Bench) -> dict[str, Any]:
     return figures
 
 
+
+def warm_queries(fn: Any) -> int:
+    """How many queries `fn()` makes once warm: called once untimed (caches fill), then counted."""
+    fn()
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured.captured_queries)
+
 # --- SQLite: availability, floor, core, scaling, profile, booking ---------------------------
 
 

@@ -33,12 +33,11 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.test import Client as TestClient
-from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench import config
 from bench.desk import _verify
-from bench.figures import Bench, Timed
+from bench.figures import Bench, Timed, warm_queries
 from daisy.accounts.models import Role, User
 from daisy.booking import reports
 from daisy.clients.models import Client
@@ -357,12 +356,6 @@ def _manager() -> User:
     return user
 
 
-def _queries(fn: Any) -> int:
-    fn()
-    with CaptureQueriesContext(connection) as ctx:
-        fn()
-    return len(ctx.captured_queries)
-
 
 def run(bench: Bench) -> dict[str, Any]:
     wanted = [name for name in FIGURES if bench.wanted(name)]
@@ -409,7 +402,7 @@ def _measure(
                 f"report_{name}_ms",
                 call,
                 {
-                    "queries": _queries(call),
+                    "queries": warm_queries(call),
                     **size,
                     "what": f"daisy.booking.reports.{name}() over a year at one location",
                 },
@@ -460,7 +453,7 @@ def _measure(
                         "report_page_ms",
                         page,
                         {
-                            "queries": _queries(page),
+                            "queries": warm_queries(page),
                             **size,
                             "what": "GET /desk/reports/ for the year at one location: every "
                             "report with its charts and tables, Django test client in-process",
