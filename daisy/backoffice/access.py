@@ -45,3 +45,17 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return never_cache(wrapper)
+
+
+def clinician_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`staff_required`, and then only clinicians (accounts.User.is_clinician: specialists and
+    the manager); other staff get the 403 page that says the page is not for their role,
+    before anything is looked up or changed."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_clinician:
+            return render(request, "backoffice/not_allowed.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return staff_required(wrapper)

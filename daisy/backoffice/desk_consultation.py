@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from daisy.backoffice.access import staff_required
+from daisy.backoffice.access import clinician_required
 from daisy.clients.selectors import client_get
 from daisy.clinic.selectors import clinic_zone
 from daisy.courses.selectors import course_list_for_client, plan_get
@@ -62,12 +62,6 @@ def _consultation(client: Any, consultation_id: Any) -> Any:
         return consultation_get_for_client(client, consultation_id)
     except NotFound:
         raise Http404(_("That consultation does not exist.")) from None
-
-
-def _refused(request: HttpRequest) -> HttpResponse | None:
-    if not request.user.is_clinician:
-        return render(request, "backoffice/not_allowed.html", status=403)
-    return None
 
 
 def _plan_choices(client: Any, keep: Any = None) -> list[tuple[str, str]]:
@@ -301,11 +295,9 @@ def _page(
     )
 
 
-@staff_required
+@clinician_required
 def consultation_list(request: HttpRequest, client_id: Any) -> HttpResponse:
     client = _client(client_id)
-    if (refused := _refused(request)) is not None:
-        return refused
     items = consultation_list_for_client(client)
     for item in items:
         consultation_view_record(
@@ -324,11 +316,9 @@ def consultation_list(request: HttpRequest, client_id: Any) -> HttpResponse:
     )
 
 
-@staff_required
+@clinician_required
 def consultation_new(request: HttpRequest, client_id: Any) -> HttpResponse:
     client = _client(client_id)
-    if (refused := _refused(request)) is not None:
-        return refused
     if request.method != "POST":
         return redirect("desk:consultations", client_id=client.pk)
     form = StartForm(request.POST, client=client)
@@ -367,11 +357,9 @@ def consultation_new(request: HttpRequest, client_id: Any) -> HttpResponse:
     )
 
 
-@staff_required
+@clinician_required
 def consultation_page(request: HttpRequest, client_id: Any, consultation_id: Any) -> HttpResponse:
     client = _client(client_id)
-    if (refused := _refused(request)) is not None:
-        return refused
     consultation = _consultation(client, consultation_id)
     consultation_view_record(
         consultation=consultation, by=request.user, now=timezone.now(), via="desk"
@@ -383,13 +371,11 @@ def _plan_of(value: str) -> Any:
     return plan_get(value) if value else None
 
 
-@staff_required
+@clinician_required
 def consultation_details(
     request: HttpRequest, client_id: Any, consultation_id: Any
 ) -> HttpResponse:
     client = _client(client_id)
-    if (refused := _refused(request)) is not None:
-        return refused
     consultation = _consultation(client, consultation_id)
     if request.method != "POST":
         return redirect("desk:consultation", client_id=client.pk, consultation_id=consultation.pk)
@@ -423,13 +409,11 @@ def consultation_details(
     )
 
 
-@staff_required
+@clinician_required
 def consultation_history(
     request: HttpRequest, client_id: Any, consultation_id: Any
 ) -> HttpResponse:
     client = _client(client_id)
-    if (refused := _refused(request)) is not None:
-        return refused
     consultation = _consultation(client, consultation_id)
     if request.method != "POST":
         return redirect("desk:consultation", client_id=client.pk, consultation_id=consultation.pk)
@@ -470,13 +454,11 @@ def consultation_history(
     )
 
 
-@staff_required
+@clinician_required
 def consultation_sign_view(
     request: HttpRequest, client_id: Any, consultation_id: Any
 ) -> HttpResponse:
     client = _client(client_id)
-    if (refused := _refused(request)) is not None:
-        return refused
     consultation = _consultation(client, consultation_id)
     if request.method != "POST":
         return redirect("desk:consultation", client_id=client.pk, consultation_id=consultation.pk)
@@ -488,13 +470,11 @@ def consultation_sign_view(
     return redirect("desk:consultation", client_id=client.pk, consultation_id=consultation.pk)
 
 
-@staff_required
+@clinician_required
 def consultation_amend_view(
     request: HttpRequest, client_id: Any, consultation_id: Any
 ) -> HttpResponse:
     client = _client(client_id)
-    if (refused := _refused(request)) is not None:
-        return refused
     consultation = _consultation(client, consultation_id)
     if not consultation.is_signed:
         return redirect("desk:consultation", client_id=client.pk, consultation_id=consultation.pk)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from daisy.backoffice.access import staff_required
+from daisy.backoffice.access import clinician_required, staff_required
 from daisy.booking.diary import diary_appointment
 from daisy.clients.selectors import client_get, finding_tier_choices, findings_for_client
 from daisy.clients.services import finding_add, finding_resolve
@@ -67,10 +67,6 @@ def _client(client_id: Any) -> Any:
         raise Http404 from None
 
 
-def _not_allowed(request: HttpRequest) -> HttpResponse:
-    return render(request, "backoffice/not_allowed.html", status=403)
-
-
 @staff_required
 def appointment_rescreen(request: HttpRequest, appointment_id: Any) -> HttpResponse:
     """The health questions on the desk's tablet, for the client to answer themselves: the
@@ -117,12 +113,10 @@ def appointment_rescreen(request: HttpRequest, appointment_id: Any) -> HttpRespo
     return render(request, "backoffice/rescreen.html", context, status=status)
 
 
-@staff_required
+@clinician_required
 def appointment_override(request: HttpRequest, appointment_id: Any) -> HttpResponse:
     """A clinician starts the session despite the gate, with a reason (audited)."""
     _view, appt = _appointment(appointment_id)
-    if not request.user.is_clinician:
-        return _not_allowed(request)
     if request.method != "POST":
         return redirect("desk:appointment", appointment_id=appt.pk)
     form = ReasonForm(request.POST)
@@ -143,11 +137,9 @@ def appointment_override(request: HttpRequest, appointment_id: Any) -> HttpRespo
     return redirect("desk:appointment", appointment_id=appt.pk)
 
 
-@staff_required
+@clinician_required
 def finding_add_view(request: HttpRequest, client_id: Any) -> HttpResponse:
     client = _client(client_id)
-    if not request.user.is_clinician:
-        return _not_allowed(request)
     if request.method != "POST":
         return redirect("desk:client", client_id=client.pk)
     form = FindingForm(request.POST)
@@ -173,11 +165,9 @@ def finding_add_view(request: HttpRequest, client_id: Any) -> HttpResponse:
     return redirect("desk:client", client_id=client.pk)
 
 
-@staff_required
+@clinician_required
 def finding_resolve_view(request: HttpRequest, client_id: Any, finding_id: int) -> HttpResponse:
     client = _client(client_id)
-    if not request.user.is_clinician:
-        return _not_allowed(request)
     if request.method != "POST":
         return redirect("desk:client", client_id=client.pk)
     finding = findings_for_client(client.pk).filter(pk=finding_id).first()
