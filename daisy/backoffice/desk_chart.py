@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from daisy.backoffice.access import staff_required
+from daisy.backoffice.access import clinician_required
 from daisy.booking.diary import diary_appointment
 from daisy.lib.errors import DomainError
 from daisy.lib.times import is_sane_year
@@ -463,10 +463,6 @@ def _context(view: Any, appt: Any, chart: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _not_allowed(request: HttpRequest) -> HttpResponse:
-    return render(request, "backoffice/not_allowed.html", status=403)
-
-
 def _apply_errors(form: ChartForm, exc: DomainError) -> None:
     """A service's per-field refusals onto the form's fields, where there is one."""
     zones = [z.key for z in ZONES]
@@ -492,11 +488,9 @@ def _apply_errors(form: ChartForm, exc: DomainError) -> None:
             form.add_error(None, message)
 
 
-@staff_required
+@clinician_required
 def chart_page(request: HttpRequest, appointment_id: Any) -> HttpResponse:
     view, appt = _load(appointment_id)
-    if not request.user.is_clinician:
-        return _not_allowed(request)
     now = timezone.now()
     chart = chart_for_appointment(appt)
     choices = chart_choices(appt.location)
@@ -533,11 +527,9 @@ def chart_page(request: HttpRequest, appointment_id: Any) -> HttpResponse:
     return render(request, "backoffice/chart.html", _context(view, appt, chart, form=form))
 
 
-@staff_required
+@clinician_required
 def chart_cosign_view(request: HttpRequest, appointment_id: Any) -> HttpResponse:
     view, appt = _load(appointment_id)
-    if not request.user.is_clinician:
-        return _not_allowed(request)
     if request.method != "POST":
         return redirect("desk:chart", appointment_id=appt.pk)
     chart = chart_for_appointment(appt)
@@ -552,11 +544,9 @@ def chart_cosign_view(request: HttpRequest, appointment_id: Any) -> HttpResponse
     return redirect("desk:chart", appointment_id=appt.pk)
 
 
-@staff_required
+@clinician_required
 def chart_amend_view(request: HttpRequest, appointment_id: Any) -> HttpResponse:
     view, appt = _load(appointment_id)
-    if not request.user.is_clinician:
-        return _not_allowed(request)
     if request.method != "POST":
         return redirect("desk:chart", appointment_id=appt.pk)
     chart = chart_for_appointment(appt)

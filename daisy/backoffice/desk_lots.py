@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from daisy.backoffice.access import staff_required
+from daisy.backoffice.access import clinician_required
 from daisy.lib.errors import DomainError, NotFound
 from daisy.records.recall import (
     MAX_MESSAGE,
@@ -47,14 +47,6 @@ class RecallForm(forms.Form):
     )
 
 
-def _allowed(request: HttpRequest) -> bool:
-    return bool(request.user.is_clinician)
-
-
-def _not_allowed(request: HttpRequest) -> HttpResponse:
-    return render(request, "backoffice/not_allowed.html", status=403)
-
-
 def _lot(lot_id: Any) -> Any:
     try:
         return lot_get(lot_id)
@@ -62,10 +54,8 @@ def _lot(lot_id: Any) -> Any:
         raise Http404(_("That lot does not exist.")) from None
 
 
-@staff_required
+@clinician_required
 def lots(request: HttpRequest) -> HttpResponse:
-    if not _allowed(request):
-        return _not_allowed(request)
     form = LotSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     return render(
@@ -94,18 +84,14 @@ def _detail(request: HttpRequest, lot: Any, form: RecallForm, status: int = 200)
     )
 
 
-@staff_required
+@clinician_required
 def lot_detail(request: HttpRequest, lot_id: Any) -> HttpResponse:
-    if not _allowed(request):
-        return _not_allowed(request)
     lot = _lot(lot_id)
     return _detail(request, lot, RecallForm(initial={"text": default_recall_text(lot)}))
 
 
-@staff_required
+@clinician_required
 def lot_csv(request: HttpRequest, lot_id: Any) -> HttpResponse:
-    if not _allowed(request):
-        return _not_allowed(request)
     lot = _lot(lot_id)
     rows = lot_treatments([lot])
     lot_recall_record_view(lot=lot, by=request.user, now=timezone.now(), via="csv", count=len(rows))
@@ -115,10 +101,8 @@ def lot_csv(request: HttpRequest, lot_id: Any) -> HttpResponse:
     return response
 
 
-@staff_required
+@clinician_required
 def lot_recall(request: HttpRequest, lot_id: Any) -> HttpResponse:
-    if not _allowed(request):
-        return _not_allowed(request)
     lot = _lot(lot_id)
     if request.method != "POST":
         return redirect("desk:lot", lot_id=lot.pk)
