@@ -443,7 +443,8 @@ def messages_claim_due(
     lease_seconds: float,
     exclude_channels: Iterable[str] = (),
 ) -> list[Message]:
-    """Lease up to `limit` due messages to `owner`, oldest due first: one statement, committed.
+    """Lease up to `limit` due messages to `owner`, oldest due first, in one committed
+    transaction.
     The lease says who may deliver them; it does not say they are going out. The worker marks
     each one's hand-off just before it calls the channel (messages_handoff), so a lost worker
     leaves at most the one message it had in hand with an unknown outcome, and the rest of its
@@ -464,36 +465,23 @@ def messages_claim_due(
     # and an idle poll should not queue up behind (or in front of) real work.
     if not due.exists():
         return []
-    connection = transaction.get_connection()
-    meta = Message._meta
-    column = {f.name: connection.ops.quote_name(f.column) for f in meta.concrete_fields}
-    table = connection.ops.quote_name(meta.db_table)
-    lock = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
-    skip_channels = (
-        f" AND {column['channel']} NOT IN ({', '.join(['%s'] * len(excluded))})" if excluded else ""
-    )
-    sql = (
-        f"UPDATE {table} SET {column['status']} = %s, {column['leased_by']} = %s, "
-        f"{column['lease_until']} = %s, {column['handoff_started_at']} = NULL "
-        f"WHERE {column['id']} IN (SELECT {column['id']} FROM {table} "
-        f"WHERE {column['status']} IN (%s, %s) AND {column['send_after']} <= %s{skip_channels} "
-        f"ORDER BY {column['send_after']} LIMIT %s{lock}) "
-        f"RETURNING {', '.join(column.values())}"
-    )
-    at = meta.get_field("send_after").get_db_prep_value
-    params = [
-        str(MessageStatus.SENDING),
-        owner,
-        at(now + timedelta(seconds=lease_seconds), connection),
-        *(str(status) for status in CLAIMABLE),
-        at(now, connection),
-        *excluded,
-        int(limit),
-    ]
+    # Pick, then lease, in one transaction. Not one `UPDATE ... WHERE id IN (SELECT ... LIMIT n
+    # FOR UPDATE SKIP LOCKED)`: PostgreSQL may run such a subquery more than once in one
+    # statement, and with SKIP LOCKED each run finds other rows, so a worker leased more than it
+    # asked for (seen in CI: 6 leased by a worker that asked for 4).
     with transaction.atomic():
-        rows = list(Message.objects.raw(sql, params))
+        picked = list(
+            due.order_by("send_after")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[: int(limit)]
+        )
+        Message.objects.filter(pk__in=picked).update(
+            status=MessageStatus.SENDING,
+            leased_by=owner,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            handoff_started_at=None,
+        )
+        rows = list(Message.objects.filter(pk__in=picked))
     return sorted(rows, key=lambda row: (row.send_after, str(row.pk)))
 
 
