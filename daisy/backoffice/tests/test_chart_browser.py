@@ -144,6 +144,7 @@ def test_a_specialist_charts_sessions_on_a_tablet(browser: Any, live_url: str) -
             count = Counter()
             count.tap(page.get_by_role("link", name="Write the chart"))
             expect(page.get_by_role("heading", name="Treatment chart: Tess Arden")).to_be_visible()
+            page.wait_for_load_state()  # the face map's script is bound (deferred)
             expect(page.get_by_label("Lot number").first).to_have_value("")
             expect(page.locator("#id_numbing_lot")).to_have_value("LID-2291")
             expect(page.locator("#id_z_cheek_left_depth")).to_have_value("1.50")

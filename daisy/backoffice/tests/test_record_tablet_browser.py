@@ -161,6 +161,9 @@ def test_a_new_client_from_arrival_to_a_completed_charted_session(
             # 5. The chart: two zones on the face map, the cartridge, signed.
             page.get_by_role("link", name="Write the chart").click()
             expect(page.get_by_role("heading", name="Treatment chart: Ada Brooks")).to_be_visible()
+            # The heading shows before the page's deferred script has bound the face map: a tap
+            # in that moment does nothing (CI saw it), so wait for the page to finish loading.
+            page.wait_for_load_state()
             # Tapped on the face map (the keyboard path is test_chart_browser.py's).
             for zone in ("forehead", "cheek_left"):
                 tapped = page.locator(f'.face-map .zone[data-zone="{zone}"]')
