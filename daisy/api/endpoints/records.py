@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 from pydantic import BaseModel, ConfigDict, Field
 
 from daisy.api.auth import STAFF, TokenAuth, actor_of
@@ -165,4 +165,4 @@ def rescreen_submit_view(
         via="api",
         now=timezone.now(),
     )
-    return 201, _out(appointment_get(appointment.pk), actor.user)
+    return Status(201, _out(appointment_get(appointment.pk), actor.user))
