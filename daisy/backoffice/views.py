@@ -529,8 +529,8 @@ def appointment_move(request: HttpRequest, appointment_id: Any) -> HttpResponse:
 @staff_required
 @require_POST
 def appointment_rebook(request: HttpRequest, appointment_id: Any) -> HttpResponse:
-    pk = appointment_id
     """Book the client's next session at one of the offered times."""
+    pk = appointment_id
     _view, appt = _load(pk)
     form = ChoiceForm(request.POST)
     if not form.is_valid():
