@@ -1,5 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from daisy.accounts.models import User
@@ -31,6 +35,30 @@ class DaisyUserAdmin(AuditedAdminMixin, UserAdmin):
     # Set by the client's own links and "sign out everywhere", not typed by staff.
     readonly_fields = ("email_verified_at", "session_version", "last_login", "date_joined")
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Daisy", {"fields": ("role",)}))
+
+    def user_change_password(self, request: Any, id: str, form_url: str = "") -> Any:
+        """Django's "change password" page, with the change in the audit trail (never the
+        password itself), in the same transaction as the new password."""
+        with transaction.atomic():
+            user = self.get_object(request, unquote(id))
+            before = user.password if user is not None else None
+            response = super().user_change_password(request, id, form_url)
+            if user is not None and request.method == "POST":
+                user.refresh_from_db(fields=["password"])
+                if user.password != before:
+                    self._audit(
+                        request,
+                        "settings.change",
+                        user,
+                        {
+                            "changes": {
+                                "password": "changed"
+                                if user.has_usable_password()
+                                else "sign-in with a password turned off"
+                            }
+                        },
+                    )
+        return response
 
 
 # --- Staff two-factor sign-in (issue 16) ---------------------------------------------------------

@@ -129,6 +129,35 @@ def test_settings_saved_in_the_admin_are_recorded_by_name(clinic: Clinic) -> Non
     assert Location.objects.filter(pk=location.pk).exists()
 
 
+def test_a_password_changed_in_the_admin_is_recorded_without_the_password(
+    clinic: Clinic,
+) -> None:
+    someone = make_user(role=Role.RECEPTION, username="rob", first_name="Rob", last_name="Desk")
+    http = signed_in(clinic.manager)
+    url = reverse("admin:auth_user_password_change", args=[someone.pk])
+    mismatch = http.post(
+        url, {"password1": "a-New-pass-2030", "password2": "other", "set_usable_password": "true"}
+    )
+    assert mismatch.status_code == 200
+    assert not AuditEntry.objects.filter(object_type="accounts.user").exists()
+
+    saved = http.post(
+        url,
+        {
+            "password1": "a-New-pass-2030",
+            "password2": "a-New-pass-2030",
+            "set_usable_password": "true",
+        },
+    )
+    assert saved.status_code == 302
+    someone.refresh_from_db()
+    assert someone.check_password("a-New-pass-2030")
+    entry = AuditEntry.objects.get(object_type="accounts.user", action="settings.change")
+    assert (entry.actor_name, entry.object_name) == ("Maya Manager", "rob")
+    assert entry.data["changes"] == {"password": "changed"}
+    assert "a-New-pass-2030" not in str(entry.data)
+
+
 def _finding_post(finding: Contraindication, **changes: Any) -> dict[str, Any]:
     data = {
         "client": str(finding.client_id),
