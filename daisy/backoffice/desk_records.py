@@ -24,7 +24,7 @@ from daisy.clients.selectors import client_get, finding_tier_choices, findings_f
 from daisy.clients.services import finding_add, finding_resolve
 from daisy.lib.errors import DomainError, NotFound
 from daisy.records.forms import RescreenForm
-from daisy.records.selectors import questionnaire_asked, rescreen_last_answers
+from daisy.records.selectors import rescreen_asked, rescreen_last_answers
 from daisy.records.services import needling_override_record, rescreen_record
 
 
@@ -81,11 +81,7 @@ def appointment_rescreen(request: HttpRequest, appointment_id: Any) -> HttpRespo
         "first_name": appt.client.first_name,
         "treatment": appt.treatment.name,
     }
-    asked = (
-        questionnaire_asked(appt.treatment, online=True)
-        if appt.treatment.requires_screening
-        else None
-    )
+    asked = rescreen_asked(appt.treatment) if appt.treatment.requires_screening else None
     if asked is None:
         messages.info(request, _("%(treatment)s has no health questions to answer.") % context)
         return redirect("desk:appointment", appointment_id=appt.pk)

@@ -44,8 +44,16 @@ class QuestionnaireAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Question)
 class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("key", "text", "asks_when", "look_back_days", "is_online", "order")
-    list_filter = ("is_online", "asks_when", "questionnaires")
+    list_display = (
+        "key",
+        "text",
+        "asks_when",
+        "look_back_days",
+        "is_online",
+        "is_rescreen",
+        "order",
+    )
+    list_filter = ("is_online", "is_rescreen", "asks_when", "questionnaires")
     search_fields = ("key", "text")
 
     def save_model(self, request: HttpRequest, obj: Question, form: Any, change: bool) -> None:

@@ -32,6 +32,7 @@ def _q(
     when: bool = False,
     look_back: int | None = None,
     online: bool = True,
+    rescreen: bool = True,
 ) -> dict[str, Any]:
     return {
         "key": key,
@@ -40,13 +41,25 @@ def _q(
         "asks_when": when,
         "look_back_days": look_back,
         "is_online": online,
+        "is_rescreen": rescreen,
         "questionnaires": where,
     }
 
 
+# Each question is asked at one or more moments (DOMAIN.md 2.2, "Screening UX"):
+# - the consultation asks every question of the questionnaire;
+# - the online pre-screen, before a client books for themselves, asks those marked `online`;
+# - the re-screen before every session (the reminder's link, the clinic's tablet) asks those
+#   marked `rescreen`: everything that can change between sessions and that a client can answer
+#   (DOMAIN.md 2.2: "re-screen on the day of every session", 5.2 "each session"). Left to the
+#   consultation: a scar tendency a clinician judges (row 7), the skin type (row 31), what the
+#   plan includes (row 32) and the clinician's view of expectations (row 34).
+
+
 # In the order they are asked. The first eight keys are the online pre-screen's since it began
 # (the API's field names): kept, with `isotretinoin` and `allergy` now asking only the part that
-# is a hard stop (the rest has a question of its own).
+# is a hard stop (the rest has a question of its own). Every question a client may read is in
+# their words; the four only a specialist asks are in a clinician's.
 QUESTIONS: list[dict[str, Any]] = [
     _q(
         "pregnant",
@@ -241,68 +254,77 @@ QUESTIONS: list[dict[str, Any]] = [
         when=True,
         look_back=365,
     ),
-    # Asked by a specialist at the consultation or on the day (not online).
+    # Not online: asked at the consultation, and (all but four) again before every session.
     _q(
         "keloid",
         "Do scars tend to grow raised or beyond the wound (keloid or hypertrophic scars)?",
         "A clinician decides whether and how to treat, perhaps after a test patch.",
         (MN,),
         online=False,
+        rescreen=False,  # a tendency the clinician judges (the session's own review sees scars)
     ),
     _q(
         "nsaids",
-        "Taking aspirin, ibuprofen, fish oil or vitamin E without a prescription?",
-        "Pausing them for 5 to 7 days before helps avoid bruising, if they are not needed "
-        "medically.",
+        "Are you taking aspirin, ibuprofen, fish oil or vitamin E that a doctor did not "
+        "prescribe for you?",
+        "They can make you bruise more easily. If you do not need them for a medical reason, "
+        "stop them 5 to 7 days before the session.",
         (MN,),
         online=False,
     ),
     _q(
         "koebner",
-        "Psoriasis, lichen planus or vitiligo, even if quiet now?",
-        "Needling can set off these conditions in treated skin, so a clinician decides.",
+        "Do you have psoriasis, lichen planus or vitiligo, even if it is quiet at the moment?",
+        "Needling can set off these conditions in the treated skin, so a clinician decides "
+        "with you.",
         (MN,),
         online=False,
     ),
     _q(
         "raised_lesions",
-        "Raised moles, warts, birthmarks or actinic keratoses in the area?",
-        "These are not needled over.",
+        "Do you have raised moles, warts, birthmarks or rough, scaly patches from sun damage in "
+        "the area?",
+        "We do not needle over them; the rest of the area can still be treated.",
         (MN,),
         online=False,
     ),
     _q(
         "radiotherapy",
-        "Radiotherapy to the area, or chemotherapy now or recently?",
-        "A clinician decides with the oncologist's advice.",
+        "Have you had radiotherapy to the area, or are you having (or have you recently had) "
+        "chemotherapy?",
+        "A clinician decides with you, with the advice of your cancer doctor.",
         (MN,),
         online=False,
     ),
     _q(
         "immunosuppression",
-        "Immunosuppressing medicines, high-dose steroids or an immune deficiency?",
-        "Healing and infection risk need a clinician's review.",
+        "Do you take medicines that weaken the immune system (such as after a transplant, or "
+        "high-dose steroid tablets), or have a condition that weakens it?",
+        "Skin may heal more slowly and infection is more likely, so a clinician checks with "
+        "you first.",
         (MN,),
         online=False,
     ),
     _q(
         "diabetes",
-        "Diabetes or another endocrine condition that is not well controlled?",
-        "Healing and infection risk need a clinician's review.",
+        "Do you have diabetes, or another hormone condition, that is not well controlled at "
+        "the moment?",
+        "Skin may heal more slowly and infection is more likely, so a clinician checks with "
+        "you first.",
         (MN,),
         online=False,
     ),
     _q(
         "autoimmune",
-        "An autoimmune or connective-tissue disease (such as lupus or scleroderma)?",
-        "A clinician reviews before treatment.",
+        "Do you have an autoimmune or connective-tissue disease, such as lupus or scleroderma?",
+        "A clinician checks with you before treatment.",
         (MN,),
         online=False,
     ),
     _q(
         "trauma",
-        "Significant injury to the face in the last 6 months?",
-        "A clinician reviews before treatment.",
+        "In the last 6 months, have you had a serious injury to your face?",
+        "A clinician checks the area with you before treatment.",
         (MN,),
         when=True,
         look_back=180,
@@ -315,6 +337,7 @@ QUESTIONS: list[dict[str, Any]] = [
         "sun protection.",
         (MN,),
         online=False,
+        rescreen=False,  # the consultation's skin type answers it (it does not change)
     ),
     _q(
         "orbital_rim",
@@ -322,11 +345,14 @@ QUESTIONS: list[dict[str, Any]] = [
         "The device is not used inside the orbital rim.",
         (MN,),
         online=False,
+        rescreen=False,  # the plan's zones, not something the client answers
     ),
     _q(
         "granuloma",
-        "A granulomatous or allergic reaction after micro-needling or a skin product before?",
-        "The product involved is not used again, and a clinician reviews any further treatment.",
+        "Have you ever had a lasting lumpy rash, or an allergic reaction, after micro-needling "
+        "or a skin product?",
+        "The product involved is never used on you again, and a clinician checks with you "
+        "before more treatment.",
         (MN,),
         online=False,
     ),
@@ -336,6 +362,7 @@ QUESTIONS: list[dict[str, Any]] = [
         "A clinician talks it through before any treatment.",
         (MN,),
         online=False,
+        rescreen=False,  # the clinician's own judgement (GMC), not a question for the client
     ),
 ]
 
@@ -519,6 +546,8 @@ def install(questionnaire_model: Any, question_model: Any, rule_model: Any) -> N
         questionnaires[slug], _ = questionnaire_model.objects.get_or_create(
             slug=slug, defaults={"name": name, "device_kind": device_kind}
         )
+    # The data migration of 0002 passes a Question from before `is_rescreen` (migration 0011).
+    fields = {f.name for f in question_model._meta.get_fields()}
     questions = {}
     for order, item in enumerate(QUESTIONS, start=1):
         question, created = question_model.objects.get_or_create(
@@ -529,6 +558,7 @@ def install(questionnaire_model: Any, question_model: Any, rule_model: Any) -> N
                 "asks_when": item["asks_when"],
                 "look_back_days": item["look_back_days"],
                 "is_online": item["is_online"],
+                **({"is_rescreen": item["is_rescreen"]} if "is_rescreen" in fields else {}),
                 "order": order * 10,
             },
         )

@@ -37,9 +37,11 @@ def _row_key(rule: dict[str, Any]) -> tuple[int, str, str]:
 
 
 def _asked(question: dict[str, Any]) -> str:
-    where = "Online" if question["is_online"] else "In person (consultation)"
+    """The moments a question is asked (the consultation asks every one)."""
+    where = "Pre-screen, consultation" if question["is_online"] else "Consultation"
+    where += ", re-screen" if question["is_rescreen"] else " only"
     if question["asks_when"]:
-        where += ", with the date"
+        where += "; with the date"
     return where
 
 

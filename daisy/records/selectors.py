@@ -55,19 +55,25 @@ def questionnaire_for(treatment: Any) -> Questionnaire | None:
     return found.get("")
 
 
-def questionnaire_asked(treatment: Any, *, online: bool) -> Asked | None:
+def questionnaire_asked(treatment: Any, *, online: bool, rescreen: bool = False) -> Asked | None:
     """What is asked before `treatment`: online, only the questions marked for online booking
-    (the pre-screen); at the clinic, all of them."""
+    (the pre-screen); before a session (`rescreen`), those marked to ask again before every
+    session; at the consultation, all of them."""
     questionnaire = questionnaire_for(treatment)
     if questionnaire is None:
         return None
-    return questionnaire_questions(questionnaire, online=online)
+    return questionnaire_questions(questionnaire, online=online, rescreen=rescreen)
 
 
-def questionnaire_questions(questionnaire: Questionnaire, *, online: bool) -> Asked:
-    """One questionnaire as asked online (the pre-screen) or at the clinic (all of it)."""
+def questionnaire_questions(
+    questionnaire: Questionnaire, *, online: bool, rescreen: bool = False
+) -> Asked:
+    """One questionnaire as asked online (the pre-screen), before a session (the re-screen:
+    `rescreen`, which wins over `online`) or at the consultation (all of it)."""
     questions = list(questionnaire.questions.all().order_by("order", "key"))
-    if online:
+    if rescreen:
+        questions = [q for q in questions if q.is_rescreen]
+    elif online:
         questions = [q for q in questions if q.is_online]
     keys = {q.key for q in questions}
     rules = [
@@ -163,21 +169,35 @@ RESCREEN_OPENS_BEFORE = timedelta(hours=72)
 RESCREEN_STATUSES = ("booked", "checked_in")
 
 
+# How many earlier sets of answers the re-screen looks back through for each question's last
+# answer (a pre-screen does not ask what the consultation asked, and the other way round).
+RESCREEN_LOOK_BACK = 20
+
+
+def rescreen_asked(treatment: Any) -> Asked | None:
+    """What the health questions before a session of `treatment` ask (the reminder's link, the
+    desk's tablet, the API): every question of its questionnaire marked to ask again before
+    every session (DOMAIN.md 2.2, "re-screen on the day of every session"), more than the
+    online pre-screen; None when the clinic asks nothing before it."""
+    return questionnaire_asked(treatment, online=False, rescreen=True)
+
+
 def rescreen_last_answers(appointment: Any) -> dict[str, dict[str, Any]]:
-    """The client's last answers to this session's questionnaire (any earlier set: the online
-    pre-screen, a consultation, the last re-screen), question -> {"yes", "on"}; {} for none.
-    They pre-fill the re-screen; the client still confirms each one."""
-    asked = questionnaire_asked(appointment.treatment, online=True)
-    if asked is None:
+    """The client's last answer to each question of this session's questionnaire, from
+    whichever earlier set asked it last (the online pre-screen, a consultation, a re-screen),
+    question -> {"yes", "on"}; {} for none. They pre-fill the re-screen; the client still
+    confirms each one."""
+    questionnaire = questionnaire_for(appointment.treatment)
+    if questionnaire is None:
         return {}
-    last = (
-        ScreeningResponse.objects.filter(
-            client_id=appointment.client_id, questionnaire=asked.questionnaire
-        )
-        .order_by("-answered_at")
-        .first()
-    )
-    return dict(last.answers) if last is not None else {}
+    earlier = ScreeningResponse.objects.filter(
+        client_id=appointment.client_id, questionnaire=questionnaire
+    ).order_by("-answered_at")
+    last: dict[str, dict[str, Any]] = {}
+    for answers in earlier.values_list("answers", flat=True)[:RESCREEN_LOOK_BACK]:
+        for key, answer in (answers or {}).items():
+            last.setdefault(key, answer)
+    return last
 
 
 def rescreen_token(appointment: Any) -> str:

@@ -34,6 +34,7 @@ from daisy.records.selectors import (
     Asked,
     question_keys_all,
     questionnaire_asked,
+    rescreen_asked,
 )
 
 # An outcome as a finding's tier on the client's record.
@@ -261,9 +262,11 @@ def rescreen_record(
 ) -> ScreeningResponse:
     """The client's answers for this session ("anything changed since your last answers?"),
     from the reminder's link (`via` "reminder", `by` None) or on the desk's tablet ("desk",
-    `by` the staff member who handed it over) or the API. Evaluated by the same rules as the
-    online pre-screen, stored as this appointment's re-screen, and every finding they lead to
-    goes on the client's record, where the start-of-needling gate sees it. Incomplete answers
+    `by` the staff member who handed it over) or the API. The questions are the re-screen's
+    (`rescreen_asked`: every one that can change between sessions, more than the online
+    pre-screen). Evaluated by the same rules as the pre-screen and the consultation, stored as
+    this appointment's re-screen, and every finding they lead to goes on the client's record,
+    where the start-of-needling gate sees it. Incomplete answers
     are refused (422 `rescreen_incomplete`, per question); answers that stop or defer the
     session are recorded, not refused: the gate then says what a clinician must do."""
     if appointment.status not in RESCREEN_STATUSES:
@@ -278,8 +281,13 @@ def rescreen_record(
             code="rescreen_not_asked",
         )
     today = now.astimezone(appointment.location.tz).date()
-    evaluated = screening_evaluate(
-        treatment=appointment.treatment, answers=answers, today=today, online=True
+    asked = rescreen_asked(appointment.treatment)
+    evaluated = (
+        screening_evaluate(
+            treatment=appointment.treatment, answers=answers, today=today, asked=asked
+        )
+        if asked is not None
+        else None
     )
     if evaluated is None:
         raise ValidationFailed(

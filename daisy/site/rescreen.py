@@ -1,9 +1,10 @@
 """The health questions before a session, behind the signed link in the reminder (issue 14,
 item 3; DOMAIN.md 2.2: re-screen before every session): no sign-in, works on a phone and
-without JavaScript. The client confirms or changes each of their last answers; the answers go
-through records.services.rescreen_record (the same rules as the online pre-screen) and are
-kept for that appointment. A forged, tampered or expired link gets a kind page with a 4xx
-status, never a 500."""
+without JavaScript. It asks every question that can change between sessions (more than the
+online pre-screen: records.selectors.rescreen_asked). The client confirms or changes each of
+their last answers; the answers go through records.services.rescreen_record (the same rules as
+the pre-screen and the consultation) and are kept for that appointment. A forged, tampered or
+expired link gets a kind page with a 4xx status, never a 500."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from daisy.aftercare.selectors import urgent_contacts
 from daisy.lib.errors import DomainError, NotFound
 from daisy.records.forms import RescreenForm
 from daisy.records.selectors import (
-    questionnaire_asked,
+    rescreen_asked,
     rescreen_for_appointment,
     rescreen_last_answers,
     rescreen_target_get,
@@ -77,7 +78,7 @@ def rescreen(request: HttpRequest, token: str) -> HttpResponse:
                 {**context, "answered": answered, "just_sent": request.GET.get("sent") == "1"},
             )
         )
-    asked = questionnaire_asked(appointment.treatment, online=True)
+    asked = rescreen_asked(appointment.treatment)
     if asked is None:
         return _unavailable(
             request, NotFound(str(context["treatment"]), code="rescreen_not_needed")

@@ -229,6 +229,18 @@ MICRONEEDLING_ONLINE: tuple[str, ...] = tuple(
 )
 
 
+# A client who answers "no" to every question asked again before a session (the re-screen:
+# more than the pre-screen, every question that can change between sessions), of every
+# treatment's questionnaire.
+RESCREEN_CLEAR: dict[str, bool] = {q["key"]: False for q in SCREENING_QUESTIONS if q["is_rescreen"]}
+# The re-screen's questions before micro-needling (in the shipped screening table).
+MICRONEEDLING_RESCREEN: tuple[str, ...] = tuple(
+    q["key"]
+    for q in SCREENING_QUESTIONS
+    if q["is_rescreen"] and "microneedling" in q["questionnaires"]
+)
+
+
 def precare_keys(treatment: Treatment) -> list[str]:
     """The keys of every pre-care step of `treatment`: what a client who already follows the
     whole preparation confirms when their time is too soon for it (issue 12)."""
@@ -246,7 +258,7 @@ def rescreen_clear(appointment: Any, *, by: Any = None, now: datetime | None = N
 
     return rescreen_record(
         appointment=appointment,
-        answers=PRESCREEN_CLEAR,
+        answers=RESCREEN_CLEAR,
         by=by,
         via="desk" if by is not None else "reminder",
         now=now or appointment.starts_at - timedelta(hours=1),

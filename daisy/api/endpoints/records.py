@@ -20,7 +20,7 @@ from daisy.api.schemas import Out, PrescreenIn
 from daisy.records.gate import needling_gate
 from daisy.records.selectors import (
     needling_overrides_list,
-    questionnaire_asked,
+    rescreen_asked,
     rescreen_for_appointment,
     rescreen_last_answers,
 )
@@ -73,8 +73,13 @@ class RescreenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: PrescreenIn = Field(
-        description="The client's answers, as for the online pre-screen: one per question "
-        "(true = yes), and `<question>_on` for a yes that asks when."
+        description="The client's answers, in the same form as the online pre-screen's: one "
+        "per question that `GET .../rescreen` lists (true = yes), and `<question>_on` for a yes "
+        "that asks when. The questions before a session are more than the pre-screen's: "
+        "everything that can change between sessions (the shipped micro-needling "
+        "questionnaire also asks `nsaids`, `koebner`, `raised_lesions`, `radiotherapy`, "
+        "`immunosuppression`, `diabetes`, `autoimmune`, `trauma` with `trauma_on`, and "
+        "`granuloma`)."
     )
 
 
@@ -84,9 +89,7 @@ def _out(appointment: Any, viewer: Any) -> dict[str, Any]:
     answered = rescreen_for_appointment(appointment)
     clinical = bool(getattr(viewer, "is_clinician", False))
     asked = (
-        questionnaire_asked(appointment.treatment, online=True)
-        if appointment.treatment.requires_screening
-        else None
+        rescreen_asked(appointment.treatment) if appointment.treatment.requires_screening else None
     )
     last = rescreen_last_answers(appointment) if asked is not None else {}
     return {

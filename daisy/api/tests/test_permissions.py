@@ -36,6 +36,7 @@ from daisy.scheduling.models import Allocation, Appointment, Status
 from tests.support.testing import (
     MONDAY,
     PRESCREEN_CLEAR,
+    RESCREEN_CLEAR,
     at,
     consent_signed,
     precare_keys,
@@ -170,7 +171,7 @@ CASES: dict[str, Case] = {
     "rescreen answers for A": Case(
         "POST",
         lambda w: f"/appointments/{w.appt_a.pk}/rescreen",
-        body=lambda w, r: {"answers": PRESCREEN_CLEAR},
+        body=lambda w, r: {"answers": RESCREEN_CLEAR},
     ),
     "diary": Case(
         "GET",

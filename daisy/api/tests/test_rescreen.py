@@ -12,7 +12,7 @@ import time_machine
 from daisy.api.tests.conftest import error_of
 from daisy.booking.services import appointment_book
 from daisy.records.models import ScreeningResponse
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, consent_signed
+from tests.support.testing import MONDAY, PRESCREEN_CLEAR, RESCREEN_CLEAR, at, consent_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,10 @@ def test_status_submit_and_the_gate_on_in_treatment(cast, booked):
     status = api.get(url).json()
     assert status["required"] and not status["answered"] and not status["can_start"]
     assert [b["code"] for b in status["blockers"]] == ["rescreen_missing"]
-    assert {q["key"] for q in status["questions"]} >= {"pregnant", "toxin"}
+    # The online questions and what else can change between sessions (not the skin type).
+    keys = {q["key"] for q in status["questions"]}
+    assert keys >= {"pregnant", "toxin", "nsaids", "immunosuppression", "trauma", "granuloma"}
+    assert "dark_skin" not in keys and "expectations" not in keys
 
     with time_machine.travel(at(MONDAY, 9, 40), tick=False):
         refused = api.post(f"/appointments/{booked.pk}/status", {"status": "in_treatment"})
@@ -49,8 +52,12 @@ def test_status_submit_and_the_gate_on_in_treatment(cast, booked):
         err = error_of(incomplete)
         assert err["code"] == "rescreen_incomplete" and "infection" in err["fields"]
         assert api.post(url, {"answers": {}, "extra": 1}).status_code == 422
+        # The pre-screen's answers alone leave the re-screen's other questions unanswered.
+        online_only = api.post(url, {"answers": PRESCREEN_CLEAR})
+        assert online_only.status_code == 422
+        assert {"nsaids", "trauma"} <= set(error_of(online_only)["fields"])
 
-        done = api.post(url, {"answers": PRESCREEN_CLEAR})
+        done = api.post(url, {"answers": RESCREEN_CLEAR})
         assert done.status_code == 201, done.content
         assert done.json()["answered"] and done.json()["via"] == "api"
         assert done.json()["can_start"]
@@ -62,7 +69,7 @@ def test_status_submit_and_the_gate_on_in_treatment(cast, booked):
 def test_a_hard_stop_in_the_answers_is_named_to_clinicians_only(cast, booked):
     url = f"/appointments/{booked.pk}/rescreen"
     with time_machine.travel(at(MONDAY, 9, 40), tick=False):
-        r = cast.as_("specialist").post(url, {"answers": {**PRESCREEN_CLEAR, "pregnant": True}})
+        r = cast.as_("specialist").post(url, {"answers": {**RESCREEN_CLEAR, "pregnant": True}})
         assert r.status_code == 201
         (blocker,) = r.json()["blockers"]
         assert blocker["code"] == "hard_stop" and "Pregnant" in blocker["message"]
@@ -76,7 +83,7 @@ def test_clients_and_visitors_cannot_read_or_answer(cast, booked, role):
     url = f"/appointments/{booked.pk}/rescreen"
     api = cast.as_(role)
     assert api.get(url).status_code in (401, 403)
-    assert api.post(url, {"answers": PRESCREEN_CLEAR}).status_code in (401, 403)
+    assert api.post(url, {"answers": RESCREEN_CLEAR}).status_code in (401, 403)
     assert not ScreeningResponse.objects.exists()
 
 

@@ -16,7 +16,7 @@ from daisy.records.models import NeedlingOverride, ScreeningResponse
 from daisy.records.services import screening_evaluate, screening_record
 from daisy.scheduling.models import Status
 from tests.support.testing import (
-    MICRONEEDLING_ONLINE,
+    MICRONEEDLING_RESCREEN,
     PRESCREEN_CLEAR,
     consent_signed,
     staff_login,
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.django_db]
 
 
 def _no_to_all() -> dict[str, str]:
-    return dict.fromkeys(MICRONEEDLING_ONLINE, "no")
+    return dict.fromkeys(MICRONEEDLING_RESCREEN, "no")
 
 
 def test_in_treatment_is_refused_until_the_tablet_questions_are_answered(client, clinic, on_monday):
@@ -52,6 +52,7 @@ def test_in_treatment_is_refused_until_the_tablet_questions_are_answered(client,
     assert page.status_code == 200
     assert "anything changed since your last answers?" in text
     assert 'class="desk-nav"' not in text
+    assert "Do you have psoriasis, lichen planus or vitiligo" in text  # not only the online ones
     missing = client.post(f"/desk/appointments/{appt.pk}/health-questions/", {"pregnant": "no"})
     assert missing.status_code == 400 and not ScreeningResponse.objects.exists()
     done = client.post(f"/desk/appointments/{appt.pk}/health-questions/", _no_to_all())

@@ -87,6 +87,14 @@ class Question(models.Model):
             "or on the day."
         ),
     )
+    is_rescreen = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Asked again before every session (from the reminder's link or on the clinic's "
+            "tablet): for what can change between sessions and the client can answer. The "
+            "consultation asks every question."
+        ),
+    )
     order = models.PositiveIntegerField(default=100)
 
     class Meta:

@@ -24,6 +24,7 @@ from daisy.scheduling.models import Status
 from tests.support.testing import (
     MONDAY,
     PRESCREEN_CLEAR,
+    RESCREEN_CLEAR,
     at,
     booking_now,
     consent_signed,
@@ -61,7 +62,7 @@ def _start(appt: Any, by: Any, status: str = Status.IN_TREATMENT) -> Any:
 
 
 def _answers(**yes: Any) -> dict[str, Any]:
-    return {**PRESCREEN_CLEAR, **yes}
+    return {**RESCREEN_CLEAR, **yes}
 
 
 def test_no_rescreen_no_start_and_the_message_says_how_to_fix_it(clinic: Any, appt: Any) -> None:

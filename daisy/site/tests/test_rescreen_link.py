@@ -15,7 +15,7 @@ from daisy.notifications.models import Message
 from daisy.records.models import ScreeningResponse
 from daisy.records.selectors import rescreen_link, rescreen_token
 from tests.support.testing import (
-    MICRONEEDLING_ONLINE,
+    MICRONEEDLING_RESCREEN,
     MONDAY,
     at,
     booking_now,
@@ -53,10 +53,14 @@ def test_the_reminder_carries_the_link_and_answers_are_kept_for_the_session(clie
         assert page["Cache-Control"] == "no-store"
         text = page.content.decode()
         assert "Anything changed since your last answers?" in text
+        # More than the online questions: what can change between sessions, in plain words.
+        assert "Are you taking aspirin, ibuprofen, fish oil or vitamin E" in text
+        assert "In the last 6 months, have you had a serious injury to your face?" in text
+        assert "Skin type IV to VI" not in text  # the specialist's own question
         incomplete = client.post(_url(appt), {"pregnant": "no"})
         assert incomplete.status_code == 400
         assert not ScreeningResponse.objects.exists()
-        sent = client.post(_url(appt), dict.fromkeys(MICRONEEDLING_ONLINE, "no"))
+        sent = client.post(_url(appt), dict.fromkeys(MICRONEEDLING_RESCREEN, "no"))
         assert sent.status_code == 302
         thanks = client.get(sent["Location"])
         assert "your answers are with the clinic" in thanks.content.decode()
@@ -81,7 +85,7 @@ def test_an_expired_link_is_refused_with_a_clear_page(client, appt):
         page = client.get(_url(appt))
         assert page.status_code == 410
         assert "This link has expired" in page.content.decode()
-        posted = client.post(_url(appt), dict.fromkeys(MICRONEEDLING_ONLINE, "no"))
+        posted = client.post(_url(appt), dict.fromkeys(MICRONEEDLING_RESCREEN, "no"))
         assert posted.status_code == 410
     with time_machine.travel(WHEN - timedelta(days=6), tick=False):
         early = client.get(_url(appt))
