@@ -32,6 +32,7 @@ from django.db import connection, transaction
 
 from bench import config
 from daisy.accounts.models import Role, User
+from daisy.booking.presets import clinic_presets_install
 from daisy.clients.models import Client
 from daisy.clinic.models import (
     Closure,
@@ -48,7 +49,6 @@ from daisy.clinic.models import (
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Allocation, Appointment, Status
 from daisy.treatments.selectors import treatment_get
-from daisy.treatments.services import treatment_presets_install
 
 TZ = ZoneInfo(config.TIME_ZONE)
 # weekday -> (opens, closes), local hours. A busy city clinic open every day: 6,000 appointments
@@ -119,7 +119,7 @@ def build(log: Callable[[str], None]) -> dict[str, Any]:
     new_id = _Ids(config.SEED + 1)
     started = perf_counter()
     with transaction.atomic():
-        treatment_presets_install()
+        clinic_presets_install()
         treatment = treatment_get(slug="microneedling")
         skills = {s.slug: s for s in Skill.objects.all()}
         location = Location.objects.create(

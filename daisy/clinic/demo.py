@@ -14,6 +14,7 @@ from daisy.accounts.models import STAFF_ROLES, Role, User
 from daisy.accounts.services import client_login_grant, staff_user_create
 from daisy.accounts.twofactor import authenticator_set_secret, has_authenticator
 from daisy.booking import services
+from daisy.booking.presets import clinic_presets_install
 from daisy.clients.models import Client
 from daisy.clients.services import client_keys
 from daisy.clinic.demo_profiles import PROFILES
@@ -36,7 +37,6 @@ from daisy.records.services import rescreen_record
 from daisy.scheduling import selectors
 from daisy.scheduling.models import Appointment, Status
 from daisy.treatments.models import Treatment
-from daisy.treatments.services import treatment_presets_install
 
 DEMO_PASSWORD = "daisy-demo"
 STAFF_USERS = ("manager", "reception", "specialist1", "specialist2", "specialist3")
@@ -180,7 +180,7 @@ def demo_seed(*, now: datetime, seed: int = 2026) -> DemoSummary:
         return DemoSummary(False, Client.objects.count(), 0)
     rng = random.Random(seed)
     with transaction.atomic():
-        treatment_presets_install()
+        clinic_presets_install()
         location = _clinic()
         specialists = _staff(location)
         demo_authenticators_ensure()

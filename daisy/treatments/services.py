@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
-from daisy.aftercare.services import protocol_presets_install
 from daisy.clinic.models import Skill
-from daisy.records.consent_services import consent_templates_install
 from daisy.treatments.models import Phase, Treatment
 from daisy.treatments.presets import PRESETS, SKILLS
 
@@ -13,7 +10,8 @@ from daisy.treatments.presets import PRESETS, SKILLS
 @transaction.atomic
 def treatment_presets_install() -> list[Treatment]:
     """Create the preset skills and treatments that do not exist yet. Existing rows are left
-    as the clinic edited them."""
+    as the clinic edited them. Their aftercare protocols and consent texts come with them
+    through `daisy.booking.presets.clinic_presets_install`, above this layer."""
     skills = {}
     for slug, name in SKILLS.items():
         skills[slug], _ = Skill.objects.get_or_create(slug=slug, defaults={"name": name})
@@ -49,7 +47,4 @@ def treatment_presets_install() -> list[Treatment]:
             for i, p in enumerate(preset.phases, start=1)
         )
         created.append(treatment)
-    protocol_presets_install()
-    # The shipped consent texts (issue 14): the micro-needling consent needs its treatment.
-    consent_templates_install(now=timezone.now())
     return created

@@ -14,6 +14,7 @@ from django.db import connection
 
 from daisy.accounts.models import Role, User
 from daisy.accounts.services import staff_user_create
+from daisy.booking.presets import clinic_presets_install
 from daisy.clients.models import Client
 from daisy.clients.services import client_keys
 from daisy.clinic.models import (
@@ -29,7 +30,6 @@ from daisy.clinic.models import (
 from daisy.records.defaults import QUESTIONS as SCREENING_QUESTIONS
 from daisy.records.services import screening_table_install
 from daisy.treatments.models import Treatment
-from daisy.treatments.services import treatment_presets_install
 
 _seq = itertools.count(1)
 
@@ -144,7 +144,7 @@ def make_clinic(
     *, specialists: int = 2, rooms: int = 2, pens: int = 1, clients: int = 2, **loc: Any
 ) -> Clinic:
     """A small micro-needling clinic: the presets, one location open Mon-Sat 09-19."""
-    treatment_presets_install()
+    clinic_presets_install()
     screening_table_install()
     location = make_location(**loc)
     return Clinic(

@@ -17,8 +17,8 @@ from daisy.aftercare.selectors import (
     protocol_get_for_treatment,
 )
 from daisy.aftercare.services import protocol_presets_install
+from daisy.booking.presets import clinic_presets_install
 from daisy.booking.services import appointment_book
-from daisy.treatments.services import treatment_presets_install
 from tests.support.testing import MONDAY, at, booking_now, make_clinic, staff_login
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def steps_of(slug: str) -> list[ProtocolStep]:
 
 
 def test_every_preset_treatment_gets_a_protocol_through_the_treatment_presets() -> None:
-    treatment_presets_install()
+    clinic_presets_install()
     assert set(Protocol.objects.values_list("treatment__slug", flat=True)) == {
         "microneedling",
         "consultation",
@@ -46,7 +46,7 @@ def test_every_preset_treatment_gets_a_protocol_through_the_treatment_presets() 
 
 
 def test_microneedling_follows_domain_4_1_and_4_2() -> None:
-    treatment_presets_install()
+    clinic_presets_install()
     protocol = Protocol.objects.get(treatment__slug="microneedling")
     assert protocol.recovery_hours == 72  # DOMAIN.md 4.2 row Days 0-3
     assert protocol.checkin_offsets == [24, 72, 168]  # DOMAIN.md 5.2 rows +24-48 h, +3 d, +7 d
@@ -107,7 +107,7 @@ def test_microneedling_follows_domain_4_1_and_4_2() -> None:
 
 
 def test_every_step_cites_a_source_and_pre_care_comes_before_the_session() -> None:
-    treatment_presets_install()
+    clinic_presets_install()
     for step in ProtocolStep.objects.all():
         assert step.source.strip(), step
         if step.kind == StepKind.PRE:
@@ -119,7 +119,7 @@ def test_every_step_cites_a_source_and_pre_care_comes_before_the_session() -> No
 
 def test_drinking_water_is_general_advice_never_a_rule() -> None:
     # DOMAIN.md section 0: no clinical source supports it.
-    treatment_presets_install()
+    clinic_presets_install()
     for step in ProtocolStep.objects.all():
         assert "water" not in f"{step.title} {step.detail}".lower().replace("lukewarm water", "")
     advice = Protocol.objects.get(treatment__slug="microneedling").general_advice
@@ -127,7 +127,7 @@ def test_drinking_water_is_general_advice_never_a_rule() -> None:
 
 
 def test_consultation_has_no_aftercare_and_the_simpler_ones_few_steps() -> None:
-    treatment_presets_install()
+    clinic_presets_install()
     assert steps_of("consultation") == []
     assert steps_of("led-therapy") == []
     assert 0 < len(steps_of("chemical-peel")) < len(steps_of("microneedling"))
@@ -135,12 +135,12 @@ def test_consultation_has_no_aftercare_and_the_simpler_ones_few_steps() -> None:
 
 
 def test_reinstalling_keeps_the_clinics_edits() -> None:
-    treatment_presets_install()
+    clinic_presets_install()
     step = steps_of("microneedling")[0]
     step.title = "Edited by the medical director"
     step.save()
     assert protocol_presets_install() == []
-    treatment_presets_install()
+    clinic_presets_install()
     assert steps_of("microneedling")[0].title == "Edited by the medical director"
     assert Protocol.objects.count() == 5
 
@@ -184,7 +184,7 @@ def manager(client: HttpClient) -> HttpClient:
 
 
 def test_the_admin_lists_and_edits_protocols(manager: HttpClient) -> None:
-    treatment_presets_install()
+    clinic_presets_install()
     protocol = Protocol.objects.get(treatment__slug="microneedling")
     listing = manager.get(reverse("admin:aftercare_protocol_changelist"))
     assert listing.status_code == 200
@@ -197,7 +197,7 @@ def test_the_admin_lists_and_edits_protocols(manager: HttpClient) -> None:
 
 
 def test_the_admin_refuses_a_step_that_ends_before_it_starts(manager: HttpClient) -> None:
-    treatment_presets_install()
+    clinic_presets_install()
     protocol = Protocol.objects.get(treatment__slug="consultation")
     data = {
         "treatment": str(protocol.treatment_id),
