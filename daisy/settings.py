@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "daisy.portal",
     "daisy.backoffice",
     "daisy.api",
+    # The demo clinic's seed and commands: above every layer, like this file (DESIGN.md 3).
+    "daisy.demo",
 ]
 
 MIDDLEWARE = [

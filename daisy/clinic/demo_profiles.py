@@ -1,6 +1,6 @@
 """The demo clinic's three specialists as a client meets them on the site: who they are, what
 they trained in, which register they are on and what they are known for. Plain data, shared by
-the demo seed (daisy/clinic/demo.py) and the migration that brings an existing demo up to date
+the demo seed (daisy/demo/seed.py) and the migration that brings an existing demo up to date
 (migrations/0005). The people are invented; the qualifications and registers are real kinds, and
 no registration number is given, so no real person's entry is borrowed."""
 

@@ -215,8 +215,8 @@ def test_a_staff_api_token_takes_the_second_factor() -> None:
 
 
 def test_the_demo_staff_have_the_published_secrets() -> None:
-    from daisy.clinic.demo import DEMO_TOTP_SECRETS, demo_authenticators_ensure
-    from daisy.clinic.management.commands.demo_code import demo_code
+    from daisy.demo.management.commands.demo_code import demo_code
+    from daisy.demo.seed import DEMO_TOTP_SECRETS, demo_authenticators_ensure
 
     manager = make_user(role=Role.MANAGER, username="manager")
     demo_authenticators_ensure()

@@ -27,8 +27,8 @@ from daisy.aftercare.services import checkin_link, checkin_record
 from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule
 from daisy.clients.models import Client, Contraindication, Tier
-from daisy.clinic.demo import DEMO_CLIENT_EMAIL, demo_seed
 from daisy.clinic.models import Location
+from daisy.demo.seed import DEMO_CLIENT_EMAIL, demo_seed
 from daisy.notifications.models import Message
 from daisy.notifications.rendering import render_message
 from daisy.scheduling.models import Appointment

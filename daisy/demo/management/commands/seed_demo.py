@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from daisy.clinic.demo import demo_seed
+from daisy.demo.seed import demo_seed
 
 
 class Command(BaseCommand):

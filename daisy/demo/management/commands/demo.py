@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from daisy.clinic.demo import DEMO_CLIENT_EMAIL, DEMO_PASSWORD, STAFF_USERS
+from daisy.demo.seed import DEMO_CLIENT_EMAIL, DEMO_PASSWORD, STAFF_USERS
 from daisy.env import public_url
 
 

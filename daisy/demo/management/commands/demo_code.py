@@ -1,6 +1,6 @@
 """`daisy demo_code USERNAME`: the code a demo staff login's authenticator app would show now.
 
-Computed from the demo's published secrets (daisy/clinic/demo.py, also in the README), never from
+Computed from the demo's published secrets (daisy/demo/seed.py, also in the README), never from
 the database: it knows no real person's secret."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.oath import totp
 
-from daisy.clinic.demo import DEMO_TOTP_SECRETS
+from daisy.demo.seed import DEMO_TOTP_SECRETS
 
 
 def demo_code(username: str) -> str:

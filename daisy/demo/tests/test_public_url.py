@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from daisy.clinic.management.commands.demo import demo_environment
+from daisy.demo.management.commands.demo import demo_environment
 from daisy.env import public_url
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from daisy.accounts.models import User
 from daisy.audit.models import AuditEntry
 from daisy.clients.models import Client
-from daisy.clinic.demo import DEMO_CLIENT_EMAIL, DEMO_PASSWORD, STAFF_USERS, demo_seed
 from daisy.clinic.models import Device, DeviceKind, Location, Room, Specialist
+from daisy.demo.seed import DEMO_CLIENT_EMAIL, DEMO_PASSWORD, STAFF_USERS, demo_seed
 from daisy.scheduling.models import Appointment
 from daisy.treatments.models import Treatment
 
