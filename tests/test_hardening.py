@@ -26,10 +26,10 @@ from django.test import Client as HttpClient
 from django.test import override_settings
 from django.utils import timezone
 
-from daisy.accounts import services as accounts
 from daisy.accounts.models import Role, User
 from daisy.accounts.tokens import api_token_create
 from daisy.aftercare.services import CHECKIN_SALT, calendar_feed_issue
+from daisy.clients import accounts
 from daisy.clients.services import client_create
 from daisy.lib.errors import ValidationFailed
 from daisy.lib.names import person_name_clean

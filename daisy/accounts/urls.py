@@ -1,24 +1,11 @@
+"""The staff's sign-in pages under /account/staff/. daisy/urls.py puts them and the clients'
+account pages (daisy/portal/account_urls.py) in one "accounts" namespace."""
+
 from django.urls import path
 
-from daisy.accounts import staff_views, views
+from daisy.accounts import staff_views
 
-app_name = "accounts"
 urlpatterns = [
-    path("register/", views.register, name="register"),
-    path("check-your-inbox/<slug:kind>/", views.check_inbox, name="check-inbox"),
-    path("verify/<str:token>/", views.verify_email, name="verify-email"),
-    path("sign-in/", views.sign_in, name="sign-in"),
-    path("sign-in/link/", views.sign_in_link_request, name="sign-in-link-request"),
-    path("sign-in/link/<str:secret>/", views.sign_in_link, name="sign-in-link"),
-    path("password/", views.password_set, name="password-set"),
-    path("password-reset/", views.password_reset, name="password-reset"),
-    path(
-        "password-reset/<str:secret>/",
-        views.password_reset_confirm,
-        name="password-reset-confirm",
-    ),
-    path("sign-out/", views.sign_out, name="sign-out"),
-    path("sign-out-everywhere/", views.sign_out_everywhere, name="sign-out-everywhere"),
     # Staff: password and a second factor (issue 16).
     path("staff/sign-in/", staff_views.staff_sign_in, name="staff-sign-in"),
     path("staff/two-factor/", staff_views.staff_two_factor, name="staff-two-factor"),

@@ -44,7 +44,6 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from daisy.accounts.services import client_manage_link
 from daisy.aftercare import ics
 from daisy.aftercare.models import (
     Alert,
@@ -67,6 +66,7 @@ from daisy.aftercare.selectors import (
     urgent_numbers,
 )
 from daisy.audit.services import audit_record
+from daisy.clients.accounts import client_manage_link
 from daisy.clients.services import client_hold_clear, client_hold_place
 from daisy.core import aftercare as core
 from daisy.core import checkins as checkins_core

@@ -11,10 +11,11 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 
 from daisy.accounts.models import STAFF_ROLES, Role, User
-from daisy.accounts.services import client_login_grant, staff_user_create
+from daisy.accounts.services import staff_user_create
 from daisy.accounts.twofactor import authenticator_set_secret, has_authenticator
 from daisy.booking import services
 from daisy.booking.presets import clinic_presets_install
+from daisy.clients.accounts import client_login_grant
 from daisy.clients.models import Client
 from daisy.clients.services import client_keys
 from daisy.clinic.demo_profiles import PROFILES

@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 REDACTED = "[redacted]"
-# The routes whose last segment is a secret (daisy/accounts/urls.py, daisy/site/urls.py), also
-# when the address is itself inside a query string (?next=%2Fcheck-in%2F...).
+# The routes whose last segment is a secret (daisy/portal/account_urls.py, daisy/site/urls.py),
+# also when the address is itself inside a query string (?next=%2Fcheck-in%2F...).
 _SEP = r"(?:/|%2[Ff])"
 _SECRET_SEGMENT = re.compile(
     rf"({_SEP}(?:account{_SEP}verify|account{_SEP}sign-in{_SEP}link|account{_SEP}password-reset"

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from daisy.accounts.services import client_account_ensure
+from daisy.clients.accounts import client_account_ensure
 from daisy.clients.selectors import client_for_user
 from daisy.clinic.selectors import specialist_get
 from daisy.core.screening import age_on

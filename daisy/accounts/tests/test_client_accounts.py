@@ -13,9 +13,10 @@ from django.core import signing
 from django.db import transaction
 
 from daisy import settings as shipped
-from daisy.accounts import services
 from daisy.accounts.models import EmailToken, Role, User
+from daisy.accounts.services import user_sessions_end
 from daisy.audit.models import AuditEntry
+from daisy.clients import accounts as services
 from daisy.clients.models import Client
 from daisy.lib.errors import ValidationFailed
 from daisy.notifications.models import Message
@@ -326,7 +327,7 @@ def test_password_reset_link_expires_after_an_hour() -> None:
 def test_sign_out_everywhere_changes_the_session_hash() -> None:
     user, _, _ = _ensure()
     before = user.get_session_auth_hash()
-    services.user_sessions_end(user=user, now=NOW)
+    user_sessions_end(user=user, now=NOW)
     assert user.session_version == 1 and user.get_session_auth_hash() != before
     assert AuditEntry.objects.filter(action="account.sign_out_everywhere").count() == 1
 

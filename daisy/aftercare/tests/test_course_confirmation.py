@@ -14,9 +14,9 @@ from django.db import transaction
 from django.test import Client as HttpClient
 from icalendar import Calendar
 
-from daisy.accounts.services import client_account_ensure
 from daisy.aftercare.services import appointment_messages_schedule
 from daisy.booking.courses import SessionTime, course_book
+from daisy.clients.accounts import client_account_ensure
 from daisy.courses.services import course_presets_install
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message, MessageStatus

@@ -14,9 +14,9 @@ from django.test import Client as HttpClient
 from icalendar import Calendar
 
 from daisy.accounts.models import Role, User
-from daisy.accounts.services import client_account_ensure
 from daisy.aftercare.services import checkin_link, checkin_record
 from daisy.booking.services import appointment_book
+from daisy.clients.accounts import client_account_ensure
 from daisy.notifications.delivery import Deliverer
 from daisy.notifications.models import Message
 from daisy.notifications.rendering import render_message

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from daisy.accounts.services import client_login_grant
 from daisy.audit.models import AuditEntry
 from daisy.booking.services import appointment_book
+from daisy.clients.accounts import client_login_grant
 from daisy.clients.models import Client, Contraindication, Tier
 from daisy.clients.services import client_hold_clear, client_hold_place
 from daisy.scheduling.models import Appointment

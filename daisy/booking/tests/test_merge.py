@@ -359,7 +359,7 @@ def test_a_merged_record_is_not_offered_when_choosing_a_client(client, clinic, p
 
 
 def test_a_guest_typing_the_address_of_a_retired_login_books_on_the_record_kept(clinic) -> None:
-    from daisy.accounts.services import client_account_ensure
+    from daisy.clients.accounts import client_account_ensure
 
     keep = make_client(user=make_user(role=Role.CLIENT, email="a@example.com"))
     dup = make_client(

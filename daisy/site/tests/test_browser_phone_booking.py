@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from daisy.accounts.services import client_login_grant
+from daisy.clients.accounts import client_login_grant
 from daisy.clients.models import Client, Contraindication, Tier
 from daisy.scheduling.models import Appointment
 from tests.support.browser import assert_accessible, shot, staff_sign_in

@@ -13,8 +13,8 @@ import pytest
 import time_machine
 
 from daisy.accounts.models import User
-from daisy.accounts.services import client_account_ensure
 from daisy.booking.services import appointment_book
+from daisy.clients.accounts import client_account_ensure
 from daisy.clients.models import Client
 from daisy.courses.models import ImportantDate, ImportantDateKind, Plan
 from daisy.courses.services import important_date_create

@@ -21,11 +21,11 @@ from django.test import Client as HttpClient
 from django.urls import NoReverseMatch, reverse
 
 from daisy.accounts.models import User
-from daisy.accounts.services import password_reset_request, sign_in_link_request
 from daisy.aftercare.models import CheckIn
 from daisy.aftercare.services import checkin_link, checkin_record
 from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.services import appointment_book, appointment_cancel, appointment_reschedule
+from daisy.clients.accounts import password_reset_request, sign_in_link_request
 from daisy.clients.models import Client, Contraindication, Tier
 from daisy.clinic.models import Location
 from daisy.demo.seed import DEMO_CLIENT_EMAIL, demo_seed

@@ -19,8 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from daisy.accounts import services
 from daisy.accounts.forms import EmailForm, RegisterForm, SetPasswordForm, SignInForm
+from daisy.accounts.services import user_sessions_end
+from daisy.clients import accounts
 from daisy.lib.errors import DomainError
 from daisy.lib.forms import form_add_domain_error
 
@@ -44,7 +45,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.client_register(now=timezone.now(), **form.cleaned_data)
+            accounts.client_register(now=timezone.now(), **form.cleaned_data)
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -63,7 +64,7 @@ def check_inbox(request: HttpRequest, kind: str) -> HttpResponse:
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
     # A GET is enough: confirming an address changes nothing anyone could regret.
     try:
-        verified = services.email_verify(token=token, now=timezone.now())
+        verified = accounts.email_verify(token=token, now=timezone.now())
     except DomainError as exc:
         return render(request, "accounts/link_problem.html", {"message": exc.message}, status=400)
     return render(
@@ -91,7 +92,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 ),
             )
         elif getattr(user, "email_verified_at", None) is None:
-            services.email_verification_resend(user=user, now=timezone.now())
+            accounts.email_verification_resend(user=user, now=timezone.now())
             form.add_error(
                 None,
                 _(
@@ -113,7 +114,7 @@ def sign_in_link_request(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.sign_in_link_request(email=form.cleaned_data["email"], now=timezone.now())
+            accounts.sign_in_link_request(email=form.cleaned_data["email"], now=timezone.now())
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -128,7 +129,7 @@ def sign_in_link(request: HttpRequest, secret: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "accounts/sign_in_link.html")
     try:
-        user = services.sign_in_link_use(secret=secret, now=timezone.now())
+        user = accounts.sign_in_link_use(secret=secret, now=timezone.now())
     except DomainError as exc:
         return render(request, "accounts/link_problem.html", {"message": exc.message}, status=400)
     login(request, user, backend=BACKEND)
@@ -152,7 +153,7 @@ def password_set(request: HttpRequest) -> HttpResponse:
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.client_password_set(
+            accounts.client_password_set(
                 user=user,  # type: ignore[arg-type]
                 password=form.cleaned_data["password"],
                 now=timezone.now(),
@@ -175,7 +176,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.password_reset_request(email=form.cleaned_data["email"], now=timezone.now())
+            accounts.password_reset_request(email=form.cleaned_data["email"], now=timezone.now())
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -189,13 +190,13 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 def password_reset_confirm(request: HttpRequest, secret: str) -> HttpResponse:
     now = timezone.now()
     try:
-        services.password_reset_check(secret=secret, now=now)
+        accounts.password_reset_check(secret=secret, now=now)
     except DomainError as exc:
         return render(request, "accounts/link_problem.html", {"message": exc.message}, status=400)
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.password_reset_complete(
+            accounts.password_reset_complete(
                 secret=secret, password=form.cleaned_data["password"], now=now
             )
         except DomainError as exc:
@@ -221,7 +222,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
-    services.user_sessions_end(user=request.user, now=timezone.now())  # type: ignore[arg-type]
+    user_sessions_end(user=request.user, now=timezone.now())  # type: ignore[arg-type]
     logout(request)
     messages.success(
         request,
