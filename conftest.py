@@ -13,10 +13,10 @@ pytest_plugins = ["tests.support.browser"]
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> None:
-    """Each test starts with empty caches (the in-process ones and Django's). Cached answers
-    are keyed by the database's set-up and diary stamps, which only ever go up on a real
-    server; a test's rolled-back transaction takes them back down, so the next test could be
-    answered from what an earlier one built."""
+    """Each test starts with empty caches (the in-process ones and Django's). The cached
+    set-up is keyed by the database's set-up stamp; a test's rolled-back transaction puts the
+    stamp it started with back, so the next test could be answered from what an earlier one
+    built."""
     from django.core.cache import cache
 
     from daisy.scheduling.selectors import caches_clear

@@ -18,7 +18,7 @@ Figures:
                                from one 90-day availability call; at concurrency 1 and 2,
                                every start once per level (bookings removed between levels).
 Availability through HTTP is measured by bench/realistic.py, with rotating questions (this module
-used to ask one URL again and again, which the answer cache then served).
+used to ask one URL again and again, which an answer cache, since removed, then served).
 The targets are read at concurrency 2 (one request per server worker).
 """
 

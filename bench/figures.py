@@ -176,7 +176,7 @@ def _availability(bench: Bench, name: str, days: int, first: int = 0, **extra: A
             "queries": len(captured.captured_queries),
             "queries_cold": len(cold.captured_queries),
             "query_sql": [q["sql"][:240] for q in captured.captured_queries],
-            "cache": "none: availability_list(cache=False) computes every answer; only the "
+            "cache": "none: availability_list computes every answer; only the "
             "set-up (hours, overrides, closures, time off, eligible resources) is reused",
         },
     )

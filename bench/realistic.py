@@ -3,17 +3,17 @@
 One gunicorn (2 sync workers, `daisy serve`'s settings, rate limits off) serves the SQLite bench
 clinic, 65% booked (bench/dataset.py). The load generator is Python threads in the bench worker
 process, one new connection per request, closed loop (bench/api_http.py's). No figure asks one
-URL again and again, unless it says it measures the caches:
+URL again and again, unless it says it asks the same questions again:
 
 * http_health_c8, http_health_c2: GET /api/v1/health (one `SELECT 1`, the worker beat query).
 * http_one_query_c2, http_one_query_c8: GET /bench/one-query/, a Django view doing one query
   (bench/urls.py): the yardstick the availability targets are read against.
 * http_availability_7d_uncached: GET /api/v1/availability for 7 days, each request a question
-  not asked before in the run (start dates across the 90 days, each specialist or anyone),
-  so neither the answer cache nor the slot-JSON cache can answer it: what every request costs
-  in a clinic where each hold or booking makes the caches start again.
-* http_availability_7d_cached: six 7-day questions asked over and over: what the answer cache
-  serves at best. The gain over the uncached figure is the cache's whole benefit.
+  not asked before in the run (start dates across the 90 days, each specialist or anyone):
+  what every request costs in a clinic where each hold or booking changes the answers.
+* http_availability_7d_cached: six 7-day questions asked over and over. Daisy keeps no answer
+  cache (issue 15: it showed no gain a client would notice and was removed), so this is the
+  uncached figure for repeated questions; the name is kept for comparison with older runs.
 * http_availability_days_7d_uncached: the same questions (other ones, never repeated) through
   /api/v1/availability/days, the compact form.
 * http_availability_windows_uncached: windows of 1, 7, 14 and 28 days, rotating start dates
@@ -21,7 +21,8 @@ URL again and again, unless it says it measures the caches:
 * http_week_page_c8: GET /book/time/?day=... (the booking page's times, htmx fragment) by
   21 visitors (anyone, or one of the 20 specialists) at 8 connections, each (visitor, week)
   once: what a client waits on when the page is not in any cache.
-* http_week_page_c8_cached: 4 visitors asking about 2 weeks over and over.
+* http_week_page_c8_cached: 4 visitors asking about 2 weeks over and over (no answer cache:
+  only the set-up and the page's own fixed parts are reused).
 
 Targets (bench/run.py): the week page >= 40% of health's requests/s and p99 <= 150 ms at 8
 connections; 7-day availability uncached >= 50% of the one-query view's requests/s (both at 2
@@ -118,7 +119,7 @@ def measure(bench: Any, figures: dict[str, Any]) -> None:
                 run.rotating(
                     "http_availability_7d_cached", few, 2,
                     "GET /api/v1/availability, the same six 7-day questions over and over "
-                    "(what the answer cache serves at best)",
+                    "(no answer cache since issue 15: each is computed again)",
                     repeat=True,
                 )
             if "http_availability_days_7d_uncached" in wanted:
@@ -152,7 +153,8 @@ def measure(bench: Any, figures: dict[str, Any]) -> None:
                     _once(server, request)
                 run.rotating(
                     "http_week_page_c8_cached", asks, 8,
-                    "the week page for 4 visitors and 2 weeks, over and over (answers cached)",
+                    "the week page for 4 visitors and 2 weeks, over and over (no answer cache "
+                    "since issue 15: each is computed again)",
                     repeat=True,
                 )
     finally:
@@ -319,7 +321,7 @@ def summary(figures: dict[str, Any]) -> dict[str, Any]:
     if avail and yard:
         out["availability_7d_uncached_share_of_one_query_c2"] = round(avail / yard, 3)
     cached = rate("http_availability_7d_cached")
-    if avail and cached:
+    if avail and cached:  # about 1 since the answer cache went (issue 15): no hidden cache
         out["availability_answer_cache_gain"] = round(cached / avail, 2)
     limits = getattr(settings, "DAISY_API_RATE_LIMITS", {}) or {}
     ip = (limits.get("availability") or {}).get("ip")

@@ -565,15 +565,18 @@ FIXED_TARGETS: dict[str, tuple[tuple[str, ...], str, float, str]] = {
         "7-day availability API, uncached >= 50% of a one-query Django view's requests/s "
         "(2 connections)",
     ),
-    # Issue 3 item 9's figures, on the one thing they measured: a question the answer cache
-    # holds (they asked one URL again and again).
-    "http_availability_7d_cached_p95_lt_25ms": (
+    # Issue 3 item 9's figures measured the answer cache (one URL asked again and again). The
+    # cache is gone (issue 15: no gain a client would notice on the rotating figures), so they
+    # only inform: the same few questions, each computed again.
+    "info_http_availability_7d_cached_p95_lt_25ms": (
         ("http_availability_7d_cached", "p95_ms"), "<", 25.0,
-        "GET /api/v1/availability (7 days, cached answers) p95 < 25 ms, concurrency 2, SQLite",
+        "GET /api/v1/availability (7 days, six questions repeated, no answer cache) p95 < 25 ms, "
+        "concurrency 2, SQLite (issue 3's target, set for the removed answer cache)",
     ),
-    "http_availability_7d_cached_ge_300_req_s": (
+    "info_http_availability_7d_cached_ge_300_req_s": (
         ("http_availability_7d_cached", "req_per_s"), ">=", 300.0,
-        "GET /api/v1/availability (7 days, cached answers) >= 300 requests/s, concurrency 2",
+        "GET /api/v1/availability (7 days, six questions repeated, no answer cache) >= 300 "
+        "requests/s, concurrency 2 (issue 3's target, set for the removed answer cache)",
     ),
     "http_book_p99_lt_100ms": (
         ("http_book_sqlite", "p99_ms"), "<", 100.0,

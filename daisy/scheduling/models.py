@@ -187,18 +187,16 @@ class Allocation(models.Model):
 
 
 class DiaryVersion(models.Model):
-    """One row (id 1) of stamps that tell cached availability when it is stale.
+    """One row (id 1) with the stamp that tells the cached set-up when it is stale.
 
-    Database triggers bump them in the same transaction as the write (daisy/scheduling/
+    Database triggers bump it in the same transaction as the write (daisy/scheduling/
     versioning.py), whatever makes it: a service, the admin, bulk_create or raw SQL. `config`
     changes with the clinic's set-up (locations, resources, skills, hours, overrides, time off,
-    closures, treatments and phases); `diary` with those and every change of allocated time
-    (bookings, holds, moves, cancellations). Each change draws a new random stamp. Nothing in
-    Python writes them."""
+    closures, treatments and phases). Each change draws a new random stamp. Nothing in Python
+    writes it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True)
     config = models.BigIntegerField(default=0)
-    diary = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"config {self.config}, diary {self.diary}"
+        return f"config {self.config}"

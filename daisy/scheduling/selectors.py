@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from daisy.clients.models import BLOCKING_TIERS, ClinicalHold, Contraindication
 from daisy.clinic.models import (
@@ -127,20 +127,19 @@ def _required(treatment: Treatment) -> tuple[set[int], str, str]:
     return skills, next(iter(room_kinds), ""), next(iter(device_kinds), "")
 
 
-# --- per-process caches of the clinic's set-up, keyed on the database's own stamps ----------
+# --- per-process caches of the clinic's set-up, keyed on the database's own stamp -----------
 #
-# DiaryVersion's stamps change in the same transaction as any write that could change an answer
-# (triggers; daisy/scheduling/versioning.py), so an entry is looked up under the stamp read
+# DiaryVersion's `config` stamp changes in the same transaction as any change of the clinic's
+# set-up (triggers; daisy/scheduling/versioning.py), so an entry is looked up under the stamp read
 # *before* the rows it was built from: it is never older than the stamp says. A stamp is drawn
-# at random on each change, so one from a rolled-back transaction never comes back.
+# at random on each change, so one from a rolled-back transaction never comes back. Bookings,
+# holds and other changes of allocated time are never cached: every availability answer reads
+# the busy time afresh (the answer cache that did showed no gain a client would notice; issue 15).
 
-_STAMP_SQL = "SELECT config, diary FROM scheduling_diaryversion WHERE id = 1"
+_STAMP_SQL = "SELECT config FROM scheduling_diaryversion WHERE id = 1"
 _CACHE_SIZE = 256
 # Only the current set-up is ever asked for again; older copies are just memory.
 _CACHE_SIZES = {"setup": 4}
-# Answers longer than this (a year grouped by specialist) are computed afresh each time rather
-# than held in memory.
-_ANSWER_MAX_SLOTS = 5000
 _cache_lock = threading.Lock()
 _caches: dict[str, OrderedDict[Any, Any]] = defaultdict(OrderedDict)
 
@@ -148,15 +147,14 @@ _caches: dict[str, OrderedDict[Any, Any]] = defaultdict(OrderedDict)
 @dataclass(frozen=True)
 class Stamps:
     config: int
-    diary: int
 
 
 def diary_stamps() -> Stamps | None:
-    """The current stamps, or None when the row is missing (then nothing is cached)."""
+    """The current stamp, or None when the row is missing (then nothing is cached)."""
     with connection.cursor() as cursor:
         cursor.execute(_STAMP_SQL)
         row = cursor.fetchone()
-    return Stamps(int(row[0]), int(row[1])) if row else None
+    return Stamps(int(row[0])) if row else None
 
 
 def _cached(kind: str, key: Any, build: Callable[[], Any]) -> Any:
@@ -663,8 +661,6 @@ def availability_list(
     group_by_specialist: bool = False,
     for_staff: bool = False,
     held_by: str | None = None,
-    cache: bool = False,
-    stamps: Stamps | None = None,
     over_anonymous_holds: bool | None = None,
 ) -> list[LocatedSlot]:
     """Bookable slots for the treatment: one per start time (resources chosen by the core's
@@ -672,15 +668,7 @@ def availability_list(
 
     Live holds are busy time, except the one held by `held_by` (its owner may pick it again)
     and, with `over_anonymous_holds` (by default: for staff), those of visitors who are not
-    signed in: staff may book over them.
-
-    `cache=True` (busy read paths: the API, booking pages) reuses this process's answer for
-    the same question while the database's diary stamp is unchanged; any committed booking,
-    hold, move, cancellation or set-up change draws a new stamp first, so a cached answer never
-    offers a time that a committed write took (test_versioning.py). The clock-dependent parts
-    are applied on every call: notice and horizon filter the cached slots, and an answer that
-    counted a hold as busy is only reused until that hold expires. `stamps`: as read by the
-    caller before anything it passes in (else read here)."""
+    signed in: staff may book over them. Busy time is read afresh on every call."""
     check_window(window_start, window_end)
     if over_anonymous_holds is None:
         over_anonymous_holds = for_staff
@@ -689,160 +677,35 @@ def availability_list(
     out: list[LocatedSlot] = []
     rules = treatment_rules(treatment, for_staff=for_staff)
     group_by = ROLE_SPECIALIST if (group_by_specialist or specialist_id is not None) else None
-    if not cache:
-        stamps = None
-    elif stamps is None:
-        stamps = diary_stamps()
     for loc in locations:
-        question = _Question(
+        ctx = booking_context(
             treatment=treatment,
             location=loc,
             window_start=_utc(window_start),
             window_end=_utc(window_end),
             specialist_id=specialist_id,
-            group_by=group_by,
+            now=now,
             exclude_hold_id=own_hold,
             over_anonymous_holds=over_anonymous_holds,
         )
-        if stamps is None:
-            answer = question.answer(now=now, rules=rules)
-        else:
-            answer = _cached_answer(question, stamps, now)
-        if answer is None:
-            continue
-        found, ctx = answer
-        if stamps is not None:
-            found = _within_rules(found, question, now, rules)
-        out.extend(LocatedSlot(s, ctx) for s in found)
-    out.sort(key=lambda ls: ls.slot.start)
-    return out
-
-
-@dataclass(frozen=True)
-class _Question:
-    treatment: Treatment = field(compare=False)
-    location: Location = field(compare=False)
-    window_start: datetime
-    window_end: datetime
-    specialist_id: Any
-    group_by: str | None
-    exclude_hold_id: Any
-    over_anonymous_holds: bool = False
-
-    def key(self) -> tuple[Any, ...]:
-        return (
-            self.treatment.pk,
-            self.location.pk,
-            self.window_start,
-            self.window_end,
-            str(self.specialist_id or ""),
-            self.group_by,
-            str(self.exclude_hold_id or ""),
-            self.over_anonymous_holds,
-        )
-
-    def answer(
-        self, *, now: datetime, rules: slots.Rules
-    ) -> tuple[list[slots.Slot], BookingContext] | None:
-        ctx = booking_context(
-            treatment=self.treatment,
-            location=self.location,
-            window_start=self.window_start,
-            window_end=self.window_end,
-            specialist_id=self.specialist_id,
-            now=now,
-            exclude_hold_id=self.exclude_hold_id,
-            over_anonymous_holds=self.over_anonymous_holds,
-        )
-        group_by = self.group_by if self.group_by in ctx.template.roles else None
         try:
             found = slots.find_slots(
                 template=ctx.template,
                 candidates=ctx.candidates,
-                window_start=self.window_start,
-                window_end=self.window_end,
+                window_start=_utc(window_start),
+                window_end=_utc(window_end),
                 tz=ctx.tz,
                 now=now,
                 rules=rules,
-                group_by=group_by,
+                group_by=group_by if group_by in ctx.template.roles else None,
             )
         except slots.SlotProblem as problem:
             if problem.code == "no_candidates":
-                return None
+                continue
             raise ValidationFailed(problem.message, code=problem.code) from problem
-        return found, ctx
-
-
-@dataclass(frozen=True)
-class _Answer:
-    found: tuple[list[slots.Slot], BookingContext] | None
-    computed_at: datetime  # holds expired by then were free time
-    valid_until: datetime | None  # the first hold counted as busy expires then
-
-
-def _cached_answer(
-    question: _Question, stamps: Stamps, now: datetime
-) -> tuple[list[slots.Slot], BookingContext] | None:
-    key = ("answer", connection.settings_dict["NAME"], stamps.diary, question.key())
-    cache = _caches["answer"]
-    with _cache_lock:
-        entry: _Answer | None = cache.get(key)
-        if entry is not None:
-            cache.move_to_end(key)
-    if (
-        entry is not None
-        and entry.computed_at <= now
-        and (entry.valid_until is None or now < entry.valid_until)
-    ):
-        return entry.found
-    # Every start from now to the window's end, whatever the notice and horizon: those are
-    # applied per call (_within_rules), so one answer serves clients and staff alike.
-    unbounded = slots.Rules(
-        min_notice=timedelta(0),
-        max_advance=max(question.window_end - now, timedelta(0)) + timedelta(days=1),
-        step_minutes=question.treatment.step_minutes,
-    )
-    found = question.answer(now=now, rules=unbounded)
-    if found is not None and len(found[0]) > _ANSWER_MAX_SLOTS:
-        return found
-    valid_until = _next_hold_expiry(found[1], question, now) if found is not None else None
-    entry = _Answer(found=found, computed_at=now, valid_until=valid_until)
-    with _cache_lock:
-        cache[key] = entry
-        while len(cache) > _CACHE_SIZE:
-            cache.popitem(last=False)
-    return found
-
-
-def _within_rules(
-    found: list[slots.Slot], question: _Question, now: datetime, rules: slots.Rules
-) -> list[slots.Slot]:
-    """The slots find_slots would list for this `now` and these rules (its own bounds)."""
-    lo = math.ceil(max(question.window_start, now + rules.min_notice).timestamp())
-    latest = math.floor((now + rules.max_advance).timestamp())
-    hi = min(math.ceil(question.window_end.timestamp()), latest + 1)
-    if found and lo <= found[0].start.timestamp() and found[-1].start.timestamp() < hi:
-        return found
-    return [s for s in found if lo <= s.start.timestamp() < hi]
-
-
-def _next_hold_expiry(ctx: BookingContext, question: _Question, now: datetime) -> datetime | None:
-    """When the first live hold that this answer counted as busy expires."""
-    total = ctx.template.total_duration
-    start, end = question.window_start - total, question.window_end + total
-    qs = Allocation.objects.filter(
-        resource_id__in=list(ctx.resources),
-        is_active=True,
-        hold_expires_at__gt=now,
-        starts_at__lt=end,
-        ends_at__gt=start,
-        starts_at__gt=start - MAX_ALLOCATION,
-    )
-    if question.exclude_hold_id is not None:
-        qs = qs.exclude(hold_id=question.exclude_hold_id)
-    if question.over_anonymous_holds:
-        qs = qs.exclude(hold__is_anonymous=True)
-    return qs.aggregate(first=Min("hold_expires_at"))["first"]
+        out.extend(LocatedSlot(s, ctx) for s in found)
+    out.sort(key=lambda ls: ls.slot.start)
+    return out
 
 
 def slot_hold_live_id(*, held_by: str, now: datetime) -> Any:

@@ -1,4 +1,6 @@
-"""Database triggers that keep DiaryVersion current, so caches keyed on it are never stale.
+"""Database triggers that keep DiaryVersion's set-up stamp current, so the set-up caches keyed
+on it (daisy/scheduling/selectors.py) are never stale. Allocated time (bookings, holds) bumps
+nothing: availability reads it afresh on every call.
 
 A trigger fires inside the writing transaction, so the counter and the change commit together
 (or not at all) whatever wrote them, and a reader that sees the new counter sees the change.
@@ -30,7 +32,6 @@ CONFIG_MODELS = (
     ("treatments", "Treatment"),
     ("treatments", "Phase"),
 )
-DIARY_MODELS = (("scheduling", "Allocation"),)
 
 _EVENTS = ("INSERT", "UPDATE", "DELETE")
 
@@ -46,11 +47,8 @@ def _tables(models: tuple[tuple[str, str], ...]) -> list[str]:
 
 
 def watched_tables() -> dict[str, str]:
-    """Table -> the counters it bumps ("config" also bumps "diary")."""
-    return {
-        **{table: "config" for table in _tables(CONFIG_MODELS)},
-        **{table: "diary" for table in _tables(DIARY_MODELS)},
-    }
+    """Table -> the stamp it bumps."""
+    return {table: "config" for table in _tables(CONFIG_MODELS)}
 
 
 def _set_clause(kind: str, vendor: str) -> str:
@@ -58,9 +56,7 @@ def _set_clause(kind: str, vendor: str) -> str:
     # the old value back, and a counter would hand the rolled-back value to the next writer,
     # so a cache filled inside the rolled-back transaction would look current again.
     fresh = "random()" if vendor == "sqlite" else "floor(random() * 9007199254740991)::bigint"
-    if kind == "config":
-        return f"config = {fresh}, diary = {fresh}"
-    return f"diary = {fresh}"
+    return f"{kind} = {fresh}"
 
 
 def trigger_name(table: str, event: str = "") -> str:
@@ -77,7 +73,7 @@ def install(using: str = "default") -> None:
             return  # not migrated this far yet
         cursor.execute(f"SELECT count(*) FROM {VERSION_TABLE} WHERE id = 1")
         if cursor.fetchone()[0] == 0:
-            cursor.execute(f"INSERT INTO {VERSION_TABLE} (id, config, diary) VALUES (1, 0, 0)")
+            cursor.execute(f"INSERT INTO {VERSION_TABLE} (id, config) VALUES (1, 0)")
         for table, kind in watched_tables().items():
             if table not in existing:
                 continue

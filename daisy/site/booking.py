@@ -431,7 +431,6 @@ def _week_times(
         held_by=state["owner"],
         # Staff book over the holds of visitors who are not signed in, so they see those times.
         over_anonymous_holds=for_staff,
-        cache=True,
     )
     days: dict[date, list[datetime]] = {monday + timedelta(days=i): [] for i in range(7)}
     seen: set[datetime] = set()

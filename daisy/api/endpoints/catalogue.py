@@ -6,9 +6,7 @@ token sees staff availability: no minimum notice, longer booking horizon)."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections import OrderedDict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -252,7 +250,7 @@ def _available(
             "days": settings.DAISY_MAX_WINDOW_DAYS
         }
         raise ApiError(422, "validation_error", msg, fields={"end": msg})
-    # The diary stamp first: everything below is then at least as new as it says.
+    # The set-up stamp first: the cached treatment and locations are then at least as new.
     stamps = diary_stamps()
     the_treatment = setup_cached(
         stamps=stamps, key=("treatment", treatment), build=lambda: treatment_ref(treatment)
@@ -291,36 +289,11 @@ def _available(
                 location=loc,
                 specialist_id=specialist_id,
                 for_staff=actor.is_staff,
-                # The busiest read: answers are reused until the diary changes (see the
-                # selector; a committed booking always changes it first).
-                cache=True,
-                stamps=stamps,
             )
         )
     found.sort(key=lambda ls: (ls.slot.start, ls.context.location.name))
     return found
 
 
-# Each slot's JSON, by slot object: cached availability answers (availability_list(cache=True))
-# hand out the same immutable Slot and BookingContext objects until the diary changes, and a
-# slot's JSON depends on nothing else. The entry keeps both objects alive and is only used if
-# they are the very same objects, so a recycled id() can never return another slot's text.
-_RENDERED_MAX = 8192
-_rendered: OrderedDict[int, tuple[Any, Any, str]] = OrderedDict()
-_rendered_lock = threading.Lock()
-
-
 def _slots_json(found: list[Any]) -> str:
-    parts: list[str] = []
-    with _rendered_lock:
-        for located in found:
-            entry = _rendered.get(id(located.slot))
-            if entry is not None and entry[0] is located.slot and entry[1] is located.context:
-                parts.append(entry[2])
-                continue
-            text = json.dumps(slot_out(located), ensure_ascii=False)
-            _rendered[id(located.slot)] = (located.slot, located.context, text)
-            parts.append(text)
-        while len(_rendered) > _RENDERED_MAX:
-            _rendered.popitem(last=False)
-    return '{"slots": [' + ", ".join(parts) + "]}"
+    return json.dumps({"slots": [slot_out(located) for located in found]}, ensure_ascii=False)
