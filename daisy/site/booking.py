@@ -505,9 +505,14 @@ def _picker(
     if found is not None:
         day = found
     chosen = _start(state)
+    # Each day's words made once here, not by template filters (seven days, six words each).
     strip = [
         {
             "day": d,
+            "iso": d.isoformat(),
+            "dow": date_format(d, "D"),
+            "month": date_format(d, "M"),
+            "words": date_format(d, "l j F"),
             "count": len(strip_days[d]),
             "is_selected": d == day,
             "is_open": first_day <= d <= last_day,
@@ -544,7 +549,7 @@ def times(request: HttpRequest) -> HttpResponse:
     if early:
         return early
     location = WIZARD.location(request, state)
-    specialist = specialist_of(state)
+    specialist = WIZARD.specialist(request, state)
     now = timezone.now()
     problem: str | None = None
     alternatives: list[datetime] = []

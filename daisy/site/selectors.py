@@ -29,7 +29,9 @@ def _pages() -> QuerySet[TreatmentPage]:
 
 
 def treatment_page_get(slug: str) -> TreatmentPage | None:
-    return _pages().filter(treatment_slug=slug).first()
+    """The page alone: its price options are read when shown (the booking steps, which read
+    the page for its areas, do not show them)."""
+    return TreatmentPage.objects.filter(is_published=True, treatment_slug=slug).first()
 
 
 @dataclass(frozen=True)

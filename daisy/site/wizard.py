@@ -124,6 +124,15 @@ class Wizard:
             request._wizard_location = cached  # type: ignore[attr-defined]
         return cached[1]
 
+    def specialist(self, request: HttpRequest, state: State) -> Any:
+        """The chosen specialist, or None for anyone; read once per request, as the clinic."""
+        key = state.get("specialist")
+        cached = getattr(request, "_wizard_specialist", None)
+        if cached is None or cached[0] != key:
+            cached = (key, specialist_of(state))
+            request._wizard_specialist = cached  # type: ignore[attr-defined]
+        return cached[1]
+
     def context(self, request: HttpRequest, step: str, state: State, **extra: Any) -> dict:
         hidden = self.hidden_steps(request, extra.get("info"))
         here = self.step_index(step)
@@ -136,7 +145,7 @@ class Wizard:
             "steps": steps,
             "state": state,
             "location": self.location(request, state),
-            "specialist_name": specialist_name(state),
+            "specialist_name": _name_or_anyone(self.specialist(request, state)),
             **self.more_context(state),
             **extra,
         }
@@ -372,8 +381,7 @@ def specialist_of(state: State) -> Any:
         return None
 
 
-def specialist_name(state: State) -> str:
-    specialist = specialist_of(state)
+def _name_or_anyone(specialist: Any) -> str:
     return specialist.name if specialist else _("Anyone available")
 
 
