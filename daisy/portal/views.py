@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from daisy.accounts.selectors import client_data_export
 from daisy.aftercare.ics import CONTENT_TYPE as ICS_CONTENT_TYPE
 from daisy.aftercare.ics import appointment_ics
 from daisy.aftercare.selectors import aftercare_today_for_client
@@ -39,6 +38,7 @@ from daisy.lib.errors import DomainError, NotFound, SlotUnavailable
 from daisy.lib.forms import form_add_domain_error
 from daisy.portal.charts import severity_svg
 from daisy.portal.forms import CancelForm, PreferencesForm, ProfileForm, StartForm
+from daisy.records.client_export import client_data_export
 from daisy.records.export import records_files_for_client
 from daisy.scheduling.selectors import appointment_get, appointment_list, availability_list
 from daisy.site.booking import again_offer

@@ -1,4 +1,6 @@
-"""Reads for client accounts."""
+"""The client's whole data download (UK GDPR Art. 15): profile, account, appointments, courses,
+messages and the clinical record (daisy/records/export.py). It composes scheduling, courses and
+records, so it lives in records (layer 5), not in accounts (DESIGN.md 3 layers)."""
 
 from __future__ import annotations
 
