@@ -12,6 +12,10 @@ before it turns into a cycle or a hidden write.
    `Appointment`, `Allocation` or `SlotHold` anywhere else fails; tests and migrations may).
 8. `scheduling` imports neither `courses`, `aftercare` nor `booking`: what happens around a
    booking is composed above it, in `daisy.booking`.
+9. An app imports only its own layer and the layers below (LAYERS, DESIGN.md 3's six). A module
+   outside the layers (`daisy/settings.py`, `daisy/urls.py`, the demo clinic in `daisy/demo/`)
+   may import anything, and no app imports it: it sits above them all. Every app has a layer,
+   so a new one cannot slip past. Tests and migrations may import anything.
 """
 
 from __future__ import annotations
@@ -50,6 +54,28 @@ WRITE_METHODS = frozenset(
     }
 )
 ABOVE_SCHEDULING = ("daisy.courses", "daisy.aftercare", "daisy.booking")
+# DESIGN.md 3's layers, bottom to top.
+LAYERS = {
+    "core": 1,
+    "lib": 1,
+    "accounts": 2,
+    "audit": 2,
+    "notifications": 2,
+    "clinic": 3,
+    "treatments": 3,
+    "clients": 3,
+    "scheduling": 4,
+    "courses": 5,
+    "aftercare": 5,
+    "records": 5,
+    "booking": 5,
+    "site": 6,
+    "portal": 6,
+    "backoffice": 6,
+    "api": 6,
+}
+# Packages above every layer, like settings.py and urls.py: they compose everything.
+ABOVE_LAYERS = frozenset({"demo"})
 CORE_TEST_LIBRARIES = frozenset({"pytest", "hypothesis", "_pytest"})
 # Reading these is reading the clock, called or passed around (`clock=time.monotonic`).
 CLOCK_READS = frozenset(
@@ -400,6 +426,51 @@ def scheduling_layer_violations(source: Source) -> list[str]:
     return out
 
 
+def _dynamic_target(node: ast.Call) -> str | None:
+    """The module a by-name import names: `import_module('daisy.records.services')` ->
+    "daisy.records.services", `apps.get_model('records', 'X')` or `get_model('records.X')` ->
+    "daisy.records"; None when the name is not written out in the call."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name not in DYNAMIC_IMPORTS or not node.args:
+        return None
+    first = node.args[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return None
+    if name == "get_model":
+        return "daisy." + first.value.split(".", 1)[0]
+    return first.value
+
+
+def layer_violations(source: Source) -> list[str]:
+    app = _app_of(source)
+    if app not in LAYERS or _is_tests(source) or "migrations" in source.parts:
+        return []
+    own = LAYERS[app]
+    found = [(imp.module, str(imp)) for imp in imports(source)]
+    for node in ast.walk(source.tree):
+        target = _dynamic_target(node) if isinstance(node, ast.Call) else None
+        if target is not None:
+            found.append((target, f"{source.path}:{node.lineno}: {ast.unparse(node)!r}"))
+    out = []
+    for module, where in found:
+        other = _app_of_module(module)
+        if _top(module) != "daisy" or other is None or other == app:
+            continue
+        if other not in LAYERS:
+            out.append(
+                f"{where} - {app!r} (layer {own}) imports {module}, which sits above every "
+                "layer (like settings and urls); move what it needs into a layer, or the "
+                "caller up beside it"
+            )
+        elif LAYERS[other] > own:
+            out.append(
+                f"{where} - {app!r} (layer {own}) imports {other!r} (layer {LAYERS[other]}); "
+                "an app imports only its own layer and below: compose it in the higher layer"
+            )
+    return out
+
+
 RULES: dict[str, Callable[[Source], list[str]]] = {
     "core imports only the standard library": core_import_violations,
     "core never reads the clock": core_clock_violations,
@@ -409,6 +480,7 @@ RULES: dict[str, Callable[[Source], list[str]]] = {
     "no app imports another app's private names": private_import_violations,
     "only scheduling writes appointments, allocations and holds": scheduling_write_violations,
     "scheduling imports neither courses, aftercare nor booking": scheduling_layer_violations,
+    "an app imports only its own layer and below": layer_violations,
 }
 
 
@@ -419,6 +491,14 @@ def test_finds_the_source_tree() -> None:
     modules = {s.module for s in all_sources()}
     # If the walk found nothing, every rule below would pass vacuously.
     assert {"daisy.clinic.models", "daisy.scheduling.models", "daisy.site.views"} <= modules
+
+
+def test_every_app_has_a_layer() -> None:
+    """Rule 9 holds only for the apps it knows: a new app must be given a layer (or put above
+    them all) before it can import anything."""
+    apps = {s.parts[1] for s in all_sources() if len(s.parts) > 2}
+    assert apps - LAYERS.keys() - ABOVE_LAYERS == set(), "give the app a layer in LAYERS"
+    assert {"core", "booking", "site"} <= apps
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -689,6 +769,89 @@ def test_scheduling_rejects_imports_from_above(text: str) -> None:
     assert check(rule, "daisy/scheduling/services/appointments.py", text)
 
 
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        (
+            "daisy/treatments/services.py",
+            "from daisy.aftercare.services import protocol_presets_install",
+        ),
+        ("daisy/treatments/services.py", "from ..records import consent_services"),
+        ("daisy/accounts/services.py", "from daisy.clients.models import Client"),
+        ("daisy/accounts/selectors.py", "from daisy.scheduling.selectors import appointment_list"),
+        ("daisy/clinic/seed.py", "from daisy.booking import services"),
+        ("daisy/clients/services.py", "import daisy.scheduling.selectors"),
+        ("daisy/lib/time.py", "from daisy.accounts.models import User"),
+        ("daisy/scheduling/selectors.py", "def f():\n    from daisy.records import services"),
+        ("daisy/booking/services.py", "from daisy.portal.views import home"),
+        ("daisy/courses/selectors.py", "from daisy.api.schemas import Course"),
+        # Above the layers: the demo, settings, urls.
+        ("daisy/clinic/management/commands/seed_demo.py", "from daisy.demo.seed import demo_seed"),
+        ("daisy/site/views.py", "from daisy import urls"),
+        ("daisy/lib/time.py", "from daisy.settings import TIME_ZONE"),
+        # By name.
+        (
+            "daisy/clients/services.py",
+            "from django.apps import apps\nA = apps.get_model('scheduling', 'Appointment')",
+        ),
+        (
+            "daisy/clients/services.py",
+            "from django.apps import apps\nA = apps.get_model('records.X')",
+        ),
+        (
+            "daisy/treatments/services.py",
+            "import importlib\nm = importlib.import_module('daisy.aftercare.services')",
+        ),
+    ],
+)
+def test_rejects_imports_from_a_higher_layer(path: str, text: str) -> None:
+    assert check("an app imports only its own layer and below", path, text)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # The same layer, and below.
+        ("daisy/records/export.py", "from daisy.courses.selectors import course_list_for_client"),
+        ("daisy/booking/services.py", "from daisy.scheduling import services"),
+        ("daisy/clients/services.py", "from daisy.accounts.models import User"),
+        ("daisy/clinic/models.py", "from daisy.lib.models import PublicModel"),
+        ("daisy/portal/views.py", "from daisy.booking.services import appointment_cancel"),
+        ("daisy/api/endpoints/appointments.py", "from daisy.site.booking import x"),
+        ("daisy/courses/services/plans.py", "from ..selectors import plan_get"),
+        # Not daisy: the standard library, Django, other libraries.
+        ("daisy/lib/time.py", "import datetime\nfrom django.utils import timezone"),
+        ("daisy/lib/management/commands/bench.py", "import daisy"),
+        # A by-name load of its own layer, and one whose name is not written out.
+        (
+            "daisy/records/services.py",
+            "from django.apps import apps\nA = apps.get_model('courses', 'C')",
+        ),
+        ("daisy/audit/selectors.py", "from django.apps import apps\nM = apps.get_model(name)"),
+        # Outside the layers: anything.
+        ("daisy/urls.py", "from daisy.portal import urls\nfrom daisy.api.api import api"),
+        ("daisy/settings.py", "from daisy.env import env_str"),
+        ("daisy/demo/seed.py", "from daisy.booking import services\nfrom daisy.records import x"),
+        # Tests and migrations: anything.
+        ("daisy/accounts/tests/test_x.py", "from daisy.clients.models import Client"),
+        ("daisy/clinic/tests/test_demo.py", "from daisy.demo.seed import demo_seed"),
+        ("daisy/clinic/migrations/0009_x.py", "from daisy.records.defaults import TABLE"),
+    ],
+)
+def test_accepts_imports_from_its_own_layer_and_below(path: str, text: str) -> None:
+    assert not check("an app imports only its own layer and below", path, text)
+
+
+def test_layer_failure_names_both_layers() -> None:
+    [message] = check(
+        "an app imports only its own layer and below",
+        "daisy/accounts/services.py",
+        "from daisy.clients.models import Client",
+    )
+    assert message.startswith("daisy/accounts/services.py:1: ")
+    assert "'accounts' (layer 2) imports 'clients' (layer 3)" in message
+
+
 def test_a_deliberately_broken_tree_fails_every_new_rule() -> None:
     """The self-test the issue asks for: one file breaking each new rule is caught by it."""
     broken = {
@@ -708,6 +871,10 @@ def test_a_deliberately_broken_tree_fails_every_new_rule() -> None:
         "scheduling imports neither courses, aftercare nor booking": (
             "daisy/scheduling/services/appointments.py",
             "from daisy.courses.services import course_followers",
+        ),
+        "an app imports only its own layer and below": (
+            "daisy/treatments/services.py",
+            "from daisy.aftercare.services import protocol_presets_install",
         ),
     }
     for rule, (path, text) in broken.items():
