@@ -212,6 +212,11 @@ class CourseRequest:
     previous_on: date | None = None
     # Keep this local time of day (the nearest grid start) for every session, session 1 too.
     time_of_day: time | None = None
+    # The local days of the client's other sessions (not of this course) that every session
+    # keeps `apart_days` calendar days from, before or after (DOMAIN.md 1.2: 28 days between
+    # needling sessions). 0: no such rule.
+    apart_from: tuple[date, ...] = ()
+    apart_days: int = 0
 
     def __post_init__(self) -> None:
         if not 1 <= self.sessions <= MAX_SESSIONS:
@@ -247,6 +252,9 @@ class CourseRequest:
             raise ValueError("time_of_day is a local wall-clock time: no tzinfo")
         if self.preferred_specialist == "":
             raise ValueError("preferred_specialist is a resource id or None")
+        if self.apart_days < 0:
+            raise ValueError("apart_days cannot be negative")
+        object.__setattr__(self, "apart_from", tuple(sorted(set(self.apart_from))))
         object.__setattr__(self, "important_dates", tuple(self.important_dates))
         recovery_by_kind = MappingProxyType(dict(self.recovery_by_kind))
         for kind, span in [("default", self.recovery), *recovery_by_kind.items()]:
@@ -684,7 +692,8 @@ class _World:
         self.fits_others = fits_others
         self.preferred = self._preferred_pairs()
         self.forbidden_by_date = [self._forbidden(item) for item in request.important_dates]
-        self.forbidden = merge_pairs(self.forbidden_by_date)
+        self.apart_pairs = self._apart_pairs()
+        self.forbidden = merge_pairs([*self.forbidden_by_date, *self.apart_pairs])
         allowed = intersect_pairs(fits_others, [(self.soonest, bounds[-1])])
         allowed = subtract_pairs(intersect_pairs(allowed, self.preferred), self.forbidden)
         if _SPECIALIST in by_role:
@@ -725,6 +734,19 @@ class _World:
         precare = math.ceil(self.request.precare_for(item.kind).total_seconds())
         # [s - p, s + r) meets [a, b) iff a - r < s < b + p.
         return (int(span_start.timestamp()) - recovery + 1, int(span_end.timestamp()) + precare)
+
+    def _apart_pairs(self) -> list[_Pair]:
+        """No start on a local day less than apart_days from one of apart_from's days."""
+        reach = self.request.apart_days - 1
+        if reach < 0:
+            return []
+        return [
+            (
+                int(to_utc(day - timedelta(days=reach), time(0), self.tz).timestamp()),
+                int(to_utc(day + timedelta(days=reach + 1), time(0), self.tz).timestamp()),
+            )
+            for day in self.request.apart_from
+        ]
 
     # --- (day, person) tables ---
 
@@ -1100,6 +1122,17 @@ class _World:
                     else "recovery window"
                 )
                 reason += f" that keeps the {windows} clear of {names}"
+            near = [
+                day
+                for day, pair in zip(self.request.apart_from, self.apart_pairs, strict=True)
+                if days.has_start(intersect_pairs(pool, [pair]))
+            ]
+            if near:
+                names = _join([_day_text(day, year=True) for day in near], "and")
+                reason += (
+                    f"{' and' if hit else ''} at least {self.request.apart_days} days from "
+                    f"the session on {names}"
+                )
         return CourseProblem(session, reason + ".")
 
     def _preferences_text(self) -> str:

@@ -193,6 +193,8 @@ def assert_respects_every_constraint(
             assert session.gap_days == gap
             assert request.min_interval.days <= gap <= request.max_interval.days
         previous = day
+        # Clear of the client's other sessions (DOMAIN.md 1.2), counted in local calendar days.
+        assert all(abs((day - other).days) >= request.apart_days for other in request.apart_from)
         # On the local grid, and exactly the slot booking would accept with that specialist.
         assert (shown.hour * 60 + shown.minute) % rules.step_minutes == 0 and shown.second == 0
         specialist = session.slot.resources.get("specialist")
@@ -1124,3 +1126,42 @@ def test_busy_time_given_as_epoch_seconds_is_busy_too() -> None:
     result = plan(CourseRequest(sessions=2, earliest_start=JUNE_1), candidates)
     assert result.is_complete
     assert dates_of(result)[0] == JUNE_1 + DAY
+
+
+# --- other sessions of the client (DOMAIN.md 1.2: 28 days between needling sessions) ---------
+
+
+def test_sessions_keep_28_days_from_the_clients_other_sessions() -> None:
+    """A standalone session on 22 June: session 1 cannot fall on 1-5 June (17-21 days before
+    it); the course starts once 28 days have passed, on 20 July."""
+    request = CourseRequest(
+        sessions=3, earliest_start=JUNE_1, apart_from=(date(2026, 6, 22),), apart_days=28
+    )
+    clinic = Clinic()
+    result = plan(request, clinic)
+    assert not result.is_complete
+    assert "at least 28 days from the session on 22 June 2026" in result.problems[0].reason
+    assert result.alternative is not None
+    assert dates_of(result.alternative)[0] == date(2026, 7, 20)
+    assert_respects_every_constraint(
+        result.alternative,
+        request,
+        clinic.candidates(),
+        tz=LONDON,
+        now=NOW,
+        rules=RULES,
+        template=MICRO_NEEDLING,
+        shift_days=result.alternative.shift_days,
+    )
+
+
+def test_exactly_28_days_from_another_session_is_allowed_27_is_not() -> None:
+    def first_day(other: date) -> CoursePlan:
+        request = CourseRequest(
+            sessions=1, earliest_start=JUNE_1, apart_from=(other,), apart_days=28
+        )
+        return plan(request, Clinic())
+
+    assert dates_of(first_day(date(2026, 6, 29)))[0] == JUNE_1  # 28 days before it
+    # 28 June: 1 June is 27 days before it, and every later day of the first week is nearer.
+    assert not first_day(date(2026, 6, 28)).is_complete
