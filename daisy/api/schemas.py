@@ -95,9 +95,7 @@ def _person_name(value: str) -> str:
     return person_name_clean(_plain_text(value))
 
 
-Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=80), AfterValidator(_person_name)
-]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=80), AfterValidator(_person_name)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_plain_text)]
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_plain_text)]
 Reason = Annotated[str, StringConstraints(max_length=300), AfterValidator(_plain_text)]
@@ -425,6 +423,14 @@ class AppointmentIn(InputSchema):
         "`precare_too_soon` listing the steps and their keys otherwise). Kept with the "
         "appointment.",
     )
+    gap_reason: Reason | None = Field(
+        None,
+        description="A specialist's or the manager's reason to book a needling session less "
+        "than 28 days before or after another needling session of the client, in a course or "
+        "not (409 `interval_too_short` without it, naming the other session's day; 403 "
+        "`interval_override_not_allowed` for other roles; a client cannot override). Kept "
+        "and audited with the appointment.",
+    )
 
 
 class RescheduleIn(InputSchema):
@@ -441,9 +447,10 @@ class RescheduleIn(InputSchema):
     )
     gap_reason: Reason | None = Field(
         None,
-        description="A specialist's or the manager's reason to book a needling session less "
-        "than 28 days after the previous session of its course (409 `interval_too_short` "
-        "without it; 403 for other roles; a client cannot override).",
+        description="A specialist's or the manager's reason to move a needling session less "
+        "than 28 days before or after another needling session of the client, in a course or "
+        "not (409 `interval_too_short` without it; 403 `interval_override_not_allowed` for "
+        "other roles; a client cannot override).",
     )
 
 

@@ -686,10 +686,16 @@ def _book_post(
             notes=form.cleaned_data["notes"],
             by=request.user,
             now=timezone.now(),
+            gap_reason=form.cleaned_data["gap_reason"],
         )
     except DomainError as exc:
         context["error"] = exc.message
         context["is_duplicate"] = exc.code == "client_exists"
+        # Less than 28 days from another needling session (DOMAIN.md 1.2): a clinician may give
+        # a reason and book the same time; others read who can.
+        if exc.code == "interval_too_short" and getattr(request.user, "is_clinician", False):
+            context["gap_retry"] = request.POST.get("choice", "")
+            context["notes_given"] = form.cleaned_data["notes"]
         if isinstance(exc, SlotUnavailable):
             tz = context["location"].tz
             context["alternatives"] = [free_time_of(ls, tz) for ls in exc.alternatives]

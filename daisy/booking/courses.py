@@ -4,7 +4,6 @@ any session that fails rolls back all of them (DESIGN.md 4)."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -360,8 +359,6 @@ def _book_all(
         idempotency_key=scoped,
         fingerprint=fingerprint,
     )
-    # The 28-day rule counts between this course's sessions (DOMAIN.md 1.2).
-    asking = dataclasses.replace(asking, plan=plan)
     _dates_keep(client, dates_to_keep, by=booked_by, now=now)
     base_rules = scheduling_selectors.treatment_rules(treatment, for_staff=for_staff)
     later_rules = core.course_rules(base_rules, now=now, until=times[-1].start + timedelta(days=1))

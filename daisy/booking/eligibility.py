@@ -12,9 +12,9 @@ client's important dates (a recovery window over one needs confirming)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils.formats import date_format
@@ -34,9 +34,15 @@ from daisy.lib.errors import (
     ValidationFailed,
 )
 from daisy.records.services import Evaluated, screening_evaluate
+from daisy.scheduling import selectors as scheduling_selectors
 from daisy.scheduling.models import ACTIVE_STATUSES, Appointment
 from daisy.scheduling.services import Clearance, is_staff
 from daisy.treatments.models import Treatment
+from daisy.treatments.selectors import (
+    MIN_SESSION_GAP_DAYS,
+    NEEDLING_DEVICE,
+    treatment_is_needling,
+)
 
 
 @dataclass(frozen=True)
@@ -71,14 +77,16 @@ class Asking:
     precare_confirmed: tuple[str, ...] = ()
     # The pre-screen as evaluated by the gate, for the booking to store with what it made.
     screened: list[Evaluated] = field(default_factory=list, compare=False)
-    # A clinician's reason to book closer than the default interval to another session of the
-    # same treatment (DOMAIN.md 1.2), and who gave it (None: whoever acts, `by`).
+    # A clinician's reason to book closer than the default interval to another needling
+    # session of the client (DOMAIN.md 1.2), and who gave it (None: whoever acts, `by`).
     gap_reason: str = ""
     gap_by: Any = None
     # The appointment being moved (a move is not its own neighbour).
     moving: Any = None
-    # The course the session belongs to (the 28-day rule is between a course's sessions).
-    plan: Any = None
+    # Sessions whose place is settled after this check (a moved course session's later
+    # sessions, which its re-plan may move): the 28-day rule counts them in the final
+    # arrangement instead.
+    later: set[Any] = field(default_factory=set, compare=False)
     # Short gaps the gate let through on `gap_reason`, for the booking to record.
     gaps: list[ShortGap] = field(default_factory=list, compare=False)
 
@@ -320,55 +328,75 @@ def findings_check(asking: Asking, day: date) -> bool:
     return True
 
 
-# DOMAIN.md 1.2 interval rules: default 28 days between sessions; below that needs a
-# clinician's override with a reason.
-MIN_SESSION_GAP_DAYS = 28
-NEEDLING_DEVICE = "microneedling_pen"
+# DOMAIN.md 1.2 interval rules: default 28 days between needling sessions; closer needs a
+# clinician's override with a reason (MIN_SESSION_GAP_DAYS, from daisy.treatments.selectors).
 
 
 def _is_needling(treatment: Treatment) -> bool:
-    return any(p.device_kind == NEEDLING_DEVICE for p in treatment.phases.all())
+    return treatment_is_needling(treatment)
 
 
-def interval_check(asking: Asking, *, starts_at: datetime, tz: Any) -> None:
-    """A course's needling session at least 28 days after the course's previous session, or a
-    clinician's recorded reason (DOMAIN.md 1.2), when a course is booked and when one of its
-    sessions is moved. Later sessions are not counted: a move re-plans them. The client
-    booking online is told to choose a later day; staff are told who can override."""
-    if asking.plan is None or not _is_needling(asking.treatment):
-        return
+def needling_sessions_near(
+    client: Any, *, starts_at: datetime, tz: Any, exclude: Iterable[Any] = ()
+) -> list[tuple[int, Appointment]]:
+    """The client's active needling sessions (any treatment that needles, course or not,
+    before or after) less than 28 local calendar days from `starts_at`, closest first, with
+    their gap in days; `exclude`: appointment ids not counted."""
     day = starts_at.astimezone(tz).date()
+    margin = timedelta(days=MIN_SESSION_GAP_DAYS + 1)
     others = (
         Appointment.objects.filter(
-            course_session__plan=asking.plan,
+            client=client,
             status__in=ACTIVE_STATUSES,
-            starts_at__lt=starts_at,
+            treatment__phases__device_kind=NEEDLING_DEVICE,
+            starts_at__gt=starts_at - margin,
+            starts_at__lt=starts_at + margin,
         )
-        .exclude(pk=getattr(asking.moving, "pk", None))
-        .select_related("location")
+        .exclude(pk__in=[pk for pk in exclude if pk is not None])
+        .select_related("location", "treatment")
+        .distinct()
     )
     close = []
     for other in others:
         gap = abs((other.starts_at.astimezone(tz).date() - day).days)
         if gap < MIN_SESSION_GAP_DAYS:
             close.append((gap, other))
+    return sorted(close, key=lambda item: (item[0], item[1].starts_at))
+
+
+def needling_session_days(client: Any, *, treatment: Treatment, tz: Any) -> list[date]:
+    """The local days of the client's active needling sessions, when `treatment` needles
+    (else none): an online time picker leaves out the days less than 28 days from them."""
+    if client is None or not _is_needling(treatment):
+        return []
+    return scheduling_selectors.needling_session_days(client, tz=tz)
+
+
+def interval_decide(
+    asking: Asking, close: Sequence[tuple[int, Appointment]], *, tz: Any, staff_words: bool = False
+) -> None:
+    """Refuse a session `close` to others (DOMAIN.md 1.2), or let it through on a clinician's
+    recorded reason (kept in `asking.gaps`). The client booking for themselves is told the other
+    session's day and to choose another; staff are told who can override. `staff_words`: the
+    clinic acts (a course re-plan), whoever started it."""
     if not close:
         return
-    gap, neighbour = min(close, key=lambda item: item[0])
+    gap, neighbour = close[0]
     their_day = neighbour.starts_at.astimezone(tz).date()
     facts = {
         "treatment": asking.treatment.name,
+        "other": neighbour.treatment.name,
         "gap": gap,
         "day": date_format(their_day, "l j F Y"),
         "min": MIN_SESSION_GAP_DAYS,
     }
     extra = {"gap_days": gap, "neighbour": str(neighbour.pk), "neighbour_on": their_day.isoformat()}
-    if asking.is_self_service:
+    if asking.is_self_service and not staff_words:
         raise ClientContraindicated(
             _(
-                "Sessions of %(treatment)s are at least %(min)s days apart, so your skin has time "
-                "to heal: you have one on %(day)s. Please choose a day at least %(min)s days "
-                "from it, or call the clinic."
+                "Needling sessions are at least %(min)s days apart, so your skin has time to "
+                "heal: you have %(other)s on %(day)s. Please choose a day at least %(min)s days "
+                "before or after it, or call the clinic."
             )
             % facts,
             code="interval_too_short",
@@ -378,9 +406,9 @@ def interval_check(asking: Asking, *, starts_at: datetime, tz: Any) -> None:
     if not reason:
         raise ClientContraindicated(
             _(
-                "This is %(gap)s days from the client's %(treatment)s session on %(day)s; "
+                "This is %(gap)s days from the client's %(other)s session on %(day)s; needling "
                 "sessions are at least %(min)s days apart. A specialist or the clinic manager "
-                "can book it sooner by giving a reason."
+                "can still book it by giving a reason."
             )
             % facts,
             code="interval_too_short",
@@ -391,13 +419,77 @@ def interval_check(asking: Asking, *, starts_at: datetime, tz: Any) -> None:
     if not getattr(who, "is_clinician", False):
         raise PermissionDenied(
             _(
-                "Only a specialist or the clinic manager can book sessions less than %(min)s "
-                "days apart."
+                "Only a specialist or the clinic manager can book needling sessions less than "
+                "%(min)s days apart."
             )
             % facts,
             code="interval_override_not_allowed",
         )
     asking.gaps.append(ShortGap(neighbour=neighbour, gap_days=gap, reason=reason, by=who))
+
+
+def interval_check(asking: Asking, *, starts_at: datetime, tz: Any) -> None:
+    """A needling session at least 28 local days from every other active needling session of
+    the client, before or after it, course or not, or a clinician's recorded reason (DOMAIN.md
+    1.2; issue 14). The session being moved is not its own neighbour; the sessions in
+    `asking.later` (a course's later sessions, which the move re-plans) are checked once they
+    have their final place (`interval_recheck`)."""
+    if not _is_needling(asking.treatment):
+        return
+    exclude = [getattr(asking.moving, "pk", None), *asking.later]
+    close = needling_sessions_near(asking.client, starts_at=starts_at, tz=tz, exclude=exclude)
+    interval_decide(asking, close, tz=tz)
+
+
+def interval_recheck(asking: Asking, appointment: Appointment, *, among: Iterable[Any]) -> None:
+    """The final arrangement after a move and its course re-plan: `appointment` (at its new
+    time) against the sessions `among` (the later sessions the re-plan left where they were)."""
+    among = set(among)
+    if not among or not _is_needling(asking.treatment):
+        return
+    tz = appointment.location.tz
+    close = [
+        (gap, other)
+        for gap, other in needling_sessions_near(
+            asking.client, starts_at=appointment.starts_at, tz=tz, exclude=[appointment.pk]
+        )
+        if other.pk in among
+    ]
+    interval_decide(asking, close, tz=tz)
+
+
+def interval_replan_check(
+    appointment: Appointment, *, plan: Any, moved: Sequence[Appointment]
+) -> list[ShortGap]:
+    """A session a course re-plan moved, in the final arrangement (DOMAIN.md 1.2): at least 28
+    days from every other needling session of the client, or, when every close one is of the
+    same course, covered by the clinician's reason recorded on the plan for its short interval.
+    The sessions after it in `moved` are weighed from their own turn (each pair once). Raises
+    in the staff's words otherwise: the re-plan fails and the staff are told why."""
+    if not _is_needling(appointment.treatment):
+        return []
+    ids = [m.pk for m in moved]
+    not_yet = ids[ids.index(appointment.pk) + 1 :] if appointment.pk in ids else []
+    tz = appointment.location.tz
+    close = needling_sessions_near(
+        appointment.client,
+        starts_at=appointment.starts_at,
+        tz=tz,
+        exclude=[appointment.pk, *not_yet],
+    )
+    if not close:
+        return []
+    own = set(Appointment.objects.filter(course_session__plan=plan).values_list("pk", flat=True))
+    covered = all(other.pk in own for _gap, other in close)
+    asking = Asking(
+        client=appointment.client,
+        treatment=appointment.treatment,
+        by=plan.interval_override_by,
+        is_new_booking=False,
+        gap_reason=plan.interval_override_reason if covered else "",
+    )
+    interval_decide(asking, close, tz=tz, staff_words=True)
+    return list(asking.gaps)
 
 
 def record_check(asking: Asking, day: date) -> bool:

@@ -30,13 +30,16 @@ from daisy.booking.eligibility import (
     clinical_hold_check,
     eligibility_check,
     findings_check,
+    interval_check,
+    interval_recheck,
+    interval_replan_check,
     record_check,
     treatment_start_check,
 )
 from daisy.clients.models import Client
 from daisy.clients.services import client_create
 from daisy.clinic.models import Location, Specialist
-from daisy.courses.selectors import plan_for_appointment
+from daisy.courses.selectors import course_later_sessions, plan_for_appointment
 from daisy.courses.services import (
     MovedSession,
     ReplanFailed,
@@ -76,6 +79,8 @@ slot_hold_limit = scheduling.slot_hold_limit
 
 def _gate(asking: Asking) -> scheduling.Gate:
     def check(reservation: Reservation) -> scheduling.Clearance:
+        # The last call is the one that books: only its short gaps are recorded.
+        asking.gaps.clear()
         return eligibility_check(
             asking, starts_at=reservation.slot.start, tz=reservation.location.tz
         )
@@ -163,10 +168,9 @@ def appointment_book(
 
 
 def _gaps_record(appointment: Appointment, gaps: Sequence[Any], now: datetime) -> None:
-    """The short interval a clinician allowed for this session (DOMAIN.md 1.2), kept and
-    audited with it (the last decision of the gate is the one that booked)."""
-    if gaps:
-        gap = gaps[-1]
+    """The short intervals a clinician allowed for this session (DOMAIN.md 1.2), each kept and
+    audited with it."""
+    for gap in gaps:
         interval_override_record(
             appointment=appointment,
             neighbour=gap.neighbour,
@@ -197,7 +201,13 @@ def slot_hold_create(
     short first hold)."""
     if client is not None:
         day = (starts_at.astimezone(location.tz) if location is not None else starts_at).date()
-        record_check(Asking(client=client, treatment=treatment, by=by), day)
+        asking = Asking(client=client, treatment=treatment, by=by)
+        record_check(asking, day)
+        if asking.is_self_service:
+            # The client is told now, naming their other session's day, not after the forms
+            # (DOMAIN.md 1.2; staff give a clinician's reason when they book).
+            tz = location.tz if location is not None else starts_at.tzinfo
+            interval_check(asking, starts_at=starts_at, tz=tz)
     return scheduling.slot_hold_create(
         treatment=treatment,
         starts_at=starts_at,
@@ -272,6 +282,20 @@ def _follow_course(
                     "replanned_after": str(replan.anchor.pk),
                 },
             )
+            # The 28-day rule (DOMAIN.md 1.2) on the final arrangement, not step by step: a
+            # session moved first may pass one that moves after it.
+            for item in moved:
+                for gap in interval_replan_check(
+                    item.appointment, plan=replan.plan, moved=[m.appointment for m in moved]
+                ):
+                    interval_override_record(
+                        appointment=item.appointment,
+                        neighbour=gap.neighbour,
+                        gap_days=gap.gap_days,
+                        reason=gap.reason,
+                        by=gap.by,
+                        now=now,
+                    )
             for item in moved:
                 appointment_messages_cancel(appointment=item.appointment, now=now)
                 appointment_messages_schedule(
@@ -311,29 +335,32 @@ def appointment_reschedule(
     `seen`: the version the desk showed (refused if it changed meanwhile)."""
     unchanged = _unchanged(seen)
 
+    freed_specialist_id = appointment.specialist_id
+    plan = plan_for_appointment(appointment.pk)
+
     def precheck(appt: Appointment) -> None:
         unchanged(appt)
         clinical_hold_check(appt.client)
+        # A course's later sessions may follow the move (the re-plan below): the 28-day rule
+        # counts them where they end up, after it (DOMAIN.md 1.2).
+        asking.later.clear()
+        asking.later.update(course_later_sessions(plan, appointment=appt))
 
-    freed_specialist_id = appointment.specialist_id
-    gaps: list[Any] = []
-    plan = plan_for_appointment(appointment.pk)
+    asking = Asking(
+        client=appointment.client,
+        treatment=appointment.treatment,
+        by=by,
+        override_reason=override_reason,
+        confirm_important_dates=confirm_important_dates,
+        is_new_booking=False,
+        gap_reason=gap_reason,
+        moving=appointment,
+    )
 
     with transaction.atomic():
 
         def gate(reservation: Reservation) -> scheduling.Clearance:
-            asking = Asking(
-                client=appointment.client,
-                treatment=appointment.treatment,
-                by=by,
-                override_reason=override_reason,
-                confirm_important_dates=confirm_important_dates,
-                is_new_booking=False,
-                gap_reason=gap_reason,
-                moving=appointment,
-                plan=plan,
-                gaps=gaps,
-            )
+            asking.gaps.clear()
             return eligibility_check(
                 asking, starts_at=reservation.slot.start, tz=reservation.location.tz
             )
@@ -348,7 +375,6 @@ def appointment_reschedule(
             precheck=precheck,
         )
         appt = moved.appointment
-        _gaps_record(appt, gaps, now)
         # The old time's reminders are cancelled before any could go out; the new ones carry
         # the new version (and the calendar event a higher SEQUENCE).
         appointment_messages_cancel(appointment=appt, now=now)
@@ -358,7 +384,10 @@ def appointment_reschedule(
             version=appt.messages_version,
             previous_starts_at=moved.previous_starts_at,
         )
-        _follow_course(appt, by=by, now=now, previous_starts_at=moved.previous_starts_at)
+        followed = _follow_course(appt, by=by, now=now, previous_starts_at=moved.previous_starts_at)
+        # The later sessions the re-plan left where they were, against the new time.
+        interval_recheck(asking, appt, among=asking.later - {m.appointment.pk for m in followed})
+        _gaps_record(appt, asking.gaps, now)
         waitlist.waitlist_offer_freed(
             appointment=appt,
             starts_at=moved.previous_starts_at,

@@ -33,7 +33,7 @@ from daisy.courses.models import (
     Scale,
 )
 from daisy.lib.errors import ImportantDateConflict, NotFound
-from daisy.scheduling.models import Status
+from daisy.scheduling.models import Appointment, Status
 
 # --- important dates and recovery windows ---------------------------------------------------
 
@@ -403,6 +403,20 @@ def plan_get(plan_id: Any) -> Plan:
     if plan is None:
         raise NotFound("That course does not exist.")
     return plan
+
+
+def course_later_sessions(plan: Plan | None, *, appointment: Any) -> set[Any]:
+    """The ids of the booked sessions of `plan` from `appointment`'s time on (itself aside):
+    the ones a move or cancellation of it may re-plan."""
+    if plan is None:
+        return set()
+    return set(
+        Appointment.objects.filter(
+            course_session__plan=plan, status=Status.BOOKED, starts_at__gte=appointment.starts_at
+        )
+        .exclude(pk=appointment.pk)
+        .values_list("pk", flat=True)
+    )
 
 
 def plan_for_appointment(appointment_id: Any) -> Plan | None:

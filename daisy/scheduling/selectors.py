@@ -42,8 +42,9 @@ from daisy.clinic.models import (
 from daisy.core import calendars, intervals, slots
 from daisy.core.intervals import Interval
 from daisy.lib.errors import InvalidTime, NotFound, ValidationFailed
-from daisy.scheduling.models import Allocation, Appointment, SlotHold
+from daisy.scheduling.models import ACTIVE_STATUSES, Allocation, Appointment, SlotHold
 from daisy.treatments.models import Treatment
+from daisy.treatments.selectors import NEEDLING_DEVICE
 
 ROLE_SPECIALIST = "specialist"
 ROLE_ROOM = "room"
@@ -865,3 +866,24 @@ def appointment_flags_of(
     if blocking and appt.treatment.requires_screening and not appt.override_reason:
         flags.append(FLAG_SCREENING)
     return flags
+
+
+def needling_session_days(
+    client: Any, *, tz: zoneinfo.ZoneInfo, exclude: Iterable[Any] = ()
+) -> list[date]:
+    """The local days of the client's active needling sessions (any treatment that needles,
+    course or not; `exclude`: appointment ids left out): DOMAIN.md 1.2 keeps another needling
+    session at least 28 days from each."""
+    if client is None:
+        return []
+    starts = (
+        Appointment.objects.filter(
+            client=client,
+            status__in=ACTIVE_STATUSES,
+            treatment__phases__device_kind=NEEDLING_DEVICE,
+        )
+        .exclude(pk__in=list(exclude))
+        .values_list("starts_at", flat=True)
+        .distinct()
+    )
+    return sorted({s.astimezone(tz).date() for s in starts})

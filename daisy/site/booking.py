@@ -13,6 +13,7 @@ hold, who is then told at their next step that the time went, with the nearest f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from daisy.aftercare.selectors import precare_ready_at, precare_steps_too_soon
+from daisy.booking.eligibility import needling_session_days
 from daisy.booking.services import (
     appointment_book,
     slot_hold_create,
@@ -66,6 +68,7 @@ from daisy.site.wizard import (
     specialist_of,
     stop_message,
 )
+from daisy.treatments.selectors import MIN_SESSION_GAP_DAYS
 
 SESSION_KEY = "booking"
 DONE_KEY = "booking_done"
@@ -409,6 +412,9 @@ class Picker:
     # The first day that leaves room for all of the treatment's preparation (a client's own
     # booking); None when that is today. The strip opens there, and earlier days say why.
     ready_from: date | None = None
+    # A signed-in client's other needling sessions whose 28-day gap takes days out of the
+    # strip shown (DOMAIN.md 1.2): the page says why those days have no times.
+    apart_from: tuple[date, ...] = ()
 
 
 def _week_times(
@@ -419,8 +425,10 @@ def _week_times(
     state: dict,
     now: datetime,
     for_staff: bool,
+    apart_from: Sequence[date] = (),
 ) -> dict[date, list[datetime]]:
-    """The free starts of one week (Monday to Sunday, local), one per time whoever is free."""
+    """The free starts of one week (Monday to Sunday, local), one per time whoever is free,
+    leaving out the days less than 28 days from a session in `apart_from` (DOMAIN.md 1.2)."""
     found = availability_list(
         treatment=info.treatment,
         location=location,
@@ -439,8 +447,22 @@ def _week_times(
         if when in seen:  # one button per time, whoever is free then
             continue
         seen.add(when)
-        days.setdefault(when.astimezone(location.tz).date(), []).append(when)
+        day = when.astimezone(location.tz).date()
+        if _too_close(day, apart_from):
+            continue
+        days.setdefault(day, []).append(when)
     return days
+
+
+def _join_days(days: Sequence[date]) -> str:
+    words = [date_format(d, "l j F Y") for d in days]
+    if len(words) < 2:
+        return "".join(words)
+    return _("%(days)s and %(last)s") % {"days": ", ".join(words[:-1]), "last": words[-1]}
+
+
+def _too_close(day: date, apart_from: Sequence[date]) -> bool:
+    return any(abs((day - other).days) < MIN_SESSION_GAP_DAYS for other in apart_from)
 
 
 def _labelled(times: list[datetime], day: date, location: Any, chosen: datetime | None) -> list:
@@ -471,6 +493,7 @@ def _picker(
     now: datetime,
     wanted: date | None,
     for_staff: bool,
+    client: Any = None,
 ) -> Picker:
     """The day asked for, or the first day from it that has free times (looking ahead up to
     EARLIEST_SEARCH), shown in its week's strip. Most questions read one week; a search past
@@ -489,16 +512,23 @@ def _picker(
         ready = ready_at.date() + timedelta(days=1 if ready_at.time() != time.min else 0)
         if ready > first_day:
             ready_from = min(ready, last_day)
+    # A signed-in client's own booking: no day less than 28 days from their other needling
+    # sessions (the booking would refuse it; staff can book one with a clinician's reason).
+    apart = (
+        needling_session_days(client, treatment=info.treatment, tz=tz)
+        if client is not None and not for_staff
+        else []
+    )
     day = min(max(wanted or ready_from or first_day, first_day), last_day)
     asked = day
     monday = _monday(day)
-    weeks = _week_times(info, location, specialist, monday, state, now, for_staff)
+    weeks = _week_times(info, location, specialist, monday, state, now, for_staff, apart)
     strip_days = weeks
     found = next((d for d in sorted(weeks) if d >= day and weeks[d]), None)
     horizon = min(last_day, day + EARLIEST_SEARCH)
     while found is None and monday + timedelta(days=7) <= horizon:
         monday += timedelta(days=7)
-        weeks = _week_times(info, location, specialist, monday, state, now, for_staff)
+        weeks = _week_times(info, location, specialist, monday, state, now, for_staff, apart)
         found = next((d for d in sorted(weeks) if weeks[d]), None)
         if found is not None:
             strip_days = weeks
@@ -527,6 +557,13 @@ def _picker(
         last_day=last_day,
         moved_from=asked if found is not None and found != asked and wanted else None,
         ready_from=ready_from,
+        apart_from=tuple(
+            other
+            for other in apart
+            if any(
+                _too_close(d, [other]) for d in [asked, *strip_days] if first_day <= d <= last_day
+            )
+        ),
     )
 
 
@@ -591,7 +628,9 @@ def times(request: HttpRequest) -> HttpResponse:
         lost = parse_offered_start(gone.get("start"))
         wanted = lost.astimezone(location.tz).date() if lost else None
 
-    picker = _picker(info, location, specialist, state, now, wanted, for_staff)
+    picker = _picker(
+        info, location, specialist, state, now, wanted, for_staff, signed_in_client(request)
+    )
     if not any(d["count"] for d in picker.strip) and not problem:
         problem = _(
             "There are no free times in the next few weeks. Please call us and we will find "
@@ -607,6 +646,8 @@ def times(request: HttpRequest) -> HttpResponse:
         day_words=day_words,
         moved_from_words=date_format(picker.moved_from, "l j F") if picker.moved_from else "",
         ready_from_words=date_format(picker.ready_from, "l j F") if picker.ready_from else "",
+        apart_from_words=_join_days(picker.apart_from),
+        min_gap_days=MIN_SESSION_GAP_DAYS,
         prev_week=_monday(picker.day) - timedelta(days=7)
         if _monday(picker.day) > _monday(picker.first_day)
         else None,
@@ -939,7 +980,7 @@ def again_offer(*, client: Any, appointments: list[Any], now: datetime) -> dict[
     location = choices["location"]
     state = {"owner": "", **choices["state"]}
     specialist = specialist_of(state)
-    picker = _picker(choices["info"], location, specialist, state, now, None, False)
+    picker = _picker(choices["info"], location, specialist, state, now, None, False, client)
     return {
         "appointment": latest,
         "treatment": choices["info"].treatment,

@@ -70,7 +70,9 @@ def scoped_appointment(actor: Actor, appointment_id: uuid.UUID) -> Any:
         "`prescreen` answers (422 `prescreen_required` otherwise). A client token's time must "
         "leave the treatment's preparation steps their full time, or the client confirms the "
         "steps they already follow in `precare_confirmed` (409 `precare_too_soon` otherwise, "
-        "with `precare_steps` and `ready_at`). A client "
+        "with `precare_steps` and `ready_at`). 409 `interval_too_short`: a needling "
+        "session less than 28 days before or after another of the client's; staff send a "
+        "clinician's `gap_reason` (DOMAIN.md 1.2). A client "
         "token may book only for its own client (403 otherwise), only treatments bookable "
         "online, and within the treatment's notice and horizon."
     ),
@@ -102,6 +104,7 @@ def appointment_create_view(
         prescreen=payload.prescreen.answers() if payload.prescreen else None,
         prescreen_via="api",
         precare_confirmed=payload.precare_confirmed,
+        gap_reason=payload.gap_reason or "",
     )
     if result.replayed:
         response[REPLAYED_HEADER] = "true"

@@ -12,7 +12,14 @@ from daisy.api.tests.conftest import error_of
 from daisy.clients.models import Contraindication, Tier
 from daisy.scheduling.models import Allocation, Appointment, Status
 from daisy.treatments.models import Treatment
-from tests.support.testing import MONDAY, PRESCREEN_CLEAR, at, booking_now, precare_keys
+from tests.support.testing import (
+    MONDAY,
+    PRESCREEN_CLEAR,
+    at,
+    booking_now,
+    make_client,
+    precare_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +85,8 @@ def test_same_key_with_another_body_is_422_and_books_nothing_more(cast):
 
 def test_keys_are_per_user(cast):
     assert book(cast, role="reception", key="shared").status_code == 201
-    response = book(cast, role="manager", key="shared", hour=12)
+    # Another client: one client's needling sessions are 28 days apart (DOMAIN.md 1.2).
+    response = book(cast, role="manager", key="shared", hour=12, client=str(cast.client_b.pk))
     assert response.status_code == 201 and "Idempotent-Replayed" not in response
     assert Appointment.objects.count() == 2
 
@@ -172,9 +180,11 @@ def test_client_books_for_itself_but_not_a_treatment_booked_by_phone(cast):
 
 
 def make_appointments(cast):
+    # Three clients on day 1 (one client's needling sessions are 28 days apart: DOMAIN.md 1.2).
     ids = []
-    for n, hour in enumerate((9, 11, 13)):
-        ids.append(book(cast, key=f"day1-{n}", hour=hour).json()["id"])
+    clients = [cast.client_a, make_client(), make_client()]
+    for n, (hour, client) in enumerate(zip((9, 11, 13), clients, strict=True)):
+        ids.append(book(cast, key=f"day1-{n}", hour=hour, client=str(client.pk)).json()["id"])
     other = {**body(cast), "client": str(cast.client_b.pk)}
     other["start"] = at(MONDAY + timedelta(days=1), 10).isoformat()
     response = cast.as_("reception").post("/appointments", other, headers={"Idempotency-Key": "b"})
@@ -243,7 +253,7 @@ def test_reschedule_moves_the_appointment(cast):
 
 def test_reschedule_to_a_taken_time_is_409_and_leaves_it_in_place(cast):
     first = book(cast, key="a").json()["id"]
-    book(cast, key="b", hour=14)
+    book(cast, key="b", hour=14, client=str(cast.client_b.pk))
     response = cast.as_("reception").post(
         f"/appointments/{first}/reschedule", {"start": at(MONDAY, 14).isoformat()}
     )
@@ -265,7 +275,7 @@ def test_reschedule_body_is_validated(cast):
 
 def test_cancel_with_and_without_a_body(cast):
     first = book(cast, key="a").json()["id"]
-    second = book(cast, key="b", hour=14).json()["id"]
+    second = book(cast, key="b", hour=14, client=str(cast.client_b.pk)).json()["id"]
     response = cast.as_("reception").post(f"/appointments/{first}/cancel", {"reason": "ill"})
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"

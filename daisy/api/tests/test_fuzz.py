@@ -91,6 +91,9 @@ class World:
     lots: list[str] = field(default_factory=list)
 
 
+GAP_REASON = "Fuzz seed: sessions days apart"
+
+
 def _seed() -> World:
     clinic = make_clinic(specialists=2, rooms=2, pens=1, clients=2)
     own, other = clinic.clients
@@ -106,13 +109,16 @@ def _seed() -> World:
             day += timedelta(days=1)
             if day.weekday() == 6:  # open Monday to Saturday
                 day += timedelta(days=1)
+            # Sessions days apart for one client: the manager books them with the reason a
+            # clinician gives for under 28 days between needling sessions (DOMAIN.md 1.2).
             result = appointment_book(
                 client=client,
                 treatment=clinic.microneedling,
                 starts_at=datetime.combine(day, time(10), LONDON),
-                booked_by=clinic.reception,
+                booked_by=clinic.manager,
                 now=now,
                 location=clinic.location,
+                gap_reason=GAP_REASON,
             )
             appointments[role].append(str(result.appointment.pk))
     arrived = []
@@ -122,9 +128,10 @@ def _seed() -> World:
             client=client,
             treatment=clinic.microneedling,
             starts_at=datetime.combine(past[k], time(10), LONDON),
-            booked_by=clinic.reception,
+            booked_by=clinic.manager,
             now=now - timedelta(days=30),
             location=clinic.location,
+            gap_reason=GAP_REASON,
         ).appointment
         appointment_set_status(
             appointment=appt, status=Status.CHECKED_IN, by=clinic.reception, now=appt.starts_at

@@ -163,6 +163,7 @@ def test_spec_names_the_contract_fields():
         "confirm_important_dates",  # issue 5
         "prescreen",  # issue 11: a client's own booking answers the health questions
         "precare_confirmed",  # issue 12: the preparation steps a client already follows
+        "gap_reason",  # issue 14: a clinician's reason for under 28 days from another session
     }
     appt = set(schemas["AppointmentOut"]["properties"])
     assert "change_until" in appt  # issue 12: until when it can be changed online

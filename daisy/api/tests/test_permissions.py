@@ -68,10 +68,17 @@ class Case:
     params: Callable[[World], dict[str, str]] | None = None
 
 
+# Client A's needling sessions keep 28 days apart (DOMAIN.md 1.2), so every permitted booking
+# for A can succeed: A's chart in the past (days -63 and -35), A's session on MONDAY (day 0),
+# a new booking or the waitlist's freed time on day 28, a new course from day 56, and A's
+# course on days 112 and 140.
+NEW_FOR_A = MONDAY + timedelta(days=28)
+
+
 def _appointment(w: World, role: str) -> dict[str, str]:
     # A different free time for each role, so that every permitted booking can succeed.
     hour = {"client_a": 9, "reception": 12, "specialist": 14, "manager": 16}.get(role, 10)
-    start = at(MONDAY + timedelta(days=1), hour).isoformat()
+    start = at(NEW_FOR_A, hour).isoformat()
     return {
         "client": str(w.cast.client_a.pk),
         "treatment": "microneedling",
@@ -87,7 +94,7 @@ def _course(w: World, role: str) -> dict[str, Any]:
         "client": str(w.cast.client_a.pk),
         "treatment": "microneedling",
         "sessions": 2,
-        "earliest_start": str(MONDAY + timedelta(days=3)),
+        "earliest_start": str(MONDAY + timedelta(days=56)),
     }
 
 
@@ -386,7 +393,9 @@ def matrix_world(world: World) -> World:
         treatment=world.cast.clinic.microneedling,
         booked_by=world.cast.clinic.reception,
         now=at(MONDAY - timedelta(days=7), 8),
-        session_times=[SessionTime(at(MONDAY + timedelta(days=2 + 28 * k), 10)) for k in range(2)],
+        session_times=[
+            SessionTime(at(MONDAY + timedelta(days=112 + 28 * k), 10)) for k in range(2)
+        ],
     ).plan
     # Client A waits for micro-needling; client B's 17:00 is cancelled and offered to A.
     then = at(MONDAY - timedelta(days=7), 8)
@@ -397,7 +406,7 @@ def matrix_world(world: World) -> World:
     freed = appointment_book(
         client=world.cast.client_b,
         treatment=clinic.microneedling,
-        starts_at=at(MONDAY, 17),
+        starts_at=at(NEW_FOR_A, 17),
         booked_by=clinic.reception,
         now=then,
     ).appointment
@@ -410,19 +419,20 @@ def matrix_world(world: World) -> World:
         client=world.cast.client_a, by=clinic.manager, now=then
     )
     # Issue 14: one of A's sessions charted and signed, another arrived and not yet charted.
+    charted_on, arrived_on = MONDAY - timedelta(days=63), MONDAY - timedelta(days=35)
     world.charted_a = appointment_book(
         client=world.cast.client_a,
         treatment=clinic.microneedling,
-        starts_at=at(MONDAY, 9),
+        starts_at=at(charted_on, 9),
         booked_by=clinic.reception,
-        now=then,
+        now=at(charted_on - timedelta(days=7), 8),
     ).appointment
     world.arrived_a = appointment_book(
         client=world.cast.client_a,
         treatment=clinic.microneedling,
-        starts_at=at(MONDAY + timedelta(days=5), 15),
+        starts_at=at(arrived_on, 15),
         booked_by=clinic.reception,
-        now=then,
+        now=at(arrived_on - timedelta(days=7), 8),
     ).appointment
     for appt in (world.charted_a, world.arrived_a):
         appointment_set_status(

@@ -6,6 +6,7 @@ comparison page sets session 1 against session N with a slider that is a real ra
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from daisy.audit.models import AuditEntry
+from daisy.booking.services import appointment_book
 from daisy.records.models import Photo
 from tests.support.photos import (
     as_upload,
@@ -23,7 +25,7 @@ from tests.support.photos import (
     photo_consent,
     truncated_jpeg,
 )
-from tests.support.testing import MONDAY, staff_login
+from tests.support.testing import MONDAY, at, booking_now, staff_login
 
 from .conftest import DESK_NOW, book
 
@@ -58,7 +60,15 @@ def test_a_specialist_takes_baseline_photos_then_sees_the_ghost_at_the_next_sess
 ) -> None:
     person = clinic.clients[0]
     first = book(clinic, person, 10)
-    second = book(clinic, person, 14)  # a later session (the day is all the test needs)
+    # The next session, four weeks on (DOMAIN.md 1.2: needling sessions are 28 days apart).
+    second = appointment_book(
+        client=person,
+        treatment=clinic.microneedling,
+        starts_at=at(MONDAY + timedelta(days=28), 14),
+        booked_by=clinic.reception,
+        now=booking_now(),
+        location=clinic.location,
+    ).appointment
 
     for view in ("front", "left_45", "left_90", "right_45", "right_90"):
         answer = _upload(specialist, first, view, phone_jpeg())

@@ -30,6 +30,7 @@ from daisy.lib.errors import (
 )
 from daisy.scheduling import selectors as scheduling
 from daisy.scheduling.services import booking_request_check
+from daisy.treatments.selectors import MIN_SESSION_GAP_DAYS, treatment_is_needling
 
 # The first session falls within a week of the earliest start (the planner's default).
 START_WITHIN_DAYS = 7
@@ -110,6 +111,10 @@ def course_propose(
             earliest_start = waited
     horizon = min(START_WITHIN_DAYS + (shape.sessions - 1) * shape.max_interval_days + 1, 731)
     dates, recovery = planner_dates(client, treatment, important_dates, earliest_start)
+    # The client's other needling sessions: each of the course's keeps 28 days from them
+    # (DOMAIN.md 1.2), so a proposal is one the booking gate accepts without a reason.
+    needles = treatment_is_needling(treatment)
+    apart_from = scheduling.needling_session_days(client, tz=tz) if needles else []
     try:
         request = core.CourseRequest(
             sessions=shape.sessions,
@@ -128,6 +133,8 @@ def course_propose(
             precare_by_kind=recovery.precare_by_kind,
             horizon_days=horizon,
             start_within_days=START_WITHIN_DAYS,
+            apart_from=tuple(apart_from),
+            apart_days=MIN_SESSION_GAP_DAYS if apart_from else 0,
             # A client's own course starts no sooner than its preparation can be followed in
             # full (issue 12), unless they confirmed they already follow the steps; staff read
             # the preparation to the client instead.

@@ -29,6 +29,7 @@ from daisy.courses.services.proposals import local_midnight, planner_dates
 from daisy.notifications.services import MessageSpec, message_schedule_many
 from daisy.scheduling import selectors as scheduling
 from daisy.scheduling.models import Appointment, Status
+from daisy.treatments.selectors import MIN_SESSION_GAP_DAYS, treatment_is_needling
 
 # --- re-planning after a session moves or is cancelled --------------------------------------
 
@@ -48,10 +49,20 @@ class ReplanFailed(Exception):
         self.reason = reason
 
 
+def replan_min_days(plan: Plan) -> int:
+    """The fewest days a re-plan leaves between sessions: the plan's window, but for needling
+    never under 28 days unless a clinician recorded a reason for the course's short interval
+    (DOMAIN.md 1.2: the re-plan must not make a gap the booking gate would refuse)."""
+    low = plan.min_interval_days
+    if not plan.interval_override_reason and treatment_is_needling(plan.treatment):
+        low = max(low, min(MIN_SESSION_GAP_DAYS, plan.interval_days))
+    return low
+
+
 def _in_window(days: Sequence[date], plan: Plan) -> bool:
+    low = replan_min_days(plan)
     return all(
-        plan.min_interval_days <= (b - a).days <= plan.max_interval_days
-        for a, b in zip(days, days[1:], strict=False)
+        low <= (b - a).days <= plan.max_interval_days for a, b in zip(days, days[1:], strict=False)
     )
 
 
@@ -72,12 +83,12 @@ class Replan:
     def earliest(self) -> date:
         tz = self.anchor.location.tz
         return self.anchor.starts_at.astimezone(tz).date() + timedelta(
-            days=self.plan.min_interval_days
+            days=replan_min_days(self.plan)
         )
 
     @property
     def horizon(self) -> int:
-        low, high = self.plan.min_interval_days, self.plan.max_interval_days
+        low, high = replan_min_days(self.plan), self.plan.max_interval_days
         return (high - low + 1) + (len(self.later) - 1) * high + 1
 
     @property
@@ -88,6 +99,15 @@ class Replan:
             local_midnight(self.earliest + timedelta(days=self.horizon), tz),
         )
 
+    @property
+    def apart_from(self) -> list[date]:
+        if not treatment_is_needling(self.plan.treatment):
+            return []
+        own = PlanSession.objects.filter(plan=self.plan).values_list("appointment_id", flat=True)
+        return scheduling.needling_session_days(
+            self.anchor.client, tz=self.anchor.location.tz, exclude=list(own)
+        )
+
     def number_of(self, appointment: Appointment) -> int:
         return self.first_number + [a.pk for a in self.later].index(appointment.pk)
 
@@ -96,7 +116,7 @@ class Replan:
         plan, anchor, later = self.plan, self.anchor, self.later
         tz = anchor.location.tz
         previous_on = anchor.starts_at.astimezone(tz).date()
-        low, high = plan.min_interval_days, plan.max_interval_days
+        low, high = replan_min_days(plan), plan.max_interval_days
         kept = plan.specialist_id or later[0].specialist_id
         local_time = later[0].starts_at.astimezone(tz).time().replace(second=0, microsecond=0)
         rules = scheduling.treatment_rules(anchor.treatment, for_staff=True)
@@ -117,6 +137,10 @@ class Replan:
                 start_within_days=high - low + 1,
                 previous_on=previous_on,
                 time_of_day=local_time,
+                # The client's needling sessions outside this course stay 28 days away
+                # (DOMAIN.md 1.2); the course's own keep to its window.
+                apart_from=tuple(self.apart_from),
+                apart_days=MIN_SESSION_GAP_DAYS if self.apart_from else 0,
             )
             planned = core.plan_course(
                 request=request,

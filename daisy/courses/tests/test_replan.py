@@ -11,6 +11,7 @@ from daisy.audit.models import AuditEntry
 from daisy.booking.courses import SessionTime, course_book
 from daisy.booking.services import appointment_cancel, appointment_reschedule
 from daisy.clinic.models import Closure
+from daisy.lib.errors import ClientContraindicated
 from daisy.notifications.models import Message
 from daisy.scheduling.models import Appointment, Status
 from tests.support.testing import LONDON, MONDAY, Clinic, at, booking_now
@@ -80,17 +81,33 @@ def test_a_move_that_keeps_every_window_moves_nothing_else(clinic: Clinic) -> No
     booked = course(clinic)
     appointment_reschedule(
         appointment=booked.appointments[1],
-        starts_at=at(MONDAY + 31 * DAY, 10),
+        starts_at=at(MONDAY + 28 * DAY, 15),
         by=clinic.reception,
         now=NOW,
     )
     assert booked_days(booked.plan) == [
         MONDAY,
-        MONDAY + 31 * DAY,
+        MONDAY + 28 * DAY,
         MONDAY + 56 * DAY,
         MONDAY + 84 * DAY,
     ]
     assert course_messages(booked.plan) == []
+
+
+def test_a_move_that_leaves_a_gap_under_28_days_re_plans_the_rest(clinic: Clinic) -> None:
+    """Session 2 three days later leaves session 3 only 25 days after it: inside the 21-42 day
+    window, but under the 28 days between needling sessions (DOMAIN.md 1.2), so the later
+    sessions follow rather than leave a gap nobody gave a reason for."""
+    booked = course(clinic)
+    appointment_reschedule(
+        appointment=booked.appointments[1],
+        starts_at=at(MONDAY + 31 * DAY, 10),
+        by=clinic.reception,
+        now=NOW,
+    )
+    days = booked_days(booked.plan)
+    assert days[:2] == [MONDAY, MONDAY + 31 * DAY]
+    assert all(28 <= g <= 42 for g in gaps(days))
 
 
 def test_when_no_re_plan_fits_the_sessions_stay_and_staff_are_told(clinic: Clinic) -> None:
@@ -99,8 +116,23 @@ def test_when_no_re_plan_fits_the_sessions_stay_and_staff_are_told(clinic: Clini
     # Closed for the whole window in which session 3 could follow the moved session 2.
     for k in range(21, 43):
         Closure.objects.create(on=new_s2 + k * DAY, name="Refurbishment")
+    # Session 3 stays 18 days after the moved session 2: under 28 days, so only a clinician
+    # can make this move, with a reason (DOMAIN.md 1.2); reception is told so.
+    with pytest.raises(ClientContraindicated) as refused:
+        appointment_reschedule(
+            appointment=booked.appointments[1],
+            starts_at=at(new_s2, 10),
+            by=clinic.reception,
+            now=NOW,
+        )
+    assert refused.value.code == "interval_too_short" and "18 days" in refused.value.message
+    assert not AuditEntry.objects.filter(action="course.replan_failed").exists()
     appointment_reschedule(
-        appointment=booked.appointments[1], starts_at=at(new_s2, 10), by=clinic.reception, now=NOW
+        appointment=booked.appointments[1],
+        starts_at=at(new_s2, 10),
+        by=clinic.specialists[0].user,
+        now=NOW,
+        gap_reason="Client travels; skin healed well",
     )
     assert booked_days(booked.plan)[2:] == [MONDAY + 56 * DAY, MONDAY + 84 * DAY]
     entry = AuditEntry.objects.get(action="course.replan_failed")
