@@ -160,6 +160,15 @@ def course_book(
             and plan.interval_override_reason
             else None
         ),
+        # The plan's reason is for the gaps between its own sessions, not to the client's
+        # other sessions (filled in as the sessions are made).
+        gap_covers=(
+            set()
+            if plan is not None
+            and not interval_override_reason.strip()
+            and plan.interval_override_reason
+            else None
+        ),
     )
     if plan is not None:
         if plan.client_id != client.pk or plan.treatment_id != treatment.pk:
@@ -424,6 +433,8 @@ def _book_all(
             for text in clearance.audit.get("important_dates_confirmed", [])
         )
         plan_session_add(plan=plan, appointment=appointment)
+        if asking.gap_covers is not None:
+            asking.gap_covers.add(appointment.pk)
         # Its reminders, steps and check-ins; the confirmation is the course's one summary.
         appointment_messages_schedule(
             appointment=appointment,

@@ -81,6 +81,9 @@ class Asking:
     # session of the client (DOMAIN.md 1.2), and who gave it (None: whoever acts, `by`).
     gap_reason: str = ""
     gap_by: Any = None
+    # The sessions `gap_reason` may bring a session close to (a plan's reason covers its own
+    # sessions only); None: any.
+    gap_covers: set[Any] | None = field(default=None, compare=False)
     # The appointment being moved (a move is not its own neighbour).
     moving: Any = None
     # Sessions whose place is settled after this check (a moved course session's later
@@ -403,6 +406,8 @@ def interval_decide(
             extra=extra,
         )
     reason = asking.gap_reason.strip()
+    if asking.gap_covers is not None and any(o.pk not in asking.gap_covers for _g, o in close):
+        reason = ""
     if not reason:
         raise ClientContraindicated(
             _(
@@ -480,13 +485,13 @@ def interval_replan_check(
     if not close:
         return []
     own = set(Appointment.objects.filter(course_session__plan=plan).values_list("pk", flat=True))
-    covered = all(other.pk in own for _gap, other in close)
     asking = Asking(
         client=appointment.client,
         treatment=appointment.treatment,
         by=plan.interval_override_by,
         is_new_booking=False,
-        gap_reason=plan.interval_override_reason if covered else "",
+        gap_reason=plan.interval_override_reason,
+        gap_covers=own,
     )
     interval_decide(asking, close, tz=tz, staff_words=True)
     return list(asking.gaps)

@@ -18,7 +18,12 @@ from django.test import Client as HttpClient
 from daisy.accounts.tokens import api_token_create
 from daisy.audit.models import AuditEntry
 from daisy.booking.courses import SessionTime, course_book
-from daisy.booking.services import appointment_book, appointment_reschedule, desk_book
+from daisy.booking.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    desk_book,
+)
 from daisy.lib.errors import ClientContraindicated, PermissionDenied
 from daisy.records.models import IntervalOverride
 from daisy.scheduling.models import Appointment, Status
@@ -340,3 +345,44 @@ def test_a_move_the_re_plan_cannot_follow_keeps_the_rule(clinic: Any) -> None:
     second.refresh_from_db()
     third.refresh_from_db()
     assert second.starts_at == FIRST + 28 * DAY and third.starts_at == FIRST + 56 * DAY
+
+
+def test_a_plans_short_interval_reason_covers_its_own_sessions_only(clinic: Any) -> None:
+    """A clinician allowed 21 days between this course's sessions: reception books the course
+    on that reason, but not a session of it 21 days after a standalone session."""
+    from daisy.courses.services import plan_accept, plan_create
+
+    specialist = clinic.specialists[0].user
+
+    def accepted_plan() -> Any:
+        plan = plan_create(
+            client=clinic.clients[0],
+            treatment=clinic.microneedling,
+            by=specialist,
+            now=NOW,
+            sessions=3,
+            interval_days=21,
+            interval_override_reason="El-Domyati protocol",
+        )
+        return plan_accept(plan=plan, by=clinic.reception, now=NOW)
+
+    def book_on(plan: Any, first: Any) -> Any:
+        return course_book(
+            client=clinic.clients[0],
+            treatment=clinic.microneedling,
+            booked_by=clinic.reception,
+            now=NOW,
+            plan=plan,
+            session_times=[SessionTime(first + 21 * k * DAY) for k in range(3)],
+        )
+
+    booked = book_on(accepted_plan(), FIRST)
+    assert {o.reason for o in IntervalOverride.objects.all()} == {"El-Domyati protocol"}
+    for appt in booked.appointments:
+        appointment_cancel(appointment=appt, by=clinic.reception, now=NOW)
+    IntervalOverride.objects.all().delete()
+    _standalone(clinic, FIRST)
+    with pytest.raises(ClientContraindicated) as refused:
+        book_on(accepted_plan(), FIRST + 21 * DAY)
+    assert refused.value.code == "interval_too_short"
+    assert "Monday 7 January 2030" in refused.value.message
