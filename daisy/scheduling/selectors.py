@@ -874,7 +874,7 @@ def needling_session_days(
     """The local days of the client's active needling sessions (any treatment that needles,
     course or not; `exclude`: appointment ids left out): DOMAIN.md 1.2 keeps another needling
     session at least 28 days from each."""
-    if client is None:
+    if getattr(client, "pk", None) is None:  # nobody yet (a guest's proposal)
         return []
     starts = (
         Appointment.objects.filter(

@@ -45,7 +45,8 @@ def diary() -> Any:
 
     clinic.ada_first = book(ada, MONDAY, 10)
     clinic.ada_second = book(ada, MONDAY + timedelta(days=28), 10)
-    clinic.ada_cancelled = book(ada, MONDAY + timedelta(days=2), 10)
+    # 28 days after her second (DOMAIN.md 1.2: one client's needling sessions are 28 days apart).
+    clinic.ada_cancelled = book(ada, MONDAY + timedelta(days=56), 10)
     appointment_cancel(appointment=clinic.ada_cancelled, by=clinic.reception, now=booking_now())
     clinic.bob = book(bob, MONDAY + timedelta(days=1), 10)
     return clinic
