@@ -6,6 +6,7 @@ from daisy.backoffice import (
     desk_clients,
     desk_consent,
     desk_consultation,
+    desk_erasure,
     desk_lots,
     desk_photos,
     desk_records,
@@ -116,6 +117,18 @@ urlpatterns = [
     path("clients/", desk_clients.client_list, name="clients"),
     path("clients/<uuid:client_id>/", desk_clients.client_file, name="client"),
     path("clients/<uuid:client_id>/audit/", desk_clients.client_audit, name="client-audit"),
+    # Erasure requests and legal holds (issue 14, item 8): the manager only.
+    path("clients/<uuid:client_id>/erasure/", desk_erasure.client_erasure, name="client-erasure"),
+    path(
+        "clients/<uuid:client_id>/legal-holds/",
+        desk_erasure.client_legal_hold_place,
+        name="client-legal-hold-place",
+    ),
+    path(
+        "clients/<uuid:client_id>/legal-holds/<int:legal_hold_id>/lift/",
+        desk_erasure.client_legal_hold_lift,
+        name="client-legal-hold-lift",
+    ),
     path(
         "clients/<uuid:client_id>/messages/<uuid:message_id>/resend/",
         desk_clients.message_resend,

@@ -16,6 +16,7 @@ record."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from daisy.accounts.services import client_login_retire
 from daisy.audit.services import audit_record
@@ -58,6 +60,15 @@ from daisy.scheduling.selectors import appointment_list
 def _require_manager(user: Any) -> None:
     if not getattr(user, "is_superuser", False):
         raise PermissionDenied(_("Only the clinic manager can do this."))
+
+
+def _require_manager_or_self(user: Any, client: Client) -> None:
+    """The manager records a request made in person; a client may ask for their own."""
+    if getattr(user, "is_superuser", False):
+        return
+    if client.user_id is not None and getattr(user, "pk", None) == client.user_id:
+        return
+    raise PermissionDenied(_("Only the clinic manager can do this."))
 
 
 def retention_years() -> int:
@@ -106,8 +117,9 @@ def legal_hold_open(client: Any) -> LegalHold | None:
 
 
 def erasure_request(*, client: Client, by: Any, now: datetime) -> ErasureRequest:
-    """Record the request and delete at once what may be deleted (see the module's words)."""
-    _require_manager(by)
+    """Record the request and delete at once what may be deleted (see the module's words).
+    The manager records it for any client; a client may ask for their own (the portal)."""
+    _require_manager_or_self(by, client)
     if ErasureRequest.objects.filter(client=client, status=ErasureStatus.KEPT).exists():
         raise PolicyViolation(_("An erasure request is already open for this client."))
     erased: list[str] = []
@@ -251,3 +263,115 @@ def legal_hold_lift(*, hold: LegalHold, reason: str, by: Any, now: datetime) -> 
             data={"reason": reason.strip()[:500]},
         )
     return locked
+
+
+# --- selectors -----------------------------------------------------------------------------
+
+
+@dataclass
+class ErasurePreview:
+    """What an erasure request would do now, in plain words for the manager and the client:
+    what goes at once, what is kept, until when and why."""
+
+    deleted_now: list[str]
+    kept: list[str]
+    last_treatment_on: date | None
+    keep_until: date | None
+    years: int
+    hold: LegalHold | None
+    request: ErasureRequest | None  # the latest request, if one was made
+
+    @property
+    def is_open(self) -> bool:
+        return self.request is not None and self.request.status == ErasureStatus.KEPT
+
+
+def _counted(n: int, text: str) -> list[str]:
+    """`text` (from ngettext, with %(n)s) for a count, or nothing when there are none."""
+    return [text % {"n": n}] if n else []
+
+
+def erasure_preview(*, client: Client, now: datetime) -> ErasurePreview:
+    """Reads counts only: no health detail, so the page showing it needs no clinical role."""
+    future = sum(
+        1 for a in appointment_list(client_id=client.pk, status=Status.BOOKED) if a.starts_at > now
+    )
+    waiting = sum(1 for e in waitlist_for_client(client.pk) if e.status == "waiting")
+    dates = len(list(important_date_list_for_client(client)))
+    deleted = [
+        *_counted(
+            future,
+            ngettext(
+                "%(n)s future booking (cancelled; no message is sent)",
+                "%(n)s future bookings (cancelled; no message is sent)",
+                future,
+            ),
+        ),
+        *_counted(
+            waiting,
+            ngettext("%(n)s place on the waitlist", "%(n)s places on the waitlist", waiting),
+        ),
+        *_counted(dates, ngettext("%(n)s important date", "%(n)s important dates", dates)),
+    ]
+    if client.marketing_consent:
+        deleted.append(_("Permission to send marketing messages"))
+    if client.user_id:
+        deleted.append(_("The online account (signing in stops working)"))
+    keep = has_clinical_record(client)
+    kept: list[str] = []
+    if keep:
+        sessions = (
+            appointment_list(client_id=client.pk)
+            .filter(status__in=[Status.COMPLETED, Status.IN_TREATMENT, Status.CHECKED_IN])
+            .count()
+        )
+        charts = Chart.objects.filter(client=client).count()
+        answers = ScreeningResponse.objects.filter(client=client).count()
+        consultations = Consultation.objects.filter(client=client).count()
+        consents = Consent.objects.filter(client=client).count()
+        photos = Photo.objects.filter(client=client).count()
+        findings = client.contraindications.count()
+        kept = [
+            _("Name, date of birth and contact details, so the record stays tied to the person"),
+            *_counted(
+                sessions,
+                ngettext(
+                    "%(n)s session that took place", "%(n)s sessions that took place", sessions
+                ),
+            ),
+            *_counted(
+                charts,
+                ngettext(
+                    "%(n)s treatment record (areas, depths, products used)",
+                    "%(n)s treatment records (areas, depths, products used)",
+                    charts,
+                ),
+            ),
+            *_counted(
+                answers,
+                ngettext("%(n)s set of health answers", "%(n)s sets of health answers", answers),
+            ),
+            *_counted(
+                consultations,
+                ngettext("%(n)s consultation", "%(n)s consultations", consultations),
+            ),
+            *_counted(
+                consents, ngettext("%(n)s signed consent", "%(n)s signed consents", consents)
+            ),
+            *_counted(photos, ngettext("%(n)s clinical photo", "%(n)s clinical photos", photos)),
+            *_counted(
+                findings, ngettext("%(n)s health finding", "%(n)s health findings", findings)
+            ),
+        ]
+    else:
+        deleted.append(_("Name, date of birth, contact details and notes"))
+    last = last_treatment_on(client) if keep else None
+    return ErasurePreview(
+        deleted_now=deleted,
+        kept=kept,
+        last_treatment_on=last,
+        keep_until=keep_until(last, retention_years()) if keep else None,
+        years=retention_years(),
+        hold=legal_hold_open(client),
+        request=ErasureRequest.objects.filter(client=client).order_by("-requested_at").first(),
+    )

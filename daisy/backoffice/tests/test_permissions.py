@@ -33,11 +33,14 @@ from daisy.records.models import (
     Consent,
     Consultation,
     ConsultationAmendment,
+    ErasureRequest,
+    LegalHold,
     Photo,
     ScreeningResponse,
 )
 from daisy.records.photos import photo_add
 from daisy.records.recall import lot_list
+from daisy.records.retention import legal_hold_place
 from daisy.scheduling.models import Allocation, Appointment, Status
 from tests.support.photos import as_upload, phone_jpeg, photo_consent
 from tests.support.testing import make_client, make_user, staff_login
@@ -81,7 +84,15 @@ CLINICIANS_ONLY = {
     "client-finding-resolve",
 }
 # Pages only the clinic manager may open.
-MANAGER_ONLY = {"client-audit", "reports", "report-csv"}
+MANAGER_ONLY = {
+    "client-audit",
+    "reports",
+    "report-csv",
+    # Issue 14 item 8: recording an erasure request, placing and lifting a legal hold.
+    "client-erasure",
+    "client-legal-hold-place",
+    "client-legal-hold-lift",
+}
 
 
 def desk_patterns() -> list[tuple[str, URLPattern]]:
@@ -109,6 +120,7 @@ def _samples(world: dict[str, Any]) -> dict[str, Any]:
         "on": "2030-01-07",
         "client_id": world["client"].pk,
         "hold_id": world["hold"].pk,
+        "legal_hold_id": world["legal_hold"].pk,
         "finding_id": world["finding"].pk,
         "appointment_id": world["appointment"].pk,
         "entry_id": world["entry"].pk,
@@ -154,6 +166,8 @@ def snapshot() -> dict[str, Any]:
         "audit": AuditEntry.objects.count(),
         "consents": list(Consent.objects.order_by("pk").values()),
         "photos": list(Photo.objects.order_by("pk").values()),
+        "legal_holds": list(LegalHold.objects.order_by("pk").values()),
+        "erasure_requests": list(ErasureRequest.objects.order_by("pk").values()),
     }
 
 
@@ -194,6 +208,9 @@ def world(clinic: Any, on_monday: Any, settings: Any, tmp_path: Any) -> dict[str
         "consultation": consultation_start(client=person, by=clinic.manager, now=DESK_NOW),
         "consent": _signed_consent(clinic, appointment),
         "photo": photo,
+        "legal_hold": legal_hold_place(
+            client=clinic.clients[3], reason="A claim", by=clinic.manager, now=DESK_NOW
+        ),
     }
 
 
