@@ -1,6 +1,6 @@
 from django.urls import path
 
-from daisy.portal import consent, photos, views, waitlist
+from daisy.portal import consent, erasure, photos, views, waitlist
 
 app_name = "portal"
 urlpatterns = [
@@ -42,4 +42,5 @@ urlpatterns = [
     path("photos/<uuid:pk>/thumb/", photos.photo_thumb, name="photo-thumb"),
     path("my-data/", views.data_page, name="data"),
     path("my-data/download/", views.data_download, name="data-download"),
+    path("my-data/erase/", erasure.data_erase, name="data-erase"),
 ]

@@ -315,6 +315,7 @@ def test_every_portal_form_needs_the_csrf_token(world: World) -> None:
         (f"/portal/appointments/{world.appt_a.pk}/cancel/", {}),
         ("/portal/profile/", {"first_name": "X", "last_name": "Y"}),
         ("/portal/my-data/download/", {}),
+        ("/portal/my-data/erase/", {"confirm": "on"}),
     ]:
         assert strict.post(path, data).status_code == 403, path
     assert _snapshot() == before

@@ -178,3 +178,13 @@ def test_only_the_manager_records_an_erasure_request_once(clinic: Any) -> None:
     erasure_request(client=person, by=clinic.manager, now=at(TREATED_ON, 18))
     with pytest.raises(PolicyViolation):
         erasure_request(client=person, by=clinic.manager, now=at(TREATED_ON, 18))
+
+
+def test_a_client_may_ask_for_their_own_erasure_and_no_one_else_s(clinic: Any) -> None:
+    own, other = make_user(role=Role.CLIENT), make_user(role=Role.CLIENT)
+    person = make_client(user=own)
+    _treated(clinic, person)
+    with pytest.raises(PermissionDenied):
+        erasure_request(client=person, by=other, now=at(TREATED_ON, 18))
+    request = erasure_request(client=person, by=own, now=at(TREATED_ON, 18))
+    assert request.recorded_by == own and request.status == ErasureStatus.KEPT
