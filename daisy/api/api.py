@@ -19,6 +19,7 @@ from daisy.api.endpoints import (
     consultations,
     courses,
     desk,
+    erasure,
     health,
     records,
     waitlist,
@@ -118,3 +119,4 @@ api.add_router("", consents.router)
 api.add_router("", records.router)
 api.add_router("", consultations.router)
 api.add_router("", charts.router)
+api.add_router("", erasure.router)

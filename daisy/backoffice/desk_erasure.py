@@ -20,10 +20,10 @@ from daisy.clients.selectors import client_get
 from daisy.clients.services import client_view_record
 from daisy.lib.errors import DomainError, NotFound
 from daisy.lib.forms import form_add_domain_error
-from daisy.records.models import LegalHold
 from daisy.records.retention import (
     erasure_preview,
     erasure_request,
+    legal_hold_get,
     legal_hold_lift,
     legal_hold_place,
 )
@@ -165,9 +165,10 @@ def client_legal_hold_lift(
     if (refusal := _refused(request)) is not None:
         return refusal
     client = _client(client_id)
-    hold = LegalHold.objects.filter(client=client, pk=legal_hold_id).first()
-    if hold is None:
-        raise Http404(_("That legal hold does not exist."))
+    try:
+        hold = legal_hold_get(legal_hold_id, client=client)
+    except NotFound:
+        raise Http404(_("That legal hold does not exist.")) from None
     if request.method != "POST":
         return redirect("desk:client-erasure", client_id=client.pk)
     form = LegalHoldLiftForm(request.POST)

@@ -41,7 +41,7 @@ from daisy.clinic.selectors import clinic_zone
 from daisy.core.retention import keep_until, may_delete
 from daisy.courses.selectors import important_date_list_for_client
 from daisy.courses.services import important_date_delete
-from daisy.lib.errors import PermissionDenied, PolicyViolation, ValidationFailed
+from daisy.lib.errors import NotFound, PermissionDenied, PolicyViolation, ValidationFailed
 from daisy.records.models import (
     Chart,
     Consent,
@@ -110,6 +110,17 @@ def has_clinical_record(client: Any) -> bool:
         or Photo.objects.filter(client=client).exists()
         or client.contraindications.exists()
     )
+
+
+def legal_hold_get(hold_id: Any, *, client: Any = None) -> LegalHold:
+    """One legal hold (of `client`, when given); NotFound otherwise."""
+    found = LegalHold.objects.filter(pk=hold_id)
+    if client is not None:
+        found = found.filter(client=client)
+    hold = found.first() if isinstance(hold_id, int) else None
+    if hold is None:
+        raise NotFound(_("That legal hold does not exist."))
+    return hold
 
 
 def legal_hold_open(client: Any) -> LegalHold | None:

@@ -55,6 +55,10 @@ OPERATIONS = {
     ("get", "/api/v1/lots/{lot}/treatments"),
     ("get", "/api/v1/appointments/{appointment_id}/rescreen"),
     ("post", "/api/v1/appointments/{appointment_id}/rescreen"),
+    ("get", "/api/v1/clients/{client_id}/erasure"),
+    ("post", "/api/v1/clients/{client_id}/erasure"),
+    ("post", "/api/v1/clients/{client_id}/legal-holds"),
+    ("post", "/api/v1/legal-holds/{hold_id}/lift"),
 }
 
 

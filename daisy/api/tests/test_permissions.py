@@ -30,8 +30,11 @@ from daisy.records.models import (
     ChartProduct,
     Consultation,
     ConsultationAmendment,
+    ErasureRequest,
+    LegalHold,
     ScreeningResponse,
 )
+from daisy.records.retention import legal_hold_place
 from daisy.scheduling.models import Allocation, Appointment, Status
 from tests.support.testing import (
     MONDAY,
@@ -57,6 +60,7 @@ class World:
     consultation_a: Any = None  # client A's consultation, a draft (issue 14)
     arrived_a: Any = None  # client A has arrived for this one: it may be charted (issue 14)
     charted_a: Any = None  # client A's session with a signed chart (lot LOT)
+    legal_hold_b: Any = None  # an open legal hold on client B's record (issue 14 item 8)
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,23 @@ CASES: dict[str, Case] = {
     ),
     "record of A get": Case("GET", lambda w: f"/appointments/{w.charted_a.pk}/record"),
     "lot treatments": Case("GET", lambda w: f"/lots/{LOT}/treatments"),
+    # Erasure and legal holds (issue 14 item 8): the manager only.
+    "erasure of A": Case("GET", lambda w: f"/clients/{w.cast.client_a.pk}/erasure"),
+    "erasure request for A": Case(
+        "POST",
+        lambda w: f"/clients/{w.cast.client_a.pk}/erasure",
+        body=lambda w, r: {"confirm": True},
+    ),
+    "legal hold on A": Case(
+        "POST",
+        lambda w: f"/clients/{w.cast.client_a.pk}/legal-holds",
+        body=lambda w, r: {"reason": f"A claim ({r})"},
+    ),
+    "legal hold of B lift": Case(
+        "POST",
+        lambda w: f"/legal-holds/{w.legal_hold_b.pk}/lift",
+        body=lambda w, r: {"reason": f"Settled ({r})"},
+    ),
 }
 
 A, B, R, S, M = "client_a", "client_b", "reception", "specialist", "manager"
@@ -261,11 +282,13 @@ HEALTH_READS = frozenset(
         "consultation A get",
         "record of A get",
         "lot treatments",
+        "erasure of A",
     }
 )
 CLINICIANS: dict[str, int] = {"anonymous": 401, A: 403, B: 403, R: 403}
 # The treatment chart and lot recall (issue 14): clinicians only.
 CLINICAL = {"anonymous": 401, A: 403, B: 403, R: 403, S: 200, M: 200}
+MANAGER_ONLY: dict[str, int] = {"anonymous": 401, A: 403, B: 403, R: 403, S: 403}
 EXPECTED: dict[str, dict[str, int]] = {
     "health": PUBLIC,
     "treatments": PUBLIC,
@@ -309,6 +332,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "record of A save": CLINICAL,
     "record of A get": CLINICAL,
     "lot treatments": CLINICAL,
+    "erasure of A": {**MANAGER_ONLY, M: 200},
+    "erasure request for A": {**MANAGER_ONLY, M: 201},
+    "legal hold on A": {**MANAGER_ONLY, M: 201},
+    "legal hold of B lift": {**MANAGER_ONLY, M: 200},
 }
 
 
@@ -322,7 +349,7 @@ def test_the_matrix_covers_every_endpoint_and_role():
     normalised = {(m, p.replace("{client_id}", "{x}").replace("{appointment_id}", "{x}")
                          .replace("{course_id}", "{x}").replace("{entry_id}", "{x}")
                          .replace("{offer_id}", "{x}").replace("{slug}", "microneedling")
-                         .replace("{consultation_id}", "{x}")
+                         .replace("{consultation_id}", "{x}").replace("{hold_id}", "{x}")
                          .replace("{lot}", LOT))
                   for m, p in OPERATIONS}  # fmt: skip
     assert covered == normalised
@@ -367,6 +394,8 @@ def snapshot() -> dict[str, Any]:
         "screenings": ScreeningResponse.objects.count(),
         "charts": list(Chart.objects.order_by("pk").values_list("pk", "updated_at", "signed_at")),
         "chart_products": ChartProduct.objects.count(),
+        "legal_holds": list(LegalHold.objects.order_by("pk").values()),
+        "erasure_requests": list(ErasureRequest.objects.order_by("pk").values()),
     }
 
 
@@ -450,6 +479,9 @@ def matrix_world(world: World) -> World:
         by=clinic.manager,
         now=world.charted_a.starts_at,
         sign=True,
+    )
+    world.legal_hold_b = legal_hold_place(
+        client=world.cast.client_b, reason="A complaint", by=clinic.manager, now=then
     )
     return world
 
