@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from daisy.accounts.models import Role, User
-from daisy.audit.services import audit_record
+from daisy.audit.services import audit_record, person_name
 from daisy.clients.models import Client
 from daisy.clinic.models import Device, Specialist
 from daisy.core import charting as core
@@ -759,3 +759,80 @@ def charts_reassign_client(*, source: Client, target: Client) -> int:
     """A merge of two records of one person: the charts move to the record kept (the one
     column of a signed chart the database lets change)."""
     return Chart.objects.filter(client=source).update(client=target)
+
+
+def charts_export_for_client(client: Any) -> list[dict[str, Any]]:
+    """The client's treatment charts for their data download (UK GDPR Art. 15; DOMAIN.md
+    3.3, 6.6), oldest first: what was done zone by zone, the device, the products and lots
+    used, and each amendment with who, when and why. Drafts are included, marked as such."""
+
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    charts = (
+        Chart.objects.filter(client=client)
+        .select_related("operator", "device", "signed_by", "cosigned_by", "supervisor")
+        .prefetch_related("areas", "products__lot__product", "amendments__by")
+        .order_by("performed_on", "created_at")
+    )
+    return [
+        {
+            "id": str(c.pk),
+            "appointment": str(c.appointment_id),
+            "performed_on": c.performed_on.isoformat(),
+            "state": "signed" if c.is_signed else "draft",
+            "operator": c.operator.name if c.operator else None,
+            "supervisor": person_name(c.supervisor) or None,
+            "device": str(c.device) if c.device else None,
+            "handpiece_serial": c.handpiece_serial,
+            "needle_count": c.needle_count,
+            "cartridge_opened_at_chair": c.cartridge_opened_at_chair,
+            "sheath_used": c.sheath_used,
+            "skin_type": c.skin_type,
+            "numbing": {
+                "amount_g": str(c.numbing_amount_g) if c.numbing_amount_g is not None else None,
+                "area": c.numbing_area,
+                "on_at": iso(c.numbing_on_at),
+                "off_at": iso(c.numbing_off_at),
+                "occluded": c.numbing_occluded,
+            },
+            "areas": [
+                {
+                    "zone": a.zone,
+                    "zone_label": str(zone_label(a.zone)),
+                    "depth_mm": str(a.depth_mm),
+                    "passes": a.passes,
+                    "pattern": a.pattern,
+                    "endpoint": a.endpoint,
+                }
+                for a in c.areas.all()
+            ],
+            "products": [
+                {
+                    "kind": p.lot.product.kind,
+                    "product": p.lot.product.name,
+                    "lot": p.lot.number,
+                    "expires_on": p.lot.expires_on.isoformat(),
+                    "amount": p.amount,
+                    "added_by_amendment": p.amendment_id is not None,
+                }
+                for p in c.products.all()
+            ],
+            "during_the_procedure": c.events,
+            "pain_score": c.pain_score,
+            "aftercare_given": c.aftercare_given,
+            "next_session_not_before": iso(c.next_earliest_on),
+            "health_check_before_needling": c.rescreen_summary,
+            "consent_version": c.consent_version,
+            "notes": c.notes,
+            "signed_at": iso(c.signed_at),
+            "signed_by": person_name(c.signed_by) or None,
+            "cosigned_at": iso(c.cosigned_at),
+            "cosigned_by": person_name(c.cosigned_by) or None,
+            "amendments": [
+                {"at": iso(m.at), "by": person_name(m.by), "reason": m.reason, "text": m.text}
+                for m in c.amendments.all()
+            ],
+        }
+        for c in charts
+    ]

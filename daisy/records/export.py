@@ -1,6 +1,8 @@
 """The clinical record in a client's data download (UK GDPR Art. 15; DOMAIN.md 6.6; issue 14,
-item 8): every set of screening answers as given, each consultation as it reads now with its
-amendments, and each consent with the exact text signed. Only rows of this one client."""
+item 8): each treatment chart (zones, depths, products and lots, amendments), every set of
+screening answers as given, each consultation as it reads now with its amendments, each
+consent with the exact text signed (and as its PDF), and each photo (as its JPEG). Only rows
+of this one client."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from daisy.audit.services import person_name
+from daisy.records.charting import charts_export_for_client
 from daisy.records.consent_selectors import consent_list_for_client
 from daisy.records.consultations import consultation_current, consultation_list_for_client
 from daisy.records.photos import photos_export_for_client
@@ -86,6 +89,7 @@ def records_export_for_client(client: Any) -> dict[str, Any]:
         for c in consent_list_for_client(client).order_by("signed_at")
     ]
     return {
+        "treatment_records": charts_export_for_client(client),
         "screening_answers": screenings,
         "consultations": consultations,
         "signed_consents": consents,
