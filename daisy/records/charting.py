@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -836,3 +836,28 @@ def charts_export_for_client(client: Any) -> list[dict[str, Any]]:
         }
         for c in charts
     ]
+
+
+def charts_erase_for_client(*, client: Client) -> int:
+    """Delete the client's charts, signed or not, with their zones, products and amendments.
+    For daisy.records.retention alone, once the retention period from the last treatment is
+    over and no legal hold is open (DOMAIN.md 6.7): everywhere else a signed chart is never
+    deleted. The models' and querysets' refusals are gone around on purpose (the base
+    QuerySet.delete), and on PostgreSQL the triggers let deletions through for this one
+    transaction only (migration 0012). Returns how many charts went."""
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic():
+        # Undone with the savepoint if anything below fails; switched off again after.
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('daisy.retention_erase', 'on', true)")
+        charts = Chart.objects.filter(client=client)
+        # Products before amendments (a product may name the amendment that added it).
+        models.QuerySet.delete(ChartProduct.objects.filter(chart__in=charts))
+        models.QuerySet.delete(ChartAmendment.objects.filter(chart__in=charts))
+        models.QuerySet.delete(ChartArea.objects.filter(chart__in=charts))
+        erased = models.QuerySet.delete(charts)[1].get(Chart._meta.label, 0)
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('daisy.retention_erase', 'off', true)")
+    return int(erased)

@@ -10,9 +10,9 @@ in full at once.
 
 `records_retention_sweep` (run by `daisy worker` every hour) erases the clinical record of each
 request whose period is over, unless a legal hold is open: screening answers, consultations,
-findings and consents are deleted and the client record is anonymised. Signed treatment charts
-cannot be deleted (their database triggers refuse it): they stay, tied to the anonymised
-record."""
+findings, consents, photos and treatment charts (signed ones too: the one way a signed chart
+is ever deleted, daisy.records.charting.charts_erase_for_client) are deleted and the client
+record is anonymised. The sessions stay in the diary, tied to no one identifiable."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ from daisy.core.retention import keep_until, may_delete
 from daisy.courses.selectors import important_date_list_for_client
 from daisy.courses.services import important_date_delete
 from daisy.lib.errors import NotFound, PermissionDenied, PolicyViolation, ValidationFailed
+from daisy.records.charting import charts_erase_for_client
 from daisy.records.models import (
     Chart,
     Consent,
@@ -198,6 +199,7 @@ def _erase_clinical_record(request: ErasureRequest, *, now: datetime) -> None:
             "consents": Consent.objects.filter(client=client).delete()[0],
             "findings": findings_erase_for_client(client=client, by=None, now=now),
             "photos": photos_erase_for_client(client=client),
+            "treatment records": charts_erase_for_client(client=client),
         }
         client_anonymise(client=client, by=None, now=now)
         request.status = ErasureStatus.DONE

@@ -5,10 +5,12 @@ treatment; the sweep erases it when the period is over, and not while a legal ho
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import time_machine
+from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
 from daisy.accounts.models import Role
@@ -16,12 +18,22 @@ from daisy.audit.models import AuditEntry
 from daisy.booking.services import appointment_book, appointment_set_status
 from daisy.clients.models import Client, Contraindication
 from daisy.lib.errors import PermissionDenied, PolicyViolation, ValidationFailed
+from daisy.records.charting import AreaIn, ChartIn, ProductIn, chart_amend, chart_save
 from daisy.records.consultations import (
     consultation_history_record,
     consultation_questionnaire,
     consultation_start,
 )
-from daisy.records.models import Consultation, ErasureStatus, ScreeningResponse
+from daisy.records.models import (
+    Chart,
+    ChartAmendment,
+    ChartArea,
+    ChartLocked,
+    ChartProduct,
+    Consultation,
+    ErasureStatus,
+    ScreeningResponse,
+)
 from daisy.records.retention import (
     erasure_request,
     legal_hold_lift,
@@ -44,7 +56,7 @@ pytestmark = pytest.mark.django_db
 TREATED_ON = date(2030, 1, 7)
 
 
-def _treated(clinic: Any, client: Any) -> Appointment:
+def _treated(clinic: Any, client: Any, hour: int = 10) -> Appointment:
     """A consultation with its medical history, and a completed session on TREATED_ON."""
     specialist = clinic.specialists[0].user
     now = at(TREATED_ON, 8)
@@ -62,7 +74,7 @@ def _treated(clinic: Any, client: Any) -> Appointment:
     appointment = appointment_book(
         client=client,
         treatment=clinic.microneedling,
-        starts_at=at(TREATED_ON, 10),
+        starts_at=at(TREATED_ON, hour),
         booked_by=clinic.reception,
         now=at(TREATED_ON - timedelta(days=20), 9),
         location=clinic.location,
@@ -71,7 +83,7 @@ def _treated(clinic: Any, client: Any) -> Appointment:
     consent_signed(appointment)
     for status in (Status.CHECKED_IN, Status.IN_TREATMENT, Status.COMPLETED):
         appointment_set_status(
-            appointment=appointment, status=status, by=specialist, now=at(TREATED_ON, 11)
+            appointment=appointment, status=status, by=specialist, now=at(TREATED_ON, hour + 1)
         )
     return appointment
 
@@ -188,3 +200,81 @@ def test_a_client_may_ask_for_their_own_erasure_and_no_one_else_s(clinic: Any) -
         erasure_request(client=person, by=other, now=at(TREATED_ON, 18))
     request = erasure_request(client=person, by=own, now=at(TREATED_ON, 18))
     assert request.recorded_by == own and request.status == ErasureStatus.KEPT
+
+
+def _charted(clinic: Any, appointment: Appointment) -> Any:
+    """A signed chart of the session, with a cartridge lot and an amendment adding a serum."""
+    by = clinic.specialists[0].user
+    chart = chart_save(
+        appointment=appointment,
+        data=ChartIn(
+            areas=[AreaIn("forehead", Decimal("0.5"), 2, "erythema")],
+            products=[ProductIn("cartridge", "Cartridge", f"C-{appointment.pk}", date(2031, 1, 1))],
+            device=clinic.devices[0],
+            operator=clinic.specialists[0],
+            cartridge_opened_at_chair=True,
+        ),
+        by=by,
+        now=appointment.starts_at,
+        sign=True,
+    ).chart
+    chart_amend(
+        chart=chart,
+        by=by,
+        now=appointment.starts_at,
+        reason="Serum lot missed",
+        text="Serum applied.",
+        products=[ProductIn("glide", "Serum", f"S-{appointment.pk}", date(2031, 1, 1))],
+    )
+    return chart
+
+
+def _raw_delete_refused(chart: Any) -> bool:
+    """Whether the database itself refuses deleting this signed chart's rows (PostgreSQL's
+    triggers; on SQLite the models and querysets refuse, and raw SQL is not guarded)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM records_chartarea WHERE chart_id = %s", [chart.pk.hex])
+    except DatabaseError:
+        return True
+    return False
+
+
+def test_signed_charts_go_with_the_record_when_the_retention_is_over(clinic: Any) -> None:
+    person, other = make_client(), make_client()
+    chart = _charted(clinic, _treated(clinic, person))
+    kept = _charted(clinic, _treated(clinic, other, hour=14))
+    erasure_request(client=person, by=clinic.manager, now=at(TREATED_ON, 18))
+    # Before the period is over a signed chart cannot be deleted, by the model or in bulk.
+    with pytest.raises(ChartLocked):
+        chart.delete()
+    with pytest.raises(ChartLocked):
+        Chart.objects.filter(pk=chart.pk).delete()
+    with pytest.raises(ChartLocked):
+        ChartAmendment.objects.filter(chart=chart).delete()
+
+    with time_machine.travel(datetime(2038, 1, 7, 12, tzinfo=LONDON), tick=False):
+        (done,) = records_retention_sweep()
+    assert "1 treatment records" in done.erased
+    assert not Chart.objects.filter(client=person).exists()
+    assert not ChartArea.objects.filter(chart_id=chart.pk).exists()
+    assert not ChartProduct.objects.filter(chart_id=chart.pk).exists()
+    assert not ChartAmendment.objects.filter(chart_id=chart.pk).exists()
+    # The other client's signed chart is untouched, and still refuses deletion and change.
+    assert Chart.objects.filter(pk=kept.pk).exists()
+    assert ChartProduct.objects.filter(chart=kept).count() == 2
+    with pytest.raises(ChartLocked):
+        Chart.objects.filter(pk=kept.pk).delete()
+    if connection.vendor == "postgresql":
+        assert _raw_delete_refused(kept)
+
+
+def test_a_legal_hold_keeps_signed_charts_past_the_period(clinic: Any) -> None:
+    person = make_client()
+    chart = _charted(clinic, _treated(clinic, person))
+    erasure_request(client=person, by=clinic.manager, now=at(TREATED_ON, 18))
+    legal_hold_place(client=person, reason="A claim", by=clinic.manager, now=at(TREATED_ON, 18))
+    with time_machine.travel(datetime(2040, 1, 7, 12, tzinfo=LONDON), tick=False):
+        assert records_retention_sweep() == []
+    chart.refresh_from_db()
+    assert chart.is_signed and chart.amendments.count() == 1
