@@ -19,7 +19,7 @@ from daisy.core import consent as core
 from daisy.courses.selectors import plan_for_appointment
 from daisy.lib.errors import DomainError, ValidationFailed
 from daisy.records import consent_defaults
-from daisy.records.consent_selectors import plan_facts_for_appointment
+from daisy.records.consent_selectors import consent_current, plan_facts_for_appointment
 from daisy.records.models import (
     Consent,
     ConsentKind,
@@ -28,6 +28,7 @@ from daisy.records.models import (
     SignatureMethod,
     SignedVia,
 )
+from daisy.records.photos import photos_marketing_erase_for_client
 
 # A drawn signature arrives as a PNG from the page's canvas: small, and never a big picture.
 MAX_SIGNATURE_BYTES = 300_000
@@ -283,13 +284,25 @@ def consent_withdraw(*, consent: Consent, by: Any, reason: str, now: datetime, v
         row.withdrawn_by = by if getattr(by, "pk", None) else None
         row.withdrawn_reason = reason[:2000]
         row.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+        data: dict[str, Any] = {
+            "client": str(row.client_id),
+            "kind": row.kind,
+            "via": via,
+            "reason": reason,
+        }
+        # DOMAIN.md 6.6: marketing copies of photos go on withdrawal of their consent (unless
+        # a newer marketing-photo consent of the client's is still in force).
+        if row.kind == ConsentKind.PHOTOS_MARKETING and (
+            consent_current(row.client, kind=ConsentKind.PHOTOS_MARKETING) is None
+        ):
+            data["marketing_photos_deleted"] = photos_marketing_erase_for_client(client=row.client)
         audit_record(
             actor=by,
             action="consent.withdraw",
             obj=row,
             at=now,
             name=row.title,
-            data={"client": str(row.client_id), "kind": row.kind, "via": via, "reason": reason},
+            data=data,
         )
     return row
 

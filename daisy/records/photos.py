@@ -41,6 +41,12 @@ from daisy.records.consent_selectors import consent_current, consent_withdrawn_l
 from daisy.records.models import Photo, PhotoSource
 from daisy.records.zones import ZONES
 
+# Purpose tags on every photo (DOMAIN.md 6.6). Photos taken at a session are for the clinical
+# record; a marketing copy (tagged for marketing and teaching) may exist only while the client's
+# separate marketing-photo consent does, and goes when it is withdrawn.
+PURPOSE_CLINICAL = "clinical"
+PURPOSE_MARKETING = "marketing"
+
 # Longest side kept (pixels): a 12-megapixel phone photo keeps its detail for comparison.
 MAX_EDGE = 3000
 THUMB_EDGE = 360
@@ -266,11 +272,8 @@ def photos_reassign_client(*, source: Any, target: Any) -> int:
     return Photo.objects.filter(client=source).update(client=target)
 
 
-def photos_erase_for_client(*, client: Any) -> int:
-    """The clinical record's retention period is over (daisy/records/retention.py; DOMAIN.md
-    6.7: photos follow the clinical record): the client's photos go, rows now and files once
-    the erasure has committed (a rolled-back erasure keeps both). Returns how many."""
-    photos = list(Photo.objects.filter(client=client))
+def _photos_delete(photos: list[Photo]) -> int:
+    """Rows now, files once the transaction has committed (a rolled-back one keeps both)."""
     names = [name for p in photos for name in (p.file_name, p.thumb_name)]
     removed = Photo.objects.filter(pk__in=[p.pk for p in photos]).delete()[0]
 
@@ -281,6 +284,21 @@ def photos_erase_for_client(*, client: Any) -> int:
 
     transaction.on_commit(unlink)
     return int(removed)
+
+
+def photos_erase_for_client(*, client: Any) -> int:
+    """The clinical record's retention period is over (daisy/records/retention.py; DOMAIN.md
+    6.7: photos follow the clinical record): the client's photos go, rows now and files once
+    the erasure has committed (a rolled-back erasure keeps both). Returns how many."""
+    return _photos_delete(list(Photo.objects.filter(client=client)))
+
+
+def photos_marketing_erase_for_client(*, client: Any) -> int:
+    """The client withdrew their consent to photos for marketing and teaching (DOMAIN.md 6.4,
+    6.6: marketing copies are deleted on withdrawal): every photo of theirs tagged for
+    marketing goes, rows now and files after commit. Their clinical photos stay: they follow
+    the clinical record's retention. Returns how many."""
+    return _photos_delete(list(Photo.objects.filter(client=client, purpose=PURPOSE_MARKETING)))
 
 
 # --- selectors -----------------------------------------------------------------------------

@@ -247,3 +247,89 @@ def test_the_data_download_lists_the_clients_photos(clinic: Any) -> None:
     assert entry["id"] == str(photo.pk) and entry["view"] == "Front"
     assert entry["sha256"] == photo.sha256 and entry["purpose"] == "clinical"
     assert records_export_for_client(clinic.clients[1])["photos"] == []
+
+
+def _marketing_consent(clinic: Any, client: Any) -> Any:
+    from daisy.records.consent_selectors import consent_template_for
+    from daisy.records.consent_services import Signing, consent_sign
+
+    template = consent_template_for(kind="photos_marketing")
+    (consent,) = consent_sign(
+        client=client,
+        signing=[Signing(template, template.version)],
+        method="typed",
+        signed_name=client.full_name,
+        via="desk",
+        taken_by=clinic.specialists[0].user,
+        now=NOW - timedelta(hours=1),
+    )
+    return consent
+
+
+def _marketing_copy(photo: Any, photo_dir: Path) -> Any:
+    """A copy of a clinical photo tagged for marketing and teaching, with its own files (how
+    a copy is made is not part of the app yet: only its deletion on withdrawal is)."""
+    copy = Photo.objects.create(
+        client=photo.client,
+        appointment=photo.appointment,
+        location=photo.location,
+        view=photo.view,
+        source=photo.source,
+        taken_at=photo.taken_at,
+        taken_by=photo.taken_by,
+        width=photo.width,
+        height=photo.height,
+        size_bytes=photo.size_bytes,
+        sha256=photo.sha256,
+        purpose="marketing",
+    )
+    for source, target in ((photo.file_name, copy.file_name), (photo.thumb_name, copy.thumb_name)):
+        (photo_dir / target).parent.mkdir(parents=True, exist_ok=True)
+        (photo_dir / target).write_bytes((photo_dir / source).read_bytes())
+    return copy
+
+
+def test_withdrawing_the_marketing_consent_deletes_the_marketing_copies_only(
+    clinic: Any, photo_dir: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    person, other = clinic.clients
+    photo_consent(other, by=clinic.specialists[0].user, now=NOW - timedelta(hours=1))
+    consent = _marketing_consent(clinic, person)
+    _marketing_consent(clinic, other)
+    clinical = _add(clinic, _session(clinic, person, 0))
+    copy = _marketing_copy(clinical, photo_dir)
+    theirs = _marketing_copy(_add(clinic, _session(clinic, other, 1)), photo_dir)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_withdraw(
+            consent=consent,
+            by=clinic.specialists[0].user,
+            reason="Changed my mind",
+            now=NOW,
+            via="desk",
+        )
+    assert not Photo.objects.filter(pk=copy.pk).exists()
+    assert not (photo_dir / copy.file_name).exists() and not (photo_dir / copy.thumb_name).exists()
+    # The clinical photo stays in the record; another client's marketing copy is untouched.
+    assert (
+        Photo.objects.filter(pk=clinical.pk).exists() and (photo_dir / clinical.file_name).exists()
+    )
+    assert Photo.objects.filter(pk=theirs.pk).exists() and (photo_dir / theirs.file_name).exists()
+    entry = AuditEntry.objects.get(action="consent.withdraw")
+    assert entry.data["marketing_photos_deleted"] == 1
+
+
+def test_withdrawing_the_clinical_photo_consent_keeps_marketing_copies(
+    clinic: Any, photo_dir: Path
+) -> None:
+    person = clinic.clients[0]
+    _marketing_consent(clinic, person)
+    copy = _marketing_copy(_add(clinic, _session(clinic, person, 0)), photo_dir)
+    consent_withdraw(
+        consent=consent_current(person, kind="photos_record"),
+        by=clinic.specialists[0].user,
+        reason="No more photos",
+        now=NOW,
+        via="desk",
+    )
+    assert Photo.objects.filter(pk=copy.pk).exists()
