@@ -161,14 +161,17 @@ def erasure_request(*, client: Client, by: Any, now: datetime) -> ErasureRequest
             client_login_retire(user=client.user, now=now)
             erased.append("portal login")
         last = last_treatment_on(client)
-        keep = has_clinical_record(client)
+        # A legal hold keeps even a client with no clinical record (their details are evidence
+        # too) until it is lifted; the sweep then erases them.
+        keep = has_clinical_record(client) or legal_hold_open(client) is not None
+        today = timezone.localdate(now, clinic_zone())
         request = ErasureRequest.objects.create(
             client=client,
             requested_at=now,
             recorded_by=by,
             status=ErasureStatus.KEPT if keep else ErasureStatus.DONE,
             last_treatment_on=last,
-            keep_until=keep_until(last, retention_years()) if keep else None,
+            keep_until=(keep_until(last, retention_years()) or today) if keep else None,
             erased=erased,
         )
         if not keep:
@@ -253,6 +256,7 @@ def legal_hold_place(*, client: Client, reason: str, by: Any, now: datetime) -> 
             action="records.legal_hold_place",
             obj=hold,
             at=now,
+            client=client.pk,
             data={"reason": reason.strip()[:500]},
         )
     return hold
@@ -273,6 +277,7 @@ def legal_hold_lift(*, hold: LegalHold, reason: str, by: Any, now: datetime) -> 
             action="records.legal_hold_lift",
             obj=locked,
             at=now,
+            client=locked.client_id,
             data={"reason": reason.strip()[:500]},
         )
     return locked
@@ -330,7 +335,7 @@ def erasure_preview(*, client: Client, now: datetime) -> ErasurePreview:
         deleted.append(_("Permission to send marketing messages"))
     if client.user_id:
         deleted.append(_("The online account (signing in stops working)"))
-    keep = has_clinical_record(client)
+    keep = has_clinical_record(client) or legal_hold_open(client) is not None
     kept: list[str] = []
     if keep:
         sessions = (

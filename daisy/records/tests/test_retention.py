@@ -37,6 +37,7 @@ from daisy.records.models import (
 from daisy.records.retention import (
     erasure_request,
     legal_hold_lift,
+    legal_hold_open,
     legal_hold_place,
     records_retention_sweep,
 )
@@ -172,6 +173,28 @@ def test_a_legal_hold_stops_the_erasure_until_it_is_lifted(clinic: Any) -> None:
     with time_machine.travel(datetime(2045, 1, 1, 12, tzinfo=LONDON), tick=False):
         assert len(records_retention_sweep()) == 1
     assert not Consultation.objects.filter(client=person).exists()
+
+
+def test_a_legal_hold_keeps_even_a_client_with_no_clinical_record(clinic: Any) -> None:
+    person = make_client(email="held@example.com")
+    legal_hold_place(client=person, reason="A claim", by=clinic.manager, now=at(TREATED_ON, 8))
+    request = erasure_request(client=person, by=clinic.manager, now=at(TREATED_ON, 9))
+    assert request.status == ErasureStatus.KEPT
+    person.refresh_from_db()
+    assert person.email == "held@example.com"
+    with time_machine.travel(datetime(2031, 1, 1, 12, tzinfo=LONDON), tick=False):
+        assert records_retention_sweep() == []
+    hold = legal_hold_open(person)
+    assert hold is not None
+    # Placing and lifting the hold are on the client's "who saw and changed what" trail.
+    legal_hold_lift(hold=hold, reason="Settled", by=clinic.manager, now=at(TREATED_ON, 10))
+    assert set(
+        AuditEntry.objects.filter(client_ref=str(person.pk)).values_list("action", flat=True)
+    ) >= {"records.legal_hold_place", "records.legal_hold_lift"}
+    with time_machine.travel(datetime(2031, 1, 1, 12, tzinfo=LONDON), tick=False):
+        assert len(records_retention_sweep()) == 1
+    person.refresh_from_db()
+    assert person.email != "held@example.com"
 
 
 def test_a_client_with_no_clinical_record_is_erased_at_once(clinic: Any) -> None:
