@@ -406,3 +406,26 @@ def test_an_adult_on_the_day_of_the_session_is_not_refused_for_age(clinic: Clini
         precare_confirmed=precare_keys(case.treatment),
     )
     assert booked.appointment.starts_at == WHEN
+
+
+def test_the_planner_starts_a_course_once_a_deferral_on_the_record_is_over(
+    clinic: Clinic,
+) -> None:
+    # Issue 14: the planner used to propose a first session inside a deferral, and the booking
+    # then failed. Asked to start on WHEN, with toxin in the area until a week later, the whole
+    # course is planned from the deferral's end and books.
+    case = _case(clinic)
+    deferred(case)
+    ends = WHEN.date() + 7 * DAY
+    booked = course_book(
+        client=case.client,
+        treatment=case.treatment,
+        booked_by=case.clinic.reception,
+        now=NOW,
+        sessions=3,
+        earliest_start=WHEN.date(),
+    )
+    days = [a.starts_at.astimezone(LONDON).date() for a in booked.appointments]
+    assert len(days) == 3
+    assert days[0] >= ends
+    assert all(b - a >= 28 * DAY for a, b in zip(days, days[1:], strict=False))
