@@ -185,7 +185,9 @@ def test_course_chart_and_aftercare_pages_are_accessible(  # type: ignore[no-unt
         client=client,
         treatment=treatment,
         starts_at=at(day, 12),
-        booked_by=reception,
+        # Less than 28 days before her next session: a specialist books it with a reason.
+        booked_by=specialist,
+        gap_reason="An extra session agreed at her review",
         now=now - timedelta(days=14),
     ).appointment
     rescreen_clear(past)
@@ -195,7 +197,7 @@ def test_course_chart_and_aftercare_pages_are_accessible(  # type: ignore[no-unt
     plan = plan_create(client=client, treatment=treatment, by=specialist, now=now,
                        areas=[AreaInput("cheeks", "acne_scars", 3)])  # fmt: skip
     plan = plan_accept(plan=plan, by=reception, now=now)
-    first = returning_client.starts_at.date() + timedelta(days=7)
+    first = returning_client.starts_at.date() + timedelta(days=28)
     booked = course_book(
         client=client,
         treatment=treatment,
