@@ -8,6 +8,7 @@ daisy.records.charting."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -123,8 +124,11 @@ class ChartPolicy(models.Model):
     def __str__(self) -> str:
         return str(_("Charting rules"))
 
-    def caps(self) -> dict[int, Any]:
-        return {4: self.cap_type_iv_mm, 5: self.cap_type_v_mm, 6: self.cap_type_vi_mm}
+    def caps(self) -> dict[int, Decimal | None]:
+        """The depth cap per skin type. As numbers even for the unsaved row of shipped defaults
+        (used when the clinic's row is missing), whose fields hold the defaults as written."""
+        raw = {4: self.cap_type_iv_mm, 5: self.cap_type_v_mm, 6: self.cap_type_vi_mm}
+        return {k: None if v in (None, "") else Decimal(str(v)) for k, v in raw.items()}
 
 
 class Chart(PublicModel):

@@ -132,6 +132,21 @@ def test_depth_above_the_skin_type_cap_is_refused(clinic: Any) -> None:
     chart_save(appointment=appt, data=full(clinic), by=specialist(clinic), now=at(MONDAY, 11))
 
 
+def test_the_shipped_skin_type_caps_apply_when_the_clinic_has_no_rules_row(clinic: Any) -> None:
+    # The API fuzz test found a 500 here: without the row, the shipped defaults were compared
+    # as text. They are the caps the clinic gets: 1.00 mm for type V.
+    appt = arrived(clinic, clinic.clients[0])
+    ChartPolicy.objects.all().delete()
+    with pytest.raises(DepthRefused) as refused:
+        chart_save(
+            appointment=appt,
+            data=full(clinic, skin_type=5),
+            by=specialist(clinic),
+            now=at(MONDAY, 11),
+        )
+    assert "at most 1.00 mm" in refused.value.message
+
+
 def test_deeper_than_usual_warns_but_is_charted(clinic: Any) -> None:
     appt = arrived(clinic, clinic.clients[0])
     data = full(clinic, areas=[AreaIn("forehead", Decimal("1.00"), 2, "erythema")])
