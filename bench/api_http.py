@@ -42,6 +42,7 @@ from urllib.parse import urlencode, urlsplit
 from django.db import transaction
 
 from bench import config
+from bench.dataset import newcomers
 from bench.figures import audit_remove
 from daisy.accounts.models import ApiToken, Role, User
 from daisy.accounts.tokens import api_token_create
@@ -113,8 +114,10 @@ def _booking(bench: Any, server: LiveServer, auth: dict[str, str]) -> Any:
     starts = _spaced(json.loads(body)["slots"])
     if len(starts) < 50:
         raise RuntimeError(f"only {len(starts)} spaced free starts to book")
-    clients = [str(pk) for pk in _client_ids()]
     warm, starts = starts[:5], starts[5:]
+    # A client's needling sessions are at least 28 days apart (DOMAIN.md 1.2), and the bench's
+    # regular clients have sessions all over the 90 days: each start goes to a newcomer.
+    clients = [str(c.pk) for c in newcomers(len(warm) + len(starts))]
 
     def booking(at: list[str]) -> Callable[[int], Request]:
         def make(k: int) -> Request:
@@ -173,12 +176,6 @@ def _spaced(slots: list[dict[str, Any]]) -> list[str]:
             out.append(slot["start"])
             last_end = end
     return out
-
-
-def _client_ids() -> list[Any]:
-    from daisy.clients.models import Client
-
-    return list(Client.objects.order_by("last_name").values_list("pk", flat=True))
 
 
 # --- the load generator -------------------------------------------------------------------------

@@ -417,3 +417,24 @@ def summary(location: Location) -> dict[str, Any]:
         "seed": config.SEED,
         "marker": config.dataset_marker(),
     }
+
+
+def newcomers(n: int) -> list[Client]:
+    """`n` clients with no sessions ("Bench Newcomer 0001"...), made once and kept with the data
+    set. A client's needling sessions are at least 28 days apart (DOMAIN.md 1.2) and the regular
+    bench clients have sessions all over the 90 days, so the booking figures book newcomers."""
+    have = Client.objects.filter(first_name="Bench", last_name__startswith="Newcomer ")
+    count = have.count()
+    if count < n:
+        Client.objects.bulk_create(
+            Client(
+                id=uuid.uuid4(),
+                first_name="Bench",
+                last_name=f"Newcomer {k:04d}",
+                email=f"bench.newcomer{k}@example.com",
+                phone="+447700900123",
+                date_of_birth=date(1980, 1, 1),
+            )
+            for k in range(count + 1, n + 1)
+        )
+    return list(have.order_by("last_name")[:n])

@@ -471,8 +471,12 @@ def audit_remove(entries: Any) -> int:
 CLEAR_PRESCREEN = {q["key"]: False for q in SCREENING_QUESTIONS if q["is_online"]}
 
 
-def _booker() -> tuple[User, list[Client]]:
-    return User.objects.get(username="bench-client"), list(Client.objects.order_by("last_name"))
+def _booker(n: int) -> tuple[User, list[Client]]:
+    """The bench's booking login and `n` clients with no sessions yet (bench.dataset.newcomers:
+    a client's needling sessions are at least 28 days apart)."""
+    from bench.dataset import newcomers
+
+    return User.objects.get(username="bench-client"), newcomers(n)
 
 
 def _book(bench: Bench, figures: dict[str, Any], name: str) -> None:
@@ -481,7 +485,7 @@ def _book(bench: Bench, figures: dict[str, Any], name: str) -> None:
     if len(starts) < needed:
         raise RuntimeError(f"only {len(starts)} spaced free starts for {needed} bookings")
     picks = deque(starts[:: len(starts) // needed][:needed])
-    booker, clients = _booker()
+    booker, clients = _booker(needed + 1)
     precare = precare_keys(bench.treatment)  # the bench's clients already follow it
     counter = iter(range(10**9))
 
@@ -514,7 +518,7 @@ def _threads(bench: Bench, figures: dict[str, Any]) -> None:
     name = "bookings_per_s_8_threads_postgres"
     starts = deque(_spaced_starts(bench))
     queued = len(starts)
-    booker, clients = _booker()
+    booker, clients = _booker(queued)
     precare = precare_keys(bench.treatment)  # the bench's clients already follow it
     lock = threading.Lock()
     barrier = threading.Barrier(config.THREADS + 1)
@@ -534,10 +538,11 @@ def _threads(bench: Bench, figures: dict[str, Any]) -> None:
                         outcomes["queue_empty"] += 1
                         break
                     at = starts.popleft()
+                    who = clients[queued - len(starts) - 1]  # one newcomer a start
                 began = perf_counter()
                 try:
                     services.appointment_book(
-                        client=clients[(k * 7919 + n) % len(clients)],
+                        client=who,
                         treatment=bench.treatment,
                         starts_at=at,
                         booked_by=booker,
