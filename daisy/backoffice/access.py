@@ -59,3 +59,23 @@ def clinician_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         return view(request, *args, **kwargs)
 
     return staff_required(wrapper)
+
+
+def manager_required(
+    refusal: Any = None,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """`staff_required`, and then only the clinic manager (`manager_allowed`); other staff get
+    the 403 page saying the page is the manager's (`refusal`: in what words), before anything
+    is looked up or changed."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not manager_allowed(request.user):
+                context = {"refusal": refusal} if refusal else {}
+                return render(request, "backoffice/not_manager.html", context, status=403)
+            return view(request, *args, **kwargs)
+
+        return staff_required(wrapper)
+
+    return decorate

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from daisy.aftercare.history import alert_for_hold
 from daisy.aftercare.services import alert_clear
 from daisy.audit.selectors import client_trail
-from daisy.backoffice.access import manager_allowed, staff_required
+from daisy.backoffice.access import manager_required, staff_required
 from daisy.backoffice.client_file import client_file_read
 from daisy.backoffice.desk_records import FindingForm
 from daisy.clients.selectors import client_get, client_search, holds_for_client
@@ -168,12 +168,10 @@ def hold_clear(request: HttpRequest, client_id: Any, hold_id: int) -> HttpRespon
     )
 
 
-@staff_required
+@manager_required()
 def client_audit(request: HttpRequest, client_id: Any) -> HttpResponse:
     """Who saw and changed what in one client's record: for the clinic manager only."""
     client = _client(client_id)
-    if not manager_allowed(request.user):
-        return render(request, "backoffice/not_manager.html", status=403)
     trail = client_trail(client_id=client.pk)
     # What the manager reads here (findings and their changes) is the health record too.
     client_view_record(client=client, by=request.user, now=timezone.now(), via="desk, audit")

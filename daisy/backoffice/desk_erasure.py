@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from daisy.backoffice.access import manager_allowed, staff_required
+from daisy.backoffice.access import manager_required
 from daisy.clients.selectors import client_get
 from daisy.clients.services import client_view_record
 from daisy.lib.errors import DomainError, NotFound
@@ -26,6 +26,10 @@ from daisy.records.retention import (
     legal_hold_get,
     legal_hold_lift,
     legal_hold_place,
+)
+
+_manager_only = manager_required(
+    gettext_lazy("Erasure requests and legal holds are for the clinic manager.")
 )
 
 
@@ -55,17 +59,6 @@ class LegalHoldLiftForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         error_messages={"required": gettext_lazy("Say why the hold ends.")},
-    )
-
-
-def _refused(request: HttpRequest) -> HttpResponse | None:
-    if manager_allowed(request.user):
-        return None
-    return render(
-        request,
-        "backoffice/not_manager.html",
-        {"refusal": _("Erasure requests and legal holds are for the clinic manager.")},
-        status=403,
     )
 
 
@@ -103,10 +96,8 @@ def _page(
     )
 
 
-@staff_required
+@_manager_only
 def client_erasure(request: HttpRequest, client_id: Any) -> HttpResponse:
-    if (refusal := _refused(request)) is not None:
-        return refusal
     client = _client(client_id)
     if request.method != "POST":
         return _page(request, client)
@@ -132,10 +123,8 @@ def client_erasure(request: HttpRequest, client_id: Any) -> HttpResponse:
     return _page(request, client, erasure_form=form, status=422)
 
 
-@staff_required
+@_manager_only
 def client_legal_hold_place(request: HttpRequest, client_id: Any) -> HttpResponse:
-    if (refusal := _refused(request)) is not None:
-        return refusal
     client = _client(client_id)
     if request.method != "POST":
         return redirect("desk:client-erasure", client_id=client.pk)
@@ -158,12 +147,10 @@ def client_legal_hold_place(request: HttpRequest, client_id: Any) -> HttpRespons
     return _page(request, client, hold_form=form, status=422)
 
 
-@staff_required
+@_manager_only
 def client_legal_hold_lift(
     request: HttpRequest, client_id: Any, legal_hold_id: int
 ) -> HttpResponse:
-    if (refusal := _refused(request)) is not None:
-        return refusal
     client = _client(client_id)
     try:
         hold = legal_hold_get(legal_hold_id, client=client)

@@ -22,8 +22,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
-from daisy.backoffice.access import manager_allowed, staff_required
+from daisy.backoffice.access import manager_required
 from daisy.backoffice.charts import Series, bar_chart
 from daisy.booking import reports
 from daisy.clinic.selectors import active_locations, clinic_zone
@@ -456,25 +457,13 @@ SECTIONS: dict[str, tuple[str, Callable[[reports.Period], Section]]] = {
 }
 
 
-def _refuse(request: HttpRequest) -> HttpResponse | None:
-    if not manager_allowed(request.user):
-        return render(
-            request,
-            "backoffice/not_manager.html",
-            {"refusal": _("The reports are for the clinic manager.")},
-            status=403,
-        )
-    if request.method != "GET":
-        return HttpResponse(status=405, headers={"Allow": "GET"})
-    return None
+_manager_only = manager_required(gettext_lazy("The reports are for the clinic manager."))
 
 
-@staff_required
+@_manager_only
+@require_GET
 def report_page(request: HttpRequest) -> HttpResponse:
     """Every report, for the chosen days and location."""
-    refused = _refuse(request)
-    if refused is not None:
-        return refused
     form = _form(request)
     sections: list[Section] = []
     zone_note = ""
@@ -514,12 +503,10 @@ def report_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@_manager_only
+@require_GET
 def report_csv(request: HttpRequest, report: str) -> HttpResponse:
     """One report as CSV, with the page's filters (the same numbers as its tables)."""
-    refused = _refuse(request)
-    if refused is not None:
-        return refused
     if report not in SECTIONS:
         raise Http404(_("There is no such report."))
     form = _form(request)
