@@ -33,7 +33,6 @@ from tests.support.testing import (
     PRESCREEN_CLEAR,
     at,
     booking_now,
-    make_clinic,
     make_user,
     precare_keys,
     staff_login,
@@ -44,11 +43,6 @@ pytestmark = pytest.mark.django_db
 NOW = booking_now()
 FIRST = at(MONDAY, 10)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def clinic() -> Any:
-    return make_clinic()
 
 
 def _standalone(clinic: Any, when: Any, **kwargs: Any) -> Appointment:
